@@ -1,0 +1,1 @@
+//! Deep-sky object classifier (galaxy / nebula / star cluster) trained on real images.
