@@ -2,8 +2,13 @@
 //! object-level splits, survey-like degradations, and HR/LR patch batches.
 
 pub mod backend;
+pub mod degrade;
 pub mod error;
 pub mod image_io;
+pub mod patches;
+pub mod resize;
+pub mod split;
+pub mod stellarium;
 
 pub use error::DatasetError;
 pub use image_io::{ColorMode, ImageLimits, Planes};
