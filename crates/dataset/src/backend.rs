@@ -46,9 +46,7 @@ impl DeviceKind {
 
     /// The CPU backend to use when the user names none (Flex when compiled in).
     pub fn default_cpu() -> Option<DeviceKind> {
-        DeviceKind::compiled()
-            .into_iter()
-            .find(|k| *k != DeviceKind::Cuda)
+        DeviceKind::compiled().into_iter().find(|k| *k != DeviceKind::Cuda)
     }
 
     /// Whether this backend was compiled into the current build.
@@ -129,7 +127,12 @@ mod tests {
     #[test]
     fn parses_compiled_backends_and_refuses_unknown_ones() {
         assert_eq!("flex".parse::<DeviceKind>(), Ok(DeviceKind::Flex));
-        assert_eq!("NDARRAY".parse::<DeviceKind>(), Ok(DeviceKind::NdArray));
+        for (name, kind) in [("NDARRAY", DeviceKind::NdArray), ("cuda", DeviceKind::Cuda)] {
+            match name.parse::<DeviceKind>() {
+                Ok(k) => assert!(k == kind && kind.is_compiled()),
+                Err(e) => assert!(!kind.is_compiled() && e.contains("rebuild with --features"), "{e}"),
+            }
+        }
         let err = "tpu".parse::<DeviceKind>().unwrap_err();
         assert!(err.contains("unknown device 'tpu'"), "{err}");
         assert_eq!(DeviceKind::default_cpu(), Some(DeviceKind::Flex));

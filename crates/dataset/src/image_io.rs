@@ -4,7 +4,7 @@
 //! palette, RGB and RGBA alike. Images above a pixel budget are refused from their header,
 //! before any pixel buffer is allocated.
 
-use std::io::{BufRead, Cursor, Seek};
+use std::io::{BufRead, Cursor};
 use std::path::{Path, PathBuf};
 
 use burn::tensor::{Tensor, TensorData, backend::Backend};
@@ -64,10 +64,7 @@ impl Planes {
     /// Wrap channel-major samples, checking the length.
     pub fn from_vec(channels: usize, height: usize, width: usize, data: Vec<f32>) -> Result<Self> {
         if data.len() != channels * height * width {
-            return Err(DatasetError::Shape(format!(
-                "{} samples for {channels}x{height}x{width} planes",
-                data.len()
-            )));
+            return Err(DatasetError::Shape(format!("{} samples for {channels}x{height}x{width} planes", data.len())));
         }
         Ok(Planes { width, height, channels, data, bit_depth: 8 })
     }
@@ -153,11 +150,8 @@ impl Planes {
         if c != 1 && c != 3 {
             return Err(DatasetError::Shape(format!("tensor has {c} channels, expected 1 or 3")));
         }
-        let data = tensor
-            .into_data()
-            .convert::<f32>()
-            .to_vec::<f32>()
-            .map_err(|e| DatasetError::Shape(format!("{e:?}")))?;
+        let data =
+            tensor.into_data().convert::<f32>().to_vec::<f32>().map_err(|e| DatasetError::Shape(format!("{e:?}")))?;
         let mut planes = Planes::from_vec(c, h, w, data)?;
         planes.clamp01();
         Ok(planes)
@@ -184,8 +178,12 @@ impl Planes {
                     .ok_or_else(shape_err)?,
             ),
             (1, true) => DynamicImage::ImageLuma16(
-                ImageBuffer::<Luma<u16>, _>::from_raw(w, h, interleave(65535.0).into_iter().map(|v| v as u16).collect())
-                    .ok_or_else(shape_err)?,
+                ImageBuffer::<Luma<u16>, _>::from_raw(
+                    w,
+                    h,
+                    interleave(65535.0).into_iter().map(|v| v as u16).collect(),
+                )
+                .ok_or_else(shape_err)?,
             ),
             (3, false) => DynamicImage::ImageRgb8(
                 ImageBuffer::<Rgb<u8>, _>::from_raw(w, h, interleave(255.0).into_iter().map(|v| v as u8).collect())
@@ -269,10 +267,8 @@ pub fn load_image_bytes(bytes: &[u8], name: &str, mode: ColorMode, limits: Image
 /// `bit_depth` 16 writes 16-bit PNG/TIFF (JPEG is always 8-bit). The file is written to a
 /// temporary name beside the target and renamed, so an existing file is never left half-written.
 pub fn save_image(planes: &Planes, path: &Path, bit_depth: u8) -> Result<()> {
-    let format = ImageFormat::from_path(path).map_err(|e| DatasetError::Encode {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let format = ImageFormat::from_path(path)
+        .map_err(|e| DatasetError::Encode { path: path.to_path_buf(), reason: e.to_string() })?;
     let depth = if format == ImageFormat::Jpeg { 8 } else { bit_depth };
     let img = planes.to_dynamic_image(depth)?;
     let mut bytes = Vec::new();
@@ -312,24 +308,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn open_reader(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
-    let reader = ImageReader::open(path).map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
-    guess(reader, path)
+    let io_err = |source| DatasetError::Io { path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let mut reader = std::io::BufReader::new(file);
+    let head = reader.fill_buf().map_err(io_err)?.to_vec();
+    Ok(ImageReader::with_format(reader, sniff(&head, path)?))
 }
 
 fn bytes_reader<'a>(bytes: &'a [u8], path: &Path) -> Result<ImageReader<Cursor<&'a [u8]>>> {
-    guess(ImageReader::new(Cursor::new(bytes)), path)
+    Ok(ImageReader::with_format(Cursor::new(bytes), sniff(bytes, path)?))
 }
 
-/// Sniff the format from the content, not the extension.
-fn guess<R: BufRead + Seek>(reader: ImageReader<R>, path: &Path) -> Result<ImageReader<R>> {
-    let reader = reader.with_guessed_format().map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
-    match reader.format() {
-        Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Tiff | ImageFormat::Gif) => Ok(reader),
-        Some(other) => Err(DatasetError::Decode {
+/// The format given by the content's magic bytes (never the extension).
+pub fn sniff(head: &[u8], path: &Path) -> Result<ImageFormat> {
+    match image::guess_format(head) {
+        Ok(f @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Tiff | ImageFormat::Gif)) => Ok(f),
+        Ok(other) => Err(DatasetError::Decode {
             path: path.to_path_buf(),
             reason: format!("unsupported image format {other:?} (PNG, JPEG, TIFF or GIF expected)"),
         }),
-        None => Err(DatasetError::Decode {
+        Err(_) => Err(DatasetError::Decode {
             path: path.to_path_buf(),
             reason: "not a recognised image (PNG, JPEG, TIFF or GIF expected)".into(),
         }),
@@ -342,7 +340,13 @@ fn check_budget(path: &Path, width: u32, height: u32, limits: ImageLimits) -> Re
     }
     let pixels = width as u64 * height as u64;
     if pixels > limits.max_pixels {
-        return Err(DatasetError::TooLarge { path: path.to_path_buf(), width, height, pixels, budget: limits.max_pixels });
+        return Err(DatasetError::TooLarge {
+            path: path.to_path_buf(),
+            width,
+            height,
+            pixels,
+            budget: limits.max_pixels,
+        });
     }
     Ok(())
 }
