@@ -1,1 +1,24 @@
-//! Planetary lucky imaging: read SER videos, rank frames by sharpness (PIPP/PSS metrics and learned rankers), align and stack the best.
+//! Planetary lucky imaging: read SER videos, rank frames by sharpness (PIPP/PSS metrics and
+//! learned rankers), align and stack the best, and measure rankers on simulated turbulence.
+
+pub mod align;
+pub mod disc;
+pub mod error;
+pub mod eval;
+pub mod fft;
+pub mod metrics;
+pub mod rank;
+pub mod ser;
+pub mod sim;
+pub mod source;
+pub mod stack;
+pub mod view;
+
+pub use disc::{Disc, detect_disc};
+pub use error::{FrameError, Result};
+pub use metrics::{Metric, Scratch};
+pub use rank::{Scorer, Selection, ranks, score_source};
+pub use ser::{ColorId, SerHeader, SerReader, SerWriter};
+pub use source::{FrameSource, ImageFolder, open_source};
+pub use stack::{StackConfig, StackMethod, StackResult, stack, unsharp_mask};
+pub use view::ImageView;

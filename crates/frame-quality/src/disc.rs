@@ -1,0 +1,145 @@
+//! Planet disc detection (threshold + centroid) and the border test behind the half-cut-planet penalty.
+
+use crate::view::ImageView;
+
+/// A detected planet disc, in the pixel coordinates of the image it was found in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Disc {
+    /// Intensity-weighted centroid x.
+    pub cx: f32,
+    /// Intensity-weighted centroid y.
+    pub cy: f32,
+    /// Radius of a circle with the disc's area.
+    pub radius: f32,
+    /// Bounding box of the above-threshold pixels: x0, y0, x1, y1 (exclusive).
+    pub bbox: (usize, usize, usize, usize),
+    /// Pixels above the threshold.
+    pub area: usize,
+    /// Mean brightness of the disc pixels.
+    pub mean: f32,
+    /// Background level used for the threshold.
+    pub background: f32,
+    /// Whether the disc touches the frame border (a half-cut planet).
+    pub touches_border: bool,
+}
+
+/// Fraction of the way from the background to the brightest level at which a pixel counts as disc.
+pub const DISC_THRESHOLD: f32 = 0.25;
+
+/// Find the bright object: background = darkest corner block mean, threshold at
+/// [`DISC_THRESHOLD`] of the range to the brightest pixel, centroid and box of the pixels above it.
+///
+/// Returns `None` for frames with no contrast (all black, all white or flat), which the rankers
+/// score as 0 rather than NaN. A disc touches the border when at least 3 above-threshold pixels
+/// (or 1% of the disc's area) lie on the outermost rows or columns.
+pub fn detect_disc(img: ImageView<'_>) -> Option<Disc> {
+    let (w, h) = (img.width, img.height);
+    if w < 4 || h < 4 {
+        return None;
+    }
+    let cb = (w.min(h) / 8).clamp(1, 16);
+    let corner_mean = |x0: usize, y0: usize| {
+        let mut s = 0.0;
+        for y in y0..y0 + cb {
+            s += img.row(y)[x0..x0 + cb].iter().sum::<f32>();
+        }
+        s / (cb * cb) as f32
+    };
+    let background = [corner_mean(0, 0), corner_mean(w - cb, 0), corner_mean(0, h - cb), corner_mean(w - cb, h - cb)]
+        .into_iter()
+        .fold(f32::INFINITY, f32::min);
+    let mut max = f32::NEG_INFINITY;
+    for y in 0..h {
+        for &v in img.row(y) {
+            max = max.max(v);
+        }
+    }
+    let range = max - background;
+    if !(range.is_finite() && range > 1e-4) {
+        return None;
+    }
+    let thr = background + DISC_THRESHOLD * range;
+    let (mut n, mut sx, mut sy, mut sw, mut sum) = (0usize, 0f64, 0f64, 0f64, 0f64);
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
+    let mut edge = 0usize;
+    for y in 0..h {
+        let row = img.row(y);
+        let edge_row = y == 0 || y == h - 1;
+        for (x, &v) in row.iter().enumerate() {
+            if v > thr {
+                let wgt = (v - thr) as f64;
+                n += 1;
+                sum += v as f64;
+                sw += wgt;
+                sx += wgt * x as f64;
+                sy += wgt * y as f64;
+                x0 = x0.min(x);
+                x1 = x1.max(x + 1);
+                y0 = y0.min(y);
+                y1 = y1.max(y + 1);
+                if edge_row || x == 0 || x == w - 1 {
+                    edge += 1;
+                }
+            }
+        }
+    }
+    if n == 0 || sw <= 0.0 {
+        return None;
+    }
+    Some(Disc {
+        cx: (sx / sw) as f32,
+        cy: (sy / sw) as f32,
+        radius: (n as f32 / std::f32::consts::PI).sqrt(),
+        bbox: (x0, y0, x1, y1),
+        area: n,
+        mean: (sum / n as f64) as f32,
+        background,
+        touches_border: edge >= 3.max(n / 100),
+    })
+}
+
+impl Disc {
+    /// The bounding box grown by `margin` pixels on each side, clipped to a `w × h` frame: (x, y, width, height).
+    pub fn region(&self, margin: usize, w: usize, h: usize) -> (usize, usize, usize, usize) {
+        let (x0, y0, x1, y1) = self.bbox;
+        let x0 = x0.saturating_sub(margin);
+        let y0 = y0.saturating_sub(margin);
+        let x1 = (x1 + margin).min(w);
+        let y1 = (y1 + margin).min(h);
+        (x0, y0, x1 - x0, y1 - y0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn disc_image(w: usize, h: usize, cx: f32, cy: f32, r: f32) -> Vec<f32> {
+        let mut v = vec![0.02f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                if ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt() < r {
+                    v[y * w + x] = 0.8;
+                }
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn finds_centre_and_radius_and_flags_cut_discs() {
+        let img = disc_image(100, 80, 40.0, 35.0, 20.0);
+        let d = detect_disc(ImageView::new(&img, 100, 80)).unwrap();
+        assert!((d.cx - 40.0).abs() < 0.6 && (d.cy - 35.0).abs() < 0.6, "{d:?}");
+        assert!((d.radius - 20.0).abs() < 1.0, "{d:?}");
+        assert!(!d.touches_border);
+        let cut = disc_image(100, 80, 92.0, 35.0, 20.0);
+        assert!(detect_disc(ImageView::new(&cut, 100, 80)).unwrap().touches_border);
+    }
+
+    #[test]
+    fn flat_and_black_frames_have_no_disc() {
+        assert!(detect_disc(ImageView::new(&vec![0.0; 400], 20, 20)).is_none());
+        assert!(detect_disc(ImageView::new(&vec![0.7; 400], 20, 20)).is_none());
+    }
+}

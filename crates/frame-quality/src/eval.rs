@@ -1,0 +1,138 @@
+//! Objective scores for rankers and stacks: Spearman ρ, top-k overlap, PSNR and SSIM.
+
+use crate::rank::order_best_first;
+
+/// Average ranks (1-based, ties share their mean rank) of `v`, ascending.
+pub fn average_ranks(v: &[f32]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0f64; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        let mean = (i + j) as f64 / 2.0 + 1.0;
+        for k in i..=j {
+            r[idx[k]] = mean;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Pearson correlation of two equally long series (0 when either is constant).
+pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    if n < 2 {
+        return 0.0;
+    }
+    let ma = a[..n].iter().sum::<f64>() / n as f64;
+    let mb = b[..n].iter().sum::<f64>() / n as f64;
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (x, y) = (a[i] - ma, b[i] - mb);
+        sab += x * y;
+        saa += x * x;
+        sbb += y * y;
+    }
+    if saa <= 0.0 || sbb <= 0.0 { 0.0 } else { sab / (saa * sbb).sqrt() }
+}
+
+/// Spearman rank correlation between scores and truth (1 = same order).
+pub fn spearman(scores: &[f32], truth: &[f32]) -> f64 {
+    pearson(&average_ranks(scores), &average_ranks(truth))
+}
+
+/// Fraction of the truth's best `k` frames that are also among the scores' best `k`.
+pub fn top_k_overlap(scores: &[f32], truth: &[f32], k: usize) -> f64 {
+    let k = k.min(scores.len()).min(truth.len());
+    if k == 0 {
+        return 0.0;
+    }
+    let a = order_best_first(scores);
+    let b = order_best_first(truth);
+    let set: std::collections::HashSet<usize> = a[..k].iter().copied().collect();
+    b[..k].iter().filter(|i| set.contains(i)).count() as f64 / k as f64
+}
+
+/// Peak signal-to-noise ratio in dB for signals in [0, `peak`].
+pub fn psnr(a: &[f32], b: &[f32], peak: f32) -> f64 {
+    let n = a.len().min(b.len());
+    let mse = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>() / n.max(1) as f64;
+    if mse <= 0.0 { f64::INFINITY } else { 10.0 * ((peak as f64).powi(2) / mse).log10() }
+}
+
+/// Mean SSIM (Wang et al. 2004: 11×11 Gaussian window σ = 1.5, K1 = 0.01, K2 = 0.03) of two
+/// `w × h` mono images with dynamic range `range`.
+pub fn ssim(a: &[f32], b: &[f32], w: usize, h: usize, range: f32) -> f64 {
+    use crate::metrics::{gaussian_kernel, separable_into};
+    if w < 11 || h < 11 {
+        return if a == b { 1.0 } else { 0.0 };
+    }
+    let k = gaussian_kernel(11, 1.5);
+    let mut tmp = Vec::new();
+    let blur = |src: &[f32], tmp: &mut Vec<f32>| {
+        let mut out = Vec::new();
+        separable_into(src, w, h, &k, tmp, &mut out);
+        out
+    };
+    let ma = blur(a, &mut tmp);
+    let mb = blur(b, &mut tmp);
+    let aa: Vec<f32> = a.iter().map(|v| v * v).collect();
+    let bb: Vec<f32> = b.iter().map(|v| v * v).collect();
+    let ab: Vec<f32> = a.iter().zip(b).map(|(x, y)| x * y).collect();
+    let saa = blur(&aa, &mut tmp);
+    let sbb = blur(&bb, &mut tmp);
+    let sab = blur(&ab, &mut tmp);
+    let c1 = (0.01 * range).powi(2);
+    let c2 = (0.03 * range).powi(2);
+    let mut sum = 0f64;
+    // Skip the 5-pixel border where the window is reflected.
+    let mut n = 0usize;
+    for y in 5..h - 5 {
+        for x in 5..w - 5 {
+            let i = y * w + x;
+            let (mx, my) = (ma[i], mb[i]);
+            let vx = saa[i] - mx * mx;
+            let vy = sbb[i] - my * my;
+            let cxy = sab[i] - mx * my;
+            let s = ((2.0 * mx * my + c1) * (2.0 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+            sum += s as f64;
+            n += 1;
+        }
+    }
+    sum / n as f64
+}
+
+/// Least-squares gain `g` minimising `|g·a − b|²` (to compare a stack with the truth photometrically).
+pub fn fit_gain(a: &[f32], b: &[f32]) -> f32 {
+    let num: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64) * (*y as f64)).sum();
+    let den: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum();
+    if den > 0.0 { (num / den) as f32 } else { 1.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spearman_and_overlap_behave() {
+        let t = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert!((spearman(&[10.0, 20.0, 30.0, 40.0, 50.0], &t) - 1.0).abs() < 1e-12);
+        assert!((spearman(&[5.0, 4.0, 3.0, 2.0, 1.0], &t) + 1.0).abs() < 1e-12);
+        assert_eq!(spearman(&[1.0; 5], &t), 0.0);
+        assert_eq!(top_k_overlap(&[9.0, 8.0, 0.0, 0.0, 0.0], &[0.0, 9.0, 8.0, 0.0, 0.0], 2), 0.5);
+    }
+
+    #[test]
+    fn ssim_is_one_for_identical_and_drops_with_noise() {
+        let (w, h) = (32, 32);
+        let a: Vec<f32> = (0..w * h).map(|i| ((i % w) as f32 / w as f32) * ((i / w) as f32 / h as f32)).collect();
+        assert!((ssim(&a, &a, w, h, 1.0) - 1.0).abs() < 1e-6);
+        let b: Vec<f32> = a.iter().enumerate().map(|(i, v)| v + if i % 2 == 0 { 0.1 } else { -0.1 }).collect();
+        assert!(ssim(&a, &b, w, h, 1.0) < 0.5);
+        assert!(psnr(&a, &b, 1.0) > 19.9 && psnr(&a, &b, 1.0) < 20.1);
+    }
+}

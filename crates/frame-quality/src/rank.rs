@@ -1,0 +1,175 @@
+//! Scoring and ranking whole inputs in parallel, streaming frames (memory independent of frame count).
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use crate::error::{FrameError, Result};
+use crate::metrics::{Metric, Scratch, detect_disc_binned};
+use crate::source::{DecodeScratch, FrameSource};
+use crate::view::ImageView;
+
+/// How a metric is applied to a frame: over the whole frame, or on the planet disc with a border penalty.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scorer {
+    /// The quality metric.
+    pub metric: Metric,
+    /// Evaluate on the detected disc's box (plus a margin) instead of the whole frame.
+    pub disc: bool,
+    /// Factor applied when the disc touches the frame border (only with `disc`).
+    pub border_penalty: f32,
+}
+
+impl Scorer {
+    /// A scorer for `metric`; the default metric handles the disc itself, the others run on the whole frame
+    /// (as PIPP/PSS do) unless [`Scorer::on_disc`] is called.
+    pub fn new(metric: Metric) -> Scorer {
+        Scorer { metric, disc: false, border_penalty: 0.1 }
+    }
+
+    /// Restrict the metric to the planet disc and penalise half-cut discs.
+    pub fn on_disc(mut self) -> Scorer {
+        self.disc = self.metric != Metric::DiscGradient;
+        self
+    }
+
+    /// Score one mono frame in [0, 1]; always finite, 0 for frames with no signal.
+    pub fn score(&self, img: ImageView<'_>, s: &mut Scratch) -> f32 {
+        let v = if self.disc {
+            match detect_disc_binned(img, s) {
+                None => 0.0,
+                Some(d) => {
+                    let margin = (d.radius * 0.15) as usize + 8;
+                    let (x, y, w, h) = d.region(margin, img.width, img.height);
+                    let q = self.metric.score(img.crop(x, y, w, h), s);
+                    if d.touches_border { q * self.border_penalty } else { q }
+                }
+            }
+        } else {
+            self.metric.score(img, s)
+        };
+        if v.is_finite() { v } else { 0.0 }
+    }
+}
+
+/// Score every frame of `source` in parallel (rayon), one frame buffer per worker thread.
+///
+/// `progress` is called with the number of frames done so far (from worker threads). A frame that
+/// cannot be decoded aborts with its error (naming the frame).
+pub fn score_source(source: &dyn FrameSource, scorer: &Scorer, progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f32>> {
+    let (w, h) = source.dims();
+    let done = AtomicUsize::new(0);
+    (0..source.len())
+        .into_par_iter()
+        .map_init(
+            || (Vec::<f32>::with_capacity(w * h), DecodeScratch::default(), Scratch::default()),
+            |(buf, dec, scratch), i| {
+                source.read_luma_into(i, buf, dec)?;
+                let q = scorer.score(ImageView::new(buf, w, h), scratch);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_multiple_of(64) || n == source.len() {
+                    progress(n);
+                }
+                Ok(q)
+            },
+        )
+        .collect()
+}
+
+/// 1-based ranks (1 = best = highest score); ties keep input order.
+pub fn ranks(scores: &[f32]) -> Vec<usize> {
+    let order = order_best_first(scores);
+    let mut r = vec![0; scores.len()];
+    for (k, &i) in order.iter().enumerate() {
+        r[i] = k + 1;
+    }
+    r
+}
+
+/// Frame indices sorted best first (highest score first; NaN, which scorers never produce, sorts last).
+pub fn order_best_first(scores: &[f32]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| {
+        let (x, y) = (scores[a], scores[b]);
+        let x = if x.is_nan() { f32::NEG_INFINITY } else { x };
+        let y = if y.is_nan() { f32::NEG_INFINITY } else { y };
+        y.total_cmp(&x).then(a.cmp(&b))
+    });
+    idx
+}
+
+/// How many frames to keep: a percentage of the input or a count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Selection {
+    /// This percentage (0–100] of the frames, at least one.
+    Percent(f32),
+    /// This many frames (capped at the input length).
+    Count(usize),
+}
+
+impl Selection {
+    /// Number of frames selected out of `n`.
+    pub fn count(self, n: usize) -> usize {
+        match self {
+            Selection::Percent(p) => (((p as f64 / 100.0) * n as f64).round() as usize).clamp(1, n.max(1)),
+            Selection::Count(c) => c.clamp(1, n.max(1)),
+        }
+        .min(n)
+    }
+}
+
+impl std::str::FromStr for Selection {
+    type Err = FrameError;
+    fn from_str(s: &str) -> Result<Selection> {
+        let bad = || FrameError::Invalid(format!("'{s}': expected a percentage like 10% or a frame count like 200"));
+        if let Some(p) = s.strip_suffix('%') {
+            let p: f32 = p.trim().parse().map_err(|_| bad())?;
+            if !(p > 0.0 && p <= 100.0) {
+                return Err(FrameError::Invalid(format!("'{s}': percentage must be in (0, 100]")));
+            }
+            Ok(Selection::Percent(p))
+        } else {
+            let c: usize = s.trim().parse().map_err(|_| bad())?;
+            if c == 0 {
+                return Err(FrameError::Invalid(format!("'{s}': frame count must be at least 1")));
+            }
+            Ok(Selection::Count(c))
+        }
+    }
+}
+
+/// Write `frame,score,rank` CSV atomically (frame = 0-based input index, rank 1 = best).
+pub fn write_scores_csv(path: &Path, scores: &[f32]) -> Result<()> {
+    let r = ranks(scores);
+    let mut out = Vec::with_capacity(scores.len() * 24);
+    writeln!(out, "frame,score,rank").ok();
+    for (i, (s, rk)) in scores.iter().zip(&r).enumerate() {
+        let s = if s.is_finite() { *s } else { 0.0 };
+        writeln!(out, "{i},{s:.6e},{rk}").ok();
+    }
+    dataset::image_io::write_atomic(path, &out)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_put_best_first_and_handle_ties() {
+        assert_eq!(ranks(&[0.1, 0.9, 0.5, 0.9]), [4, 1, 3, 2]);
+        assert_eq!(order_best_first(&[f32::NAN, 1.0]), [1, 0]);
+    }
+
+    #[test]
+    fn selection_parses_and_counts() {
+        assert_eq!("10%".parse::<Selection>().unwrap().count(300), 30);
+        assert_eq!("0.1%".parse::<Selection>().unwrap().count(300), 1);
+        assert_eq!("500".parse::<Selection>().unwrap().count(300), 300);
+        assert!("0%".parse::<Selection>().is_err());
+        assert!("abc".parse::<Selection>().is_err());
+        assert!("0".parse::<Selection>().is_err());
+    }
+}
