@@ -8,6 +8,45 @@ pub enum HipsError {
     /// A WCS could not be built or parsed (the message names the offending keyword or value).
     #[error("invalid WCS: {0}")]
     InvalidWcs(String),
+    /// A request was malformed before anything was sent.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The network failed (after retries).
+    #[error("{url}: network error: {reason}")]
+    Network {
+        /// The URL requested.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The service answered with an error (hips2fits returns JSON `{title, description}`).
+    #[error("{url}: HTTP {status}: {title}{}{description}", if title.is_empty() || description.is_empty() { "" } else { ": " })]
+    Service {
+        /// The URL requested.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// Error title from the service.
+        title: String,
+        /// Error description from the service.
+        description: String,
+    },
+    /// A HiPS `properties` file is missing a key or has a bad value.
+    #[error("{source_name}: bad HiPS properties: {reason}")]
+    Properties {
+        /// URL or file the properties came from.
+        source_name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Bytes could not be decoded as an image (or an image could not be encoded).
+    #[error("{what}: cannot decode image: {reason}")]
+    Decode {
+        /// What was being decoded (URL, file name).
+        what: String,
+        /// Decoder message.
+        reason: String,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
