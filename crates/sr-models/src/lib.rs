@@ -1,10 +1,13 @@
 //! SRGAN-family super-resolution and survey-to-Hubble-style translation: models, training, evaluation and tiled inference.
 
+pub mod data;
+pub mod discriminator;
 pub mod error;
 pub mod loss;
 pub mod metrics;
 pub mod model;
 pub mod pixel_shuffle;
+pub mod store;
 
 pub use error::{Result, SrError};
 pub use model::{Generator, GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};

@@ -406,13 +406,16 @@ impl GeneratorConfig {
         format!("{} ×{}", self.arch(), self.scale())
     }
 
-    /// Build the generator with fresh weights.
+    /// Build the generator with fresh weights (materialised now: burn initialises parameters
+    /// lazily, and clones of a never-read module would otherwise draw different weights).
     pub fn init<B: Backend>(&self, device: &B::Device) -> SrResult<Generator<B>> {
-        Ok(match self {
+        let g = match self {
             GeneratorConfig::Light(c) => Generator::Light(c.init(device)?),
             GeneratorConfig::SrResNet(c) => Generator::SrResNet(c.init(device)?),
             GeneratorConfig::Rrdb(c) => Generator::Rrdb(c.init(device)?),
-        })
+        };
+        crate::store::param_shapes::<B, _>(&g);
+        Ok(g)
     }
 }
 

@@ -1,0 +1,222 @@
+//! Discriminators: the SRGAN VGG-style classifier and a U-Net patch discriminator (Real-ESRGAN-like,
+//! without spectral norm, which burn 0.21 lacks). Both return logits and intermediate features
+//! (for the feature-matching loss that replaces a pretrained-VGG perceptual loss offline).
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::leaky_relu;
+use serde::{Deserialize, Serialize};
+
+use crate::error::SrError;
+use crate::model::conv;
+use crate::pixel_shuffle::upsample_nearest;
+
+type SrResult<T> = crate::error::Result<T>;
+
+/// Configuration of [`VggDiscriminator`] (Ledig et al. 2017, batch norm omitted).
+#[derive(Config, Debug, PartialEq)]
+pub struct VggDiscriminatorConfig {
+    /// Side of the square HR patches it judges (a multiple of 16): fixes the flattened size.
+    #[config(default = 96)]
+    pub patch_size: usize,
+    /// Image channels.
+    #[config(default = 3)]
+    pub channels: usize,
+    /// Channels of the first stage (doubled every stage: 64, 128, 256, 512 in SRGAN).
+    #[config(default = 64)]
+    pub features: usize,
+    /// Width of the hidden dense layer.
+    #[config(default = 1024)]
+    pub hidden: usize,
+}
+
+/// SRGAN discriminator: 8 conv layers (stride 1/2 alternating) → dense → LeakyReLU → dense → logit.
+#[derive(Module, Debug)]
+pub struct VggDiscriminator<B: Backend> {
+    convs: Vec<Conv2d<B>>,
+    fc1: Linear<B>,
+    fc2: Linear<B>,
+}
+
+impl VggDiscriminatorConfig {
+    /// Build it; the dense layer's input size is `8f · (patch/16)²`, computed here (no lazy layers).
+    pub fn init<B: Backend>(&self, device: &B::Device) -> SrResult<VggDiscriminator<B>> {
+        if self.patch_size == 0 || self.patch_size % 16 != 0 {
+            return Err(SrError::Config(format!("discriminator patch {} is not a multiple of 16", self.patch_size)));
+        }
+        let f = self.features;
+        let mut convs = Vec::new();
+        let mut cin = self.channels;
+        for stage in 0..4 {
+            let cout = f << stage;
+            convs.push(conv(cin, cout, 3).init(device));
+            convs.push(
+                Conv2dConfig::new([cout, cout], [3, 3])
+                    .with_stride([2, 2])
+                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .init(device),
+            );
+            cin = cout;
+        }
+        let side = self.patch_size / 16;
+        Ok(VggDiscriminator {
+            convs,
+            fc1: LinearConfig::new(cin * side * side, self.hidden).init(device),
+            fc2: LinearConfig::new(self.hidden, 1).init(device),
+        })
+    }
+}
+
+impl<B: Backend> VggDiscriminator<B> {
+    /// Logits `[N, 1]` and the output of every stride-2 stage.
+    pub fn forward(&self, x: Tensor<B, 4>) -> (Tensor<B, 2>, Vec<Tensor<B, 4>>) {
+        let mut feats = Vec::new();
+        let mut h = x;
+        for (i, c) in self.convs.iter().enumerate() {
+            h = leaky_relu(c.forward(h), 0.2);
+            if i % 2 == 1 {
+                feats.push(h.clone());
+            }
+        }
+        let h = h.flatten::<2>(1, 3);
+        (self.fc2.forward(leaky_relu(self.fc1.forward(h), 0.2)), feats)
+    }
+}
+
+/// Configuration of [`UNetDiscriminator`].
+#[derive(Config, Debug, PartialEq)]
+pub struct UNetDiscriminatorConfig {
+    /// Image channels.
+    #[config(default = 3)]
+    pub channels: usize,
+    /// Channels of the first level (64 in Real-ESRGAN).
+    #[config(default = 64)]
+    pub features: usize,
+}
+
+/// U-Net discriminator: three stride-2 downsamplings, nearest-upsampling with skip connections,
+/// one logit per pixel (judges local texture; any input size divisible by 8).
+#[derive(Module, Debug)]
+pub struct UNetDiscriminator<B: Backend> {
+    conv0: Conv2d<B>,
+    down: Vec<Conv2d<B>>,
+    up: Vec<Conv2d<B>>,
+    conv_a: Conv2d<B>,
+    conv_b: Conv2d<B>,
+    out: Conv2d<B>,
+}
+
+impl UNetDiscriminatorConfig {
+    /// Build it.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> UNetDiscriminator<B> {
+        let f = self.features;
+        let down = |cin: usize, cout: usize| {
+            Conv2dConfig::new([cin, cout], [4, 4])
+                .with_stride([2, 2])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .with_bias(false)
+                .init(device)
+        };
+        UNetDiscriminator {
+            conv0: conv(self.channels, f, 3).init(device),
+            down: vec![down(f, 2 * f), down(2 * f, 4 * f), down(4 * f, 8 * f)],
+            up: vec![conv(8 * f, 4 * f, 3).init(device), conv(4 * f, 2 * f, 3).init(device), conv(2 * f, f, 3).init(device)],
+            conv_a: conv(f, f, 3).init(device),
+            conv_b: conv(f, f, 3).init(device),
+            out: conv(f, 1, 3).init(device),
+        }
+    }
+}
+
+impl<B: Backend> UNetDiscriminator<B> {
+    /// Per-pixel logits `[N, 1, H, W]` and the features of every level.
+    pub fn forward(&self, x: Tensor<B, 4>) -> (Tensor<B, 4>, Vec<Tensor<B, 4>>) {
+        let x0 = leaky_relu(self.conv0.forward(x), 0.2);
+        let x1 = leaky_relu(self.down[0].forward(x0.clone()), 0.2);
+        let x2 = leaky_relu(self.down[1].forward(x1.clone()), 0.2);
+        let x3 = leaky_relu(self.down[2].forward(x2.clone()), 0.2);
+        let u = leaky_relu(self.up[0].forward(upsample_nearest(x3.clone(), 2)), 0.2) + x2.clone();
+        let u = leaky_relu(self.up[1].forward(upsample_nearest(u, 2)), 0.2) + x1.clone();
+        let u = leaky_relu(self.up[2].forward(upsample_nearest(u, 2)), 0.2) + x0;
+        let h = leaky_relu(self.conv_a.forward(u.clone()), 0.2);
+        let h = leaky_relu(self.conv_b.forward(h), 0.2);
+        (self.out.forward(h), vec![x1, x2, x3, u])
+    }
+}
+
+/// Which discriminator to train against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "arch", rename_all = "kebab-case")]
+pub enum DiscriminatorConfig {
+    /// SRGAN VGG-style classifier.
+    Vgg(VggDiscriminatorConfig),
+    /// U-Net per-pixel discriminator.
+    Unet(UNetDiscriminatorConfig),
+}
+
+/// Either discriminator as one module.
+#[derive(Module, Debug)]
+pub enum Discriminator<B: Backend> {
+    /// SRGAN VGG-style classifier.
+    Vgg(VggDiscriminator<B>),
+    /// U-Net per-pixel discriminator.
+    Unet(UNetDiscriminator<B>),
+}
+
+impl DiscriminatorConfig {
+    /// Parse `vgg` or `unet` for HR patches of `patch_size`.
+    pub fn from_arch(arch: &str, patch_size: usize) -> SrResult<Self> {
+        match arch.to_ascii_lowercase().as_str() {
+            "vgg" | "srgan" => Ok(DiscriminatorConfig::Vgg(VggDiscriminatorConfig::new().with_patch_size(patch_size))),
+            "unet" | "u-net" | "patch" => Ok(DiscriminatorConfig::Unet(UNetDiscriminatorConfig::new())),
+            other => Err(SrError::Config(format!("unknown discriminator '{other}' (vgg, unet)"))),
+        }
+    }
+
+    /// Build it.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> SrResult<Discriminator<B>> {
+        let d = match self {
+            DiscriminatorConfig::Vgg(c) => Discriminator::Vgg(c.init(device)?),
+            DiscriminatorConfig::Unet(c) => Discriminator::Unet(c.init(device)),
+        };
+        crate::store::param_shapes::<B, _>(&d); // materialise lazily initialised weights
+        Ok(d)
+    }
+}
+
+impl<B: Backend> Discriminator<B> {
+    /// Logits flattened to `[N, K]` (K = 1 or one per pixel) and intermediate features.
+    pub fn forward(&self, x: Tensor<B, 4>) -> (Tensor<B, 2>, Vec<Tensor<B, 4>>) {
+        match self {
+            Discriminator::Vgg(d) => d.forward(x),
+            Discriminator::Unet(d) => {
+                let (logits, feats) = d.forward(x);
+                (logits.flatten::<2>(1, 3), feats)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::Flex;
+    use burn::tensor::Distribution;
+
+    #[test]
+    fn discriminators_give_logits_for_their_patch_size() {
+        let d = Default::default();
+        let x = Tensor::<Flex, 4>::random([2, 3, 32, 32], Distribution::Default, &d);
+        let vgg = DiscriminatorConfig::Vgg(VggDiscriminatorConfig::new().with_patch_size(32).with_features(4).with_hidden(8));
+        let (logits, feats) = vgg.init::<Flex>(&d).unwrap().forward(x.clone());
+        assert_eq!(logits.dims(), [2, 1]);
+        assert_eq!(feats.len(), 4);
+        assert_eq!(feats[3].dims(), [2, 32, 2, 2]);
+        let unet = DiscriminatorConfig::Unet(UNetDiscriminatorConfig::new().with_features(4));
+        let (logits, feats) = unet.init::<Flex>(&d).unwrap().forward(x);
+        assert_eq!(logits.dims(), [2, 32 * 32]);
+        assert_eq!(feats.len(), 4);
+        assert!(DiscriminatorConfig::from_arch("vgg", 40).unwrap().init::<Flex>(&d).is_err());
+    }
+}
