@@ -17,13 +17,7 @@ pub enum DatasetError {
     Decode { path: PathBuf, reason: String },
     /// An image is larger than the configured pixel budget.
     #[error("{path}: image is {width}x{height} = {pixels} pixels, above the budget of {budget} pixels")]
-    TooLarge {
-        path: PathBuf,
-        width: u32,
-        height: u32,
-        pixels: u64,
-        budget: u64,
-    },
+    TooLarge { path: PathBuf, width: u32, height: u32, pixels: u64, budget: u64 },
     /// An image has zero width or height.
     #[error("{path}: image has zero size ({width}x{height})")]
     Empty { path: PathBuf, width: u32, height: u32 },
@@ -42,6 +36,9 @@ pub enum DatasetError {
     /// The Stellarium data set has not been fetched yet.
     #[error("Stellarium data not found at {path}: run datasets/stellarium/fetch.sh first")]
     MissingData { path: PathBuf },
+    /// No patch passed the empty-sky test (see `patches::PatchConfig`).
+    #[error("{what}: no patch with structure found in {tries} tries (empty sky? lower min_std / min_signal_fraction)")]
+    EmptySky { what: String, tries: usize },
 }
 
 /// Short alias used throughout the crate.
