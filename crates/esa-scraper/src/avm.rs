@@ -21,10 +21,10 @@ pub fn extract_xmp(bytes: &[u8]) -> Option<String> {
         if let Some(x) = jpeg_xmp(bytes) {
             return Some(x);
         }
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        if let Some(x) = png_xmp(bytes) {
-            return Some(x);
-        }
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        && let Some(x) = png_xmp(bytes)
+    {
+        return Some(x);
     }
     scan_xmp(bytes)
 }
@@ -289,30 +289,30 @@ pub fn parse_quality(text: &str) -> Result<SpatialQuality> {
 /// Reject geometry whose values cannot describe a sky image (non-finite, |Dec| > 90°, zero scale, empty size).
 pub fn validate_geometry(g: &SkyGeometry, what: &str) -> Result<()> {
     let bad = |m: String| Err(EsaError::avm(what, m));
-    if let Some([ra, dec]) = g.reference_value {
-        if !ra.is_finite() || !dec.is_finite() || dec.abs() > 90.0 {
-            return bad(format!("Spatial.ReferenceValue [{ra}, {dec}] is not a sky position"));
-        }
+    if let Some([ra, dec]) = g.reference_value
+        && (!ra.is_finite() || !dec.is_finite() || dec.abs() > 90.0)
+    {
+        return bad(format!("Spatial.ReferenceValue [{ra}, {dec}] is not a sky position"));
     }
-    if let Some(s) = g.scale {
-        if s.iter().any(|v| !v.is_finite() || *v == 0.0 || v.abs() > 180.0) {
-            return bad(format!("Spatial.Scale {s:?} is not a usable pixel scale"));
-        }
+    if let Some(s) = g.scale
+        && s.iter().any(|v| !v.is_finite() || *v == 0.0 || v.abs() > 180.0)
+    {
+        return bad(format!("Spatial.Scale {s:?} is not a usable pixel scale"));
     }
-    if let Some(d) = g.reference_dimension {
-        if d.iter().any(|v| !v.is_finite() || *v < 1.0) {
-            return bad(format!("Spatial.ReferenceDimension {d:?} is not an image size"));
-        }
+    if let Some(d) = g.reference_dimension
+        && d.iter().any(|v| !v.is_finite() || *v < 1.0)
+    {
+        return bad(format!("Spatial.ReferenceDimension {d:?} is not an image size"));
     }
-    if let Some(p) = g.reference_pixel {
-        if p.iter().any(|v| !v.is_finite()) {
-            return bad(format!("Spatial.ReferencePixel {p:?} is not finite"));
-        }
+    if let Some(p) = g.reference_pixel
+        && p.iter().any(|v| !v.is_finite())
+    {
+        return bad(format!("Spatial.ReferencePixel {p:?} is not finite"));
     }
-    if let Some(r) = g.rotation_deg {
-        if !r.is_finite() {
-            return bad(format!("Spatial.Rotation {r} is not finite"));
-        }
+    if let Some(r) = g.rotation_deg
+        && !r.is_finite()
+    {
+        return bad(format!("Spatial.Rotation {r} is not finite"));
     }
     Ok(())
 }

@@ -203,12 +203,11 @@ impl FilterConfig {
                 return Err(FilterReason::PixelSize(small));
             }
         }
-        if self.require_full_quality {
-            if let Some(q) = rec.geometry.as_ref().and_then(|g| g.quality) {
-                if q != SpatialQuality::Full {
-                    return Err(FilterReason::SpatialQuality(format!("{q:?}")));
-                }
-            }
+        if self.require_full_quality
+            && let Some(q) = rec.geometry.as_ref().and_then(|g| g.quality)
+            && q != SpatialQuality::Full
+        {
+            return Err(FilterReason::SpatialQuality(format!("{q:?}")));
         }
         Ok(())
     }

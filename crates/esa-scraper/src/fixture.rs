@@ -115,15 +115,15 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
         *sh.hits.entry(full.clone()).or_default() += 1;
         let mut take = None;
         for key in [&full, &path] {
-            if let Some(list) = sh.faults.get_mut(key.as_str()) {
-                if let Some(pos) = list.iter().position(|(_, n)| n.is_none_or(|n| n > 0)) {
-                    let (f, n) = &mut list[pos];
-                    if let Some(n) = n.as_mut() {
-                        *n -= 1;
-                    }
-                    take = Some(f.clone());
-                    break;
+            if let Some(list) = sh.faults.get_mut(key.as_str())
+                && let Some(pos) = list.iter().position(|(_, n)| n.is_none_or(|n| n > 0))
+            {
+                let (f, n) = &mut list[pos];
+                if let Some(n) = n.as_mut() {
+                    *n -= 1;
                 }
+                take = Some(f.clone());
+                break;
             }
         }
         take
@@ -154,11 +154,11 @@ async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
         },
     };
     let ctype = content_type(&file);
-    if !ctype.starts_with("image/") {
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            let base = state.base.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            bytes = text.replace("{BASE}", &base).into_bytes();
-        }
+    if !ctype.starts_with("image/")
+        && let Ok(text) = std::str::from_utf8(&bytes)
+    {
+        let base = state.base.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        bytes = text.replace("{BASE}", &base).into_bytes();
     }
     let len = bytes.len();
     let body = if cut {

@@ -16,8 +16,9 @@ fn sel(s: &str) -> Selector {
     Selector::parse(s).unwrap_or_else(|e| panic!("invalid built-in selector {s:?}: {e}"))
 }
 
+/// Text of an element; text nodes are joined with spaces so `a<br>b` reads "a b".
 fn text_of(e: ElementRef<'_>) -> String {
-    crate::feed::normalise_ws(&e.text().collect::<String>())
+    crate::feed::normalise_ws(&e.text().collect::<Vec<_>>().join(" "))
 }
 
 /// One labelled row of a detail page section.

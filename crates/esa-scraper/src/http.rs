@@ -302,19 +302,19 @@ fn stream_to(mut resp: reqwest::blocking::Response, url: &str, part: &Path, expe
         md5.consume(&buf[..n]);
         bytes += n as u64;
     }
-    if let Some(len) = announced {
-        if len != bytes {
-            return Err(http_err(url, None, format!("body ended after {bytes} of {len} bytes")));
-        }
+    if let Some(len) = announced
+        && len != bytes
+    {
+        return Err(http_err(url, None, format!("body ended after {bytes} of {len} bytes")));
     }
     file.sync_all().map_err(|e| EsaError::io(part, e))?;
     drop(file);
     let sha256 = format!("{:x}", sha.finalize());
     let md5 = format!("{:x}", md5.finalize());
-    if let Some(size) = expected.size {
-        if size != bytes {
-            return Err(EsaError::Verify { url: url.into(), message: format!("size {bytes} bytes, feed says {size}") });
-        }
+    if let Some(size) = expected.size
+        && size != bytes
+    {
+        return Err(EsaError::Verify { url: url.into(), message: format!("size {bytes} bytes, feed says {size}") });
     }
     if let Some(sum) = expected.checksum.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
         let ok = match sum.len() {

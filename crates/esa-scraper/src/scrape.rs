@@ -434,12 +434,11 @@ fn process(ctx: &Ctx<'_>, cand: Candidate) -> Processed {
     let rel = SiteDir::image_rel(&id, format);
     let dest = ctx.dir.root.join(&rel);
     let on_disk = std::fs::metadata(&dest).ok().filter(|m| m.is_file()).map(|m| m.len());
-    if ctx.opts.mode != ResumeMode::Override {
-        if let (Some(ex), Some(len)) = (ctx.existing.get(&id), on_disk) {
-            if ex.file.as_ref().is_some_and(|f| f.path == rel && f.bytes == len && f.format == format) {
-                return Processed { id, outcome: Outcome::Skipped, record: None, failure: None };
-            }
-        }
+    if ctx.opts.mode != ResumeMode::Override
+        && let (Some(ex), Some(len)) = (ctx.existing.get(&id), on_disk)
+        && ex.file.as_ref().is_some_and(|f| f.path == rel && f.bytes == len && f.format == format)
+    {
+        return Processed { id, outcome: Outcome::Skipped, record: None, failure: None };
     }
     let (url, expected) = download_source(ctx.opts, &rec);
     // A complete file under the final name without a record: an earlier run was stopped after the rename.
@@ -524,12 +523,11 @@ fn process(ctx: &Ctx<'_>, cand: Candidate) -> Processed {
         // The file stays: a re-run re-reads it from disk instead of downloading it again.
         return filtered(r);
     }
-    if let Some(g) = &rec.geometry {
-        if g.is_complete() {
-            if let Err(e) = rec.wcs() {
-                warn!("{site} {id}: geometry does not give a usable WCS: {e}");
-            }
-        }
+    if let Some(g) = &rec.geometry
+        && g.is_complete()
+        && let Err(e) = rec.wcs()
+    {
+        warn!("{site} {id}: geometry does not give a usable WCS: {e}");
     }
     let outcome = if adopt { Outcome::Adopted } else { Outcome::Downloaded };
     Processed { id, outcome, record: Some(rec), failure: None }
@@ -540,10 +538,10 @@ fn remove_stale_parts(dir: &Path) {
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             let p = e.path();
-            if p.extension().is_some_and(|x| x == "part") {
-                if let Err(err) = std::fs::remove_file(&p) {
-                    warn!("{}: cannot remove stale partial download: {err}", p.display());
-                }
+            if p.extension().is_some_and(|x| x == "part")
+                && let Err(err) = std::fs::remove_file(&p)
+            {
+                warn!("{}: cannot remove stale partial download: {err}", p.display());
             }
         }
     }
