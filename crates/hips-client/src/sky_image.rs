@@ -261,7 +261,7 @@ impl SkyImage {
             header.push_str(&format!("{c:<80}"));
         }
         header.push_str(&format!("{:<80}", "END"));
-        while header.len() % 2880 != 0 {
+        while !header.len().is_multiple_of(2880) {
             header.push(' ');
         }
         let mut out = header.into_bytes();
@@ -273,7 +273,7 @@ impl SkyImage {
                 }
             }
         }
-        while out.len() % 2880 != 0 {
+        while !out.len().is_multiple_of(2880) {
             out.push(0);
         }
         out

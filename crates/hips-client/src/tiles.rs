@@ -157,6 +157,9 @@ pub fn tile_cell_at(row: usize, col: usize, m: u8) -> u64 {
     get_zoc(m).ij2h(row as u32, col as u32)
 }
 
+/// Cache extension marking a tile the server does not have (HTTP 404).
+const MISSING: &str = "missing";
+
 /// Tile cache key: (order, npix).
 type TileKey = (u8, u64);
 
@@ -289,8 +292,10 @@ impl HipsTileClient {
         }
         let url = self.tile_url(order, npix);
         let ext = self.format.extension();
+        let known_missing = self.cache.as_ref().is_some_and(|c| c.get(&url, MISSING).is_some());
         let bytes = match self.cache.as_ref().and_then(|c| c.get(&url, ext)) {
             Some(b) => Some(b),
+            None if known_missing => None,
             None => {
                 let resp = self.http.get(&url)?;
                 match resp.status {
@@ -300,7 +305,13 @@ impl HipsTileClient {
                         }
                         Some(resp.body)
                     }
-                    404 => None,
+                    404 => {
+                        // Remember that the tile does not exist (outside the footprint), for offline use.
+                        if let Some(c) = &self.cache {
+                            c.put(&url, MISSING, b"")?;
+                        }
+                        None
+                    }
                     s => {
                         return Err(HipsError::Service {
                             url,
@@ -469,5 +480,71 @@ impl HipsTileClient {
             *o = (*a / wsum) as f32;
         }
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tile layout agrees with the per-tile HPX WCS that astropy `reproject` writes
+    /// (`CD = [[−r, −r], [r, −r]]`, `CRVAL = (0, 0)`, HPX with H = 4, K = 3, CRPIX from the tile's
+    /// point (dx, dy) = (0.75, 0.25)), evaluated with the HPX equatorial-zone formulae of
+    /// Calabretta & Roukema (2007): `x = φ`, `y = 67.5° · sin θ`.
+    #[test]
+    fn tile_layout_matches_the_hpx_tile_wcs_of_astropy_reproject() {
+        let (order, m) = (3u8, 6u8);
+        let n = 1u64 << m;
+        let depth = order + m;
+        let r = 45.0 / (n as f64 * (1u64 << order) as f64);
+        let cd = [[-r, -r], [r, -r]];
+        let det = cd[0][0] * cd[1][1] - cd[0][1] * cd[1][0];
+        let hpx = |lon: f64, lat: f64| {
+            let x = lon.to_degrees();
+            (if x > 180.0 { x - 360.0 } else { x }, 67.5 * lat.sin())
+        };
+        let unhpx = |x: f64, y: f64| (x.rem_euclid(360.0).to_radians(), (y / 67.5).asin());
+        // Tiles in the equatorial base cells 4..8, away from the polar caps.
+        for npix in [4 * 64 + 27, 5 * 64 + 18, 6 * 64 + 45, 7 * 64 + 12] {
+            let (lon, lat) = nested::sph_coo(order, npix, 0.75, 0.25);
+            let (x, y) = hpx(lon, lat);
+            // Pixel offsets with CRPIX = 0, then reproject's CRPIX (its world_to_pixel is 0-based).
+            let q = [(cd[1][1] * x - cd[0][1] * y) / det, (-cd[1][0] * x + cd[0][0] * y) / det];
+            let crpix = [-(q[0] - 1.0) - 0.5 + n as f64 / 4.0, -(q[1] - 1.0) - 0.5 + n as f64 / 4.0];
+            for (p1, p2) in [(1u64, 1u64), (10, 50), (64, 3), (33, 64), (5, 20), (64, 64)] {
+                let (d1, d2) = (p1 as f64 - crpix[0], p2 as f64 - crpix[1]);
+                let (x, y) = (cd[0][0] * d1 + cd[0][1] * d2, cd[1][0] * d1 + cd[1][1] * d2);
+                assert!(y.abs() < 45.0, "test tile must stay in the equatorial zone");
+                let (lon, lat) = unhpx(x, y);
+                let hash = nested::hash(depth, lon, lat);
+                assert_eq!(hash >> (2 * m), npix, "FITS pixel ({p1}, {p2}) left tile {npix}");
+                let (row, col) = tile_pixel_of(hash & ((1 << (2 * m)) - 1), m);
+                // FITS column p1 = col + 1; FITS row p2 (bottom-up) = n − row (row counted top-down).
+                assert_eq!((row as u64, col as u64), (n - p2, p1 - 1), "tile {npix}, FITS ({p1}, {p2})");
+            }
+        }
+    }
+
+    #[test]
+    fn tile_paths_and_properties() {
+        assert_eq!(tile_path(3, 123, ImageFormat::Jpg), "Norder3/Dir0/Npix123.jpg");
+        assert_eq!(tile_path(9, 1_234_567, ImageFormat::Fits), "Norder9/Dir1230000/Npix1234567.fits");
+        let p = HipsProperties::parse("# c\nhips_order = 9\nhips_tile_width=512\nhips_tile_format = jpeg fits\n", "t")
+            .unwrap();
+        assert_eq!(p.order().unwrap(), 9);
+        assert_eq!(p.formats(), vec![ImageFormat::Jpg, ImageFormat::Fits]);
+        assert_eq!(p.frame(), "equatorial");
+        let e = HipsProperties::parse("hips_tile_width = 512\n", "http://x/properties").unwrap_err().to_string();
+        assert!(e.contains("hips_order"), "{e}");
+        assert!(HipsProperties::parse("hips_order = 3\njunk line\n", "t").is_err());
+        // Order 9 with 512-px tiles (depth 18) is about 0.8″ per pixel.
+        assert!((cell_size_deg(18) * 3600.0 - 0.805).abs() < 0.01, "{}", cell_size_deg(18) * 3600.0);
+        for sub in [0u64, 1, 2, 3, 77, 4095] {
+            let (r, c) = tile_pixel_of(sub, 6);
+            assert_eq!(tile_cell_at(r, c, 6), sub);
+        }
+        // Child order: sub-index 1 is one step along ix (row), 2 along iy (column).
+        assert_eq!(tile_pixel_of(1, 6), (1, 0));
+        assert_eq!(tile_pixel_of(2, 6), (0, 1));
     }
 }
