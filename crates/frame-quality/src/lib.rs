@@ -6,6 +6,7 @@ pub mod disc;
 pub mod error;
 pub mod eval;
 pub mod fft;
+pub mod learned;
 pub mod metrics;
 pub mod rank;
 pub mod ser;
@@ -16,6 +17,7 @@ pub mod view;
 
 pub use disc::{Disc, detect_disc};
 pub use error::{FrameError, Result};
+pub use learned::{Ranker, RankerKind, TrainConfig};
 pub use metrics::{Metric, Scratch};
 pub use rank::{Scorer, Selection, ranks, score_source};
 pub use ser::{ColorId, SerHeader, SerReader, SerWriter};

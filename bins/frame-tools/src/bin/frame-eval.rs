@@ -1,0 +1,103 @@
+//! frame-eval: measure every metric and learned ranker against a simulated video's ground truth.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Parser;
+use dataset::backend::DeviceKind;
+use dataset::{ColorMode, ImageLimits};
+use frame_quality::eval::{EvalRow, evaluate_ranker, markdown_table};
+use frame_quality::learned::{RankerKind, TrainConfig, fit};
+use frame_quality::sim::{FrameTruth, read_truth_csv};
+use frame_quality::{Metric, Scorer, SerReader, score_source};
+use frame_tools::init_logs;
+
+/// Spearman ρ and top-k overlap of every ranker against the truth, and PSNR/SSIM of the stack of
+/// each ranker's top N% against the truth image. Input: a folder written by frame-sim.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Folder with frames.ser, truth.csv and truth.png (from frame-sim).
+    input: PathBuf,
+    /// Percentage of frames stacked / compared.
+    #[arg(long, default_value_t = 10.0)]
+    top: f32,
+    /// Also train and evaluate the learned rankers (linear, ridge, logistic, reference) on the video.
+    #[arg(long)]
+    learned: bool,
+    /// Also train and evaluate the CNN ranker (slower).
+    #[arg(long)]
+    cnn: bool,
+    /// CNN epochs.
+    #[arg(long, default_value_t = 30)]
+    epochs: usize,
+    /// Teacher metric for the learned rankers.
+    #[arg(long, default_value = "pipp")]
+    teacher: String,
+    /// Backend for the CNN.
+    #[arg(long)]
+    device: Option<DeviceKind>,
+    /// Write the rows as JSON here too.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    init_logs();
+    let a = Args::parse();
+    let source = SerReader::open(&a.input.join("frames.ser"))?;
+    let truth: Vec<FrameTruth> = read_truth_csv(&a.input.join("truth.csv"))?;
+    let truth_img = dataset::image_io::load_image(&a.input.join("truth.png"), ColorMode::Luma, ImageLimits::default())
+        .context("truth image")?
+        .data;
+    let mut rows: Vec<EvalRow> = Vec::new();
+    let strehl: Vec<f32> = truth.iter().map(|t| t.strehl).collect();
+    rows.push(evaluate_ranker("truth (Strehl)", &strehl, &truth, &source, &truth_img, a.top, 0.0)?);
+    for metric in Metric::ALL {
+        let scorer = Scorer::new(metric);
+        let start = Instant::now();
+        let scores = score_source(&source, &scorer, &|_| {})?;
+        let fps = source.len() as f64 / start.elapsed().as_secs_f64().max(1e-9);
+        rows.push(evaluate_ranker(metric.name(), &scores, &truth, &source, &truth_img, a.top, fps)?);
+        if metric != Metric::DiscGradient && matches!(metric, Metric::LocalContrast | Metric::PssLaplace) {
+            let scores = score_source(&source, &scorer.on_disc(), &|_| {})?;
+            let name = format!("{} (on disc)", metric.name());
+            rows.push(evaluate_ranker(&name, &scores, &truth, &source, &truth_img, a.top, 0.0)?);
+        }
+        tracing::info!("evaluated {metric}");
+    }
+    let mut kinds = Vec::new();
+    if a.learned {
+        kinds.extend([RankerKind::Linear, RankerKind::Ridge, RankerKind::Logistic, RankerKind::Reference]);
+    }
+    if a.cnn {
+        kinds.push(RankerKind::Cnn);
+    }
+    let device_kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+    for kind in kinds {
+        let mut cfg = TrainConfig::new(kind);
+        cfg.teacher = a.teacher.clone();
+        cfg.cnn.epochs = a.epochs;
+        let start = Instant::now();
+        let fitted = frame_tools::with_backend!(device_kind, B, device => {
+            match fit::<burn::backend::Autodiff<B>>(&source, &cfg, &device, &|m| tracing::debug!("{m}")) {
+                Ok((ranker, _)) => Some(ranker.score_source::<B>(&source, &device, &|_| {})?),
+                Err(e) => {
+                    tracing::warn!("{kind:?}: {e}");
+                    None
+                }
+            }
+        });
+        let Some(scores) = fitted else { continue };
+        let secs = start.elapsed().as_secs_f64();
+        let name = format!("{kind:?} (teacher {})", a.teacher).to_lowercase();
+        rows.push(evaluate_ranker(&name, &scores, &truth, &source, &truth_img, a.top, 0.0)?);
+        tracing::info!("evaluated {name} (fit + score {secs:.1} s)");
+    }
+    println!("{}", markdown_table(&rows, a.top));
+    if let Some(path) = &a.json {
+        dataset::image_io::write_atomic(path, &serde_json::to_vec_pretty(&rows)?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! Learned frame rankers: linear/ridge regression and logistic regression (linfa), the
+//! reference-image model, and a small CNN (burn). All are fitted on a user's own frames against a
+//! teacher metric (PIPP local contrast by default), saved to one JSON file, loaded and used to score.
+
+pub mod data;
+pub mod inference;
+pub mod linear;
+pub mod model;
+pub mod training;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FrameError, Result};
+use crate::metrics::{Metric, Scratch};
+use crate::rank::{Scorer, score_source};
+use crate::source::{DecodeScratch, FrameSource};
+use crate::view::ImageView;
+pub use data::PatchConfig;
+pub use linear::{LinearRanker, LogisticRanker, ReferenceRanker};
+pub use model::{RankNet, RankNetConfig};
+pub use training::CnnTrainConfig;
+
+/// Which learned ranker to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RankerKind {
+    /// Least squares to the teacher score (linfa-linear).
+    Linear,
+    /// Ridge regression to the teacher score (linfa-linear, Normal GLM with L2 penalty).
+    Ridge,
+    /// Logistic regression on the teacher's top vs bottom frames (linfa-logistic).
+    Logistic,
+    /// Similarity to a processed reference image.
+    Reference,
+    /// Small CNN (burn) on the teacher's top vs bottom frames.
+    Cnn,
+}
+
+impl FromStr for RankerKind {
+    type Err = FrameError;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "linear" => RankerKind::Linear,
+            "ridge" => RankerKind::Ridge,
+            "logistic" => RankerKind::Logistic,
+            "reference" => RankerKind::Reference,
+            "cnn" => RankerKind::Cnn,
+            other => {
+                return Err(FrameError::Invalid(format!(
+                    "unknown ranker kind '{other}' (expected linear, ridge, logistic, reference or cnn)"
+                )));
+            }
+        })
+    }
+}
+
+/// A trained CNN ranker as stored: architecture, patch settings and weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CnnRanker {
+    /// How frames become patches.
+    pub patch: PatchConfig,
+    /// Conv channels of the [`RankNetConfig`].
+    pub channels: Vec<usize>,
+    /// Weights (burn named MessagePack, full precision).
+    pub weights: Vec<u8>,
+    /// Mean training loss per epoch.
+    pub loss_history: Vec<f64>,
+}
+
+/// Any trained ranker; saved as JSON with a `kind` tag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Ranker {
+    /// Least squares.
+    Linear(LinearRanker),
+    /// Ridge regression.
+    Ridge(LinearRanker),
+    /// Logistic regression.
+    Logistic(LogisticRanker),
+    /// Reference-image similarity.
+    Reference(ReferenceRanker),
+    /// CNN.
+    Cnn(CnnRanker),
+}
+
+/// Training settings shared by all ranker kinds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Which ranker.
+    pub kind: RankerKind,
+    /// Teacher metric whose scores are learned (PIPP local contrast in the reference study).
+    pub teacher: String,
+    /// Top/bottom fraction used by logistic, CNN and reference models.
+    pub fraction: f32,
+    /// Patch settings (`None` = 16 px for the linear models, 32 px for the CNN and reference).
+    pub patch: Option<PatchConfig>,
+    /// Ridge L2 penalty.
+    pub ridge_alpha: f64,
+    /// Logistic L2 penalty.
+    pub logistic_alpha: f64,
+    /// CNN optimisation.
+    pub cnn: CnnTrainConfig,
+    /// At most this many frames are used for training (evenly spaced).
+    pub max_frames: usize,
+}
+
+impl TrainConfig {
+    /// Defaults for `kind` with the PIPP teacher.
+    pub fn new(kind: RankerKind) -> TrainConfig {
+        TrainConfig {
+            kind,
+            teacher: "pipp".into(),
+            fraction: 0.25,
+            patch: None,
+            ridge_alpha: 1.0,
+            logistic_alpha: 1.0,
+            cnn: CnnTrainConfig::default(),
+            max_frames: 4000,
+        }
+    }
+
+    fn patch_config(&self) -> PatchConfig {
+        self.patch.unwrap_or(match self.kind {
+            RankerKind::Linear | RankerKind::Ridge | RankerKind::Logistic => {
+                PatchConfig { size: 16, ..PatchConfig::default() }
+            }
+            _ => PatchConfig::default(),
+        })
+    }
+}
+
+/// What training produced besides the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainReport {
+    /// Frames used.
+    pub frames: usize,
+    /// Spearman ρ between the fitted ranker and the teacher on the training frames.
+    pub teacher_spearman: f64,
+    /// CNN loss per epoch (empty for the other kinds).
+    pub loss_history: Vec<f64>,
+}
+
+/// Disc patches of the given frames, decoded in parallel.
+pub fn collect_patches(source: &dyn FrameSource, frames: &[usize], patch: &PatchConfig) -> Result<Vec<Vec<f32>>> {
+    let (w, h) = source.dims();
+    frames
+        .par_iter()
+        .map_init(
+            || (Vec::new(), DecodeScratch::default(), Scratch::default()),
+            |(buf, dec, s), &i| {
+                source.read_luma_into(i, buf, dec)?;
+                Ok(data::disc_patch(ImageView::new(buf, w, h), patch, s))
+            },
+        )
+        .collect()
+}
+
+fn sample_frames(n: usize, max: usize) -> Vec<usize> {
+    if n <= max || max == 0 { (0..n).collect() } else { (0..max).map(|k| k * n / max).collect() }
+}
+
+/// Fit a ranker on the frames of `source`, with the teacher metric's scores as targets.
+///
+/// `B` is the autodiff backend used for the CNN (ignored by the other kinds); `log` receives
+/// human-readable progress lines.
+pub fn fit<B: AutodiffBackend>(
+    source: &dyn FrameSource,
+    cfg: &TrainConfig,
+    device: &B::Device,
+    log: &dyn Fn(&str),
+) -> Result<(Ranker, TrainReport)> {
+    let teacher_metric: Metric = cfg.teacher.parse()?;
+    let frames = sample_frames(source.len(), cfg.max_frames);
+    if frames.len() < 4 {
+        return Err(FrameError::Training(format!("{}: need at least 4 frames, got {}", source.name(), frames.len())));
+    }
+    log(&format!("scoring {} frames with the teacher '{teacher_metric}'", source.len()));
+    let all_teacher = score_source(source, &Scorer::new(teacher_metric), &|_| {})?;
+    let teacher: Vec<f32> = frames.iter().map(|&i| all_teacher[i]).collect();
+    let patch = cfg.patch_config();
+    log(&format!("extracting {}×{} disc patches", patch.size, patch.size));
+    let patches = collect_patches(source, &frames, &patch)?;
+    let mut loss_history = Vec::new();
+    let ranker = match cfg.kind {
+        RankerKind::Linear => Ranker::Linear(LinearRanker::fit(patch, &patches, &teacher, None)?),
+        RankerKind::Ridge => Ranker::Ridge(LinearRanker::fit(patch, &patches, &teacher, Some(cfg.ridge_alpha))?),
+        RankerKind::Logistic => {
+            Ranker::Logistic(LogisticRanker::fit(patch, &patches, &teacher, cfg.fraction, cfg.logistic_alpha)?)
+        }
+        RankerKind::Reference => Ranker::Reference(ReferenceRanker::fit(patch, &patches, &teacher, cfg.fraction)?),
+        RankerKind::Cnn => {
+            let net = RankNetConfig::new();
+            let (model, history) = training::train_ranknet::<B>(
+                &net,
+                &patches,
+                patch.size,
+                &teacher,
+                cfg.fraction,
+                &cfg.cnn,
+                device,
+                &|e, l| log(&format!("epoch {e}: loss {l:.4}")),
+            )?;
+            loss_history = history.clone();
+            Ranker::Cnn(CnnRanker {
+                patch,
+                channels: net.channels.clone(),
+                weights: inference::model_to_bytes(&model)?,
+                loss_history: history,
+            })
+        }
+    };
+    let fitted = ranker.score_patches::<B::InnerBackend>(&patches, &device.clone())?;
+    let teacher_spearman = crate::eval::spearman(&fitted, &teacher);
+    Ok((ranker, TrainReport { frames: frames.len(), teacher_spearman, loss_history }))
+}
+
+impl Ranker {
+    /// The kind of this ranker.
+    pub fn kind(&self) -> RankerKind {
+        match self {
+            Ranker::Linear(_) => RankerKind::Linear,
+            Ranker::Ridge(_) => RankerKind::Ridge,
+            Ranker::Logistic(_) => RankerKind::Logistic,
+            Ranker::Reference(_) => RankerKind::Reference,
+            Ranker::Cnn(_) => RankerKind::Cnn,
+        }
+    }
+
+    /// Patch settings the ranker was trained with.
+    pub fn patch(&self) -> PatchConfig {
+        match self {
+            Ranker::Linear(r) | Ranker::Ridge(r) => r.patch,
+            Ranker::Logistic(r) => r.patch,
+            Ranker::Reference(r) => r.patch,
+            Ranker::Cnn(r) => r.patch,
+        }
+    }
+
+    /// Save as JSON (atomically).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes =
+            serde_json::to_vec(self).map_err(|e| FrameError::Model { path: path.into(), reason: e.to_string() })?;
+        dataset::image_io::write_atomic(path, &bytes)?;
+        Ok(())
+    }
+
+    /// Load a model saved by [`Ranker::save`].
+    pub fn load(path: &Path) -> Result<Ranker> {
+        let bytes = std::fs::read(path).map_err(crate::error::io_err(path))?;
+        let r: Ranker = serde_json::from_slice(&bytes)
+            .map_err(|e| FrameError::Model { path: path.into(), reason: format!("not a ranker model: {e}") })?;
+        let p = r.patch();
+        if p.size == 0 || p.size > 512 {
+            return Err(FrameError::Model { path: path.into(), reason: format!("patch size {} out of range", p.size) });
+        }
+        Ok(r)
+    }
+
+    /// Score prepared patches (higher = better); `B` runs the CNN.
+    pub fn score_patches<B: Backend>(&self, patches: &[Vec<f32>], device: &B::Device) -> Result<Vec<f32>> {
+        let out: Vec<f32> = match self {
+            Ranker::Linear(r) | Ranker::Ridge(r) => patches.par_iter().map(|p| r.score(p)).collect(),
+            Ranker::Logistic(r) => patches.par_iter().map(|p| r.score(p)).collect(),
+            Ranker::Reference(r) => patches.par_iter().map(|p| r.score(p)).collect(),
+            Ranker::Cnn(r) => {
+                let cfg = RankNetConfig::new().with_channels(r.channels.clone());
+                let model = inference::model_from_bytes::<B>(&cfg, &r.weights, device)
+                    .map_err(|reason| FrameError::Model { path: "(cnn)".into(), reason })?;
+                inference::score_patches(&model, patches, r.patch.size, device)
+            }
+        };
+        Ok(out.into_iter().map(|v| if v.is_finite() { v } else { f32::MIN }).collect())
+    }
+
+    /// Score every frame of a source, streaming in chunks (memory independent of the frame count).
+    pub fn score_source<B: Backend>(
+        &self,
+        source: &dyn FrameSource,
+        device: &B::Device,
+        progress: &dyn Fn(usize),
+    ) -> Result<Vec<f32>> {
+        let patch = self.patch();
+        let mut out = Vec::with_capacity(source.len());
+        let idx: Vec<usize> = (0..source.len()).collect();
+        for chunk in idx.chunks(1024) {
+            let patches = collect_patches(source, chunk, &patch)?;
+            out.extend(self.score_patches::<B>(&patches, device)?);
+            progress(out.len());
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,97 @@
+//! Training `RankNet` on the teacher's top and bottom frames (binary cross-entropy, Adam).
+
+use burn::module::AutodiffModule;
+use burn::nn::loss::BinaryCrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::data::{dihedral, top_bottom_labels};
+use super::model::{RankNet, RankNetConfig};
+use crate::error::{FrameError, Result};
+
+/// Optimisation settings of the CNN ranker.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CnnTrainConfig {
+    /// Passes over the labelled frames.
+    pub epochs: usize,
+    /// Patches per step.
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Seed for shuffling, augmentation and initialisation order.
+    pub seed: u64,
+}
+
+impl Default for CnnTrainConfig {
+    fn default() -> Self {
+        CnnTrainConfig { epochs: 30, batch_size: 32, learning_rate: 2e-3, seed: 0 }
+    }
+}
+
+/// Mean training loss of each epoch.
+pub type LossHistory = Vec<f64>;
+
+/// Patches to a `[N, 1, S, S]` tensor.
+pub fn patches_to_tensor<B: Backend>(patches: &[&[f32]], size: usize, device: &B::Device) -> Tensor<B, 4> {
+    let n = patches.len();
+    let flat: Vec<f32> = patches.iter().flat_map(|p| p.iter().copied()).collect();
+    Tensor::from_data(TensorData::new(flat, [n, 1, size, size]), device)
+}
+
+/// Train a fresh `RankNet` to separate the teacher's top `fraction` of patches from the bottom
+/// `fraction` (random flips/rotations as augmentation). `on_epoch(epoch, loss)` reports progress.
+pub fn train_ranknet<B: AutodiffBackend>(
+    net: &RankNetConfig,
+    patches: &[Vec<f32>],
+    size: usize,
+    teacher: &[f32],
+    fraction: f32,
+    cfg: &CnnTrainConfig,
+    device: &B::Device,
+    on_epoch: &dyn Fn(usize, f64),
+) -> Result<(RankNet<B::InnerBackend>, LossHistory)> {
+    let labels = top_bottom_labels(teacher, fraction);
+    if labels.len() < 2 || cfg.batch_size == 0 || cfg.epochs == 0 {
+        return Err(FrameError::Training(format!(
+            "CNN ranker needs ≥ 2 labelled frames, batch ≥ 1 and epochs ≥ 1 (got {} frames)",
+            labels.len()
+        )));
+    }
+    B::seed(device, cfg.seed);
+    let mut model: RankNet<B> = net.init(device);
+    let mut optim = AdamConfig::new().init();
+    let loss_fn = BinaryCrossEntropyLossConfig::new().with_logits(true).init(device);
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    let mut history = Vec::with_capacity(cfg.epochs);
+    for epoch in 1..=cfg.epochs {
+        order.shuffle(&mut rng);
+        let (mut sum, mut steps) = (0f64, 0usize);
+        for chunk in order.chunks(cfg.batch_size) {
+            let aug: Vec<Vec<f32>> =
+                chunk.iter().map(|&k| dihedral(&patches[labels[k].0], size, rng.random_range(0..8))).collect();
+            let refs: Vec<&[f32]> = aug.iter().map(|v| v.as_slice()).collect();
+            let x = patches_to_tensor::<B>(&refs, size, device);
+            let y: Vec<i64> = chunk.iter().map(|&k| labels[k].1 as i64).collect();
+            let y = Tensor::<B, 1, Int>::from_data(TensorData::new(y, [chunk.len()]), device);
+            let loss = loss_fn.forward(model.forward(x), y);
+            let value: f64 = loss.clone().into_scalar().elem();
+            if !value.is_finite() {
+                return Err(FrameError::Training(format!("loss became {value} at epoch {epoch}")));
+            }
+            sum += value;
+            steps += 1;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(cfg.learning_rate, model, grads);
+        }
+        let mean = sum / steps.max(1) as f64;
+        history.push(mean);
+        on_epoch(epoch, mean);
+    }
+    Ok((model.valid(), history))
+}
