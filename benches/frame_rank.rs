@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("rank_640x480_u8");
     g.throughput(Throughput::Elements(FRAMES as u64));
     g.sample_size(20);
-    for metric in [Metric::DiscGradient, Metric::PssLaplace, Metric::LocalContrast] {
+    for metric in [Metric::DiscLaplace, Metric::PssLaplace, Metric::LocalContrast] {
         let scorer = Scorer::new(metric);
         g.bench_function(format!("{metric}_parallel"), |b| {
             b.iter(|| black_box(score_source(&ser, &scorer, &|_| {}).expect("scores")))
@@ -58,8 +58,8 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("one_frame_640x480");
     g.throughput(Throughput::Elements(1));
     let mut s = Scratch::default();
-    g.bench_function("disc-gradient_single_thread", |b| {
-        b.iter(|| black_box(Metric::DiscGradient.score(ImageView::new(&one, W, H), &mut s)))
+    g.bench_function("disc-laplace_single_thread", |b| {
+        b.iter(|| black_box(Metric::DiscLaplace.score(ImageView::new(&one, W, H), &mut s)))
     });
     g.finish();
     drop(ser);

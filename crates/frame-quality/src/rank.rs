@@ -31,7 +31,7 @@ impl Scorer {
 
     /// Restrict the metric to the planet disc and penalise half-cut discs.
     pub fn on_disc(mut self) -> Scorer {
-        self.disc = self.metric != Metric::DiscGradient;
+        self.disc = self.metric != Metric::DiscLaplace;
         self
     }
 

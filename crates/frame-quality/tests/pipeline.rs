@@ -27,7 +27,7 @@ fn simulate(dir: &std::path::Path, frames: usize, d_over_r0: f32, seed: u64) -> 
 fn default_metric_follows_strehl_and_stacking_beats_the_best_frame() {
     let dir = tempfile::tempdir().unwrap();
     let (ser, strehl, truth_img) = simulate(dir.path(), 60, 5.0, 7);
-    let scores = score_source(&ser, &Scorer::new(Metric::DiscGradient), &|_| {}).unwrap();
+    let scores = score_source(&ser, &Scorer::new(Metric::DiscLaplace), &|_| {}).unwrap();
     assert!(scores.iter().all(|s| s.is_finite() && *s > 0.0));
     let rho = spearman(&scores, &strehl);
     assert!(rho > 0.6, "Spearman ρ of the default metric vs Strehl = {rho}");
@@ -70,8 +70,8 @@ fn half_cut_discs_are_penalised_and_black_frames_score_zero() {
         }
     }
     let mut s = Scratch::default();
-    let whole = Metric::DiscGradient.score(ImageView::new(&frame.data, 128, 128), &mut s);
-    let half = Metric::DiscGradient.score(ImageView::new(&cut, 128, 128), &mut s);
+    let whole = Metric::DiscLaplace.score(ImageView::new(&frame.data, 128, 128), &mut s);
+    let half = Metric::DiscLaplace.score(ImageView::new(&cut, 128, 128), &mut s);
     assert!(half < 0.5 * whole, "cut disc {half} vs whole {whole}");
     let pss_on_disc = Scorer::new(Metric::PssLaplace).on_disc();
     assert!(

@@ -60,7 +60,7 @@ fn main() -> anyhow::Result<()> {
         let scores = score_source(&source, &scorer, &|_| {})?;
         let fps = source.len() as f64 / start.elapsed().as_secs_f64().max(1e-9);
         rows.push(evaluate_ranker(metric.name(), &scores, &truth, &source, &truth_img, a.top, fps)?);
-        if metric != Metric::DiscGradient && matches!(metric, Metric::LocalContrast | Metric::PssLaplace) {
+        if metric != Metric::DiscLaplace && matches!(metric, Metric::LocalContrast | Metric::PssLaplace) {
             let scores = score_source(&source, &scorer.on_disc(), &|_| {})?;
             let name = format!("{} (on disc)", metric.name());
             rows.push(evaluate_ranker(&name, &scores, &truth, &source, &truth_img, a.top, 0.0)?);

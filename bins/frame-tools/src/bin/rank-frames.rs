@@ -16,7 +16,7 @@ use frame_tools::{frame_bar, init_logs};
 struct Args {
     /// A .ser video or a folder of PNG/TIFF frames.
     input: PathBuf,
-    /// Quality metric: disc-gradient (default), pipp, pss, laplacian-variance, tenengrad, brenner,
+    /// Quality metric: disc-laplace (default), pipp, pss, laplacian-variance, tenengrad, brenner,
     /// normalized-variance, fft-ratio, helmli-scherer, mfgs.
     #[arg(long, default_value = "default")]
     metric: String,
