@@ -9,12 +9,15 @@
 //! - [`hips2fits`]: server-side cutouts (`wcs=` JSON), tiling of large requests, typed errors.
 //! - [`tiles`]: HiPS `properties`, tile fetching and local reprojection (nearest/bilinear).
 //! - [`survey`]: the survey catalogue (ids, URLs, scales, footprints, acknowledgements).
+//! - [`pairs`], [`align`]: training-pair validation filters and phase-correlation alignment.
 //! - [`http`], [`cache`]: polite HTTP (retries, backoff, rate limit) and an on-disk cache.
 
+pub mod align;
 pub mod cache;
 pub mod error;
 pub mod hips2fits;
 pub mod http;
+pub mod pairs;
 pub mod sky_image;
 pub mod survey;
 pub mod tiles;

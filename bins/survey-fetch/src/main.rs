@@ -1,0 +1,141 @@
+//! `survey-fetch`: one survey cutout, on a sky region or pixel-aligned with an image that carries AVM.
+//!
+//! ```text
+//! survey-fetch --hips dss --ra 202.47 --dec 47.2 --fov 0.2 --width 800 --height 600 -o m51_dss.jpg
+//! survey-fetch --hips CDS/P/SDSS9/color --like heic0506a.jpg --mode tiles -o m51_sdss.png
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, ValueEnum};
+use hips_client::hips2fits::{CutoutRequest, DEFAULT_HIPS2FITS_URL, Hips2FitsClient};
+use hips_client::{DiskCache, HipsTileClient, ImageFormat, RetryPolicy, Sampling, Wcs, survey};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Mode {
+    /// Server-side cutout from the CDS hips2fits service.
+    Hips2fits,
+    /// Native HiPS tiles reprojected locally (works offline from the cache).
+    Tiles,
+}
+
+/// Fetch a survey cutout aligned with a sky region or with an image's AVM WCS.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Survey: short key (dss, sdss, panstarrs, 2mass, …) or full HiPS id (CDS/P/DSS2/color).
+    #[arg(long)]
+    hips: String,
+    /// Centre right ascension, degrees.
+    #[arg(long, requires_all = ["dec", "fov", "width", "height"], conflicts_with = "like", allow_hyphen_values = true)]
+    ra: Option<f64>,
+    /// Centre declination, degrees.
+    #[arg(long, allow_hyphen_values = true)]
+    dec: Option<f64>,
+    /// Field of view across the width, degrees.
+    #[arg(long)]
+    fov: Option<f64>,
+    /// Output width, pixels.
+    #[arg(long)]
+    width: Option<u32>,
+    /// Output height, pixels.
+    #[arg(long)]
+    height: Option<u32>,
+    /// North this many degrees left of vertical (AVM Spatial.Rotation).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    rotation: f64,
+    /// Match this image (JPEG/PNG/TIFF with embedded AVM): same size and pixel grid.
+    #[arg(long, required_unless_present = "ra")]
+    like: Option<PathBuf>,
+    /// Where the pixels come from.
+    #[arg(long, value_enum, default_value_t = Mode::Hips2fits)]
+    mode: Mode,
+    /// hips2fits endpoint (hips2fits mode) or HiPS root URL (tiles mode); defaults to CDS.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Interpolation in tiles mode.
+    #[arg(long, default_value = "bilinear")]
+    sampling: Sampling,
+    /// Cache directory for downloaded cutouts and tiles.
+    #[arg(long, default_value = ".cache/hips")]
+    cache: PathBuf,
+    /// Output file (.jpg, .png or .fits).
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let format = args
+        .output
+        .extension()
+        .and_then(|e| ImageFormat::parse(&e.to_string_lossy()))
+        .with_context(|| format!("{}: output must end in .jpg, .png or .fits", args.output.display()))?;
+    let survey = survey::find(&args.hips);
+    let hips_id = survey.as_ref().map(|s| s.id.to_string()).unwrap_or_else(|| args.hips.clone());
+    let wcs = target_wcs(&args)?;
+    let (ra, dec) = wcs.center();
+    tracing::info!(hips = hips_id, ra, dec, width = wcs.width, height = wcs.height, "fetching");
+    let spinner = ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")?);
+    spinner.set_message(format!("{hips_id} {}x{}", wcs.width, wcs.height));
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let cache = Some(DiskCache::new(&args.cache));
+    let bytes = match args.mode {
+        Mode::Hips2fits => {
+            let url = args.base_url.clone().unwrap_or_else(|| DEFAULT_HIPS2FITS_URL.to_string());
+            let client = Hips2FitsClient::new(&url, RetryPolicy::default(), cache)?;
+            client.fetch_encoded(&CutoutRequest::from_wcs(&hips_id, wcs.clone(), format))?
+        }
+        Mode::Tiles => {
+            let base = match (&args.base_url, &survey) {
+                (Some(u), _) => u.clone(),
+                (None, Some(s)) => s.base_url.to_string(),
+                (None, None) => bail!("{}: unknown survey; give its HiPS root with --base-url", args.hips),
+            };
+            let client = HipsTileClient::open(&base, RetryPolicy::default(), cache, None)?;
+            let mut img = client.reproject(&wcs, args.sampling)?;
+            if client.format() == ImageFormat::Fits && format != ImageFormat::Fits {
+                img = img.stretched_linear(0.5, 99.5);
+            }
+            let covered = img.coverage();
+            if covered < 1.0 {
+                tracing::warn!("{:.1}% of the cutout is outside the survey footprint", (1.0 - covered) * 100.0);
+            }
+            img.encode(format, Some(&wcs))?
+        }
+    };
+    spinner.finish_and_clear();
+    hips_client::cache::write_atomic(&args.output, &bytes)?;
+    println!("wrote {} ({} bytes)", args.output.display(), bytes.len());
+    if let Some(s) = survey {
+        println!("Acknowledgement: {}", s.acknowledgement);
+    }
+    println!("{}", survey::CDS_ACKNOWLEDGEMENT);
+    Ok(())
+}
+
+/// The output grid: from --ra/--dec/--fov/--width/--height/--rotation or the AVM of --like.
+fn target_wcs(args: &Args) -> Result<Wcs> {
+    if let Some(path) = &args.like {
+        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let what = path.display().to_string();
+        let (w, h) = image::ImageReader::new(std::io::Cursor::new(&bytes))
+            .with_guessed_format()?
+            .into_dimensions()
+            .with_context(|| format!("{what}: not a readable image"))?;
+        let tags = esa_scraper::avm::AvmTags::from_image_bytes(&bytes, &what)?;
+        let geometry = tags.geometry(&what)?;
+        return Ok(geometry.wcs(w, h).with_context(|| format!("{what}: AVM has no usable WCS"))?);
+    }
+    match (args.ra, args.dec, args.fov, args.width, args.height) {
+        (Some(ra), Some(dec), Some(fov), Some(w), Some(h)) => Ok(Wcs::from_center(ra, dec, fov, w, h, args.rotation)?),
+        _ => bail!("give --ra --dec --fov --width --height, or --like IMAGE"),
+    }
+}
