@@ -1,0 +1,232 @@
+//! `esa-scrape`: download every observation image of esahubble.org or esawebb.org with its metadata,
+//! embedded AVM sky geometry and credit line into `DIR/<site>/`. Re-running resumes; see `--help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use esa_scraper::scrape::DetailPolicy;
+use esa_scraper::{Blacklist, Event, ImageFormat, Outcome, ResumeMode, ScrapeOptions, Site, SiteConfig};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SiteArg {
+    Hubble,
+    Webb,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Screen,
+    Large,
+    Publicationjpg,
+    Original,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DetailArg {
+    Never,
+    Missing,
+    Always,
+}
+
+/// Download ESA/Hubble or ESA/Webb observation images with sky geometry and credits (resumable).
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Which archive.
+    #[arg(long, value_enum)]
+    site: SiteArg,
+    /// Web site root (feeds, HTML); default the public site. Also used for images unless --cdn-url is given.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// CDN root for image files; default the public CDN, or --base-url when that is given.
+    #[arg(long)]
+    cdn_url: Option<String>,
+    /// Output directory; files go to DIR/<site>/ (metadata.jsonl, images/, credits.tsv, failures.jsonl).
+    #[arg(long)]
+    out: PathBuf,
+    /// Image format to download.
+    #[arg(long, value_enum, default_value = "screen")]
+    format: FormatArg,
+    /// Process at most N images (after the blacklist and category checks).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Re-download images that are already present.
+    #[arg(long = "override", conflicts_with = "missing")]
+    override_: bool,
+    /// Only retry the images recorded in failures.jsonl.
+    #[arg(long)]
+    missing: bool,
+    /// List and filter only: download and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Concurrent workers.
+    #[arg(long, default_value_t = 2)]
+    concurrency: usize,
+    /// Most requests per second to one host.
+    #[arg(long, default_value_t = 2.0)]
+    rate: f64,
+    /// Retries for timeouts, 5xx and 429.
+    #[arg(long, default_value_t = 4)]
+    retries: u32,
+    /// Blacklist of ids (JSON: [{site?, id, reason}]); default datasets/esa/blacklist.json when present.
+    #[arg(long)]
+    blacklist: Option<PathBuf>,
+    /// Categories to drop (AVM domain names such as "Solar System", site category names, or code prefixes).
+    #[arg(long = "drop-category", default_values_t = ["Solar System".to_string(), "Early Universe".to_string()])]
+    drop_categories: Vec<String>,
+    /// Smallest field of view (larger side) in arcminutes.
+    #[arg(long, default_value_t = 0.5)]
+    min_fov_arcmin: f64,
+    /// Smallest image side in pixels (full-size image).
+    #[arg(long, default_value_t = 512)]
+    min_pixels: u32,
+    /// Keep every image type, not only Observation.
+    #[arg(long)]
+    any_type: bool,
+    /// Keep images whose spatial quality is only Position, or that have no complete WCS.
+    #[arg(long)]
+    any_quality: bool,
+    /// When to read the HTML detail page of an image.
+    #[arg(long, value_enum, default_value = "missing")]
+    detail: DetailArg,
+    /// Also write the Credit.md section for the downloaded images to this file.
+    #[arg(long)]
+    credits_md: Option<PathBuf>,
+}
+
+fn options(args: &Args) -> anyhow::Result<ScrapeOptions> {
+    let site = match args.site {
+        SiteArg::Hubble => Site::Hubble,
+        SiteArg::Webb => Site::Webb,
+    };
+    let mut cfg = match &args.base_url {
+        Some(b) => SiteConfig::with_base(site, b),
+        None => SiteConfig::public(site),
+    };
+    if let Some(c) = &args.cdn_url {
+        cfg.cdn_url = c.trim_end_matches('/').to_string();
+    }
+    for (name, url) in [("--base-url", &cfg.base_url), ("--cdn-url", &cfg.cdn_url)] {
+        let parsed = url::Url::parse(url).with_context(|| format!("{name} {url:?} is not a URL"))?;
+        anyhow::ensure!(matches!(parsed.scheme(), "http" | "https"), "{name} {url:?} must be http(s)");
+    }
+    let mut o = ScrapeOptions::new(cfg, &args.out);
+    o.format = match args.format {
+        FormatArg::Screen => ImageFormat::Screen,
+        FormatArg::Large => ImageFormat::Large,
+        FormatArg::Publicationjpg => ImageFormat::Publicationjpg,
+        FormatArg::Original => ImageFormat::Original,
+    };
+    o.limit = args.limit;
+    o.mode = if args.override_ {
+        ResumeMode::Override
+    } else if args.missing {
+        ResumeMode::Missing
+    } else {
+        ResumeMode::Normal
+    };
+    o.dry_run = args.dry_run;
+    anyhow::ensure!(args.concurrency >= 1, "--concurrency must be at least 1");
+    o.concurrency = args.concurrency;
+    anyhow::ensure!(args.rate > 0.0 && args.rate.is_finite(), "--rate must be a positive number");
+    o.http.requests_per_second = args.rate;
+    o.http.max_retries = args.retries;
+    o.detail = match args.detail {
+        DetailArg::Never => DetailPolicy::Never,
+        DetailArg::Missing => DetailPolicy::Missing,
+        DetailArg::Always => DetailPolicy::Always,
+    };
+    o.filter.drop_categories = args.drop_categories.clone();
+    o.filter.min_fov_deg = Some(args.min_fov_arcmin / 60.0);
+    o.filter.min_pixels = Some(args.min_pixels);
+    if args.any_type {
+        o.filter.image_type = None;
+    }
+    if args.any_quality {
+        o.filter.require_full_quality = false;
+        o.filter.require_geometry = false;
+    }
+    let default_bl = PathBuf::from("datasets/esa/blacklist.json");
+    match (&args.blacklist, default_bl.exists()) {
+        (Some(p), _) => o.filter.blacklist = Blacklist::load(p)?,
+        (None, true) => o.filter.blacklist = Blacklist::load(&default_bl)?,
+        (None, false) => {}
+    }
+    Ok(o)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("esa-scrape: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Run; `Ok(false)` when some images or pages failed (exit status 1).
+fn run(args: &Args) -> anyhow::Result<bool> {
+    let opts = options(args)?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let mut listed = 0usize;
+    let summary = esa_scraper::scrape(&opts, &mut |ev| match ev {
+        Event::Listed { items, total, .. } => {
+            listed += items;
+            match total {
+                Some(t) => bar.set_message(format!("listing {listed}/{t}")),
+                None => bar.set_message(format!("listing {listed}")),
+            }
+        }
+        Event::Queued { queued } => {
+            bar.set_length(queued as u64);
+            bar.set_position(0);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+        }
+        Event::Done { id, outcome } => {
+            let what = match outcome {
+                Outcome::Downloaded => "downloaded",
+                Outcome::Skipped => "skipped",
+                Outcome::Adopted => "recovered",
+                Outcome::Filtered(_) => "filtered",
+                Outcome::WouldDownload => "would download",
+                Outcome::Failed(..) => "FAILED",
+            };
+            if bar.length().is_some() {
+                bar.set_message(format!("{id} {what}"));
+                bar.inc(1);
+            } else if matches!(outcome, Outcome::Failed(..)) {
+                bar.println(format!("{id} {what}"));
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    println!("{}: {}", opts.site.site, opts.out_dir.join(opts.site.site.name()).display());
+    println!("{summary}");
+    if let Some(path) = &args.credits_md {
+        let meta = opts.out_dir.join(opts.site.site.name()).join("metadata.jsonl");
+        let recs = if meta.exists() { esa_scraper::read_metadata(&meta)? } else { Vec::new() };
+        let md = esa_scraper::credits::credit_markdown(opts.site.site, &recs);
+        esa_scraper::store::write_atomic(path, md.as_bytes())?;
+        println!("credits section written to {}", path.display());
+    }
+    Ok(!summary.has_failures())
+}
