@@ -84,9 +84,10 @@ fn avm_wcs_pairs_are_aligned_and_displayed_radec_pairs_are_not() {
     let (mut avm_shift, mut shown_shift, mut injected) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..8 {
         let t = i as f64;
-        // Reference pixel up to ±40 px from the centre; rotation up to ±60°.
+        // Reference pixel up to ±20 px from the centre (phase correlation is reliable for shifts up to
+        // about a fifth of the image); rotation up to ±60°.
         let refpix =
-            [w as f64 / 2.0 + 0.5 + 40.0 * (1.3 * t).sin(), h as f64 / 2.0 + 0.5 + 30.0 * (0.7 * t + 1.0).cos()];
+            [w as f64 / 2.0 + 0.5 + 20.0 * (1.3 * t).sin(), h as f64 / 2.0 + 0.5 + 15.0 * (0.7 * t + 1.0).cos()];
         let refval = [150.0 + 0.02 * (t * 0.9).cos(), 20.0 + 0.02 * (t * 1.7).sin()];
         let rotation = 60.0 * (0.5 * t).sin();
         let truth = Wcs::from_avm(refval, refpix, [w as f64, h as f64], [-scale, scale], rotation).unwrap();
@@ -117,7 +118,7 @@ fn avm_wcs_pairs_are_aligned_and_displayed_radec_pairs_are_not() {
     println!("median residual shift, displayed RA/Dec as centre: {m_shown:.2} px  ({shown_shift:.1?})");
     println!("median residual shift, AVM WCS:                    {m_avm:.3} px  ({avm_shift:.2?})");
     assert!(m_avm < 0.25, "AVM pairs should align to a fraction of a pixel: {avm_shift:?}");
-    assert!(m_shown > 10.0, "displayed-RA/Dec pairs carry the injected offset: {shown_shift:?}");
+    assert!(m_shown > 5.0, "displayed-RA/Dec pairs carry the injected offset: {shown_shift:?}");
     // The naive shift is the injected offset itself.
     for (s, inj) in shown_shift.iter().zip(&injected) {
         assert!((s - inj).abs() < 1.5, "measured {s} vs injected {inj}");
