@@ -296,6 +296,24 @@ pub fn disc_laplace(img: ImageView<'_>, p: DiscLaplaceParams, s: &mut Scratch) -
     v
 }
 
+/// [`disc_laplace`] on a frame that is already 2×2-binned (see `FrameSource::read_luma_binned2_into`).
+pub fn disc_laplace_prebinned(binned: ImageView<'_>, p: DiscLaplaceParams, s: &mut Scratch) -> f32 {
+    let (mut b, mut c, mut d) = (std::mem::take(&mut s.b), std::mem::take(&mut s.c), std::mem::take(&mut s.d));
+    let v = if binned.stride == binned.width {
+        disc_laplace_binned(&binned.data[..binned.pixels()], binned.width, binned.height, p, &mut b, &mut c, &mut d)
+    } else {
+        let mut a = std::mem::take(&mut s.a);
+        binned.copy_into(&mut a);
+        let v = disc_laplace_binned(&a, binned.width, binned.height, p, &mut b, &mut c, &mut d);
+        s.a = a;
+        v
+    };
+    s.b = b;
+    s.c = c;
+    s.d = d;
+    if v.is_finite() { v } else { 0.0 }
+}
+
 fn disc_laplace_binned(
     a: &[f32],
     bw: usize,

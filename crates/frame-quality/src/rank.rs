@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use crate::error::{FrameError, Result};
-use crate::metrics::{Metric, Scratch, detect_disc_binned};
+use crate::metrics::{DiscLaplaceParams, Metric, Scratch, detect_disc_binned, disc_laplace_prebinned};
 use crate::source::{DecodeScratch, FrameSource};
 use crate::view::ImageView;
 
@@ -66,8 +66,15 @@ pub fn score_source(source: &dyn FrameSource, scorer: &Scorer, progress: &(dyn F
         .map_init(
             || (Vec::<f32>::with_capacity(w * h), DecodeScratch::default(), Scratch::default()),
             |(buf, dec, scratch), i| {
-                source.read_luma_into(i, buf, dec)?;
-                let q = scorer.score(ImageView::new(buf, w, h), scratch);
+                let q = if scorer.metric == Metric::DiscLaplace && !scorer.disc {
+                    // Fast path: bin 2×2 while decoding (the default metric starts by binning anyway).
+                    let (bw, bh) = source.read_luma_binned2_into(i, buf, dec)?;
+                    let p = DiscLaplaceParams { border_penalty: scorer.border_penalty, ..DiscLaplaceParams::default() };
+                    disc_laplace_prebinned(ImageView::new(buf, bw, bh), p, scratch)
+                } else {
+                    source.read_luma_into(i, buf, dec)?;
+                    scorer.score(ImageView::new(buf, w, h), scratch)
+                };
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_multiple_of(64) || n == source.len() {
                     progress(n);
@@ -161,6 +168,40 @@ mod tests {
     fn ranks_put_best_first_and_handle_ties() {
         assert_eq!(ranks(&[0.1, 0.9, 0.5, 0.9]), [4, 1, 3, 2]);
         assert_eq!(order_best_first(&[f32::NAN, 1.0]), [1, 0]);
+    }
+
+    #[test]
+    fn binned_fast_path_matches_the_full_resolution_metric() {
+        use crate::ser::{ColorId, SerHeader, SerWriter};
+        let dir = tempfile::tempdir().unwrap();
+        for depth in [8, 12] {
+            let path = dir.path().join(format!("d{depth}.ser"));
+            let (w, h) = (61, 47);
+            let mut wr = SerWriter::create(&path, SerHeader::new(w, h, ColorId::Mono, depth)).unwrap();
+            for f in 0..3 {
+                let mut p = dataset::Planes::zeros(1, h, w);
+                for y in 0..h {
+                    for x in 0..w {
+                        let r = ((x as f32 - 30.0).powi(2) + (y as f32 - 23.0).powi(2)).sqrt();
+                        p.data[y * w + x] = if r < 15.0 {
+                            0.5 + 0.3 * ((x * (f + 1)) as f32 * 0.7).sin() * (y as f32 * 0.4).cos()
+                        } else {
+                            0.02
+                        };
+                    }
+                }
+                wr.write_planes(&p).unwrap();
+            }
+            wr.finish().unwrap();
+            let ser = crate::ser::SerReader::open(&path).unwrap();
+            let fast = score_source(&ser, &Scorer::new(Metric::DiscLaplace), &|_| {}).unwrap();
+            let mut s = Scratch::default();
+            for (i, q) in fast.iter().enumerate() {
+                let p = ser.read_planes(i).unwrap();
+                let slow = Metric::DiscLaplace.score(ImageView::new(&p.data, w, h), &mut s);
+                assert!(*q > 0.0 && (q - slow).abs() <= 1e-4 * slow, "depth {depth} frame {i}: {q} vs {slow}");
+            }
+        }
     }
 
     #[test]

@@ -430,6 +430,54 @@ impl SerReader {
         }
     }
 
+    /// Decode frame `index` straight into 2×2 block means in [0, 1] (mono files; colour files go
+    /// through full-resolution luma first). One pass over the raw bytes, no full-size buffer.
+    pub fn read_mono_binned2_into(
+        &self,
+        index: usize,
+        out: &mut Vec<f32>,
+        scratch: &mut crate::source::DecodeScratch,
+    ) -> Result<(usize, usize)> {
+        self.check_index(index)?;
+        let (w, h) = (self.header.width, self.header.height);
+        let (bw, bh) = (w / 2, h / 2);
+        if self.header.color != ColorId::Mono {
+            let mut full = std::mem::take(&mut scratch.full);
+            self.read_luma_into(index, &mut full, &mut scratch.samples)?;
+            let dims = crate::metrics::bin_into(crate::view::ImageView::new(&full, w, h), 2, out);
+            scratch.full = full;
+            return Ok(dims);
+        }
+        let bytes = self.raw_frame_unchecked(index);
+        out.clear();
+        out.resize(bw * bh, 0.0);
+        let k = self.scale * 0.25;
+        if self.header.bytes_per_sample() == 1 {
+            for by in 0..bh {
+                let r0 = &bytes[2 * by * w..2 * by * w + 2 * bw];
+                let r1 = &bytes[(2 * by + 1) * w..(2 * by + 1) * w + 2 * bw];
+                let o = &mut out[by * bw..(by + 1) * bw];
+                for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+                    *o = (a[0] as u32 + a[1] as u32 + b[0] as u32 + b[1] as u32) as f32 * k;
+                }
+            }
+        } else {
+            let le = self.header.little_endian;
+            let px = |c: &[u8]| -> u32 {
+                if le { u16::from_le_bytes([c[0], c[1]]) as u32 } else { u16::from_be_bytes([c[0], c[1]]) as u32 }
+            };
+            for by in 0..bh {
+                let r0 = &bytes[2 * (2 * by * w)..2 * (2 * by * w + 2 * bw)];
+                let r1 = &bytes[2 * ((2 * by + 1) * w)..2 * ((2 * by + 1) * w + 2 * bw)];
+                let o = &mut out[by * bw..(by + 1) * bw];
+                for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)) {
+                    *o = (px(&a[..2]) + px(&a[2..]) + px(&b[..2]) + px(&b[2..])) as f32 * k;
+                }
+            }
+        }
+        Ok((bw, bh))
+    }
+
     /// Decode frame `index` to planes: 1 channel for mono, 3 (RGB) for Bayer and RGB/BGR.
     pub fn read_planes(&self, index: usize) -> Result<Planes> {
         let mut samples = Vec::new();

@@ -12,6 +12,8 @@ use crate::ser::SerReader;
 pub struct DecodeScratch {
     /// Colour samples before conversion to luma.
     pub samples: Vec<f32>,
+    /// Full-resolution luma before binning.
+    pub full: Vec<f32>,
 }
 
 /// A sequence of equally sized frames, read one at a time (never all in memory).
@@ -32,6 +34,21 @@ pub trait FrameSource: Sync + Send {
     fn read_luma_into(&self, index: usize, out: &mut Vec<f32>, scratch: &mut DecodeScratch) -> Result<()>;
     /// Decode frame `index` as planes in [0, 1].
     fn read_planes(&self, index: usize) -> Result<Planes>;
+    /// Decode frame `index` as mono luma already averaged over 2×2 blocks (`⌊w/2⌋ × ⌊h/2⌋`);
+    /// returns the binned size. Sources override it to bin while decoding (one pass, no full-size buffer).
+    fn read_luma_binned2_into(
+        &self,
+        index: usize,
+        out: &mut Vec<f32>,
+        scratch: &mut DecodeScratch,
+    ) -> Result<(usize, usize)> {
+        let mut full = std::mem::take(&mut scratch.full);
+        self.read_luma_into(index, &mut full, scratch)?;
+        let (w, h) = self.dims();
+        let dims = crate::metrics::bin_into(crate::view::ImageView::new(&full, w, h), 2, out);
+        scratch.full = full;
+        Ok(dims)
+    }
 }
 
 impl FrameSource for SerReader {
@@ -52,6 +69,14 @@ impl FrameSource for SerReader {
     }
     fn read_planes(&self, index: usize) -> Result<Planes> {
         SerReader::read_planes(self, index)
+    }
+    fn read_luma_binned2_into(
+        &self,
+        index: usize,
+        out: &mut Vec<f32>,
+        scratch: &mut DecodeScratch,
+    ) -> Result<(usize, usize)> {
+        SerReader::read_mono_binned2_into(self, index, out, scratch)
     }
 }
 
