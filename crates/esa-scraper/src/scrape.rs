@@ -16,7 +16,7 @@ use crate::feed::parse_d2d_page;
 use crate::filter::{FilterConfig, FilterReason};
 use crate::geometry::choose_geometry;
 use crate::html::{parse_detail_page, parse_list_page};
-use crate::http::{Expected, Fetcher, HttpConfig, part_path};
+use crate::http::{Expected, Fetcher, HttpConfig};
 use crate::record::{DownloadedFile, ImageRecord, MetadataSource, SkyGeometry};
 use crate::site::{ImageFormat, SiteConfig};
 use crate::store::{Failure, FailureLedger, MetadataStore, SiteDir, Stage};
@@ -395,6 +395,17 @@ fn process(ctx: &Ctx<'_>, cand: Candidate) -> Processed {
     let filtered =
         |r: FilterReason| Processed { id: id.clone(), outcome: Outcome::Filtered(r), record: None, failure: None };
 
+    // 0. Resume: an image recorded and on disk with its recorded size and format costs no request.
+    if ctx.opts.mode != ResumeMode::Override {
+        let rel = SiteDir::image_rel(&id, ctx.opts.format);
+        let on_disk = std::fs::metadata(ctx.dir.root.join(&rel)).ok().filter(|m| m.is_file()).map(|m| m.len());
+        if let (Some(ex), Some(len)) = (ctx.existing.get(&id), on_disk)
+            && ex.file.as_ref().is_some_and(|f| f.path == rel && f.bytes == len && f.format == ctx.opts.format)
+        {
+            return Processed { id, outcome: Outcome::Skipped, record: None, failure: None };
+        }
+    }
+
     // 1. Detail page where the listing falls short.
     let feed_geo = if from_feed { rec.geometry.clone() } else { None };
     let mut html_geo: Option<SkyGeometry> = None;
@@ -429,17 +440,11 @@ fn process(ctx: &Ctx<'_>, cand: Candidate) -> Processed {
         return filtered(r);
     }
 
-    // 2. Resume: skip what is recorded and on disk.
+    // 2. Download source; a file already under the final name may be adopted.
     let format = ctx.opts.format;
     let rel = SiteDir::image_rel(&id, format);
     let dest = ctx.dir.root.join(&rel);
     let on_disk = std::fs::metadata(&dest).ok().filter(|m| m.is_file()).map(|m| m.len());
-    if ctx.opts.mode != ResumeMode::Override
-        && let (Some(ex), Some(len)) = (ctx.existing.get(&id), on_disk)
-        && ex.file.as_ref().is_some_and(|f| f.path == rel && f.bytes == len && f.format == format)
-    {
-        return Processed { id, outcome: Outcome::Skipped, record: None, failure: None };
-    }
     let (url, expected) = download_source(ctx.opts, &rec);
     // A complete file under the final name without a record: an earlier run was stopped after the rename.
     let adopt = ctx.opts.mode != ResumeMode::Override
@@ -714,7 +719,6 @@ pub fn scrape(opts: &ScrapeOptions, on_event: &mut dyn FnMut(Event)) -> Result<S
         if ledger.is_empty() {
             let _ = std::fs::remove_file(dir.failures());
         }
-        let _ = part_path(&dir.metadata());
     }
     Ok(summary)
 }

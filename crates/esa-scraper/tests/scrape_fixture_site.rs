@@ -164,6 +164,15 @@ fn webb_html_fallback_reads_search_and_detail_pages() {
     let r2 = recs.iter().find(|r| r.id == "weic9902a").unwrap();
     assert_eq!(r2.geometry.as_ref().unwrap().rotation_deg, Some(-20.0));
     assert_eq!(r2.object.constellation.as_deref(), Some("Dorado"));
+
+    // A re-run reads the listing again but neither detail pages nor images of recorded ids.
+    server.reset_hits();
+    let s2 = run(&opts);
+    assert_eq!(s2.skipped, 3, "{s2}");
+    assert_eq!(image_hits(&server), 0);
+    for id in ["weic9901a", "weic9902a", "weic9903a"] {
+        assert_eq!(server.hits(&format!("/images/{id}/")), 0, "{id}");
+    }
 }
 
 #[test]
