@@ -1,0 +1,110 @@
+//! The deep-sky classifier web app: an axum router with an embedded page, a documentation page
+//! built from the model cards, a JSON prediction API and a bounded inference queue.
+//!
+//! Safety: request bodies are capped (413), uploads are sniffed by content (415), the pixel
+//! budget is checked from the image header before decoding (413), requests time out (408/504),
+//! the inference queue is bounded (503 when full), nothing uploaded touches the disk, and every
+//! user-supplied string echoed back is HTML-escaped.
+
+pub mod api;
+pub mod pages;
+pub mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use dso_classify::ModelCard;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use worker::{InferenceJob, InferenceQueue, run_worker};
+
+/// Limits and behaviour of the server.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Largest request body in bytes (default 20 MB).
+    pub body_limit: usize,
+    /// Largest accepted image, width × height, checked from the header before decoding.
+    pub max_pixels: u64,
+    /// Inference jobs that may wait; more get 503.
+    pub queue_capacity: usize,
+    /// Longest a whole request may take (408 after that).
+    pub request_timeout: Duration,
+    /// Longest a prediction may wait for the worker (504 after that).
+    pub inference_timeout: Duration,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            body_limit: 20 * 1024 * 1024,
+            max_pixels: 50_000_000,
+            queue_capacity: 8,
+            request_timeout: Duration::from_secs(60),
+            inference_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Shared state of the handlers.
+pub struct AppState {
+    /// Server limits.
+    pub config: AppConfig,
+    /// The sending side of the bounded inference queue.
+    pub queue: InferenceQueue,
+    /// Model cards of the loaded models (first = default task).
+    pub cards: Vec<ModelCard>,
+}
+
+/// Build the application router.
+pub fn router(state: Arc<AppState>) -> Router {
+    let body_limit = state.config.body_limit;
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/documentation", get(pages::documentation))
+        .route("/static/app.js", get(pages::app_js))
+        .route("/static/style.css", get(pages::style_css))
+        .route("/api/health", get(api::health))
+        .route("/api/predict", post(api::predict))
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+}
+
+/// Escape the five HTML-special characters (for anything user-supplied that is echoed back).
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Start the inference worker on its own thread with the bundled (or given) models and return
+/// the app state. `B` is the inference backend (Flex by default).
+pub fn start<B: burn::tensor::backend::Backend>(
+    config: AppConfig,
+    classifiers: Vec<dso_classify::Classifier<B>>,
+) -> anyhow::Result<Arc<AppState>>
+where
+    B::Device: Send,
+{
+    let cards = classifiers.iter().map(|c| c.card.clone()).collect();
+    let (queue, jobs) = worker::channel(config.queue_capacity);
+    let limits = dataset::ImageLimits { max_pixels: config.max_pixels };
+    std::thread::Builder::new().name("dso-inference".into()).spawn(move || run_worker(jobs, classifiers, limits))?;
+    Ok(Arc::new(AppState { config, queue, cards }))
+}

@@ -1,0 +1,145 @@
+//! Handler tests against a real server on 127.0.0.1 (real multipart uploads, real images, real models).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use dso_web::{AppConfig, AppState, worker};
+use reqwest::multipart::{Form, Part};
+
+fn upload(bytes: Vec<u8>, name: &str) -> Form {
+    Form::new().part("image", Part::bytes(bytes).file_name(name.to_string()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_pages_and_prediction_on_a_real_galaxy_image() {
+    let addr = serve(AppConfig::default()).await;
+    let client = reqwest::Client::new();
+    let base = format!("http://{addr}");
+
+    let health: serde_json::Value =
+        client.get(format!("{base}/api/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["models"].as_array().unwrap().len(), 2);
+    assert_eq!(health["queue_capacity"], 8);
+
+    let index = client.get(&base).send().await.unwrap();
+    assert_eq!(index.status(), 200);
+    let html = index.text().await.unwrap();
+    assert!(html.contains("id=\"drop-zone\"") && html.contains("id=\"predict\"") && html.contains("/static/app.js"));
+    assert!(!html.contains("http://") && !html.contains("https://"), "no external assets (works offline)");
+    let js = client.get(format!("{base}/static/app.js")).send().await.unwrap();
+    assert_eq!(js.headers()["content-type"], "text/javascript; charset=utf-8");
+    let doc = client.get(format!("{base}/documentation")).send().await.unwrap().text().await.unwrap();
+    assert!(doc.contains("Model cards") && doc.contains("dsonet-three-class") && doc.contains("Held-out test split"));
+    assert!(doc.contains("Stellarium") && doc.contains("Adam Block"));
+
+    let bytes = std::fs::read(galaxy_image()).unwrap();
+    let form = upload(bytes.clone(), GALAXY_FILE).text("task", "three-class").text("cam", "1");
+    let resp = client.post(format!("{base}/api/predict")).multipart(form).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["class"], "galaxy", "{body}");
+    assert_eq!(body["model"], "dsonet-three-class");
+    let probs = body["probabilities"].as_object().unwrap();
+    assert_eq!(probs.len(), 3);
+    let total: f64 = probs.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-3, "probabilities sum to {total}");
+    assert!(probs["galaxy"].as_f64().unwrap() > 0.5);
+    assert!(body["elapsed_ms"].as_f64().unwrap() > 0.0);
+    assert!(body["cam"].as_str().unwrap().starts_with("data:image/png;base64,"));
+
+    // The two-class model answers with two probabilities and no CAM unless asked.
+    let form = upload(bytes, "m101.jpg.png").text("task", "galaxy-nebula");
+    let body: serde_json::Value =
+        client.post(format!("{base}/api/predict")).multipart(form).send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["probabilities"].as_object().unwrap().len(), 2);
+    assert!(body.get("cam").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_oversized_bodies_fake_images_and_decompression_bombs_with_escaped_messages() {
+    let config = AppConfig { body_limit: 1024 * 1024, ..AppConfig::default() };
+    let addr = serve(config).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/api/predict");
+
+    // 413: body over the limit.
+    let resp = client.post(&url).multipart(upload(vec![0x89; 2 * 1024 * 1024], "big.png")).send().await.unwrap();
+    assert_eq!(resp.status(), 413);
+
+    // 415: a script named .png; the echoed name is escaped.
+    let name = "<script>alert(1)</script>.png";
+    let resp = client.post(&url).multipart(upload(b"<html>not an image</html>".to_vec(), name)).send().await.unwrap();
+    assert_eq!(resp.status(), 415);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let msg = body["error"].as_str().unwrap();
+    assert!(msg.contains("&lt;script&gt;") && !msg.contains("<script>"), "{msg}");
+    assert!(msg.contains("not a PNG, JPEG, TIFF or GIF"), "{msg}");
+
+    // 413 before decoding: a tiny PNG whose header claims 60000 × 60000 pixels.
+    let bomb = png_bomb(60_000, 60_000);
+    assert!(bomb.len() < 100);
+    let resp = client.post(&url).multipart(upload(bomb, "bomb.png")).send().await.unwrap();
+    assert_eq!(resp.status(), 413);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let msg = body["error"].as_str().unwrap();
+    assert!(msg.contains("3600000000 pixels") && msg.contains("budget"), "{msg}");
+
+    // 415: a real PNG signature with garbage after it (content sniffed, then the decoder refuses).
+    let mut broken = b"\x89PNG\r\n\x1a\n".to_vec();
+    broken.extend_from_slice(b"garbage<b>bold</b>");
+    let resp = client.post(&url).multipart(upload(broken, "broken.png")).send().await.unwrap();
+    assert!(resp.status() == 415 || resp.status() == 400, "{}", resp.status());
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(!body["error"].as_str().unwrap().contains('<'));
+
+    // 400: no image field; bad task; not multipart at all.
+    let resp = client.post(&url).multipart(Form::new().text("task", "three-class")).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let png = std::fs::read(stellarium_image("m41.png")).unwrap();
+    let resp = client.post(&url).multipart(upload(png, "m41.png").text("task", "<quasar>")).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("&lt;quasar&gt;"));
+    let resp = client.post(&url).body("hello").send().await.unwrap();
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+
+    // 404 page escapes the path.
+    let resp = client.get(format!("http://{addr}/%3Cimg%20src=x%3E")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(!resp.text().await.unwrap().contains("<img"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_queue_answers_503_and_a_stuck_job_times_out() {
+    // A queue of one with no worker attached: the first job waits, the second finds the queue full.
+    let (queue, jobs) = worker::channel(1);
+    let config = AppConfig { queue_capacity: 1, inference_timeout: Duration::from_secs(3), ..AppConfig::default() };
+    let cards = bundled_classifiers().into_iter().map(|c| c.card).collect();
+    let addr = serve_state(std::sync::Arc::new(AppState { config, queue, cards })).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/api/predict");
+    let png = std::fs::read(stellarium_image("m41.png")).unwrap();
+
+    let first = tokio::spawn({
+        let (client, url, png) = (client.clone(), url.clone(), png.clone());
+        async move { client.post(&url).multipart(upload(png, "m41.png")).send().await.unwrap().status() }
+    });
+    let mut waited = 0;
+    loop {
+        let h: serde_json::Value =
+            client.get(format!("http://{addr}/api/health")).send().await.unwrap().json().await.unwrap();
+        if h["queue_free"] == 0 {
+            break;
+        }
+        waited += 1;
+        assert!(waited < 200, "first job never queued");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = client.post(&url).multipart(upload(png, "m41.png")).send().await.unwrap();
+    assert_eq!(second.status(), 503);
+    assert_eq!(first.await.unwrap(), 504);
+    drop(jobs);
+}

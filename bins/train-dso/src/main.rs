@@ -1,0 +1,211 @@
+//! `train-dso`: train the galaxy/nebula and three-class deep-sky classifiers on the Stellarium set.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use burn::backend::Autodiff;
+use burn::tensor::backend::Backend;
+use clap::Parser;
+use dataset::backend::DeviceKind;
+use dataset::stellarium::{DsoImage, StellariumSet};
+use dso_classify::data::{DEFAULT_IMAGE_SIZE, DsoSample, load_samples};
+use dso_classify::experiment::{ExperimentEvent, ExperimentOptions, run_experiment};
+use dso_classify::inference::save_model;
+use dso_classify::training::TrainingConfig;
+use dso_classify::{ModelCard, Task};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Train the deep-sky classifier and write `<task>.mpk` + `<task>.json` (weights + model card).
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Directory given to datasets/stellarium/fetch.sh (default: $PRETTIER_STELLARIUM_DIR or ~/.cache/prettier-space/stellarium).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Output directory for weights and model cards.
+    #[arg(long, default_value = "crates/dso-classify/weights")]
+    out: PathBuf,
+    /// Task: galaxy-nebula, three-class or both.
+    #[arg(long, default_value = "both")]
+    task: String,
+    /// Training epochs of the final model.
+    #[arg(long, default_value_t = 60)]
+    epochs: usize,
+    /// Images per step.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 2e-3)]
+    lr: f64,
+    /// Input side in pixels.
+    #[arg(long, default_value_t = DEFAULT_IMAGE_SIZE)]
+    image_size: usize,
+    /// Folds of the cross-validation by object (0 = skip).
+    #[arg(long, default_value_t = 5)]
+    folds: usize,
+    /// Epochs of each cross-validation run.
+    #[arg(long, default_value_t = 30)]
+    cv_epochs: usize,
+    /// Seed for initialisation, sampling and augmentation.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Seed of the object-level train/validation/test split.
+    #[arg(long, default_value_t = 0)]
+    split_seed: u64,
+    /// Augmentation preset: default (strong), light or none.
+    #[arg(long, default_value = "default")]
+    augment: String,
+    /// Decoupled weight decay.
+    #[arg(long, default_value_t = 5e-4)]
+    weight_decay: f32,
+    /// Keep the 21 Magellanic Cloud mosaic tiles (labelled galaxy, but they show star fields inside it).
+    #[arg(long)]
+    keep_tiles: bool,
+    /// Only run the cross-validation (writes `<task>-cv.json`, no weights).
+    #[arg(long)]
+    cv_only: bool,
+    /// Use only the first N manifest images (quick smoke runs).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Compute backend: flex, ndarray or cuda.
+    #[arg(long, default_value = "flex")]
+    device: DeviceKind,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let tasks: Vec<Task> = match args.task.as_str() {
+        "both" | "all" => Task::ALL.to_vec(),
+        other => vec![other.parse().map_err(anyhow::Error::msg).context("--task")?],
+    };
+    let set = match &args.data {
+        Some(dir) => StellariumSet::at(dir),
+        None => StellariumSet::locate(),
+    }
+    .context("Stellarium data")?;
+    let mut manifest = set.manifest().context("Stellarium manifest")?;
+    if let Some(n) = args.limit {
+        manifest.truncate(n);
+    }
+    if !args.keep_tiles {
+        let before = manifest.len();
+        manifest.retain(dso_classify::data::is_classifiable);
+        tracing::info!(
+            excluded = before - manifest.len(),
+            "left out Magellanic Cloud mosaic tiles (--keep-tiles keeps them)"
+        );
+    }
+    let bar = ProgressBar::new(manifest.len() as u64).with_style(style("loading images"));
+    let samples = load_samples(&manifest, Task::ThreeClass, args.image_size, &|| bar.inc(1))
+        .context("loading Stellarium images")?;
+    bar.finish_and_clear();
+    tracing::info!(images = samples.len(), "images loaded and resized to {0}x{0}", args.image_size);
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    for task in tasks {
+        let mut config = TrainingConfig::new(task);
+        config.epochs = args.epochs;
+        config.batch_size = args.batch_size;
+        config.learning_rate = args.lr;
+        config.image_size = args.image_size;
+        config.seed = args.seed;
+        config.weight_decay = args.weight_decay;
+        config.augment = dso_classify::augment::AugmentConfig::preset(&args.augment)
+            .with_context(|| format!("--augment {}: expected default, light or none", args.augment))?;
+        let options = ExperimentOptions {
+            folds: args.folds,
+            cv_epochs: args.cv_epochs,
+            split_seed: args.split_seed,
+            command: command.clone(),
+            cv_only: args.cv_only,
+        };
+        let (paths, card) = match args.device {
+            #[cfg(feature = "flex")]
+            DeviceKind::Flex => {
+                run_task::<dataset::backend::FlexBackend>(&config, &manifest, &samples, &options, &args.out)?
+            }
+            #[cfg(feature = "ndarray")]
+            DeviceKind::NdArray => {
+                run_task::<dataset::backend::NdArrayBackend>(&config, &manifest, &samples, &options, &args.out)?
+            }
+            #[cfg(feature = "cuda")]
+            DeviceKind::Cuda => {
+                run_task::<dataset::backend::CudaBackend>(&config, &manifest, &samples, &options, &args.out)?
+            }
+            #[allow(unreachable_patterns)]
+            other => anyhow::bail!("backend {other} is not compiled into this build"),
+        };
+        println!("{task}: weights {} card {}", paths.0.display(), paths.1.display());
+        if let Some(cv) = &card.cross_validation {
+            println!(
+                "{task}: {}-fold CV accuracy {:.3} ± {:.3}; pooled out-of-fold:\n{}",
+                cv.folds,
+                cv.mean_accuracy,
+                cv.std_accuracy,
+                cv.pooled.summary()
+            );
+        }
+        if let Some(v) = &card.validation {
+            println!("{task}: validation (best epoch {}):\n{}", card.best_epoch, v.summary());
+        }
+        if let Some(t) = &card.test {
+            println!("{task}: held-out test:\n{}", t.summary());
+        }
+    }
+    Ok(())
+}
+
+/// Run one task's experiment on backend `B` (with autodiff) and save weights + card.
+fn run_task<B: Backend>(
+    config: &TrainingConfig,
+    manifest: &[DsoImage],
+    samples: &[DsoSample],
+    options: &ExperimentOptions,
+    out: &Path,
+) -> anyhow::Result<((PathBuf, PathBuf), ModelCard)> {
+    let device = B::Device::default();
+    let mut bar = ProgressBar::hidden();
+    let (model, card) = run_experiment::<Autodiff<B>>(config, manifest, samples, options, &device, &mut |e| match e {
+        ExperimentEvent::Run { name, steps } => {
+            bar.finish_and_clear();
+            bar = ProgressBar::new(steps).with_style(style(&name));
+        }
+        ExperimentEvent::Step { loss } => {
+            bar.set_message(format!("loss {loss:.3}"));
+            bar.inc(1);
+        }
+        ExperimentEvent::Epoch(s) => bar.suspend(|| {
+            tracing::info!(
+                epoch = s.epoch,
+                train_loss = format!("{:.4}", s.train_loss),
+                train_acc = format!("{:.3}", s.train_accuracy),
+                valid_acc = ?s.valid_accuracy.map(|a| format!("{a:.3}")),
+                valid_loss = ?s.valid_loss.map(|a| format!("{a:.3}")),
+                lr = format!("{:.2e}", s.learning_rate),
+                secs = format!("{:.1}", s.seconds),
+                "epoch"
+            )
+        }),
+        ExperimentEvent::Fold { fold, accuracy } => {
+            bar.suspend(|| tracing::info!(fold, accuracy = format!("{accuracy:.3}"), "cross-validation fold"))
+        }
+    })?;
+    bar.finish_and_clear();
+    if options.cv_only {
+        let path = out.join(format!("{}-cv.json", config.task.slug()));
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        dataset::image_io::write_atomic(&path, &serde_json::to_vec_pretty(&card)?)?;
+        return Ok(((path.clone(), path), card));
+    }
+    Ok((save_model(&model, &card, out, config.task.slug())?, card))
+}
+
+fn style(name: &str) -> ProgressStyle {
+    ProgressStyle::with_template(&format!(
+        "{name} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {{msg}} (eta {{eta}})"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+}

@@ -1,0 +1,33 @@
+//! The dso-classify crate's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while loading data, training, saving or running the classifier.
+#[derive(Debug, thiserror::Error)]
+pub enum DsoError {
+    /// Image or catalogue access failed in the dataset crate.
+    #[error(transparent)]
+    Dataset(#[from] dataset::DatasetError),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A model card (JSON) is malformed.
+    #[error("{path}: invalid model card: {reason}")]
+    ModelCard { path: PathBuf, reason: String },
+    /// Weights could not be encoded or decoded.
+    #[error("{what}: cannot load or save weights: {reason}")]
+    Record { what: String, reason: String },
+    /// A configuration value is out of range or inconsistent.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// Not enough labelled images to train or evaluate.
+    #[error("not enough data: {0}")]
+    NotEnoughData(String),
+}
+
+/// Short alias used throughout the crate.
+pub type Result<T> = std::result::Result<T, DsoError>;

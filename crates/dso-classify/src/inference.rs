@@ -1,0 +1,167 @@
+//! Running a trained classifier: the model card, saving/loading weights (burn's compact
+//! half-precision named-MessagePack record), the bundled default models, and predictions.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::record::{HalfPrecisionSettings, NamedMpkBytesRecorder, Recorder};
+use burn::tensor::backend::Backend;
+use dataset::Planes;
+use serde::{Deserialize, Serialize};
+
+use crate::cam::{Cam, class_activation_map};
+use crate::classes::Task;
+use crate::data::{images_to_tensor, prepare_image};
+use crate::error::{DsoError, Result};
+use crate::metrics::{EvalReport, argmax};
+use crate::model::DsoNet;
+use crate::training::{TrainingConfig, predict_batch};
+
+/// What a trained model is, how it was trained and how well it does (saved as `<name>.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// Model name shown to users (e.g. `dsonet-three-class`).
+    pub name: String,
+    /// The task and its class labels in output order.
+    pub task: Task,
+    /// Class labels in output order.
+    pub classes: Vec<String>,
+    /// Full training configuration (architecture included).
+    pub training: TrainingConfig,
+    /// Number of parameters.
+    pub parameters: usize,
+    /// Epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Command line that produced the weights.
+    pub command: String,
+    /// Held-out test figures (object-level split).
+    pub test: Option<EvalReport>,
+    /// Validation figures of the kept epoch.
+    pub validation: Option<EvalReport>,
+    /// k-fold cross-validation summary, when it was run.
+    pub cross_validation: Option<CrossValidation>,
+    /// Where the training images came from.
+    pub data: String,
+}
+
+/// Summary of a k-fold cross-validation by object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CrossValidation {
+    /// Number of folds.
+    pub folds: usize,
+    /// Accuracy of each fold.
+    pub fold_accuracy: Vec<f64>,
+    /// Mean fold accuracy.
+    pub mean_accuracy: f64,
+    /// Standard deviation of the fold accuracies.
+    pub std_accuracy: f64,
+    /// Report pooled over all out-of-fold predictions.
+    pub pooled: EvalReport,
+}
+
+/// One prediction for one image.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The most probable class label.
+    pub class: String,
+    /// Its index.
+    pub class_index: usize,
+    /// Probability of every class, in the task's label order.
+    pub probabilities: Vec<(String, f32)>,
+}
+
+/// Encode a model's weights in burn's compact record format (half precision, named MessagePack).
+pub fn weights_to_bytes<B: Backend>(model: &DsoNet<B>) -> Result<Vec<u8>> {
+    NamedMpkBytesRecorder::<HalfPrecisionSettings>::default()
+        .record(model.clone().into_record(), ())
+        .map_err(|e| DsoError::Record { what: "model".into(), reason: e.to_string() })
+}
+
+/// Save weights (`<stem>.mpk`) and model card (`<stem>.json`) atomically into `dir`.
+pub fn save_model<B: Backend>(
+    model: &DsoNet<B>,
+    card: &ModelCard,
+    dir: &Path,
+    stem: &str,
+) -> Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(dir).map_err(|source| DsoError::Io { path: dir.to_path_buf(), source })?;
+    let weights = dir.join(format!("{stem}.mpk"));
+    let card_path = dir.join(format!("{stem}.json"));
+    dataset::image_io::write_atomic(&weights, &weights_to_bytes(model)?)?;
+    let json = serde_json::to_vec_pretty(card)
+        .map_err(|e| DsoError::ModelCard { path: card_path.clone(), reason: e.to_string() })?;
+    dataset::image_io::write_atomic(&card_path, &json)?;
+    Ok((weights, card_path))
+}
+
+/// A ready-to-use classifier: network, model card and device.
+#[derive(Debug, Clone)]
+pub struct Classifier<B: Backend> {
+    /// The network in inference mode.
+    pub model: DsoNet<B>,
+    /// Its model card.
+    pub card: ModelCard,
+    /// Where it runs.
+    pub device: B::Device,
+    /// Average over the eight flips/quarter-turns (slower, slightly more accurate).
+    pub tta: bool,
+}
+
+impl<B: Backend> Classifier<B> {
+    /// Build from weight bytes and model-card JSON bytes (`what` labels errors).
+    pub fn from_bytes(weights: &[u8], card_json: &[u8], what: &str, device: &B::Device) -> Result<Self> {
+        let card: ModelCard = serde_json::from_slice(card_json)
+            .map_err(|e| DsoError::ModelCard { path: PathBuf::from(what), reason: e.to_string() })?;
+        let record = NamedMpkBytesRecorder::<HalfPrecisionSettings>::default()
+            .load(weights.to_vec(), device)
+            .map_err(|e| DsoError::Record { what: what.to_string(), reason: e.to_string() })?;
+        let model = card.training.model.init::<B>(device).load_record(record);
+        Ok(Classifier { model, card, device: device.clone(), tta: true })
+    }
+
+    /// Load `<stem>.mpk` + `<stem>.json` from a directory written by [`save_model`].
+    pub fn load(dir: &Path, stem: &str, device: &B::Device) -> Result<Self> {
+        let read = |p: PathBuf| std::fs::read(&p).map_err(|source| DsoError::Io { path: p.clone(), source });
+        let weights = read(dir.join(format!("{stem}.mpk")))?;
+        let card = read(dir.join(format!("{stem}.json")))?;
+        Self::from_bytes(&weights, &card, &dir.join(stem).display().to_string(), device)
+    }
+
+    /// The bundled default model for a task (weights compiled into the binary).
+    pub fn bundled(task: Task, device: &B::Device) -> Result<Self> {
+        let (weights, card) = crate::bundled::bundled_files(task);
+        Self::from_bytes(weights, card, &format!("bundled {task} model"), device)
+    }
+
+    /// The network input for an image of any size and colour layout.
+    pub fn input_for(&self, image: &Planes) -> Planes {
+        prepare_image(image, self.card.training.image_size)
+    }
+
+    /// Classify one image.
+    pub fn predict(&self, image: &Planes) -> Prediction {
+        let input = self.input_for(image);
+        let x = images_to_tensor::<B>(&[&input], &self.device);
+        let probs =
+            predict_batch(&self.model, x, self.tta).into_data().convert::<f32>().to_vec::<f32>().unwrap_or_default();
+        self.prediction_from(&probs)
+    }
+
+    /// Classify one image and compute the class activation map of the predicted class.
+    pub fn predict_with_cam(&self, image: &Planes) -> (Prediction, Cam) {
+        let prediction = self.predict(image);
+        let input = self.input_for(image);
+        let x = images_to_tensor::<B>(&[&input], &self.device);
+        let cam = class_activation_map(&self.model, x, prediction.class_index);
+        (prediction, cam)
+    }
+
+    fn prediction_from(&self, probs: &[f32]) -> Prediction {
+        let (i, _) = argmax(probs);
+        Prediction {
+            class: self.card.classes.get(i).cloned().unwrap_or_default(),
+            class_index: i,
+            probabilities: self.card.classes.iter().cloned().zip(probs.iter().copied()).collect(),
+        }
+    }
+}
