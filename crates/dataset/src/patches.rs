@@ -663,6 +663,15 @@ mod tests {
         let items: Vec<SrItem> = (0..ds.len()).filter_map(|i| ds.get(i)).collect();
         let batch: SrBatch<B> = SrBatcher::default().batch(items, &Default::default());
         assert_eq!(batch.lr.dims(), [6, 3, 16, 16]);
+        // Through burn's own DataLoader (two worker threads, shuffled): 6 items in batches of 4 and 2.
+        let loader = burn::data::dataloader::DataLoaderBuilder::<B, SrItem, SrBatch<B>>::new(SrBatcher::default())
+            .batch_size(4)
+            .shuffle(1)
+            .num_workers(2)
+            .build(ds.clone());
+        let mut sizes: Vec<usize> = loader.iter().map(|b| b.hr.dims()[0]).collect();
+        sizes.sort_unstable();
+        assert_eq!(sizes, vec![2, 4]);
         // A missing file is named in the error; an all-black image reports empty sky.
         let ds =
             SrDataset::from_paths(vec!["/nonexistent/x.png".into()], DegradationConfig::bicubic(), patch, 0).unwrap();
