@@ -761,11 +761,11 @@ mod tests {
         std::fs::write(&path, b"RIFF....AVI LIST and more bytes").unwrap();
         let err = SerReader::open(&path).unwrap_err().to_string();
         assert!(err.contains("not a SER video"), "{err}");
-        for (w, h, depth) in [(0, 10, 8), (10, -3, 8), (100_000, 10, 8), (10, 10, 0), (10, 10, 33)] {
+        for (w, h, depth) in [(0i32, 10i32, 8i32), (10, -3, 8), (100_000, 10, 8), (10, 10, 0), (10, 10, 33)] {
             let mut header = SerHeader::new(10, 10, ColorId::Mono, 8).to_bytes();
-            header[26..30].copy_from_slice(&(w as i32).to_le_bytes());
-            header[30..34].copy_from_slice(&(h as i32).to_le_bytes());
-            header[34..38].copy_from_slice(&(depth as i32).to_le_bytes());
+            header[26..30].copy_from_slice(&w.to_le_bytes());
+            header[30..34].copy_from_slice(&h.to_le_bytes());
+            header[34..38].copy_from_slice(&depth.to_le_bytes());
             std::fs::write(&path, header).unwrap();
             let err = SerReader::open(&path).unwrap_err().to_string();
             assert!(err.contains("bad header"), "{w}x{h}@{depth}: {err}");

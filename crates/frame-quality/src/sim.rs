@@ -166,7 +166,10 @@ impl Simulator {
                 cfg.size, cfg.pupil_px, cfg.frames
             )));
         }
-        if !(cfg.d_over_r0 > 0.0) || !(cfg.bit_depth == 8 || cfg.bit_depth == 12 || cfg.bit_depth == 16) {
+        if cfg.d_over_r0.is_nan()
+            || cfg.d_over_r0 <= 0.0
+            || !(cfg.bit_depth == 8 || cfg.bit_depth == 12 || cfg.bit_depth == 16)
+        {
             return Err(FrameError::Invalid("simulator: D/r0 must be > 0 and bit depth 8, 12 or 16".into()));
         }
         let object = render_planet(texture, &cfg);

@@ -45,6 +45,7 @@ pub fn patches_to_tensor<B: Backend>(patches: &[&[f32]], size: usize, device: &B
 
 /// Train a fresh `RankNet` to separate the teacher's top `fraction` of patches from the bottom
 /// `fraction` (random flips/rotations as augmentation). `on_epoch(epoch, loss)` reports progress.
+#[allow(clippy::too_many_arguments)]
 pub fn train_ranknet<B: AutodiffBackend>(
     net: &RankNetConfig,
     patches: &[Vec<f32>],
