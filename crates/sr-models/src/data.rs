@@ -74,6 +74,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<StoredImage>> {
 
 /// Where training pairs come from.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum PairSource {
     /// Clean images; the LR side is made by `degrade` with this configuration.
     Degrade {
@@ -157,7 +158,7 @@ impl PairSource {
         if self.is_empty() {
             return Err(SrError::Data("no training images".into()));
         }
-        if hr_patch % scale != 0 {
+        if !hr_patch.is_multiple_of(scale) {
             return Err(SrError::Config(format!("patch {hr_patch} is not a multiple of the scale {scale}")));
         }
         match self {
@@ -297,9 +298,9 @@ pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg" | "tif" | "tiff")
-            })
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg" | "tif" | "tiff"))
         })
         .collect();
     out.sort();

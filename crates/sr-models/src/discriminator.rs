@@ -42,7 +42,7 @@ pub struct VggDiscriminator<B: Backend> {
 impl VggDiscriminatorConfig {
     /// Build it; the dense layer's input size is `8f · (patch/16)²`, computed here (no lazy layers).
     pub fn init<B: Backend>(&self, device: &B::Device) -> SrResult<VggDiscriminator<B>> {
-        if self.patch_size == 0 || self.patch_size % 16 != 0 {
+        if self.patch_size == 0 || !self.patch_size.is_multiple_of(16) {
             return Err(SrError::Config(format!("discriminator patch {} is not a multiple of 16", self.patch_size)));
         }
         let f = self.features;
@@ -121,7 +121,11 @@ impl UNetDiscriminatorConfig {
         UNetDiscriminator {
             conv0: conv(self.channels, f, 3).init(device),
             down: vec![down(f, 2 * f), down(2 * f, 4 * f), down(4 * f, 8 * f)],
-            up: vec![conv(8 * f, 4 * f, 3).init(device), conv(4 * f, 2 * f, 3).init(device), conv(2 * f, f, 3).init(device)],
+            up: vec![
+                conv(8 * f, 4 * f, 3).init(device),
+                conv(4 * f, 2 * f, 3).init(device),
+                conv(2 * f, f, 3).init(device),
+            ],
             conv_a: conv(f, f, 3).init(device),
             conv_b: conv(f, f, 3).init(device),
             out: conv(f, 1, 3).init(device),
@@ -157,6 +161,7 @@ pub enum DiscriminatorConfig {
 
 /// Either discriminator as one module.
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Discriminator<B: Backend> {
     /// SRGAN VGG-style classifier.
     Vgg(VggDiscriminator<B>),
@@ -208,7 +213,8 @@ mod tests {
     fn discriminators_give_logits_for_their_patch_size() {
         let d = Default::default();
         let x = Tensor::<Flex, 4>::random([2, 3, 32, 32], Distribution::Default, &d);
-        let vgg = DiscriminatorConfig::Vgg(VggDiscriminatorConfig::new().with_patch_size(32).with_features(4).with_hidden(8));
+        let vgg =
+            DiscriminatorConfig::Vgg(VggDiscriminatorConfig::new().with_patch_size(32).with_features(4).with_hidden(8));
         let (logits, feats) = vgg.init::<Flex>(&d).unwrap().forward(x.clone());
         assert_eq!(logits.dims(), [2, 1]);
         assert_eq!(feats.len(), 4);

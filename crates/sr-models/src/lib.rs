@@ -1,13 +1,18 @@
 //! SRGAN-family super-resolution and survey-to-Hubble-style translation: models, training, evaluation and tiled inference.
 
+pub mod apply;
+pub mod cli;
 pub mod data;
 pub mod discriminator;
 pub mod error;
+pub mod inference;
 pub mod loss;
 pub mod metrics;
 pub mod model;
 pub mod pixel_shuffle;
 pub mod store;
+pub mod training;
+pub mod weights;
 
 pub use error::{Result, SrError};
 pub use model::{Generator, GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};

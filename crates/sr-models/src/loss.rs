@@ -206,10 +206,7 @@ impl GanLoss {
 pub fn feature_matching<B: Backend>(real: &[Tensor<B, 4>], fake: &[Tensor<B, 4>]) -> Tensor<B, 1> {
     let n = real.len().max(1) as f64;
     let device = fake.first().map(|t| t.device()).unwrap_or_default();
-    real.iter()
-        .zip(fake)
-        .fold(Tensor::zeros([1], &device), |acc, (r, f)| acc + l1(f.clone(), r.clone().detach()))
-        / n
+    real.iter().zip(fake).fold(Tensor::zeros([1], &device), |acc, (r, f)| acc + l1(f.clone(), r.clone().detach())) / n
 }
 
 /// Weights of the pixel/structure terms of the generator objective.
@@ -239,7 +236,8 @@ impl PixelLossWeights {
     /// The weighted sum of the enabled terms.
     pub fn loss<B: Backend>(&self, pred: Tensor<B, 4>, target: Tensor<B, 4>) -> Tensor<B, 1> {
         let mut total = Tensor::zeros([1], &pred.device());
-        let terms: [(f64, fn(Tensor<B, 4>, Tensor<B, 4>) -> Tensor<B, 1>); 6] = [
+        type Term<B> = fn(Tensor<B, 4>, Tensor<B, 4>) -> Tensor<B, 1>;
+        let terms: [(f64, Term<B>); 6] = [
             (self.l1, l1),
             (self.charbonnier, |p, t| charbonnier(p, t, 1e-3)),
             (self.ssim, ssim_loss),

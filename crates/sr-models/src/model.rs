@@ -341,6 +341,7 @@ pub enum GeneratorConfig {
 
 /// Any of the generators, as one burn module (so training and inference code handle them alike).
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Generator<B: Backend> {
     /// The lightweight CPU-first network.
     Light(LightSr<B>),

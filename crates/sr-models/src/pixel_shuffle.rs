@@ -12,9 +12,7 @@ pub fn pixel_shuffle<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
     let [n, c, h, w] = x.dims();
     assert!(c % (r * r) == 0, "pixel_shuffle: {c} channels not divisible by {r}²");
     let oc = c / (r * r);
-    x.reshape([n, oc, r, r, h, w])
-        .permute([0, 1, 4, 2, 5, 3])
-        .reshape([n, oc, h * r, w * r])
+    x.reshape([n, oc, r, r, h, w]).permute([0, 1, 4, 2, 5, 3]).reshape([n, oc, h * r, w * r])
 }
 
 /// Rearrange `[N, C, H·r, W·r]` into `[N, C·r², H, W]` (PyTorch `nn.PixelUnshuffle(r)`).
@@ -25,9 +23,7 @@ pub fn pixel_unshuffle<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
     let [n, c, h, w] = x.dims();
     assert!(h % r == 0 && w % r == 0, "pixel_unshuffle: {h}x{w} not divisible by {r}");
     let (oh, ow) = (h / r, w / r);
-    x.reshape([n, c, oh, r, ow, r])
-        .permute([0, 1, 3, 5, 2, 4])
-        .reshape([n, c * r * r, oh, ow])
+    x.reshape([n, c, oh, r, ow, r]).permute([0, 1, 3, 5, 2, 4]).reshape([n, c * r * r, oh, ow])
 }
 
 /// Nearest-neighbour upsampling by an integer factor, differentiable on every backend.

@@ -124,8 +124,10 @@ pub fn record_to_bytes<B: Backend, R: Record<B>>(record: R) -> Result<Vec<u8>> {
 
 /// Deserialise a full-precision record.
 pub fn record_from_bytes<B: Backend, R: Record<B>>(bytes: Vec<u8>, name: &Path, device: &B::Device) -> Result<R> {
-    NamedMpkBytesRecorder::<FullPrecisionSettings>::new().load::<R>(bytes, device).map_err(|e| {
-        SrError::BadModelFile { path: name.to_path_buf(), what: "checkpoint", reason: format!("damaged section: {e}") }
+    NamedMpkBytesRecorder::<FullPrecisionSettings>::new().load::<R>(bytes, device).map_err(|e| SrError::BadModelFile {
+        path: name.to_path_buf(),
+        what: "checkpoint",
+        reason: format!("damaged section: {e}"),
     })
 }
 
@@ -147,7 +149,8 @@ pub fn write_sections(path: &Path, sections: &[(&str, Vec<u8>)]) -> Result<()> {
 
 /// Read a checkpoint file's sections.
 pub fn read_sections(path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    let bad = |reason: &str| SrError::BadModelFile { path: path.to_path_buf(), what: "checkpoint", reason: reason.into() };
+    let bad =
+        |reason: &str| SrError::BadModelFile { path: path.to_path_buf(), what: "checkpoint", reason: reason.into() };
     let packed = std::fs::read(path).map_err(|e| SrError::io(path, e))?;
     let mut data = Vec::new();
     GzDecoder::new(packed.as_slice()).read_to_end(&mut data).map_err(|_| bad("not gzip data or truncated"))?;

@@ -1,0 +1,163 @@
+//! `prettify`: turn a sky-survey image (DSS/SDSS-like) into a Hubble/Webb-outreach-like image.
+//! With no input it enhances a bundled real DSS image, offline.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use dataset::backend::DeviceKind;
+use indicatif::{ProgressBar, ProgressStyle};
+use sr_models::apply::DEFAULT_MAX_OUTPUT_PIXELS;
+use sr_models::cli::{Job, default_output, run_job_on};
+use sr_models::inference::Tiling;
+use sr_models::weights::{SAMPLE_CREDIT, SAMPLE_SURVEY_IMAGE};
+
+/// Enhance a survey image (default: a bundled DSS image of NGC 185) with the bundled prettify model.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Survey image (png, jpg, tif, gif); omit to use the bundled sample.
+    input: Option<PathBuf>,
+    /// Output file (default: prettified.png in the current folder for the sample or a fetched
+    /// cutout, INPUT-prettified.EXT next to an input).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Model file (.srmodel, ×1); default: the bundled prettify model.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Right ascension (degrees) of a survey cutout to fetch through hips2fits.
+    #[arg(long, requires_all = ["dec", "fov"], conflicts_with = "input")]
+    ra: Option<f64>,
+    /// Declination (degrees) of the cutout.
+    #[arg(long)]
+    dec: Option<f64>,
+    /// Field of view (degrees) of the cutout.
+    #[arg(long)]
+    fov: Option<f64>,
+    /// Cutout side in pixels.
+    #[arg(long, default_value_t = 512)]
+    size: u32,
+    /// HiPS survey of the cutout.
+    #[arg(long, default_value = "CDS/P/DSS2/color")]
+    hips: String,
+    /// hips2fits service URL.
+    #[arg(long, default_value = hips_client::hips2fits::DEFAULT_HIPS2FITS_URL)]
+    hips2fits_url: String,
+    /// Tile side in pixels (bounds memory).
+    #[arg(long, default_value_t = 512)]
+    tile: usize,
+    /// Overlap between tiles in pixels.
+    #[arg(long, default_value_t = 64)]
+    overlap: usize,
+    /// Refuse outputs above this many pixels.
+    #[arg(long, default_value_t = DEFAULT_MAX_OUTPUT_PIXELS)]
+    max_pixels: u64,
+    /// Compute backend: flex, ndarray, cuda.
+    #[arg(long, default_value = "flex")]
+    device: DeviceKind,
+}
+
+fn fetch_cutout(args: &Args, ra: f64, dec: f64, fov: f64) -> Result<Vec<u8>, String> {
+    use hips_client::{CutoutRequest, Hips2FitsClient, ImageFormat, RetryPolicy};
+    let client = Hips2FitsClient::new(&args.hips2fits_url, RetryPolicy::default(), None).map_err(|e| e.to_string())?;
+    let req = CutoutRequest::from_center(&args.hips, (ra, dec), fov, (args.size, args.size), 0.0, ImageFormat::Png);
+    client.fetch_encoded(&req).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let tmp = match tempdir() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("prettify: cannot create a temporary folder: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (input, label, default_out) = match (&args.input, args.ra, args.dec, args.fov) {
+        (Some(p), _, _, _) => (p.clone(), p.display().to_string(), default_output(p, "prettified")),
+        (None, Some(ra), Some(dec), Some(fov)) => {
+            eprintln!(
+                "fetching a {}×{} px cutout of {} at RA {ra}°, Dec {dec}°, FoV {fov}° from {}",
+                args.size, args.size, args.hips, args.hips2fits_url
+            );
+            match fetch_cutout(&args, ra, dec, fov) {
+                Ok(bytes) => {
+                    let p = tmp.join("cutout.png");
+                    if let Err(e) = std::fs::write(&p, bytes) {
+                        eprintln!("prettify: {}: {e}", p.display());
+                        return ExitCode::FAILURE;
+                    }
+                    (
+                        p,
+                        format!("{} cutout at RA {ra}° Dec {dec}° (FoV {fov}°)", args.hips),
+                        PathBuf::from("prettified.png"),
+                    )
+                }
+                Err(e) => {
+                    eprintln!("prettify: cannot fetch the survey cutout: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        _ => {
+            let p = tmp.join("sample-ngc185-dss.png");
+            if let Err(e) = std::fs::write(&p, SAMPLE_SURVEY_IMAGE) {
+                eprintln!("prettify: {}: {e}", p.display());
+                return ExitCode::FAILURE;
+            }
+            (p, format!("bundled sample survey image: {SAMPLE_CREDIT}"), PathBuf::from("prettified.png"))
+        }
+    };
+    let output = args.output.clone().unwrap_or(default_out);
+    let job = Job {
+        input: input.clone(),
+        output: output.clone(),
+        model: args.model.clone(),
+        scale: 1,
+        tiling: sr_models::inference::Tiling { tile: args.tile, overlap: args.overlap },
+        max_output_pixels: args.max_pixels,
+    };
+    let _ = Tiling::default();
+    let bar = ProgressBar::new(1);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} tiles")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let start = std::time::Instant::now();
+    let result = run_job_on(args.device, &job, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    let _ = std::fs::remove_dir_all(&tmp);
+    match result {
+        Ok(o) => {
+            let r = o.report;
+            println!("input:  {label} ({}x{})", r.input.0, r.input.1);
+            println!("model:  {}", o.model);
+            println!(
+                "output: {} ({}x{}) in {:.1} s",
+                output.display(),
+                r.output.0,
+                r.output.1,
+                start.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("prettify: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A private temporary folder for the sample / fetched cutout.
+fn tempdir() -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("prettify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

@@ -1,0 +1,372 @@
+//! `train-srgan`: train a super-resolution or same-size "prettify" generator, PSNR-oriented
+//! pretraining first, then (optionally) adversarial fine-tuning; resumable from checkpoints.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use burn::backend::Autodiff;
+use clap::Parser;
+use dataset::backend::DeviceKind;
+use dataset::degrade::DegradationConfig;
+use indicatif::{ProgressBar, ProgressStyle};
+use sr_models::data::{self, PairSource, StoredImage};
+use sr_models::discriminator::DiscriminatorConfig;
+use sr_models::loss::{GanLoss, PixelLossWeights};
+use sr_models::model::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
+use sr_models::training::{self, TrainConfig, TrainEvent, Trainer};
+
+/// Train a super-resolution (×2/×4) or prettify (×1) generator.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Generator architecture: light, srresnet, rrdb.
+    #[arg(long, default_value = "light")]
+    arch: String,
+    /// Scale: 1 (prettify), 2 or 4.
+    #[arg(long, default_value_t = 4)]
+    scale: usize,
+    /// Feature channels (architecture default when omitted).
+    #[arg(long)]
+    features: Option<usize>,
+    /// Blocks (architecture default when omitted).
+    #[arg(long)]
+    blocks: Option<usize>,
+    /// Folder of clean HR images, degraded on the fly (default: the Stellarium deep-sky set, train split).
+    #[arg(long)]
+    hr_dir: Option<PathBuf>,
+    /// Folder of real LR images paired by file name with --hr-dir (no synthetic degradation).
+    #[arg(long, requires = "hr_dir")]
+    lr_dir: Option<PathBuf>,
+    /// Degradation for HR-only data: dss, sdss, bicubic, real-esrgan, or a JSON file.
+    #[arg(long, default_value = "dss")]
+    degradation: String,
+    /// Seed of the Stellarium object-level split.
+    #[arg(long, default_value_t = 0)]
+    split_seed: u64,
+    /// Pretraining steps (L1 + SSIM).
+    #[arg(long, default_value_t = 2000)]
+    steps: usize,
+    /// Adversarial fine-tuning steps after pretraining.
+    #[arg(long, default_value_t = 0)]
+    gan_steps: usize,
+    /// Discriminator for the adversarial phase: vgg, unet.
+    #[arg(long, default_value = "unet")]
+    disc: String,
+    /// GAN loss: vanilla, lsgan, ragan.
+    #[arg(long, default_value = "ragan")]
+    gan_loss: GanLoss,
+    /// Weight of the adversarial term.
+    #[arg(long, default_value_t = 0.01)]
+    gan_weight: f64,
+    /// Weight of discriminator feature matching.
+    #[arg(long, default_value_t = 1.0)]
+    fm_weight: f64,
+    /// L1 weight.
+    #[arg(long, default_value_t = 1.0)]
+    l1: f64,
+    /// 1 − SSIM weight.
+    #[arg(long, default_value_t = 0.1)]
+    ssim: f64,
+    /// 1 − MS-SSIM weight.
+    #[arg(long, default_value_t = 0.0)]
+    ms_ssim: f64,
+    /// Gradient-loss weight.
+    #[arg(long, default_value_t = 0.0)]
+    gradient: f64,
+    /// DFT-amplitude loss weight.
+    #[arg(long, default_value_t = 0.0)]
+    fft: f64,
+    /// Patches per batch.
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// HR patch side.
+    #[arg(long, default_value_t = 96)]
+    patch: usize,
+    /// Peak generator learning rate.
+    #[arg(long, default_value_t = 5e-4)]
+    lr: f64,
+    /// Discriminator learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    lr_d: f64,
+    /// Warm-up steps.
+    #[arg(long, default_value_t = 50)]
+    warmup: usize,
+    /// Gradient-norm clip per parameter (0: off).
+    #[arg(long, default_value_t = 1.0)]
+    grad_clip: f32,
+    /// EMA decay of the generator.
+    #[arg(long, default_value_t = 0.999)]
+    ema: f64,
+    /// Seed of weights, data order and degradations.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Validate every K steps.
+    #[arg(long, default_value_t = 200)]
+    val_every: usize,
+    /// Validation crop side (HR pixels; 0 = whole images).
+    #[arg(long, default_value_t = 192)]
+    val_crop: usize,
+    /// Checkpoint every K steps.
+    #[arg(long, default_value_t = 100)]
+    checkpoint_every: usize,
+    /// Output folder (checkpoint.ckpt, model.srmodel, best.srmodel, samples/, validation.jsonl).
+    #[arg(short, long, default_value = "runs/srgan")]
+    out: PathBuf,
+    /// Continue from OUT/checkpoint.ckpt (or this file) exactly where it stopped.
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    resume: Option<String>,
+    /// Compute backend: flex, ndarray, cuda.
+    #[arg(long, default_value = "flex")]
+    device: DeviceKind,
+}
+
+fn generator_config(a: &Args) -> Result<GeneratorConfig> {
+    let mut g = GeneratorConfig::from_arch(&a.arch, a.scale)?;
+    match &mut g {
+        GeneratorConfig::Light(c) => {
+            *c = LightSrConfig {
+                features: a.features.unwrap_or(c.features),
+                blocks: a.blocks.unwrap_or(c.blocks),
+                ..c.clone()
+            }
+        }
+        GeneratorConfig::SrResNet(c) => {
+            *c = SrResNetConfig {
+                features: a.features.unwrap_or(c.features),
+                blocks: a.blocks.unwrap_or(c.blocks),
+                ..c.clone()
+            }
+        }
+        GeneratorConfig::Rrdb(c) => {
+            *c = RrdbNetConfig {
+                features: a.features.unwrap_or(c.features),
+                blocks: a.blocks.unwrap_or(c.blocks),
+                ..c.clone()
+            }
+        }
+    }
+    Ok(g)
+}
+
+fn degradation(name: &str) -> Result<DegradationConfig> {
+    let p = std::path::Path::new(name);
+    if p.extension().is_some_and(|e| e == "json") {
+        return Ok(DegradationConfig::load(p)?);
+    }
+    Ok(DegradationConfig::preset(name)?)
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let gen_cfg = generator_config(&args)?;
+    let degr = degradation(&args.degradation)?;
+    let mut cfg = TrainConfig::new(gen_cfg.clone());
+    cfg.discriminator =
+        if args.gan_steps > 0 { Some(DiscriminatorConfig::from_arch(&args.disc, args.patch)?) } else { None };
+    cfg.degradation = degr.clone();
+    cfg.pretrain_steps = args.steps;
+    cfg.gan_steps = args.gan_steps;
+    cfg.batch_size = args.batch;
+    cfg.hr_patch = args.patch;
+    cfg.lr = args.lr;
+    cfg.lr_d = args.lr_d;
+    cfg.warmup = args.warmup;
+    cfg.grad_clip = (args.grad_clip > 0.0).then_some(args.grad_clip);
+    cfg.ema_decay = args.ema;
+    cfg.pixel = PixelLossWeights {
+        l1: args.l1,
+        charbonnier: 0.0,
+        ssim: args.ssim,
+        ms_ssim: args.ms_ssim,
+        gradient: args.gradient,
+        fft: args.fft,
+    };
+    cfg.gan_loss = args.gan_loss;
+    cfg.gan_weight = args.gan_weight;
+    cfg.feature_matching = args.fm_weight;
+    cfg.seed = args.seed;
+    cfg.val_every = args.val_every.max(1);
+    cfg.checkpoint_every = args.checkpoint_every.max(1);
+    cfg.validate()?;
+
+    // Data: training source and fixed validation pairs.
+    let scale = gen_cfg.scale();
+    let val_crop = (args.val_crop > 0).then_some(args.val_crop);
+    let (source, val_images, val_degr) = match (&args.lr_dir, &args.hr_dir) {
+        (Some(lr), Some(hr)) => {
+            let mut pairs = data::paired_folders(lr, hr)?;
+            let val: Vec<_> =
+                if pairs.len() >= 10 { pairs.split_off(pairs.len() - pairs.len() / 10) } else { Vec::new() };
+            eprintln!("data: {} real pairs for training, {} held out for validation", pairs.len(), val.len());
+            // Validation of real pairs: the LR image is used as is (no degradation).
+            let val_pairs = val
+                .into_iter()
+                .map(|(l, h)| sr_models::data::SrSample { lr: l.planes(), hr: h.planes() })
+                .collect::<Vec<_>>();
+            (PairSource::Paired { pairs }, Err(val_pairs), None)
+        }
+        (None, Some(hr)) => {
+            let files = data::image_files(hr)?;
+            let (val, train): (Vec<_>, Vec<_>) = files.into_iter().enumerate().partition(|(i, _)| i % 10 == 9);
+            let train: Vec<PathBuf> = train.into_iter().map(|(_, p)| p).collect();
+            let val: Vec<PathBuf> = val.into_iter().map(|(_, p)| p).collect();
+            eprintln!(
+                "data: {} HR images for training, {} for validation (every 10th), degradation {}",
+                train.len(),
+                val.len(),
+                args.degradation
+            );
+            (
+                PairSource::Degrade { images: data::load_all(&train)?, degradation: degr.clone() },
+                Ok(data::load_all(&val)?),
+                Some(degr.clone()),
+            )
+        }
+        _ => {
+            let train = data::stellarium_images("train", args.split_seed)?;
+            let val = data::stellarium_images("validation", args.split_seed)?;
+            eprintln!(
+                "data: Stellarium deep-sky set, object-level split seed {}: {} train / {} validation images, degradation {}",
+                args.split_seed,
+                train.len(),
+                val.len(),
+                args.degradation
+            );
+            let train_imgs: Vec<StoredImage> = data::load_all(&train)?;
+            let train_imgs =
+                train_imgs.into_iter().filter(|i| i.width >= args.patch && i.height >= args.patch).collect();
+            (
+                PairSource::Degrade { images: train_imgs, degradation: degr.clone() },
+                Ok(data::load_all(&val)?),
+                Some(degr.clone()),
+            )
+        }
+    };
+    let validation = match (val_images, val_degr) {
+        (Ok(imgs), Some(d)) => data::fixed_pairs(&imgs, &d, scale, val_crop, 1234)?,
+        (Err(pairs), _) => pairs,
+        (Ok(_), None) => Vec::new(),
+    };
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create output folder", args.out.display()))?;
+    let resume =
+        args.resume.as_ref().map(|r| if r.is_empty() { args.out.join("checkpoint.ckpt") } else { PathBuf::from(r) });
+    // (dataset::with_backend! names `Backend::Device`, which burn 0.21 does not have; match by hand.)
+    match args.device {
+        #[cfg(feature = "flex")]
+        DeviceKind::Flex => run::<Autodiff<dataset::backend::FlexBackend>>(
+            &cfg,
+            &source,
+            &validation,
+            &args.out,
+            resume,
+            &Default::default(),
+        ),
+        #[cfg(feature = "ndarray")]
+        DeviceKind::NdArray => run::<Autodiff<dataset::backend::NdArrayBackend>>(
+            &cfg,
+            &source,
+            &validation,
+            &args.out,
+            resume,
+            &Default::default(),
+        ),
+        #[cfg(feature = "cuda")]
+        DeviceKind::Cuda => run::<Autodiff<dataset::backend::CudaBackend>>(
+            &cfg,
+            &source,
+            &validation,
+            &args.out,
+            resume,
+            &Default::default(),
+        ),
+        #[allow(unreachable_patterns)]
+        other => bail!("device {other} is not compiled into this build"),
+    }
+}
+
+fn run<B: burn::tensor::backend::AutodiffBackend>(
+    cfg: &TrainConfig,
+    source: &PairSource,
+    validation: &[sr_models::data::SrSample],
+    out: &std::path::Path,
+    resume: Option<PathBuf>,
+    device: &B::Device,
+) -> Result<()> {
+    let mut trainer = match &resume {
+        Some(path) => {
+            let t = Trainer::<B>::resume(path, device, Some(cfg.clone()))?;
+            eprintln!("resumed {} at step {}", path.display(), t.step);
+            t
+        }
+        None => {
+            if out.join("checkpoint.ckpt").exists() {
+                bail!(
+                    "{}: a checkpoint exists; pass --resume to continue it or choose another --out",
+                    out.join("checkpoint.ckpt").display()
+                );
+            }
+            Trainer::<B>::new(cfg.clone(), device)?
+        }
+    };
+    std::fs::write(out.join("train-config.json"), serde_json::to_string_pretty(cfg)?)
+        .with_context(|| format!("{}: cannot write", out.display()))?;
+    if !validation.is_empty() {
+        let q = training::evaluate_bicubic(validation, cfg.generator.scale())?;
+        eprintln!(
+            "validation baseline (bicubic / degraded input): PSNR {:.2} dB, SSIM {:.4} over {} images",
+            q.psnr,
+            q.ssim,
+            validation.len()
+        );
+    }
+    eprintln!(
+        "training {} ({} parameters) for {} + {} steps, batch {} of {} px patches",
+        cfg.generator.describe(),
+        burn::module::Module::num_params(&trainer.generator),
+        cfg.pretrain_steps,
+        cfg.gan_steps,
+        cfg.batch_size,
+        cfg.hr_patch
+    );
+    let bar = ProgressBar::new(cfg.total_steps() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_position(trainer.step as u64);
+    let mut last_val = String::new();
+    let start = std::time::Instant::now();
+    training::fit(&mut trainer, source, validation, out, &mut |ev| match ev {
+        TrainEvent::Step { stats, it_per_s } => {
+            bar.set_position(stats.step as u64);
+            let d = stats.d_loss.map(|d| format!(" d {d:.4}")).unwrap_or_default();
+            bar.set_message(format!("loss {:.4}{d} lr {:.1e} {:.2} it/s {last_val}", stats.loss, stats.lr, it_per_s));
+            if stats.step % 10 == 0 {
+                tracing::info!(step = stats.step, loss = stats.loss, d_loss = ?stats.d_loss, lr = stats.lr, it_per_s, "step");
+            }
+        }
+        TrainEvent::Validation { step, quality } => {
+            last_val = format!("| val PSNR {:.2} SSIM {:.4}", quality.psnr, quality.ssim);
+            bar.println(format!(
+                "step {step}: validation PSNR {:.3} dB SSIM {:.4} ({:.0} s)",
+                quality.psnr,
+                quality.ssim,
+                start.elapsed().as_secs_f64()
+            ));
+        }
+        TrainEvent::Saved { .. } => {}
+    })?;
+    bar.finish();
+    eprintln!(
+        "done: {} (EMA weights), best validation model {}",
+        out.join("model.srmodel").display(),
+        out.join("best.srmodel").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! Whole-file enhancement: still images (PNG/JPEG/TIFF, 8/16-bit) and animated GIFs (every
+//! frame, timing kept), with a pixel budget on the output and atomic writes.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use burn::prelude::*;
+use dataset::image_io::{load_image, save_image};
+use dataset::{ColorMode, ImageLimits, Planes};
+use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
+use image::{AnimationDecoder, Delay, Frame, RgbaImage};
+
+use crate::error::{Result, SrError};
+use crate::inference::{Tiling, upscale_tiled};
+use crate::model::{Generator, GeneratorConfig};
+
+/// Default budget for output pixels (all frames of a GIF together): 400 megapixels.
+pub const DEFAULT_MAX_OUTPUT_PIXELS: u64 = 400_000_000;
+
+/// What [`enhance_file`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Input size.
+    pub input: (usize, usize),
+    /// Output size.
+    pub output: (usize, usize),
+    /// Frames processed (1 for still images).
+    pub frames: usize,
+}
+
+fn is_gif(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"GIF8"
+}
+
+fn check_output(name: &Path, w: usize, h: usize, frames: usize, max: u64) -> Result<()> {
+    if (w as u64) * (h as u64) * frames as u64 > max {
+        return Err(SrError::TooLarge { name: name.display().to_string(), width: w, height: h, max_pixels: max });
+    }
+    Ok(())
+}
+
+/// Enhance `input` into `output` with the model (tiled). GIF inputs must have GIF outputs.
+#[allow(clippy::too_many_arguments)]
+pub fn enhance_file<B: Backend>(
+    model: &Generator<B>,
+    config: &GeneratorConfig,
+    input: &Path,
+    output: &Path,
+    tiling: Tiling,
+    max_output_pixels: u64,
+    device: &B::Device,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Report> {
+    let s = config.scale();
+    let out_is_gif = output.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("gif"));
+    if is_gif(input) {
+        if !out_is_gif {
+            return Err(SrError::BadInput {
+                name: output.display().to_string(),
+                reason: "an animated GIF input needs a .gif output".into(),
+            });
+        }
+        return enhance_gif(model, config, input, output, tiling, max_output_pixels, device, progress);
+    }
+    if out_is_gif {
+        return Err(SrError::BadInput {
+            name: output.display().to_string(),
+            reason: "GIF output needs a GIF input".into(),
+        });
+    }
+    let (w, h) = dataset::image_io::image_dimensions(input)?;
+    check_output(input, w as usize * s, h as usize * s, 1, max_output_pixels)?;
+    let img = load_image(input, ColorMode::Keep, ImageLimits::default())?;
+    if img.width == 0 || img.height == 0 {
+        return Err(SrError::BadInput { name: input.display().to_string(), reason: "zero-size image".into() });
+    }
+    let out = upscale_tiled(model, config, &img, tiling, device, progress)?;
+    save_image(&out, output, img.bit_depth.max(8))?;
+    Ok(Report { input: (img.width, img.height), output: (out.width, out.height), frames: 1 })
+}
+
+fn rgba_to_planes(img: &RgbaImage) -> (Planes, Vec<u8>) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut p = Planes::zeros(3, h, w);
+    let mut alpha = Vec::with_capacity(w * h);
+    for (i, px) in img.pixels().enumerate() {
+        for c in 0..3 {
+            p.plane_mut(c)[i] = px[c] as f32 / 255.0;
+        }
+        alpha.push(px[3]);
+    }
+    (p, alpha)
+}
+
+/// Enhance every frame of an animated GIF, keeping each frame's delay and the loop.
+#[allow(clippy::too_many_arguments)]
+pub fn enhance_gif<B: Backend>(
+    model: &Generator<B>,
+    config: &GeneratorConfig,
+    input: &Path,
+    output: &Path,
+    tiling: Tiling,
+    max_output_pixels: u64,
+    device: &B::Device,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Report> {
+    let bad = |reason: String| SrError::BadInput { name: input.display().to_string(), reason };
+    let bytes = std::fs::read(input).map_err(|e| SrError::io(input, e))?;
+    let decoder = GifDecoder::new(Cursor::new(&bytes)).map_err(|e| bad(format!("not a readable GIF: {e}")))?;
+    let frames: Vec<Frame> =
+        decoder.into_frames().collect_frames().map_err(|e| bad(format!("damaged GIF frame: {e}")))?;
+    if frames.is_empty() {
+        return Err(bad("GIF has no frames".into()));
+    }
+    let s = config.scale();
+    let (w, h) = (frames[0].buffer().width() as usize, frames[0].buffer().height() as usize);
+    if w == 0 || h == 0 {
+        return Err(bad("zero-size GIF".into()));
+    }
+    check_output(input, w * s, h * s, frames.len(), max_output_pixels)?;
+    let mut encoded = Vec::new();
+    {
+        let mut enc = GifEncoder::new_with_speed(&mut encoded, 10);
+        enc.set_repeat(Repeat::Infinite).map_err(|e| bad(e.to_string()))?;
+        let n = frames.len();
+        for (i, frame) in frames.iter().enumerate() {
+            let (planes, alpha) = rgba_to_planes(frame.buffer());
+            let up = upscale_tiled(model, config, &planes, tiling, device, &mut |_, _| {})?;
+            let (ow, oh) = (up.width, up.height);
+            let fw = planes.width;
+            let mut out = RgbaImage::new(ow as u32, oh as u32);
+            for (idx, px) in out.pixels_mut().enumerate() {
+                let (y, x) = (idx / ow, idx % ow);
+                let a = alpha[(y / s) * fw + x / s];
+                let v = |c: usize| (up.plane(c)[idx].clamp(0.0, 1.0) * 255.0).round() as u8;
+                *px = image::Rgba([v(0), v(1), v(2), a]);
+            }
+            let delay: Delay = frame.delay();
+            enc.encode_frame(Frame::from_parts(out, frame.left() * s as u32, frame.top() * s as u32, delay))
+                .map_err(|e| SrError::BadInput { name: output.display().to_string(), reason: e.to_string() })?;
+            progress(i + 1, n);
+        }
+    }
+    dataset::image_io::write_atomic(output, &encoded)?;
+    Ok(Report { input: (w, h), output: (w * s, h * s), frames: frames.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LightSrConfig;
+    use burn::backend::Flex;
+
+    fn tiny(scale: usize) -> (GeneratorConfig, Generator<Flex>) {
+        let cfg = GeneratorConfig::Light(LightSrConfig::new().with_scale(scale).with_features(4).with_blocks(1));
+        let g = cfg.init::<Flex>(&Default::default()).unwrap();
+        (cfg, g)
+    }
+
+    #[test]
+    fn gif_frames_and_delays_survive() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("in.gif");
+        {
+            let mut bytes = Vec::new();
+            {
+                let mut enc = GifEncoder::new(&mut bytes);
+                enc.set_repeat(Repeat::Infinite).unwrap();
+                for (i, ms) in [(0u8, 100u32), (1, 250), (2, 40)] {
+                    let img = RgbaImage::from_fn(12, 10, |x, y| image::Rgba([x as u8 * 20, y as u8 * 25, i * 80, 255]));
+                    enc.encode_frame(Frame::from_parts(img, 0, 0, Delay::from_numer_denom_ms(ms, 1))).unwrap();
+                }
+            }
+            std::fs::write(&src, bytes).unwrap();
+        }
+        let (cfg, g) = tiny(2);
+        let out = dir.path().join("out.gif");
+        let r = enhance_file(
+            &g,
+            &cfg,
+            &src,
+            &out,
+            Tiling::default(),
+            DEFAULT_MAX_OUTPUT_PIXELS,
+            &Default::default(),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        assert_eq!(r, Report { input: (12, 10), output: (24, 20), frames: 3 });
+        let frames =
+            GifDecoder::new(Cursor::new(std::fs::read(&out).unwrap())).unwrap().into_frames().collect_frames().unwrap();
+        assert_eq!(frames.len(), 3);
+        let delays: Vec<u32> =
+            frames.iter().map(|f| f.delay().numer_denom_ms().0 / f.delay().numer_denom_ms().1.max(1)).collect();
+        assert_eq!(delays, vec![100, 250, 40]);
+        assert_eq!(frames[1].buffer().dimensions(), (24, 20));
+    }
+
+    #[test]
+    fn bad_inputs_fail_with_the_file_name_and_keep_existing_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cfg, g) = tiny(2);
+        let d = Default::default();
+        let out = dir.path().join("out.png");
+        std::fs::write(&out, b"precious").unwrap();
+        let run = |input: &Path, max: u64| {
+            enhance_file(&g, &cfg, input, &out, Tiling::default(), max, &d, &mut |_, _| {}).unwrap_err().to_string()
+        };
+        // Not an image.
+        let txt = dir.path().join("notes.png");
+        std::fs::write(&txt, b"hello, not a picture").unwrap();
+        let e = run(&txt, DEFAULT_MAX_OUTPUT_PIXELS);
+        assert!(e.contains("notes.png"), "{e}");
+        // Truncated PNG.
+        let good = dir.path().join("good.png");
+        save_image(&Planes::zeros(3, 40, 40), &good, 8).unwrap();
+        let bytes = std::fs::read(&good).unwrap();
+        let cut = dir.path().join("cut.png");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let e = run(&cut, DEFAULT_MAX_OUTPUT_PIXELS);
+        assert!(e.contains("cut.png"), "{e}");
+        // Over the output budget (40×40 ×2 = 6400 px > 5000).
+        let e = run(&good, 5000);
+        assert!(e.contains("good.png") && e.contains("budget"), "{e}");
+        // Missing file.
+        let e = run(&dir.path().join("missing.png"), DEFAULT_MAX_OUTPUT_PIXELS);
+        assert!(e.contains("missing.png"), "{e}");
+        assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+        // And a good run replaces it with a real PNG.
+        let r = enhance_file(&g, &cfg, &good, &out, Tiling::default(), DEFAULT_MAX_OUTPUT_PIXELS, &d, &mut |_, _| {})
+            .unwrap();
+        assert_eq!(r.output, (80, 80));
+        assert_eq!(dataset::image_io::image_dimensions(&out).unwrap(), (80, 80));
+    }
+}
