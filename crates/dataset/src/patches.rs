@@ -398,13 +398,17 @@ impl SrDataset {
     /// Item `index`, or why it could not be made (unreadable file, empty sky, too small).
     pub fn try_get(&self, index: usize) -> Result<SrItem> {
         let len = self.len();
-        let source = self
-            .sources
-            .get(index / self.patches_per_image)
-            .ok_or_else(|| DatasetError::Config(format!("item {index} is out of range (dataset has {len} items)")))?;
+        if index >= len {
+            return Err(DatasetError::Config(format!("item {index} is out of range (dataset has {len} items)")));
+        }
+        self.item_from(index / self.patches_per_image, index)
+    }
+
+    /// Patch number `index` (its random stream) cut from image `image`.
+    fn item_from(&self, image: usize, index: usize) -> Result<SrItem> {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(index as u64);
-        let (image, name) = match source {
+        let (image, name) = match &self.sources[image] {
             Source::File(path) => (Arc::new(load_image(path, ColorMode::Rgb, self.limits)?), path.as_path()),
             Source::Memory(p) => (p.clone(), Path::new("<memory>")),
         };
@@ -419,18 +423,22 @@ impl SrDataset {
 }
 
 impl Dataset<SrItem> for SrDataset {
-    /// The item, or `None` (with a warning naming the image) when it cannot be made.
+    /// The item; when its image fails (unreadable, empty sky, too small) a warning names it and
+    /// the next image that works stands in, because burn's data loaders end an epoch at the first
+    /// `None`. `None` only when the index is out of range or no image works.
     fn get(&self, index: usize) -> Option<SrItem> {
         if index >= self.len() {
             return None;
         }
-        match self.try_get(index) {
-            Ok(item) => Some(item),
-            Err(e) => {
-                tracing::warn!("skipping item {index}: {e}");
-                None
+        let n = self.sources.len();
+        let first = index / self.patches_per_image;
+        for attempt in 0..n {
+            match self.item_from((first + attempt) % n, index) {
+                Ok(item) => return Some(item),
+                Err(e) => tracing::warn!("item {index}: {e}"),
             }
         }
+        None
     }
 
     fn len(&self) -> usize {
