@@ -317,10 +317,10 @@ fn print_summary(records: &[PairRecord], built: usize, skipped: usize, failed: &
             *reasons.entry(reason).or_default() += 1;
         }
     }
-    println!("{:<20} {:>7}", "verdict", "pairs");
-    println!("{:<20} {:>7}", "kept", kept);
+    println!("{:<28} {:>7}", "verdict", "pairs");
+    println!("{:<28} {:>7}", "kept", kept);
     for (reason, n) in &reasons {
-        println!("{:<20} {:>7}", format!("rejected: {reason}"), n);
+        println!("{:<28} {:>7}", format!("rejected: {reason}"), n);
     }
     let mut shifts: Vec<f64> = records
         .iter()

@@ -54,14 +54,18 @@ fn start_server(hits: Arc<AtomicUsize>) -> (String, Arc<tiny_http::Server>) {
                     let p = wcs.projector();
                     // SDSS: outside its footprint north of +60° (black), like the real survey's gaps.
                     let outside = q.get("hips").is_some_and(|h| h.contains("SDSS")) && wcs.center().1 > 60.0;
-                    let mut img = render(wcs.width as usize, wcs.height as usize, true, |x, y| p.pixel_to_sky(x, y).unwrap());
+                    let mut img =
+                        render(wcs.width as usize, wcs.height as usize, true, |x, y| p.pixel_to_sky(x, y).unwrap());
                     if outside {
                         img.data.iter_mut().for_each(|v| *v = 0.0);
                     }
                     img.encode(ImageFormat::Jpg, None).unwrap()
                 }
                 _ => {
-                    let _ = req.respond(tiny_http::Response::from_string(r#"{"title":"Bad","description":"no wcs"}"#).with_status_code(400));
+                    let _ = req.respond(
+                        tiny_http::Response::from_string(r#"{"title":"Bad","description":"no wcs"}"#)
+                            .with_status_code(400),
+                    );
                     continue;
                 }
             };
@@ -157,7 +161,11 @@ fn builds_validated_pairs_resumes_and_rebuilds() {
     assert!(!north.kept && north.reject_reasons() == ["survey-empty"], "{:?}", north.verdicts);
     let manifest = std::fs::read_to_string(out.path().join("manifest.jsonl")).unwrap();
     assert_eq!(manifest.lines().count(), 3);
-    assert!(summary.contains("kept") && summary.contains("rejected: grey-only") && summary.contains("rejected: survey-empty"));
+    assert!(
+        summary.contains("kept")
+            && summary.contains("rejected: grey-only")
+            && summary.contains("rejected: survey-empty")
+    );
 
     // Resumable: nothing is fetched again.
     let again = run(&[]);

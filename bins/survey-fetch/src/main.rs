@@ -132,10 +132,45 @@ fn target_wcs(args: &Args) -> Result<Wcs> {
             .with_context(|| format!("{what}: not a readable image"))?;
         let tags = esa_scraper::avm::AvmTags::from_image_bytes(&bytes, &what)?;
         let geometry = tags.geometry(&what)?;
-        return Ok(geometry.wcs(w, h).with_context(|| format!("{what}: AVM has no usable WCS"))?);
+        return geometry.wcs(w, h).with_context(|| format!("{what}: AVM has no usable WCS"));
     }
     match (args.ra, args.dec, args.fov, args.width, args.height) {
         (Some(ra), Some(dec), Some(fov), Some(w), Some(h)) => Ok(Wcs::from_center(ra, dec, fov, w, h, args.rotation)?),
         _ => bail!("give --ra --dec --fov --width --height, or --like IMAGE"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent_and_builds_the_requested_grid() {
+        Args::command().debug_assert();
+        let a = Args::try_parse_from([
+            "survey-fetch",
+            "--hips",
+            "dss",
+            "--ra",
+            "10",
+            "--dec",
+            "-5.5",
+            "--fov",
+            "0.5",
+            "--width",
+            "200",
+            "--height",
+            "100",
+            "--rotation",
+            "-30",
+            "-o",
+            "x.jpg",
+        ])
+        .unwrap();
+        let w = target_wcs(&a).unwrap();
+        assert_eq!((w.width, w.height), (200, 100));
+        assert!((w.fov_deg().0 - 0.5).abs() < 1e-12 && (w.rotation_deg() + 30.0).abs() < 1e-9);
+        assert!(Args::try_parse_from(["survey-fetch", "--hips", "dss", "-o", "x.jpg"]).is_err());
     }
 }
