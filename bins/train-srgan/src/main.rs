@@ -118,6 +118,43 @@ struct Args {
     /// Compute backend: flex, ndarray, cuda.
     #[arg(long, default_value = "flex")]
     device: DeviceKind,
+    /// Instead of training: report PSNR/SSIM (Y) of bicubic and of these model files on the
+    /// Stellarium test split with --degradation (centre crops of --val-crop).
+    #[arg(long, num_args = 1..)]
+    evaluate: Vec<PathBuf>,
+}
+
+fn evaluate(args: &Args) -> Result<()> {
+    let degr = degradation(&args.degradation)?;
+    let test = data::load_all(&data::stellarium_images("test", args.split_seed)?)?;
+    let crop = (args.val_crop > 0).then_some(args.val_crop);
+    let device = Default::default();
+    let mut shown = std::collections::BTreeSet::new();
+    for path in &args.evaluate {
+        let (cfg, model) = sr_models::store::load_model::<dataset::backend::FlexBackend>(path, None, &device)?;
+        let pairs = data::fixed_pairs(&test, &degr, cfg.scale(), crop, 777)?;
+        if shown.insert(cfg.scale()) {
+            let q = training::evaluate_bicubic(&pairs, cfg.scale())?;
+            println!(
+                "test split ({} images, degradation {}, ×{}): bicubic PSNR {:.2} dB SSIM {:.4}",
+                pairs.len(),
+                args.degradation,
+                cfg.scale(),
+                q.psnr,
+                q.ssim
+            );
+        }
+        let q = training::evaluate(&model, &cfg, &pairs, &device)?;
+        println!(
+            "test split ×{}: {} ({}) PSNR {:.2} dB SSIM {:.4}",
+            cfg.scale(),
+            cfg.describe(),
+            path.display(),
+            q.psnr,
+            q.ssim
+        );
+    }
+    Ok(())
 }
 
 fn generator_config(a: &Args) -> Result<GeneratorConfig> {
@@ -162,6 +199,9 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if !args.evaluate.is_empty() {
+        return evaluate(&args);
+    }
     let gen_cfg = generator_config(&args)?;
     let degr = degradation(&args.degradation)?;
     let mut cfg = TrainConfig::new(gen_cfg.clone());
