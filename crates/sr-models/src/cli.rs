@@ -48,6 +48,7 @@ pub fn run_job<B: Backend>(job: &Job, device: &B::Device, progress: &mut dyn FnM
 }
 
 /// Run a job on the backend named by `device` (`flex`, `ndarray`, `cuda`, as compiled in).
+#[allow(unused_variables, unused_imports)]
 pub fn run_job_on(
     device: dataset::backend::DeviceKind,
     job: &Job,

@@ -1,0 +1,45 @@
+//! Criterion benches: inference throughput (output megapixels per second) of each generator on
+//! Flex, and one training step of the lightweight generator.
+
+use burn::backend::{Autodiff, Flex};
+use burn::prelude::*;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use prettier_space::sr_models::model::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
+use prettier_space::sr_models::training::{TrainConfig, Trainer};
+
+fn inference(c: &mut Criterion) {
+    let device = Default::default();
+    let mut group = c.benchmark_group("sr_inference_flex");
+    group.sample_size(10);
+    let models = [
+        ("light_x4", GeneratorConfig::light(4), 64usize),
+        ("light_x1", GeneratorConfig::light(1), 128),
+        ("srresnet_x4", GeneratorConfig::SrResNet(SrResNetConfig::new()), 32),
+        ("rrdb_x4_6blocks", GeneratorConfig::Rrdb(RrdbNetConfig::new().with_blocks(6)), 32),
+        ("light_x4_alt", GeneratorConfig::Light(LightSrConfig::new().with_features(48)), 64),
+    ];
+    for (name, cfg, side) in models {
+        let g = cfg.init::<Flex>(&device).expect("model");
+        let s = cfg.scale();
+        group.throughput(Throughput::Elements((side * s * side * s) as u64));
+        let x = Tensor::<Flex, 4>::random([1, 3, side, side], burn::tensor::Distribution::Default, &device);
+        group.bench_function(name, |b| b.iter(|| g.forward(x.clone()).into_data()));
+    }
+    group.finish();
+}
+
+fn train_step(c: &mut Criterion) {
+    let device = Default::default();
+    let mut cfg = TrainConfig::new(GeneratorConfig::light(4));
+    cfg.pretrain_steps = 1_000_000;
+    let mut t = Trainer::<Autodiff<Flex>>::new(cfg, &device).expect("trainer");
+    let lr = Tensor::random([8, 3, 24, 24], burn::tensor::Distribution::Default, &device);
+    let hr = Tensor::random([8, 3, 96, 96], burn::tensor::Distribution::Default, &device);
+    let mut group = c.benchmark_group("sr_train_step_flex");
+    group.sample_size(10);
+    group.bench_function("light_x4_batch8_patch96", |b| b.iter(|| t.pretrain_step(lr.clone(), hr.clone())));
+    group.finish();
+}
+
+criterion_group!(benches, inference, train_step);
+criterion_main!(benches);
