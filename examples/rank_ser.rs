@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
         let scores = score_source(source.as_ref(), &Scorer::new(metric), &|_| {})?;
         let fps = scores.len() as f64 / t.elapsed().as_secs_f64();
         let best = ranks(&scores).iter().position(|&r| r == 1).unwrap_or(0);
-        print!("{metric:>14}: best frame {best:4}, {fps:8.0} frames/s");
+        print!("{:>14}: best frame {best:4}, {fps:8.0} frames/s", metric.name());
         if let Some(truth) = &truth {
             print!(", Spearman ρ to the true Strehl {:.3}", spearman(&scores, truth));
         }
