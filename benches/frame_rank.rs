@@ -27,7 +27,7 @@ fn make_ser(dir: &std::path::Path) -> SerReader {
     for _ in 0..FRAMES {
         for y in 0..H {
             for x in 0..W {
-                let v = if x >= 80 && x < 80 + H { disc[y * H + x - 80] } else { 0.0 };
+                let v = if (80..80 + H).contains(&x) { disc[y * H + x - 80] } else { 0.0 };
                 frame[y * W + x] = (v * 200.0 + 8.0 + rng.random::<f32>() * 6.0) as u8;
             }
         }
