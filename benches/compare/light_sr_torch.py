@@ -1,0 +1,77 @@
+"""Side-by-side CPU timing of the lightweight ×4 generator in PyTorch (not run in CI).
+
+Same architecture and shapes as `sr_models::model::LightSr` (56 features, 5 blocks, ×4) and
+as `benches/sr_inference.rs` (`light_x4`: 1×3×64×64 input; training step: batch 8, 24→96 px,
+L1 + 0.1·(1−SSIM) replaced here by L1 only for brevity — note this when comparing).
+
+    pip install torch --index-url https://download.pytorch.org/whl/cpu   # or plain PyPI
+    python benches/compare/light_sr_torch.py
+    cargo bench --bench sr_inference                                     # then divide
+
+Prints milliseconds per forward pass and per training step; the ratio burn/PyTorch is
+(criterion time) / (this time).
+"""
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, f):
+        super().__init__()
+        self.c1 = nn.Conv2d(f, f, 3, padding=1)
+        self.c2 = nn.Conv2d(f, f, 3, padding=1)
+
+    def forward(self, x):
+        return F.leaky_relu(self.c2(F.leaky_relu(self.c1(x), 0.05)) + x, 0.05)
+
+
+class LightSr(nn.Module):
+    def __init__(self, scale=4, f=56, blocks=5):
+        super().__init__()
+        self.scale = scale
+        self.head = nn.Conv2d(3, f, 3, padding=1)
+        self.blocks = nn.Sequential(*[Block(f) for _ in range(blocks)])
+        self.fuse = nn.Conv2d(f, f, 3, padding=1)
+        self.tail = nn.Conv2d(f, 3 * scale * scale, 3, padding=1)
+
+    def forward(self, x):
+        anchor = F.interpolate(x, scale_factor=self.scale, mode="nearest")
+        f0 = F.leaky_relu(self.head(x), 0.05)
+        f = self.fuse(self.blocks(f0)) + f0
+        return F.pixel_shuffle(self.tail(f), self.scale) + anchor
+
+
+def bench(fn, reps=20):
+    fn()
+    t = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t) / reps * 1000
+
+
+def main():
+    torch.manual_seed(0)
+    m = LightSr()
+    print(f"parameters: {sum(p.numel() for p in m.parameters())}")
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        ms = bench(lambda: m(x))
+    print(f"light_x4 forward 1x3x64x64: {ms:.2f} ms ({256 * 256 / ms / 1000:.3f} output Mpx/s)")
+    opt = torch.optim.Adam(m.parameters(), lr=5e-4, betas=(0.9, 0.99))
+    lr, hr = torch.rand(8, 3, 24, 24), torch.rand(8, 3, 96, 96)
+
+    def step():
+        opt.zero_grad()
+        loss = (m(lr) - hr).abs().mean()
+        loss.backward()
+        opt.step()
+
+    print(f"light_x4 train step batch 8, 24->96: {bench(step, 10):.2f} ms")
+    print(f"threads: {torch.get_num_threads()}")
+
+
+if __name__ == "__main__":
+    main()
