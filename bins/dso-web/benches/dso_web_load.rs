@@ -109,9 +109,16 @@ fn bench(c: &mut Criterion) {
         let (s, l, w) = load(&url, &image).await;
         (s, l, w, abuser.await.expect("abuser"))
     });
-    assert!(refused.iter().all(|&s| s == 413), "over-limit uploads: {refused:?}");
+    // The server answers 413 from Content-Length without reading the body; a client still
+    // writing its 25 MB may then see the connection closed instead of the 413 (status 0 here).
+    assert!(refused.iter().all(|&s| s == 413 || s == 0), "over-limit uploads: {refused:?}");
+    println!(
+        "over-limit uploads: {} answered 413, {} cut off by the server mid-upload, 0 accepted",
+        refused.iter().filter(|&&s| s == 413).count(),
+        refused.iter().filter(|&&s| s == 0).count()
+    );
     assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
-    report("8 clients + over-limit uploads (all 413)", &statuses, &mut latencies, wall);
+    report("8 clients + over-limit uploads", &statuses, &mut latencies, wall);
 
     let mut group = c.benchmark_group("dso_web");
     group.sample_size(10).measurement_time(Duration::from_secs(20));
