@@ -86,6 +86,11 @@ impl FromStr for DeviceKind {
     }
 }
 
+/// The default device of a backend (the first GPU for CUDA, the CPU otherwise).
+pub fn default_device<B: burn::tensor::backend::Backend>() -> B::Device {
+    Default::default()
+}
+
 /// Run an expression generic over a backend type chosen at run time.
 ///
 /// `with_backend!(kind, B, device => body)` binds the type alias `B` to the backend named by
@@ -100,19 +105,19 @@ macro_rules! with_backend {
             #[cfg(feature = "flex")]
             $crate::backend::DeviceKind::Flex => {
                 type $B = $crate::backend::FlexBackend;
-                let $device = <$B as ::burn::tensor::backend::Backend>::Device::default();
+                let $device = $crate::backend::default_device::<$B>();
                 $body
             }
             #[cfg(feature = "ndarray")]
             $crate::backend::DeviceKind::NdArray => {
                 type $B = $crate::backend::NdArrayBackend;
-                let $device = <$B as ::burn::tensor::backend::Backend>::Device::default();
+                let $device = $crate::backend::default_device::<$B>();
                 $body
             }
             #[cfg(feature = "cuda")]
             $crate::backend::DeviceKind::Cuda => {
                 type $B = $crate::backend::CudaBackend;
-                let $device = <$B as ::burn::tensor::backend::Backend>::Device::default();
+                let $device = $crate::backend::default_device::<$B>();
                 $body
             }
             other => panic!("backend {other} is not compiled into this build"),
@@ -123,6 +128,7 @@ macro_rules! with_backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::ElementConversion;
 
     #[test]
     fn parses_compiled_backends_and_refuses_unknown_ones() {
@@ -136,5 +142,15 @@ mod tests {
         let err = "tpu".parse::<DeviceKind>().unwrap_err();
         assert!(err.contains("unknown device 'tpu'"), "{err}");
         assert_eq!(DeviceKind::default_cpu(), Some(DeviceKind::Flex));
+    }
+
+    fn sum_on<B: burn::tensor::backend::Backend>(device: &B::Device) -> f32 {
+        burn::tensor::Tensor::<B, 1>::from_floats([1.0, 2.0, 3.5], device).sum().into_scalar().elem::<f32>()
+    }
+
+    #[test]
+    fn with_backend_runs_generic_code_on_the_chosen_backend() {
+        let total = crate::with_backend!(DeviceKind::Flex, B, device => sum_on::<B>(&device));
+        assert_eq!(total, 6.5);
     }
 }

@@ -721,7 +721,7 @@ mod tests {
         // Across RA = 0 the centre must not jump to 180°.
         let t0 = TextureEntry { corners: vec![[0.5, 0.0], [359.5, 0.0], [359.5, 1.0], [0.5, 1.0]], ..t };
         let (ra0, _) = t0.center();
-        assert!(ra0 < 1e-6 || ra0 > 359.999, "{ra0}");
+        assert!(!(1e-6..=359.999).contains(&ra0), "{ra0}");
     }
 
     #[test]
