@@ -13,7 +13,8 @@ const ORDER: u8 = 6;
 
 /// Fill a cache with `properties` and every order-6 tile covering `wcs` (512-px JPEG tiles).
 fn fill_cache(cache: &DiskCache, wcs: &Wcs) -> Vec<u64> {
-    let props = format!("hips_order = {ORDER}\nhips_tile_width = 512\nhips_tile_format = jpeg\nhips_frame = equatorial\n");
+    let props =
+        format!("hips_order = {ORDER}\nhips_tile_width = 512\nhips_tile_format = jpeg\nhips_frame = equatorial\n");
     cache.put(&format!("{BASE}/properties"), "properties", props.as_bytes()).unwrap();
     let probe = HipsTileClient::open(BASE, RetryPolicy::fast(), Some(cache.clone()), None).unwrap();
     let tiles = probe.covering_tiles(wcs, ORDER);
