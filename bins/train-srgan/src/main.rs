@@ -296,38 +296,9 @@ fn main() -> Result<()> {
         .with_context(|| format!("{}: cannot create output folder", args.out.display()))?;
     let resume =
         args.resume.as_ref().map(|r| if r.is_empty() { args.out.join("checkpoint.ckpt") } else { PathBuf::from(r) });
-    // (dataset::with_backend! names `Backend::Device`, which burn 0.21 does not have; match by hand.)
-    match args.device {
-        #[cfg(feature = "flex")]
-        DeviceKind::Flex => run::<Autodiff<dataset::backend::FlexBackend>>(
-            &cfg,
-            &source,
-            &validation,
-            &args.out,
-            resume,
-            &Default::default(),
-        ),
-        #[cfg(feature = "ndarray")]
-        DeviceKind::NdArray => run::<Autodiff<dataset::backend::NdArrayBackend>>(
-            &cfg,
-            &source,
-            &validation,
-            &args.out,
-            resume,
-            &Default::default(),
-        ),
-        #[cfg(feature = "cuda")]
-        DeviceKind::Cuda => run::<Autodiff<dataset::backend::CudaBackend>>(
-            &cfg,
-            &source,
-            &validation,
-            &args.out,
-            resume,
-            &Default::default(),
-        ),
-        #[allow(unreachable_patterns)]
-        other => bail!("device {other} is not compiled into this build"),
-    }
+    dataset::with_backend!(args.device, B, device => {
+        run::<Autodiff<B>>(&cfg, &source, &validation, &args.out, resume, &device)
+    })
 }
 
 fn run<B: burn::tensor::backend::AutodiffBackend>(
