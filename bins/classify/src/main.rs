@@ -48,16 +48,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    match args.device {
-        #[cfg(feature = "flex")]
-        DeviceKind::Flex => run::<dataset::backend::FlexBackend>(&args),
-        #[cfg(feature = "ndarray")]
-        DeviceKind::NdArray => run::<dataset::backend::NdArrayBackend>(&args),
-        #[cfg(feature = "cuda")]
-        DeviceKind::Cuda => run::<dataset::backend::CudaBackend>(&args),
-        #[allow(unreachable_patterns)]
-        other => anyhow::bail!("backend {other} is not compiled into this build"),
-    }
+    dataset::with_backend!(args.device, B, _device => run::<B>(&args), unavailable k => anyhow::bail!("backend {k} is not compiled into this build"))
 }
 
 fn run<B: Backend>(args: &Args) -> anyhow::Result<()> {

@@ -19,34 +19,3 @@ pub fn frame_bar(len: usize, what: &str) -> ProgressBar {
     bar.set_style(style);
     bar
 }
-
-/// Run `body` with `B` bound to the backend named by a `dataset::backend::DeviceKind` and `device`
-/// to its default device (like `dataset::with_backend!`, whose `Backend::Device` path does not
-/// resolve in burn 0.21, where `Device` lives on the `BackendTypes` supertrait).
-#[macro_export]
-macro_rules! with_backend {
-    ($kind:expr, $B:ident, $device:ident => $body:expr) => {{
-        #[allow(unreachable_patterns)]
-        match $kind {
-            #[cfg(feature = "flex")]
-            ::dataset::backend::DeviceKind::Flex => {
-                type $B = ::dataset::backend::FlexBackend;
-                let $device = ::core::default::Default::default();
-                $body
-            }
-            #[cfg(feature = "ndarray")]
-            ::dataset::backend::DeviceKind::NdArray => {
-                type $B = ::dataset::backend::NdArrayBackend;
-                let $device = ::core::default::Default::default();
-                $body
-            }
-            #[cfg(feature = "cuda")]
-            ::dataset::backend::DeviceKind::Cuda => {
-                type $B = ::dataset::backend::CudaBackend;
-                let $device = ::core::default::Default::default();
-                $body
-            }
-            other => ::anyhow::bail!("backend {other} is not compiled into this build"),
-        }
-    }};
-}

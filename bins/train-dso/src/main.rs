@@ -122,22 +122,9 @@ fn main() -> anyhow::Result<()> {
             command: command.clone(),
             cv_only: args.cv_only,
         };
-        let (paths, card) = match args.device {
-            #[cfg(feature = "flex")]
-            DeviceKind::Flex => {
-                run_task::<dataset::backend::FlexBackend>(&config, &manifest, &samples, &options, &args.out)?
-            }
-            #[cfg(feature = "ndarray")]
-            DeviceKind::NdArray => {
-                run_task::<dataset::backend::NdArrayBackend>(&config, &manifest, &samples, &options, &args.out)?
-            }
-            #[cfg(feature = "cuda")]
-            DeviceKind::Cuda => {
-                run_task::<dataset::backend::CudaBackend>(&config, &manifest, &samples, &options, &args.out)?
-            }
-            #[allow(unreachable_patterns)]
-            other => anyhow::bail!("backend {other} is not compiled into this build"),
-        };
+        let (paths, card) = dataset::with_backend!(args.device, B, _device => {
+            run_task::<B>(&config, &manifest, &samples, &options, &args.out)?
+        }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
         println!("{task}: weights {} card {}", paths.0.display(), paths.1.display());
         if let Some(cv) = &card.cross_validation {
             println!(

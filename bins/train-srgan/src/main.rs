@@ -298,7 +298,7 @@ fn main() -> Result<()> {
         args.resume.as_ref().map(|r| if r.is_empty() { args.out.join("checkpoint.ckpt") } else { PathBuf::from(r) });
     dataset::with_backend!(args.device, B, device => {
         run::<Autodiff<B>>(&cfg, &source, &validation, &args.out, resume, &device)
-    })
+    }, unavailable k => bail!("backend {k} is not compiled into this build"))
 }
 
 fn run<B: burn::tensor::backend::AutodiffBackend>(

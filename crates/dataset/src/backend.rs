@@ -93,13 +93,14 @@ pub fn default_device<B: burn::tensor::backend::Backend>() -> B::Device {
 
 /// Run an expression generic over a backend type chosen at run time.
 ///
-/// `with_backend!(kind, B, device => body)` binds the type alias `B` to the backend named by
-/// `kind` (a [`DeviceKind`]) and `device` to its default device, then evaluates `body`.
-/// Backends are enabled by the *calling* crate's `flex` / `ndarray` / `cuda` features, which must
-/// forward to the same features of `dataset`.
+/// `with_backend!(kind, B, device => body, unavailable k => fallback)` binds the type alias `B`
+/// to the backend named by `kind` (a [`DeviceKind`]) and `device` to its default device, then
+/// evaluates `body`. Backends are enabled by the *calling* crate's `flex` / `ndarray` / `cuda`
+/// features; a backend compiled into `dataset` (through feature unification) but not into the
+/// caller evaluates `fallback` with `k` bound to the kind, e.g. `anyhow::bail!(…)` or `Err(…)`.
 #[macro_export]
 macro_rules! with_backend {
-    ($kind:expr, $B:ident, $device:ident => $body:expr) => {{
+    ($kind:expr, $B:ident, $device:ident => $body:expr, unavailable $other:ident => $fallback:expr) => {{
         #[allow(unreachable_patterns)]
         match $kind {
             #[cfg(feature = "flex")]
@@ -120,7 +121,7 @@ macro_rules! with_backend {
                 let $device = $crate::backend::default_device::<$B>();
                 $body
             }
-            other => panic!("backend {other} is not compiled into this build"),
+            $other => $fallback,
         }
     }};
 }
@@ -150,7 +151,8 @@ mod tests {
 
     #[test]
     fn with_backend_runs_generic_code_on_the_chosen_backend() {
-        let total = crate::with_backend!(DeviceKind::Flex, B, device => sum_on::<B>(&device));
-        assert_eq!(total, 6.5);
+        let total = crate::with_backend!(DeviceKind::Flex, B, device => Ok(sum_on::<B>(&device)),
+            unavailable k => Err(format!("{k} missing")));
+        assert_eq!(total, Ok(6.5));
     }
 }

@@ -54,17 +54,8 @@ pub fn run_job_on(
     job: &Job,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Outcome> {
-    use dataset::backend::DeviceKind;
-    match device {
-        #[cfg(feature = "flex")]
-        DeviceKind::Flex => run_job::<dataset::backend::FlexBackend>(job, &Default::default(), progress),
-        #[cfg(feature = "ndarray")]
-        DeviceKind::NdArray => run_job::<dataset::backend::NdArrayBackend>(job, &Default::default(), progress),
-        #[cfg(feature = "cuda")]
-        DeviceKind::Cuda => run_job::<dataset::backend::CudaBackend>(job, &Default::default(), progress),
-        #[allow(unreachable_patterns)]
-        other => Err(crate::error::SrError::Config(format!("device {other} is not compiled into this build"))),
-    }
+    dataset::with_backend!(device, B, dev => run_job::<B>(job, &dev, progress),
+        unavailable k => Err(crate::error::SrError::Config(format!("device {k} is not compiled into this build"))))
 }
 
 /// Default output name: `<stem>-<suffix>.<ext>` next to the input.

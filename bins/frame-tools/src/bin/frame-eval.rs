@@ -80,7 +80,7 @@ fn main() -> anyhow::Result<()> {
         cfg.teacher = a.teacher.clone();
         cfg.cnn.epochs = a.epochs;
         let start = Instant::now();
-        let fitted = frame_tools::with_backend!(device_kind, B, device => {
+        let fitted = dataset::with_backend!(device_kind, B, device => {
             match fit::<burn::backend::Autodiff<B>>(&source, &cfg, &device, &|m| tracing::debug!("{m}")) {
                 Ok((ranker, _)) => Some(ranker.score_source::<B>(&source, &device, &|_| {})?),
                 Err(e) => {
@@ -88,7 +88,7 @@ fn main() -> anyhow::Result<()> {
                     None
                 }
             }
-        });
+        }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
         let Some(scores) = fitted else { continue };
         let secs = start.elapsed().as_secs_f64();
         let name = format!("{kind:?} (teacher {})", a.teacher).to_lowercase();

@@ -46,9 +46,9 @@ fn main() -> anyhow::Result<()> {
         Some(path) => {
             let ranker = Ranker::load(path)?;
             let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
-            let s = frame_tools::with_backend!(kind, B, device => {
+            let s = dataset::with_backend!(kind, B, device => {
                 ranker.score_source::<B>(source.as_ref(), &device, &|d| bar.set_position(d as u64))?
-            });
+            }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
             (s, format!("model {} ({:?})", path.display(), ranker.kind()))
         }
         None => {

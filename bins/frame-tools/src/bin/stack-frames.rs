@@ -60,9 +60,9 @@ fn main() -> anyhow::Result<()> {
         Some(path) => {
             let ranker = Ranker::load(path)?;
             let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
-            frame_tools::with_backend!(kind, B, device => {
+            dataset::with_backend!(kind, B, device => {
                 ranker.score_source::<B>(source.as_ref(), &device, &|d| bar.set_position(d as u64))?
-            })
+            }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"))
         }
         None => {
             let metric: Metric = a.metric.parse()?;

@@ -57,9 +57,9 @@ fn main() -> anyhow::Result<()> {
     cfg.logistic_alpha = a.alpha;
     cfg.max_frames = a.max_frames;
     let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
-    let (ranker, report) = frame_tools::with_backend!(kind, B, device => {
+    let (ranker, report) = dataset::with_backend!(kind, B, device => {
         fit::<burn::backend::Autodiff<B>>(source.as_ref(), &cfg, &device, &|m| tracing::info!("{m}"))?
-    });
+    }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
     ranker.save(&a.output)?;
     println!(
         "trained {:?} ranker on {} frames of {} (teacher {}); Spearman ρ to the teacher {:.3}; saved {}",
