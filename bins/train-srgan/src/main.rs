@@ -9,7 +9,7 @@ use clap::Parser;
 use dataset::backend::DeviceKind;
 use dataset::degrade::DegradationConfig;
 use indicatif::{ProgressBar, ProgressStyle};
-use sr_models::data::{self, PairSource, StoredImage};
+use sr_models::data::{self, PairSource};
 use sr_models::discriminator::DiscriminatorConfig;
 use sr_models::loss::{GanLoss, PixelLossWeights};
 use sr_models::model::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
@@ -31,9 +31,16 @@ struct Args {
     /// Blocks (architecture default when omitted).
     #[arg(long)]
     blocks: Option<usize>,
-    /// Folder of clean HR images, degraded on the fly (default: the Stellarium deep-sky set, train split).
+    /// Folder of clean HR images, degraded on the fly; repeat for several (default: the Stellarium
+    /// deep-sky set, train split). Every 10th file of each folder is held back for validation.
     #[arg(long)]
-    hr_dir: Option<PathBuf>,
+    hr_dir: Vec<PathBuf>,
+    /// Also train on the Stellarium deep-sky set's train split (implied when no --hr-dir is given).
+    #[arg(long)]
+    stellarium: bool,
+    /// Training images are cut into tiles of this side, so sampling follows image area.
+    #[arg(long, default_value_t = 384)]
+    tile: usize,
     /// Folder of real LR images paired by file name with --hr-dir (no synthetic degradation).
     #[arg(long, requires = "hr_dir")]
     lr_dir: Option<PathBuf>,
@@ -115,6 +122,9 @@ struct Args {
     /// Continue from OUT/checkpoint.ckpt (or this file) exactly where it stopped.
     #[arg(long, num_args = 0..=1, default_missing_value = "")]
     resume: Option<String>,
+    /// Start from this trained model (fine-tuning); its architecture replaces --arch/--features/--blocks.
+    #[arg(long, conflicts_with = "resume")]
+    init: Option<PathBuf>,
     /// Compute backend: flex, ndarray, cuda.
     #[arg(long, default_value = "flex")]
     device: DeviceKind,
@@ -202,7 +212,17 @@ fn main() -> Result<()> {
     if !args.evaluate.is_empty() {
         return evaluate(&args);
     }
-    let gen_cfg = generator_config(&args)?;
+    let gen_cfg = match &args.init {
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            let (c, _) = sr_models::store::model_config_from_bytes(&bytes, p)?;
+            if c.scale() != args.scale {
+                bail!("{}: holds a ×{} model but --scale {} was asked for", p.display(), c.scale(), args.scale);
+            }
+            c
+        }
+        None => generator_config(&args)?,
+    };
     let degr = degradation(&args.degradation)?;
     let mut cfg = TrainConfig::new(gen_cfg.clone());
     cfg.discriminator =
@@ -231,13 +251,19 @@ fn main() -> Result<()> {
     cfg.seed = args.seed;
     cfg.val_every = args.val_every.max(1);
     cfg.checkpoint_every = args.checkpoint_every.max(1);
+    for (name, v) in [("--lr", args.lr), ("--lr-d", args.lr_d)] {
+        if !(v.is_finite() && v > 0.0) {
+            bail!("{name} {v}: the learning rate must be a positive number");
+        }
+    }
     cfg.validate()?;
 
     // Data: training source and fixed validation pairs.
     let scale = gen_cfg.scale();
     let val_crop = (args.val_crop > 0).then_some(args.val_crop);
-    let (source, val_images, val_degr) = match (&args.lr_dir, &args.hr_dir) {
-        (Some(lr), Some(hr)) => {
+    let (source, val_images, val_degr) = match &args.lr_dir {
+        Some(lr) => {
+            let [hr] = args.hr_dir.as_slice() else { bail!("--lr-dir pairs with exactly one --hr-dir") };
             let mut pairs = data::paired_folders(lr, hr)?;
             let val: Vec<_> =
                 if pairs.len() >= 10 { pairs.split_off(pairs.len() - pairs.len() / 10) } else { Vec::new() };
@@ -249,39 +275,17 @@ fn main() -> Result<()> {
                 .collect::<Vec<_>>();
             (PairSource::Paired { pairs }, Err(val_pairs), None)
         }
-        (None, Some(hr)) => {
-            let files = data::image_files(hr)?;
-            let (val, train): (Vec<_>, Vec<_>) = files.into_iter().enumerate().partition(|(i, _)| i % 10 == 9);
-            let train: Vec<PathBuf> = train.into_iter().map(|(_, p)| p).collect();
-            let val: Vec<PathBuf> = val.into_iter().map(|(_, p)| p).collect();
-            eprintln!(
-                "data: {} HR images for training, {} for validation (every 10th), degradation {}",
-                train.len(),
-                val.len(),
-                args.degradation
-            );
+        None => {
+            let sources = data::HrSources {
+                folders: args.hr_dir.clone(),
+                stellarium: args.stellarium || args.hr_dir.is_empty(),
+                split_seed: args.split_seed,
+            };
+            let hr = sources.load(args.tile.max(args.patch), args.patch)?;
+            eprintln!("data: {}; degradation {}", hr.description, args.degradation);
             (
-                PairSource::Degrade { images: data::load_all(&train)?, degradation: degr.clone() },
-                Ok(data::load_all(&val)?),
-                Some(degr.clone()),
-            )
-        }
-        _ => {
-            let train = data::stellarium_images("train", args.split_seed)?;
-            let val = data::stellarium_images("validation", args.split_seed)?;
-            eprintln!(
-                "data: Stellarium deep-sky set, object-level split seed {}: {} train / {} validation images, degradation {}",
-                args.split_seed,
-                train.len(),
-                val.len(),
-                args.degradation
-            );
-            let train_imgs: Vec<StoredImage> = data::load_all(&train)?;
-            let train_imgs =
-                train_imgs.into_iter().filter(|i| i.width >= args.patch && i.height >= args.patch).collect();
-            (
-                PairSource::Degrade { images: train_imgs, degradation: degr.clone() },
-                Ok(data::load_all(&val)?),
+                PairSource::Degrade { images: hr.train, degradation: degr.clone() },
+                Ok(hr.validation),
                 Some(degr.clone()),
             )
         }
@@ -297,7 +301,7 @@ fn main() -> Result<()> {
     let resume =
         args.resume.as_ref().map(|r| if r.is_empty() { args.out.join("checkpoint.ckpt") } else { PathBuf::from(r) });
     dataset::with_backend!(args.device, B, device => {
-        run::<Autodiff<B>>(&cfg, &source, &validation, &args.out, resume, &device)
+        run::<Autodiff<B>>(&cfg, &source, &validation, &args.out, resume, args.init.as_deref(), &device)
     }, unavailable k => bail!("backend {k} is not compiled into this build"))
 }
 
@@ -307,6 +311,7 @@ fn run<B: burn::tensor::backend::AutodiffBackend>(
     validation: &[sr_models::data::SrSample],
     out: &std::path::Path,
     resume: Option<PathBuf>,
+    init: Option<&std::path::Path>,
     device: &B::Device,
 ) -> Result<()> {
     let mut trainer = match &resume {
@@ -322,7 +327,15 @@ fn run<B: burn::tensor::backend::AutodiffBackend>(
                     out.join("checkpoint.ckpt").display()
                 );
             }
-            Trainer::<B>::new(cfg.clone(), device)?
+            let t = Trainer::<B>::new(cfg.clone(), device)?;
+            match init {
+                Some(p) => {
+                    let (_, g) = sr_models::store::load_model::<B>(p, Some(cfg.generator.scale()), device)?;
+                    eprintln!("starting from the weights of {}", p.display());
+                    t.with_initial_weights(g)?
+                }
+                None => t,
+            }
         }
     };
     std::fs::write(out.join("train-config.json"), serde_json::to_string_pretty(cfg)?)
@@ -374,10 +387,8 @@ fn run<B: burn::tensor::backend::AutodiffBackend>(
         TrainEvent::Saved { .. } => {}
     })?;
     bar.finish();
-    eprintln!(
-        "done: {} (EMA weights), best validation model {}",
-        out.join("model.srmodel").display(),
-        out.join("best.srmodel").display()
-    );
+    let best = out.join("best.srmodel");
+    let best = if best.exists() { format!(", best validation model {}", best.display()) } else { String::new() };
+    eprintln!("done: {} (EMA weights){best}", out.join("model.srmodel").display());
     Ok(())
 }

@@ -124,6 +124,23 @@ fn taps(in_len: usize, out_len: usize, scale: f64, kernel: ResizeKernel, antiali
     Taps { taps: p, weights, indices }
 }
 
+/// The 1-D resampling `in_len → out_len` of [`imresize_with`] as a dense row-major
+/// `out_len × in_len` matrix (symmetric borders folded in), so a network can apply exactly the
+/// same bicubic upsampling as a pair of matrix products.
+pub fn resize_matrix(in_len: usize, out_len: usize, kernel: ResizeKernel, antialias: bool) -> Vec<f32> {
+    let mut m = vec![0.0f32; out_len * in_len];
+    if in_len == 0 || out_len == 0 {
+        return m;
+    }
+    let t = taps(in_len, out_len, out_len as f64 / in_len as f64, kernel, antialias);
+    for j in 0..out_len {
+        for k in 0..t.taps {
+            m[j * in_len + t.indices[j * t.taps + k]] += t.weights[j * t.taps + k];
+        }
+    }
+    m
+}
+
 /// MATLAB `imresize(img, [out_h out_w], 'bicubic')` with antialiasing.
 ///
 /// A zero-sized request returns zero-sized planes.

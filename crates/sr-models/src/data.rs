@@ -67,6 +67,99 @@ impl StoredImage {
     }
 }
 
+/// Cut an image into `side`×`side` tiles (edge tiles keep whatever is left when at least
+/// `min_side` wide/high), so uniform sampling over tiles is sampling proportional to area.
+pub fn tiles(img: &StoredImage, side: usize, min_side: usize) -> Vec<StoredImage> {
+    if img.width <= side && img.height <= side {
+        return vec![img.clone()];
+    }
+    let cuts = |len: usize| {
+        let mut v = Vec::new();
+        let mut at = 0;
+        while at < len {
+            let n = side.min(len - at);
+            if n >= min_side {
+                v.push((at, n));
+            }
+            at += side;
+        }
+        v
+    };
+    let mut out = Vec::new();
+    for (y, h) in cuts(img.height) {
+        for (x, w) in cuts(img.width) {
+            let mut rgb = Vec::with_capacity(w * h * 3);
+            for yy in y..y + h {
+                let row = (yy * img.width + x) * 3;
+                rgb.extend_from_slice(&img.rgb[row..row + w * 3]);
+            }
+            out.push(StoredImage { path: img.path.clone(), width: w, height: h, rgb });
+        }
+    }
+    out
+}
+
+/// Where the clean (HR) training images come from: folders of photographs and/or the
+/// Stellarium deep-sky set; each folder holds back every 10th file for validation.
+#[derive(Debug, Clone, Default)]
+pub struct HrSources {
+    /// Folders of clean images (non-recursive).
+    pub folders: Vec<PathBuf>,
+    /// Whether to add the Stellarium deep-sky set's train split (validation split for validation).
+    pub stellarium: bool,
+    /// Seed of the Stellarium object-level split.
+    pub split_seed: u64,
+}
+
+/// Clean images for training and validation, and a line saying what they are.
+#[derive(Debug, Clone)]
+pub struct HrData {
+    /// Training images, tiled to `tile` px so sampling follows area.
+    pub train: Vec<StoredImage>,
+    /// Validation images (whole).
+    pub validation: Vec<StoredImage>,
+    /// What was loaded, for logs and model cards.
+    pub description: String,
+}
+
+impl HrSources {
+    /// Load every source; training images are tiled to `tile` px and tiles smaller than `patch` dropped.
+    pub fn load(&self, tile: usize, patch: usize) -> Result<HrData> {
+        let mut train = Vec::new();
+        let mut validation = Vec::new();
+        let mut parts = Vec::new();
+        for dir in &self.folders {
+            let files = image_files(dir)?;
+            let (val, tr): (Vec<_>, Vec<_>) = files.into_iter().enumerate().partition(|(i, _)| i % 10 == 9);
+            let tr: Vec<PathBuf> = tr.into_iter().map(|(_, p)| p).collect();
+            let val: Vec<PathBuf> = val.into_iter().map(|(_, p)| p).collect();
+            let imgs = load_all(&tr)?;
+            let n_tiles: usize = imgs.iter().map(|i| tiles(i, tile, patch).len()).sum();
+            train.extend(imgs.iter().flat_map(|i| tiles(i, tile, patch)));
+            validation.extend(load_all(&val)?);
+            parts.push(format!("{}: {} train images ({n_tiles} tiles) / {} validation", dir.display(), tr.len(), val.len()));
+        }
+        if self.stellarium {
+            let tr = stellarium_images("train", self.split_seed)?;
+            let val = stellarium_images("validation", self.split_seed)?;
+            let imgs = load_all(&tr)?;
+            let n_tiles: usize = imgs.iter().map(|i| tiles(i, tile, patch).len()).sum();
+            train.extend(imgs.iter().flat_map(|i| tiles(i, tile, patch)));
+            validation.extend(load_all(&val)?);
+            parts.push(format!(
+                "Stellarium deep-sky set (split seed {}): {} train images ({n_tiles} tiles) / {} validation",
+                self.split_seed,
+                tr.len(),
+                val.len()
+            ));
+        }
+        if train.is_empty() {
+            return Err(SrError::Data("no training images (give --hr-dir and/or --stellarium)".into()));
+        }
+        Ok(HrData { train, validation, description: parts.join("; ") })
+    }
+}
+
 /// Load many images in parallel; the first failure names its file.
 pub fn load_all(paths: &[PathBuf]) -> Result<Vec<StoredImage>> {
     paths.par_iter().map(|p| StoredImage::load(p)).collect()
@@ -356,6 +449,18 @@ mod tests {
             seen.insert(key);
         }
         assert_eq!(seen.len(), 8);
+    }
+
+    #[test]
+    fn tiles_cover_the_image_and_keep_pixels() {
+        let img = ramp(10, 7);
+        let t = tiles(&img, 4, 2);
+        // Columns 0-3, 4-7, 8-9; rows 0-3, 4-6.
+        assert_eq!(t.len(), 6);
+        assert_eq!((t[5].width, t[5].height), (2, 3));
+        assert_eq!(t[4].crop(1, 2, 1, 1).data, img.crop(5, 6, 1, 1).data);
+        assert_eq!(tiles(&img, 4, 3).len(), 4, "strips narrower than min_side are dropped");
+        assert_eq!(tiles(&img, 16, 3).len(), 1);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Generators: a lightweight CPU-first network, SRResNet (the SRGAN generator) and RRDBNet (ESRGAN).
 //!
-//! Every generator maps `[N, C, H, W]` images in [0, 1] to `[N, C, H·scale, W·scale]` and adds a
-//! global residual (the nearest-upsampled input), so an untrained network starts near identity.
+//! Every generator maps `[N, C, H, W]` images in [0, 1] to `[N, C, H·scale, W·scale]` as a
+//! residual on top of the MATLAB-bicubic upsampled input (never nearest-neighbour: a residual on
+//! nearest must learn interpolation itself, and a weak one leaves a block grid), with sub-pixel
+//! convolutions ICNR-initialised, so an untrained network starts at plain bicubic.
 
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -12,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::SrError;
 type SrResult<T> = crate::error::Result<T>;
-use crate::pixel_shuffle::{pixel_shuffle, pixel_unshuffle, upsample_nearest};
+use crate::pixel_shuffle::{icnr, pixel_shuffle, pixel_unshuffle, upsample_bicubic};
 
 /// A 3×3 (or k×k) "same" convolution.
 pub(crate) fn conv(cin: usize, cout: usize, k: usize) -> Conv2dConfig {
@@ -98,7 +100,7 @@ impl LightSrConfig {
                 })
                 .collect(),
             fuse: conv(f, f, 3).init(device),
-            tail: scaled(conv(f, c * r * r, 3).init(device), 0.1),
+            tail: icnr(conv(f, c * r * r, 3).init(device), r, 0.1),
             scale: self.scale,
         })
     }
@@ -111,7 +113,7 @@ impl LightSrConfig {
 impl<B: Backend> LightSr<B> {
     /// Enhance / upscale a batch `[N, C, H, W]` → `[N, C, H·scale, W·scale]` (H, W even when scale = 1).
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let anchor = upsample_nearest(x.clone(), self.scale);
+        let anchor = upsample_bicubic(x.clone(), self.scale);
         let (h, r) = if self.scale == 1 { (pixel_unshuffle(x, 2), 2) } else { (x, self.scale) };
         let f0 = leaky_relu(self.head.forward(h), 0.05);
         let mut f = f0.clone();
@@ -189,7 +191,7 @@ impl SrResNetConfig {
                 .collect(),
             body_conv: conv(f, f, 3).init(device),
             upsample: (0..stages)
-                .map(|_| UpsampleBlock { conv: conv(f, 4 * f, 3).init(device), act: PReluConfig::new().init(device) })
+                .map(|_| UpsampleBlock { conv: icnr(conv(f, 4 * f, 3).init(device), 2, 1.0), act: PReluConfig::new().init(device) })
                 .collect(),
             tail: scaled(conv(f, c, 9).init(device), 0.1),
             scale: self.scale,
@@ -200,7 +202,7 @@ impl SrResNetConfig {
 impl<B: Backend> SrResNet<B> {
     /// Upscale a batch `[N, C, H, W]` → `[N, C, H·scale, W·scale]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let anchor = upsample_nearest(x.clone(), self.scale);
+        let anchor = upsample_bicubic(x.clone(), self.scale);
         let f0 = self.head_act.forward(self.head.forward(x));
         let mut f = f0.clone();
         for b in &self.blocks {
@@ -305,7 +307,7 @@ impl RrdbNetConfig {
 impl<B: Backend> RrdbNet<B> {
     /// Upscale a batch `[N, C, H, W]` → `[N, C, H·scale, W·scale]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let anchor = upsample_nearest(x.clone(), self.scale);
+        let anchor = upsample_bicubic(x.clone(), self.scale);
         let f0 = self.conv_first.forward(x);
         let mut f = f0.clone();
         for block in &self.body {
@@ -317,7 +319,7 @@ impl<B: Backend> RrdbNet<B> {
         }
         let mut f = self.conv_body.forward(f) + f0;
         for c in &self.conv_up {
-            f = leaky_relu(c.forward(upsample_nearest(f, 2)), 0.2);
+            f = leaky_relu(c.forward(crate::pixel_shuffle::upsample_nearest(f, 2)), 0.2);
         }
         self.conv_last.forward(leaky_relu(self.conv_hr.forward(f), 0.2)) + anchor
     }
@@ -456,6 +458,58 @@ mod tests {
                 let x = Tensor::<Flex, 4>::random([2, 3, 8, 6], burn::tensor::Distribution::Default, &device);
                 let y = g.forward(x);
                 assert_eq!(y.dims(), [2, 3, 8 * scale, 6 * scale], "{}", cfg.describe());
+            }
+        }
+    }
+
+    #[test]
+    fn untrained_generators_start_at_plain_bicubic() {
+        let device = Default::default();
+        // A smooth image with structure: the residual at initialisation must be small next to bicubic.
+        let (h, w) = (12, 16);
+        let mut p = dataset::Planes::zeros(3, h, w);
+        for c in 0..3 {
+            for y in 0..h {
+                for x in 0..w {
+                    p.plane_mut(c)[y * w + x] = 0.3 + 0.2 * ((x as f32 * 0.4 + c as f32).sin() * (y as f32 * 0.3).cos());
+                }
+            }
+        }
+        let bicubic = dataset::resize::imresize(&p, w * 4, h * 4);
+        let x = p.to_tensor::<Flex>(&device).unsqueeze::<4>();
+        for cfg in [GeneratorConfig::light(4), GeneratorConfig::SrResNet(SrResNetConfig::new().with_blocks(2))] {
+            let y = cfg.init::<Flex>(&device).unwrap().forward(x.clone());
+            let y = dataset::Planes::from_tensor(y.squeeze_dim::<3>(0)).unwrap();
+            let mean_abs: f32 =
+                y.data.iter().zip(&bicubic.data).map(|(a, b)| (a - b).abs()).sum::<f32>() / y.data.len() as f32;
+            assert!(mean_abs < 0.03, "{}: mean |G(x) − bicubic| = {mean_abs}", cfg.describe());
+        }
+        // The anchor itself is exactly MATLAB bicubic.
+        let a = upsample_bicubic(x, 4);
+        let a = dataset::Planes::from_tensor(a.squeeze_dim::<3>(0)).unwrap();
+        let max = a.data.iter().zip(&bicubic.data).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(max < 1e-5, "bicubic anchor differs from imresize by {max}");
+    }
+
+    #[test]
+    fn icnr_makes_the_shuffled_tail_output_free_of_a_subpixel_pattern() {
+        let device = Default::default();
+        let tail = icnr(conv(4, 3 * 16, 3).init::<Flex>(&device), 4, 1.0);
+        let f = Tensor::<Flex, 4>::random([1, 4, 6, 6], burn::tensor::Distribution::Default, &device);
+        let y = pixel_shuffle(tail.forward(f), 4);
+        // Every 4×4 block is constant: the output is a nearest-upsampled image, no chequerboard.
+        let d: Vec<f32> = y.clone().into_data().to_vec().unwrap();
+        for c in 0..3 {
+            for by in 0..6 {
+                for bx in 0..6 {
+                    let v0 = d[c * 576 + (by * 4) * 24 + bx * 4];
+                    for i in 0..4 {
+                        for j in 0..4 {
+                            let v = d[c * 576 + (by * 4 + i) * 24 + bx * 4 + j];
+                            assert!((v - v0).abs() < 1e-5);
+                        }
+                    }
+                }
             }
         }
     }

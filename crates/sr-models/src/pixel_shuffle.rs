@@ -1,4 +1,5 @@
-//! Sub-pixel convolution layout (PixelShuffle / PixelUnshuffle), which burn 0.21 lacks.
+//! Resampling layers burn 0.21 lacks: sub-pixel convolution layout (PixelShuffle /
+//! PixelUnshuffle), nearest and MATLAB-bicubic upsampling, and ICNR initialisation.
 //!
 //! Uses PyTorch's channel layout: `out[c, h·r+i, w·r+j] = in[c·r²+i·r+j, h, w]`.
 
@@ -34,6 +35,56 @@ pub fn upsample_nearest<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
     let [n, c, h, w] = x.dims();
     let rep = x.unsqueeze_dim::<5>(2).expand([n, c, r * r, h, w]).reshape([n, c * r * r, h, w]);
     pixel_shuffle(rep, r)
+}
+
+/// MATLAB-style bicubic upsampling by an integer factor (exactly `dataset::resize::imresize`'s
+/// weights and symmetric borders, as two matrix products): the anchor every generator adds its
+/// residual to, so an untrained or weak network starts at, and never far below, plain bicubic.
+pub fn upsample_bicubic<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
+    if r == 1 {
+        return x;
+    }
+    use dataset::resize::{ResizeKernel, resize_matrix};
+    let [n, c, h, w] = x.dims();
+    let (ho, wo) = (h * r, w * r);
+    let device = x.device();
+    let matrix = |len: usize, out: usize| {
+        let m = resize_matrix(len, out, ResizeKernel::Cubic, true);
+        // Stored transposed (`len × out`) so each pass is `rows · M`.
+        let mut t = vec![0.0f32; len * out];
+        for j in 0..out {
+            for i in 0..len {
+                t[i * out + j] = m[j * len + i];
+            }
+        }
+        Tensor::<B, 2>::from_data(TensorData::new(t, [len, out]), &device)
+    };
+    let y = x.reshape([n * c * h, w]).matmul(matrix(w, wo));
+    let y = y.reshape([n * c, h, wo]).swap_dims(1, 2).reshape([n * c * wo, h]).matmul(matrix(h, ho));
+    y.reshape([n * c, wo, ho]).swap_dims(1, 2).reshape([n, c, ho, wo])
+}
+
+/// ICNR initialisation (Aitken et al. 2017) of a convolution feeding `pixel_shuffle(·, r)`: the
+/// r² sub-pixel filters of each output channel start identical, so the shuffled output starts
+/// free of the chequerboard pattern that independent random filters give.
+pub fn icnr<B: Backend>(
+    mut conv: burn::nn::conv::Conv2d<B>,
+    r: usize,
+    factor: f64,
+) -> burn::nn::conv::Conv2d<B> {
+    conv.weight = conv.weight.map(|w| {
+        let [co, ci, kh, kw] = w.dims();
+        let c = co / (r * r);
+        w.reshape([c, r * r, ci, kh, kw])
+            .slice([0..c, 0..1, 0..ci, 0..kh, 0..kw])
+            .repeat_dim(1, r * r)
+            .reshape([co, ci, kh, kw])
+            * factor
+    });
+    if let Some(b) = conv.bias.take() {
+        conv.bias = Some(b.map(|b| b * 0.0));
+    }
+    conv
 }
 
 #[cfg(test)]

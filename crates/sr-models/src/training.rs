@@ -235,6 +235,20 @@ impl<B: AutodiffBackend> Trainer<B> {
         })
     }
 
+    /// Start from trained weights (fine-tuning: `train-srgan --init`); the EMA starts from them too.
+    pub fn with_initial_weights(mut self, generator: Generator<B>) -> Result<Self> {
+        let want = store::param_shapes::<B, _>(&self.generator);
+        if store::param_shapes::<B, _>(&generator) != want {
+            return Err(SrError::Config(format!(
+                "initial weights do not fit {} (different architecture or size)",
+                self.config.generator.describe()
+            )));
+        }
+        self.ema = generator.valid();
+        self.generator = generator;
+        Ok(self)
+    }
+
     /// Whether the run has done all its steps.
     pub fn finished(&self) -> bool {
         self.step >= self.config.total_steps()

@@ -1,0 +1,154 @@
+//! `sr-eval`: the field's standard super-resolution evaluation on folders of HR images.
+//!
+//! `sr-eval DIR… [--stellarium-test] --scale 4 --model general --model my.srmodel` downscales
+//! every image with MATLAB bicubic (or `--degradation`), upscales it with plain bicubic and with
+//! each model, and prints PSNR/SSIM on Y (s-pixel border crop) per image, the mean and the gain.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Parser;
+use dataset::backend::DeviceKind;
+use indicatif::{ProgressBar, ProgressStyle};
+use sr_models::data::{self, StoredImage};
+use sr_models::evaluation::{self, Candidate};
+use sr_models::weights::ModelChoice;
+
+/// Standard SR evaluation: bicubic vs models, PSNR/SSIM on Y with border crop.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Folders of HR images (searched recursively).
+    dirs: Vec<PathBuf>,
+    /// Also evaluate on the Stellarium deep-sky set's held-out test split.
+    #[arg(long)]
+    stellarium_test: bool,
+    /// Seed of the Stellarium object-level split.
+    #[arg(long, default_value_t = 0)]
+    split_seed: u64,
+    /// Scale factor.
+    #[arg(long, default_value_t = 4)]
+    scale: usize,
+    /// Models: general, survey, real or a .srmodel file; repeat for several.
+    #[arg(long, default_values_t = vec![ModelChoice::default()])]
+    model: Vec<ModelChoice>,
+    /// How the LR input is made: bicubic (the benchmark), general, dss, sdss, real-esrgan or a JSON file.
+    #[arg(long, default_value = "bicubic")]
+    degradation: String,
+    /// Evaluate each image's centre square of at most this side (0: whole images).
+    #[arg(long, default_value_t = 0)]
+    max_side: usize,
+    /// Also write the Markdown table here.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    /// Write gallery rows (input | bicubic | each model | original, a detailed crop) of the first
+    /// --gallery-count images into this folder.
+    #[arg(long)]
+    gallery: Option<PathBuf>,
+    /// Images in the gallery.
+    #[arg(long, default_value_t = 6)]
+    gallery_count: usize,
+    /// Compute backend: flex, ndarray, cuda.
+    #[arg(long, default_value = "flex")]
+    device: DeviceKind,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut files = Vec::new();
+    for d in &args.dirs {
+        files.extend(evaluation::image_files_recursive(d)?);
+    }
+    if args.stellarium_test {
+        files.extend(data::stellarium_images("test", args.split_seed)?);
+    }
+    if files.is_empty() {
+        bail!("nothing to evaluate: give folders of HR images and/or --stellarium-test");
+    }
+    let degradation = match std::path::Path::new(&args.degradation).extension() {
+        Some(e) if e == "json" => dataset::degrade::DegradationConfig::load(std::path::Path::new(&args.degradation))?,
+        _ => dataset::degrade::DegradationConfig::preset(&args.degradation)?,
+    };
+    dataset::with_backend!(args.device, B, device => run::<B>(&args, &files, &degradation, &device),
+        unavailable k => bail!("backend {k} is not compiled into this build"))
+}
+
+/// One gallery PNG: nearest-enlarged input | bicubic | models | original, on the most detailed crop.
+fn gallery_row<B: burn::prelude::Backend>(
+    dir: &std::path::Path,
+    t: &evaluation::TestImage,
+    scale: usize,
+    candidates: &[Candidate<'_, B>],
+    device: &B::Device,
+) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let side = (192 / scale * scale).min(t.hr.width / scale * scale).min(t.hr.height / scale * scale);
+    let (x, y) = evaluation::detail_window(&t.hr, side);
+    let (x, y) = (x / scale * scale, y / scale * scale);
+    let lr = t.lr.crop(x / scale, y / scale, side / scale, side / scale)?;
+    let near = dataset::resize::imresize_with(&lr, side, side, dataset::resize::ResizeKernel::Box, false);
+    let mut panels = vec![near, sr_models::inference::bicubic_upscale(&lr, side, side)];
+    for c in candidates {
+        let tiling = sr_models::inference::Tiling { tile: 256, overlap: 16 };
+        let full = sr_models::inference::upscale_tiled(c.model, c.config, &t.lr, tiling, device, &mut |_, _| {})?;
+        panels.push(full.crop(x, y, side, side)?);
+    }
+    panels.push(t.hr.crop(x, y, side, side)?);
+    let stem = t.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let row = evaluation::side_by_side(&panels, 2);
+    dataset::image_io::save_image(&row, &dir.join(format!("{stem}-x{scale}.png")), 8)?;
+    Ok(())
+}
+
+fn run<B: burn::prelude::Backend>(
+    args: &Args,
+    files: &[PathBuf],
+    degradation: &dataset::degrade::DegradationConfig,
+    device: &B::Device,
+) -> Result<()> {
+    let mut loaded = Vec::new();
+    for m in &args.model {
+        let (cfg, model, name) = m.load::<B>(args.scale, device)?;
+        loaded.push((format!("{m}"), cfg, model, name));
+    }
+    let candidates: Vec<Candidate<'_, B>> =
+        loaded.iter().map(|(n, c, m, _)| Candidate { name: n.clone(), config: c, model: m }).collect();
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} images, ETA {eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let max_side = (args.max_side > 0).then_some(args.max_side);
+    let mut rows = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let img = StoredImage::load(f)?;
+        let t = evaluation::test_image(&img, args.scale, degradation, max_side, 777 + i as u64 * 7919)?;
+        rows.push(evaluation::score(&t, args.scale, &candidates, device)?);
+        if let Some(dir) = &args.gallery
+            && i < args.gallery_count
+        {
+            gallery_row(dir, &t, args.scale, &candidates, device)?;
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let names: Vec<String> = loaded.iter().map(|(n, ..)| n.clone()).collect();
+    let table = evaluation::markdown_table(&names, &rows);
+    println!(
+        "×{} evaluation, degradation {}, PSNR/SSIM on Y with a {}-pixel border crop; models: {}",
+        args.scale,
+        args.degradation,
+        args.scale,
+        loaded.iter().map(|(n, c, _, src)| format!("{n} = {} ({src})", c.describe())).collect::<Vec<_>>().join(", ")
+    );
+    print!("{table}");
+    if let Some(p) = &args.markdown {
+        dataset::image_io::write_atomic(p, table.as_bytes())?;
+    }
+    Ok(())
+}

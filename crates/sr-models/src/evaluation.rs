@@ -1,0 +1,270 @@
+//! The field's standard super-resolution evaluation, on any folder of HR images: MATLAB-style
+//! bicubic ×s downscale (or a named degradation), every model and plain bicubic upscaling back,
+//! PSNR/SSIM on Y with an s-pixel border crop, per image and mean, and each model's gain.
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use dataset::Planes;
+use dataset::degrade::{DegradationConfig, degrade};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::StoredImage;
+use crate::error::{Result, SrError};
+use crate::inference::{Tiling, bicubic_upscale, upscale_tiled};
+use crate::metrics::{Quality, quality_y};
+use crate::model::{Generator, GeneratorConfig};
+
+/// One test image made ready for scoring: the HR reference (cropped to a multiple of the scale)
+/// and its low-resolution input.
+#[derive(Debug, Clone)]
+pub struct TestImage {
+    /// File the HR image came from.
+    pub path: PathBuf,
+    /// Reference, `scale`-aligned ("mod crop").
+    pub hr: Planes,
+    /// Input, `hr / scale` in each side.
+    pub lr: Planes,
+}
+
+/// Build the standard test input: crop HR to a multiple of `scale` (optionally to its centre
+/// `max_side` square first), then degrade (`bicubic` = MATLAB imresize, the benchmark protocol);
+/// random degradations are seeded per image index, so every run and model sees the same inputs.
+pub fn test_image(
+    img: &StoredImage,
+    scale: usize,
+    degradation: &DegradationConfig,
+    max_side: Option<usize>,
+    seed: u64,
+) -> Result<TestImage> {
+    let (mut w, mut h) = (img.width, img.height);
+    if let Some(m) = max_side {
+        (w, h) = (w.min(m), h.min(m));
+    }
+    let (w, h) = (w / scale * scale, h / scale * scale);
+    if w < 4 * scale || h < 4 * scale {
+        return Err(SrError::BadInput {
+            name: img.path.display().to_string(),
+            reason: format!("{}x{} is too small to evaluate at ×{scale}", img.width, img.height),
+        });
+    }
+    let hr = img.crop((img.width - w) / 2, (img.height - h) / 2, w, h);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let lr = degrade(&hr, degradation, scale, &mut rng)?;
+    Ok(TestImage { path: img.path.clone(), hr, lr })
+}
+
+/// Scores of one image: bicubic first, then one per model in the order given.
+#[derive(Debug, Clone)]
+pub struct ImageScores {
+    /// The image.
+    pub path: PathBuf,
+    /// Plain bicubic upscaling of the input.
+    pub bicubic: Quality,
+    /// Each model.
+    pub models: Vec<Quality>,
+}
+
+/// A model under evaluation.
+pub struct Candidate<'a, B: Backend> {
+    /// Name shown in the table.
+    pub name: String,
+    /// Its configuration.
+    pub config: &'a GeneratorConfig,
+    /// Its weights.
+    pub model: &'a Generator<B>,
+}
+
+/// Quantise to 8 bits as saved outputs are (the protocol scores uint8 images).
+fn quantised(mut p: Planes) -> Planes {
+    for v in &mut p.data {
+        *v = (v.clamp(0.0, 1.0) * 255.0).round() / 255.0;
+    }
+    p
+}
+
+/// Score bicubic and every candidate on one test image (border crop = scale).
+pub fn score<B: Backend>(
+    t: &TestImage,
+    scale: usize,
+    candidates: &[Candidate<'_, B>],
+    device: &B::Device,
+) -> Result<ImageScores> {
+    let border = scale.max(1);
+    let bic = quantised(bicubic_upscale(&t.lr, t.hr.width, t.hr.height));
+    let bicubic = quality_y(&bic, &t.hr, border)?;
+    let mut models = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        if c.config.scale() != scale {
+            return Err(SrError::Config(format!("{} is ×{}, the evaluation is ×{scale}", c.name, c.config.scale())));
+        }
+        let out = upscale_tiled(c.model, c.config, &t.lr, Tiling { tile: 256, overlap: 16 }, device, &mut |_, _| {})?;
+        models.push(quality_y(&quantised(out), &t.hr, border)?);
+    }
+    Ok(ImageScores { path: t.path.clone(), bicubic, models })
+}
+
+/// Mean of a column of scores.
+pub fn mean(q: impl Iterator<Item = Quality>) -> Quality {
+    let (mut n, mut s) = (0.0, Quality::default());
+    for x in q {
+        n += 1.0;
+        s.psnr += x.psnr;
+        s.ssim += x.ssim;
+    }
+    if n > 0.0 {
+        s.psnr /= n;
+        s.ssim /= n;
+    }
+    s
+}
+
+/// A Markdown table: one row per image (bicubic, each model and its PSNR gain), then the mean
+/// and the worst gain per model.
+pub fn markdown_table(names: &[String], rows: &[ImageScores]) -> String {
+    let mut s = String::from("| image | bicubic PSNR / SSIM |");
+    for n in names {
+        s += &format!(" {n} PSNR / SSIM | gain |");
+    }
+    s += "\n|---|---|";
+    for _ in names {
+        s += "---|---|";
+    }
+    s += "\n";
+    let cell = |q: &Quality| format!(" {:.2} / {:.4} |", q.psnr, q.ssim);
+    for r in rows {
+        let name = r.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        s += &format!("| {name} |{}", cell(&r.bicubic));
+        for q in &r.models {
+            s += &format!("{} {:+.2} |", cell(q), q.psnr - r.bicubic.psnr);
+        }
+        s += "\n";
+    }
+    let b = mean(rows.iter().map(|r| r.bicubic));
+    s += &format!("| **mean** ({} images) |{}", rows.len(), cell(&b));
+    for i in 0..names.len() {
+        let m = mean(rows.iter().map(|r| r.models[i]));
+        s += &format!("{} **{:+.2}** |", cell(&m), m.psnr - b.psnr);
+    }
+    s += "\n| worst gain | |";
+    for i in 0..names.len() {
+        let worst = rows.iter().map(|r| r.models[i].psnr - r.bicubic.psnr).fold(f64::INFINITY, f64::min);
+        s += &format!(" | {worst:+.2} |");
+    }
+    s + "\n"
+}
+
+/// The `side`×`side` window (top-left corner) with the most detail (variance of the luma
+/// Laplacian on an 8-px grid), where upscalers differ most: what a gallery crop should show.
+pub fn detail_window(img: &Planes, side: usize) -> (usize, usize) {
+    if img.width <= side || img.height <= side {
+        return (0, 0);
+    }
+    let y = img.to_luma();
+    let (w, h) = (img.width, img.height);
+    let mut lap = vec![0f32; w * h];
+    for yy in 1..h - 1 {
+        for xx in 1..w - 1 {
+            let i = yy * w + xx;
+            lap[i] = (4.0 * y.data[i] - y.data[i - 1] - y.data[i + 1] - y.data[i - w] - y.data[i + w]).abs();
+        }
+    }
+    let mut best = (f32::MIN, (0, 0));
+    for ty in (0..=h - side).step_by(8) {
+        for tx in (0..=w - side).step_by(8) {
+            let mut sum = 0.0;
+            for yy in (ty..ty + side).step_by(2) {
+                for xx in (tx..tx + side).step_by(2) {
+                    sum += lap[yy * w + xx];
+                }
+            }
+            if sum > best.0 {
+                best = (sum, (tx, ty));
+            }
+        }
+    }
+    best.1
+}
+
+/// Panels side by side (same size, RGB), each enlarged `zoom`× by pixel replication so the
+/// eye sees the pixels, separated by 6-px white gutters: a gallery row.
+pub fn side_by_side(panels: &[Planes], zoom: usize) -> Planes {
+    let (pw, ph) = (panels[0].width * zoom, panels[0].height * zoom);
+    let gap = 6;
+    let w = panels.len() * pw + (panels.len() - 1) * gap;
+    let mut out = Planes::zeros(3, ph, w);
+    out.data.iter_mut().for_each(|v| *v = 1.0);
+    for (k, p) in panels.iter().enumerate() {
+        let p = p.to_rgb();
+        for c in 0..3 {
+            let src = p.plane(c);
+            let dst = out.plane_mut(c);
+            for y in 0..ph {
+                for x in 0..pw {
+                    dst[y * w + k * (pw + gap) + x] = src[(y / zoom) * p.width + x / zoom];
+                }
+            }
+        }
+    }
+    out.bit_depth = 8;
+    out
+}
+
+/// Image files of a folder, recursively, sorted (png, jpg, jpeg, tif, tiff).
+pub fn image_files_recursive(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let rd = std::fs::read_dir(&d).map_err(|e| SrError::io(&d, e))?;
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg" | "tif" | "tiff"))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        return Err(SrError::Data(format!("{}: no images (png, jpg, tif) in this folder", dir.display())));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::Flex;
+
+    fn photo(w: usize, h: usize) -> StoredImage {
+        let mut rgb = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let v = 128.0 + 100.0 * ((x as f32 * 0.3).sin() * (y as f32 * 0.2).cos());
+                rgb.extend_from_slice(&[v as u8, (v * 0.8) as u8, 255 - v as u8]);
+            }
+        }
+        StoredImage { path: "p.png".into(), width: w, height: h, rgb }
+    }
+
+    #[test]
+    fn standard_protocol_crops_to_the_scale_and_untrained_model_scores_near_bicubic() {
+        let t = test_image(&photo(70, 53), 4, &DegradationConfig::bicubic(), None, 0).unwrap();
+        assert_eq!((t.hr.width, t.hr.height, t.lr.width, t.lr.height), (68, 52, 17, 13));
+        let d = Default::default();
+        let cfg = GeneratorConfig::light(4);
+        let g = cfg.init::<Flex>(&d).unwrap();
+        let s = score(&t, 4, &[Candidate { name: "untrained".into(), config: &cfg, model: &g }], &d).unwrap();
+        assert!(s.bicubic.psnr > 15.0 && s.bicubic.psnr.is_finite());
+        // An untrained residual network starts at bicubic: within 3 dB of it, not 7–27 dB below.
+        assert!((s.models[0].psnr - s.bicubic.psnr).abs() < 3.0, "{:?}", s);
+        let table = markdown_table(&["untrained".into()], &[s]);
+        assert!(table.contains("| p.png |") && table.contains("**mean**"), "{table}");
+    }
+}
