@@ -18,6 +18,11 @@ pub enum DatasetError {
     /// An image is larger than the configured pixel budget.
     #[error("{path}: image is {width}x{height} = {pixels} pixels, above the budget of {budget} pixels")]
     TooLarge { path: PathBuf, width: u32, height: u32, pixels: u64, budget: u64 },
+    /// An image's frames together are larger than the pixel budget (an animated GIF).
+    #[error(
+        "{path}: image is {width}x{height} x {frames} frames = {pixels} pixels, above the budget of {budget} pixels"
+    )]
+    AnimationTooLarge { path: PathBuf, width: u32, height: u32, frames: u64, pixels: u64, budget: u64 },
     /// An image has zero width or height.
     #[error("{path}: image has zero size ({width}x{height})")]
     Empty { path: PathBuf, width: u32, height: u32 },

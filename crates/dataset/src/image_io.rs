@@ -234,31 +234,123 @@ impl Planes {
     }
 }
 
+/// What an image declares in its headers, read before any pixel buffer is allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Declared {
+    /// The format sniffed from the content.
+    pub format: ImageFormat,
+    /// Width in pixels (a GIF's logical screen).
+    pub width: u32,
+    /// Height in pixels (a GIF's logical screen).
+    pub height: u32,
+    /// Number of frames (1 except for animated GIFs).
+    pub frames: u64,
+    /// The largest single frame rectangle, in pixels (a GIF frame may declare more than its screen).
+    pub largest_frame_pixels: u64,
+}
+
+impl Declared {
+    /// Pixels of one frame as decoded (the larger of the screen and any frame rectangle).
+    pub fn frame_pixels(&self) -> u64 {
+        (self.width as u64 * self.height as u64).max(self.largest_frame_pixels)
+    }
+}
+
+/// Which frames a caller is going to decode, for [`gate_bytes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frames {
+    /// Only the first frame (still-image readers).
+    First,
+    /// Every frame (animation readers such as `upscale` on a GIF): frames × pixels is charged.
+    All,
+}
+
+/// The decoding gate every tool passes untrusted image bytes through before decoding them.
+///
+/// Reads the declared size from the headers (a GIF's logical screen, its frame rectangles and its
+/// frame count, found by walking the block structure without decompressing anything), refuses a
+/// zero size, refuses `frames × pixels` above `limits.max_pixels` (the message names the file, the
+/// size and the frame count) and refuses a JPEG whose entropy-coded data ends before its EOI marker
+/// (a truncated download the decoder would otherwise fill with grey). Costs one pass over `bytes`.
+pub fn gate_bytes(bytes: &[u8], name: &Path, limits: ImageLimits, frames: Frames) -> Result<Declared> {
+    let format = sniff(bytes, name)?;
+    let declared = match format {
+        ImageFormat::Gif => {
+            let gif = gif_layout(bytes).map_err(|reason| DatasetError::Decode { path: name.to_path_buf(), reason })?;
+            Declared {
+                format,
+                width: gif.width,
+                height: gif.height,
+                frames: gif.frames,
+                largest_frame_pixels: gif.largest_frame_pixels,
+            }
+        }
+        _ => {
+            if format == ImageFormat::Jpeg {
+                jpeg_complete(bytes).map_err(|reason| DatasetError::Decode { path: name.to_path_buf(), reason })?;
+            }
+            let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+                .into_dimensions()
+                .map_err(|e| decode_err(name, e))?;
+            Declared { format, width, height, frames: 1, largest_frame_pixels: width as u64 * height as u64 }
+        }
+    };
+    check_budget(name, declared.width, declared.height, limits)?;
+    if format == ImageFormat::Gif && declared.frames == 0 {
+        return Err(DatasetError::Decode { path: name.to_path_buf(), reason: "GIF has no frames".into() });
+    }
+    let charged = if frames == Frames::All { declared.frames } else { 1 };
+    let pixels = declared.frame_pixels().saturating_mul(charged);
+    if pixels > limits.max_pixels {
+        return Err(DatasetError::AnimationTooLarge {
+            path: name.to_path_buf(),
+            width: declared.width,
+            height: declared.height,
+            frames: charged,
+            pixels,
+            budget: limits.max_pixels,
+        });
+    }
+    Ok(declared)
+}
+
+/// [`gate_bytes`] for a file: reads it once and returns its bytes with what it declares.
+pub fn gate_file(path: &Path, limits: ImageLimits, frames: Frames) -> Result<(Vec<u8>, Declared)> {
+    let bytes = std::fs::read(path).map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
+    let declared = gate_bytes(&bytes, path, limits, frames)?;
+    Ok((bytes, declared))
+}
+
 /// Read the dimensions of an image file from its header without decoding pixels.
+///
+/// A JPEG is also checked for completeness (its data must reach the EOI marker), so a truncated
+/// download is refused here, before any decoder fills its missing half with grey.
 pub fn image_dimensions(path: &Path) -> Result<(u32, u32)> {
     let reader = open_reader(path)?;
+    if reader.format() == Some(ImageFormat::Jpeg) {
+        let bytes = std::fs::read(path).map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
+        jpeg_complete(&bytes).map_err(|reason| DatasetError::Decode { path: path.to_path_buf(), reason })?;
+    }
     reader.into_dimensions().map_err(|e| decode_err(path, e))
 }
 
-/// Load an image file into planes, refusing it when it exceeds `limits`.
+/// Load an image file into planes, refusing it when it exceeds `limits` (see [`gate_bytes`]).
 pub fn load_image(path: &Path, mode: ColorMode, limits: ImageLimits) -> Result<Planes> {
-    let (w, h) = image_dimensions(path)?;
-    check_budget(path, w, h, limits)?;
-    let mut reader = open_reader(path)?;
-    reader.limits(decoder_limits(w, h));
-    let img = reader.decode().map_err(|e| decode_err(path, e))?;
-    Ok(Planes::from_dynamic_image(&img, mode))
+    let (bytes, declared) = gate_file(path, limits, Frames::First)?;
+    decode_declared(&bytes, path, declared, mode)
 }
 
 /// Decode an in-memory image (for example an upload); `name` labels errors.
 pub fn load_image_bytes(bytes: &[u8], name: &str, mode: ColorMode, limits: ImageLimits) -> Result<Planes> {
     let path = PathBuf::from(name);
-    let reader = bytes_reader(bytes, &path)?;
-    let (w, h) = reader.into_dimensions().map_err(|e| decode_err(&path, e))?;
-    check_budget(&path, w, h, limits)?;
-    let mut reader = bytes_reader(bytes, &path)?;
-    reader.limits(decoder_limits(w, h));
-    let img = reader.decode().map_err(|e| decode_err(&path, e))?;
+    let declared = gate_bytes(bytes, &path, limits, Frames::First)?;
+    decode_declared(bytes, &path, declared, mode)
+}
+
+fn decode_declared(bytes: &[u8], path: &Path, declared: Declared, mode: ColorMode) -> Result<Planes> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), declared.format);
+    reader.limits(decoder_limits(declared.width, declared.height));
+    let img = reader.decode().map_err(|e| decode_err(path, e))?;
     Ok(Planes::from_dynamic_image(&img, mode))
 }
 
@@ -315,10 +407,6 @@ fn open_reader(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::Fi
     Ok(ImageReader::with_format(reader, sniff(&head, path)?))
 }
 
-fn bytes_reader<'a>(bytes: &'a [u8], path: &Path) -> Result<ImageReader<Cursor<&'a [u8]>>> {
-    Ok(ImageReader::with_format(Cursor::new(bytes), sniff(bytes, path)?))
-}
-
 /// The format given by the content's magic bytes (never the extension).
 pub fn sniff(head: &[u8], path: &Path) -> Result<ImageFormat> {
     match image::guess_format(head) {
@@ -351,14 +439,132 @@ fn check_budget(path: &Path, width: u32, height: u32, limits: ImageLimits) -> Re
     Ok(())
 }
 
-/// Decoder limits matching the header we already checked, so a lying header cannot allocate more.
-fn decoder_limits(width: u32, height: u32) -> image::Limits {
+/// Decoder limits matching a header already checked by [`gate_bytes`], so a lying header cannot
+/// make the decoder allocate more.
+///
+/// `max_alloc` allows the largest decoded buffer (4 × f32 per pixel) plus one intermediate buffer
+/// of the same size: the TIFF decoder reads a whole strip at once, and a valid single-strip float
+/// image needs its full uncompressed size there (it was refused as "Memory limit exceeded" when the
+/// allowance only covered the output buffer). Every decoder in the workspace should use these.
+pub fn decoder_limits(width: u32, height: u32) -> image::Limits {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(width);
     limits.max_image_height = Some(height);
-    // 4 channels × 4 bytes (f32 conversion) plus the decoded buffer, with slack.
-    limits.max_alloc = Some((width as u64 * height as u64 * 16).max(1 << 20) * 2);
+    let px = width as u64 * height as u64;
+    limits.max_alloc = Some(px.saturating_mul(16).saturating_mul(2).saturating_add(1 << 20));
     limits
+}
+
+/// A GIF's structure as declared: logical screen, frame count, largest frame rectangle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct GifLayout {
+    width: u32,
+    height: u32,
+    frames: u64,
+    largest_frame_pixels: u64,
+}
+
+/// Walk a GIF's blocks (header, colour tables, extensions, image descriptors, data sub-blocks)
+/// without decompressing anything. A stream cut short ends the walk: the frames seen so far count.
+fn gif_layout(b: &[u8]) -> std::result::Result<GifLayout, String> {
+    if b.len() < 13 || !(b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a")) {
+        return Err("not a GIF87a/GIF89a stream".into());
+    }
+    let width = u16::from_le_bytes([b[6], b[7]]) as u32;
+    let height = u16::from_le_bytes([b[8], b[9]]) as u32;
+    let mut at = 13usize;
+    if b[10] & 0x80 != 0 {
+        at += 3 << ((b[10] & 7) + 1);
+    }
+    let (mut frames, mut largest) = (0u64, 0u64);
+    // Skip data sub-blocks starting at `at`; returns the position after the terminator.
+    let skip_sub_blocks = |mut at: usize| -> Option<usize> {
+        loop {
+            let len = *b.get(at)? as usize;
+            at += 1;
+            if len == 0 {
+                return Some(at);
+            }
+            at += len;
+        }
+    };
+    while let Some(&tag) = b.get(at) {
+        match tag {
+            0x21 => match skip_sub_blocks(at + 2) {
+                Some(next) => at = next,
+                None => break,
+            },
+            0x2C => {
+                let Some(d) = b.get(at + 1..at + 10) else { break };
+                let fw = u16::from_le_bytes([d[4], d[5]]) as u64;
+                let fh = u16::from_le_bytes([d[6], d[7]]) as u64;
+                frames += 1;
+                largest = largest.max(fw * fh);
+                at += 10;
+                if d[8] & 0x80 != 0 {
+                    at += 3 << ((d[8] & 7) + 1);
+                }
+                // LZW minimum code size, then the image data sub-blocks.
+                match skip_sub_blocks(at + 1) {
+                    Some(next) => at = next,
+                    None => break,
+                }
+            }
+            0x3B => break,
+            other => return Err(format!("damaged GIF: unknown block 0x{other:02x} at byte {at}")),
+        }
+    }
+    Ok(GifLayout { width, height, frames, largest_frame_pixels: largest })
+}
+
+/// Check that a JPEG's data reaches its end-of-image marker: walk the marker segments and the
+/// entropy-coded scans (stuffed `FF 00` bytes and restart markers are data); running out of bytes
+/// before `FF D9` means the file was truncated.
+pub fn jpeg_complete(b: &[u8]) -> std::result::Result<(), String> {
+    const TRUNCATED: &str = "truncated JPEG: the data ends before the end-of-image marker";
+    if !b.starts_with(&[0xFF, 0xD8]) {
+        return Err("not a JPEG (no start-of-image marker)".into());
+    }
+    let mut at = 2usize;
+    loop {
+        // Find the next marker (fill bytes 0xFF may precede it).
+        while b.get(at) == Some(&0xFF) && b.get(at + 1) == Some(&0xFF) {
+            at += 1;
+        }
+        let (Some(&0xFF), Some(&marker)) = (b.get(at), b.get(at + 1)) else {
+            return Err(TRUNCATED.into());
+        };
+        at += 2;
+        match marker {
+            0xD9 => return Ok(()),
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {}
+        }
+        let (Some(&hi), Some(&lo)) = (b.get(at), b.get(at + 1)) else {
+            return Err(TRUNCATED.into());
+        };
+        let len = u16::from_be_bytes([hi, lo]) as usize;
+        if len < 2 {
+            return Err(format!("damaged JPEG: segment length {len} at byte {at}"));
+        }
+        at += len;
+        if at > b.len() {
+            return Err(TRUNCATED.into());
+        }
+        if marker == 0xDA {
+            // Entropy-coded data runs to the next marker that is neither stuffing nor a restart.
+            loop {
+                match (b.get(at), b.get(at + 1)) {
+                    (Some(&0xFF), Some(&next)) if next == 0x00 || (0xD0..=0xD7).contains(&next) || next == 0xFF => {
+                        at += if next == 0xFF { 1 } else { 2 };
+                    }
+                    (Some(&0xFF), Some(_)) => break,
+                    (Some(_), _) => at += 1,
+                    (None, _) => return Err(TRUNCATED.into()),
+                }
+            }
+        }
+    }
 }
 
 fn decode_err(path: &Path, e: image::ImageError) -> DatasetError {
@@ -447,6 +653,144 @@ mod tests {
         std::fs::write(&txt, b"hello, this is not an image").unwrap();
         let err = load_image(&txt, ColorMode::Keep, ImageLimits::default()).unwrap_err();
         assert!(err.to_string().contains("notes.png") && err.to_string().contains("not a recognised image"), "{err}");
+    }
+
+    /// A GIF of `frames` 1×1 frames on a `w`×`h` logical screen (tiny file, big declared size).
+    fn gif_bomb(w: u16, h: u16, frames: usize) -> Vec<u8> {
+        let mut b = b"GIF89a".to_vec();
+        b.extend_from_slice(&w.to_le_bytes());
+        b.extend_from_slice(&h.to_le_bytes());
+        b.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 255, 255, 255]);
+        for _ in 0..frames {
+            b.extend_from_slice(&[0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0x02, 0x02, 0x44, 0x01, 0x00]);
+        }
+        b.push(0x3B);
+        b
+    }
+
+    #[test]
+    fn gif_logical_screen_bomb_is_refused_from_its_header() {
+        let bytes = gif_bomb(30000, 30000, 1);
+        assert!(bytes.len() < 100);
+        let err = load_image_bytes(&bytes, "bomb.gif", ColorMode::Rgb, ImageLimits::default()).unwrap_err();
+        assert!(matches!(err, DatasetError::TooLarge { width: 30000, height: 30000, .. }), "{err}");
+        assert!(err.to_string().contains("bomb.gif"), "{err}");
+        let err = gate_bytes(&bytes, Path::new("bomb.gif"), ImageLimits::default(), Frames::All).unwrap_err();
+        assert!(err.to_string().contains("30000x30000"), "{err}");
+    }
+
+    #[test]
+    fn gif_frames_times_pixels_are_charged_and_named() {
+        let bytes = gif_bomb(500, 500, 3000);
+        let limits = ImageLimits { max_pixels: 25_000_000 };
+        let d = gate_bytes(&bytes, Path::new("anim.gif"), limits, Frames::First).unwrap();
+        assert_eq!((d.width, d.height, d.frames), (500, 500, 3000));
+        let err = gate_bytes(&bytes, Path::new("anim.gif"), limits, Frames::All).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("anim.gif") && msg.contains("3000 frames") && msg.contains("750000000"), "{msg}");
+        assert!(!msg.contains('\n'));
+        // A small real animation passes, and the first frame decodes.
+        let ok = gif_bomb(4, 4, 3);
+        assert_eq!(gate_bytes(&ok, Path::new("ok.gif"), limits, Frames::All).unwrap().frames, 3);
+        let p = load_image_bytes(&ok, "ok.gif", ColorMode::Rgb, limits).unwrap();
+        assert_eq!((p.width, p.height), (4, 4));
+    }
+
+    #[test]
+    fn truncated_jpeg_is_refused_not_filled_with_grey() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photo.jpg");
+        save_image(&gradient(3, 256, 256), &path, 8).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(jpeg_complete(&bytes).is_ok());
+        // Cut inside the entropy-coded data: the header is whole, the pixels are not.
+        let cut = dir.path().join("half.jpg");
+        std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
+        for err in [
+            load_image(&cut, ColorMode::Rgb, ImageLimits::default()).unwrap_err(),
+            image_dimensions(&cut).unwrap_err(),
+        ] {
+            let msg = err.to_string();
+            assert!(msg.contains("half.jpg") && msg.contains("truncated JPEG"), "{msg}");
+        }
+        // Trailing bytes after EOI are tolerated (cameras append them).
+        let mut extra = bytes.clone();
+        extra.extend_from_slice(b"trailer");
+        assert!(jpeg_complete(&extra).is_ok());
+    }
+
+    /// A valid uncompressed RGB float32 TIFF with all rows in one strip.
+    fn single_strip_f32_tiff(w: u32, h: u32) -> Vec<u8> {
+        let data_len = w * h * 12;
+        let entries: Vec<(u16, u16, u32, u32)> = vec![
+            (256, 4, 1, w),                 // ImageWidth
+            (257, 4, 1, h),                 // ImageLength
+            (258, 3, 3, 8 + 2 + 13 * 12 + 4), // BitsPerSample -> offset of 3 shorts
+            (259, 3, 1, 1),                 // Compression none
+            (262, 3, 1, 2),                 // RGB
+            (273, 4, 1, 0),                 // StripOffsets (patched)
+            (277, 3, 1, 3),                 // SamplesPerPixel
+            (278, 4, 1, h),                 // RowsPerStrip: the whole image
+            (279, 4, 1, data_len),          // StripByteCounts
+            (284, 3, 1, 1),                 // PlanarConfiguration chunky
+            (339, 3, 3, 8 + 2 + 13 * 12 + 4 + 6), // SampleFormat -> offset of 3 shorts
+            (282, 5, 1, 0),                 // XResolution (patched)
+            (283, 5, 1, 0),                 // YResolution (patched)
+        ];
+        let ifd_end = 8 + 2 + entries.len() as u32 * 12 + 4;
+        let (bits_at, fmt_at, res_at) = (ifd_end, ifd_end + 6, ifd_end + 12);
+        let strip_at = res_at + 8;
+        let mut b = b"II*\0".to_vec();
+        b.extend_from_slice(&8u32.to_le_bytes());
+        b.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        let mut sorted = entries.clone();
+        sorted.sort_by_key(|e| e.0);
+        for (tag, typ, count, value) in sorted {
+            let value = match tag {
+                258 => bits_at,
+                339 => fmt_at,
+                273 => strip_at,
+                282 | 283 => res_at,
+                _ => value,
+            };
+            b.extend_from_slice(&tag.to_le_bytes());
+            b.extend_from_slice(&typ.to_le_bytes());
+            b.extend_from_slice(&count.to_le_bytes());
+            if typ == 3 && count == 1 {
+                b.extend_from_slice(&(value as u16).to_le_bytes());
+                b.extend_from_slice(&[0, 0]);
+            } else {
+                b.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        b.extend_from_slice(&0u32.to_le_bytes());
+        for v in [32u16, 32, 32, 3, 3, 3] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(&72u32.to_le_bytes());
+        b.extend_from_slice(&1u32.to_le_bytes());
+        assert_eq!(b.len() as u32, strip_at);
+        for i in 0..w * h * 3 {
+            b.extend_from_slice(&((i % 97) as f32 / 96.0).to_le_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn single_strip_float32_tiff_is_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("float.tif");
+        std::fs::write(&path, single_strip_f32_tiff(300, 200)).unwrap();
+        let p = load_image(&path, ColorMode::Keep, ImageLimits::default()).unwrap();
+        assert_eq!((p.channels, p.height, p.width, p.bit_depth), (3, 200, 300, 32));
+        assert!((p.get(0, 0, 1) - 3.0 / 96.0).abs() < 1e-6);
+        // The defect: an allowance covering only the output buffer refuses the single strip.
+        let bytes = std::fs::read(&path).unwrap();
+        let mut old = decoder_limits(300, 200);
+        old.max_alloc = Some(300 * 200 * 16);
+        let mut r = ImageReader::with_format(Cursor::new(&bytes[..]), ImageFormat::Tiff);
+        r.limits(old);
+        assert!(r.decode().unwrap_err().to_string().contains("limit"));
     }
 
     #[test]

@@ -11,4 +11,4 @@ pub mod split;
 pub mod stellarium;
 
 pub use error::DatasetError;
-pub use image_io::{ColorMode, ImageLimits, Planes};
+pub use image_io::{ColorMode, Declared, Frames, ImageLimits, Planes, gate_bytes, gate_file};

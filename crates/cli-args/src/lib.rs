@@ -1,0 +1,115 @@
+//! Validated command-line argument types shared by every binary, and the one-line error exit.
+//!
+//! Each parser is a clap `value_parser`: a bad value is refused while the arguments are parsed,
+//! before any work or allocation, with clap's message naming the flag and the value
+//! (`error: invalid value 'NaN' for '--lr <LR>': not a finite number`).
+//!
+//! [`run`] turns `main`'s `anyhow::Result` into one line on stderr and exit code 1, whatever
+//! `RUST_BACKTRACE` says: users get the message, not a stack trace.
+
+use std::process::ExitCode;
+
+fn number<T: std::str::FromStr>(s: &str) -> Result<T, String> {
+    s.trim().parse::<T>().map_err(|_| format!("'{s}' is not a number"))
+}
+
+/// A finite `f64` (NaN and ±infinity refused).
+pub fn finite_f64(s: &str) -> Result<f64, String> {
+    let v: f64 = number(s)?;
+    if v.is_finite() { Ok(v) } else { Err("not a finite number".into()) }
+}
+
+/// A finite `f32` (NaN and ±infinity refused).
+pub fn finite_f32(s: &str) -> Result<f32, String> {
+    let v: f32 = number(s)?;
+    if v.is_finite() { Ok(v) } else { Err("not a finite number".into()) }
+}
+
+/// A finite `f64` > 0.
+pub fn positive_f64(s: &str) -> Result<f64, String> {
+    let v = finite_f64(s)?;
+    if v > 0.0 { Ok(v) } else { Err("must be greater than 0".into()) }
+}
+
+/// A finite `f32` > 0.
+pub fn positive_f32(s: &str) -> Result<f32, String> {
+    let v = finite_f32(s)?;
+    if v > 0.0 { Ok(v) } else { Err("must be greater than 0".into()) }
+}
+
+/// A finite `f32` ≥ 0.
+pub fn non_negative_f32(s: &str) -> Result<f32, String> {
+    let v = finite_f32(s)?;
+    if v >= 0.0 { Ok(v) } else { Err("must be 0 or more".into()) }
+}
+
+/// A finite `f64` ≥ 0.
+pub fn non_negative_f64(s: &str) -> Result<f64, String> {
+    let v = finite_f64(s)?;
+    if v >= 0.0 { Ok(v) } else { Err("must be 0 or more".into()) }
+}
+
+/// A declination in degrees, [−90, 90].
+pub fn declination(s: &str) -> Result<f64, String> {
+    let v = finite_f64(s)?;
+    if (-90.0..=90.0).contains(&v) { Ok(v) } else { Err("declination must be within [-90, 90] degrees".into()) }
+}
+
+/// A right ascension in degrees, [0, 360).
+pub fn right_ascension(s: &str) -> Result<f64, String> {
+    let v = finite_f64(s)?;
+    if (0.0..360.0).contains(&v) { Ok(v) } else { Err("right ascension must be within [0, 360) degrees".into()) }
+}
+
+/// An integer ≥ 1.
+pub fn positive_usize(s: &str) -> Result<usize, String> {
+    let v: usize = number(s)?;
+    if v >= 1 { Ok(v) } else { Err("must be at least 1".into()) }
+}
+
+/// An integer ≥ 1.
+pub fn positive_u32(s: &str) -> Result<u32, String> {
+    let v: u32 = number(s)?;
+    if v >= 1 { Ok(v) } else { Err("must be at least 1".into()) }
+}
+
+/// The error as one line: the context chain joined by ": ", newlines folded.
+pub fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Run `main`'s body: `Ok` → exit 0; `Err` → `error: …` as one line on stderr and exit 1.
+pub fn run(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
+    match body() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsers_refuse_non_finite_and_out_of_range_values() {
+        for bad in ["NaN", "nan", "inf", "-inf", "1e400", "x", ""] {
+            assert!(finite_f64(bad).is_err(), "{bad}");
+            assert!(positive_f32(bad).is_err(), "{bad}");
+        }
+        assert_eq!(finite_f64(" 2.5 ").unwrap(), 2.5);
+        assert!(positive_f32("0").is_err() && positive_f32("-1").is_err());
+        assert!(non_negative_f32("-0.1").is_err() && non_negative_f32("0").is_ok());
+        assert!(declination("90.5").is_err() && declination("-90").is_ok());
+        assert!(right_ascension("360").is_err() && right_ascension("0").is_ok());
+        assert!(positive_usize("0").is_err() && positive_usize("-3").is_err() && positive_usize("3").is_ok());
+    }
+
+    #[test]
+    fn errors_become_one_line() {
+        let e = anyhow::anyhow!("inner\nsecond line").context("outer");
+        assert_eq!(one_line(&e), "outer: inner second line");
+    }
+}
