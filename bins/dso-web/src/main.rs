@@ -21,16 +21,16 @@ struct Args {
     #[arg(long)]
     weights: Option<PathBuf>,
     /// Largest request body in megabytes.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = cli_args::positive_usize)]
     body_limit_mb: usize,
     /// Largest accepted image in megapixels (checked before decoding).
-    #[arg(long, default_value_t = 50.0)]
+    #[arg(long, default_value_t = 50.0, value_parser = cli_args::positive_f64)]
     max_megapixels: f64,
     /// Inference jobs that may wait before new ones get 503.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = cli_args::positive_usize)]
     queue: usize,
     /// Seconds a request may take.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     timeout_s: u64,
     /// Skip test-time augmentation (8× faster, slightly less accurate).
     #[arg(long)]
@@ -38,7 +38,17 @@ struct Args {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    match body().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", cli_args::one_line(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn body() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();

@@ -82,7 +82,7 @@ fn handle<B: burn::tensor::backend::Backend>(
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, format!("no model loaded for task {}", job.task)))?;
     let image = dataset::image_io::load_image_bytes(&job.bytes, &job.name, ColorMode::Rgb, limits).map_err(|e| {
         let status = match e {
-            DatasetError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            DatasetError::TooLarge { .. } | DatasetError::AnimationTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             DatasetError::Decode { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => StatusCode::BAD_REQUEST,
         };

@@ -22,5 +22,5 @@ pub use metrics::{Metric, Scratch};
 pub use rank::{Scorer, Selection, ranks, score_source};
 pub use ser::{ColorId, SerHeader, SerReader, SerWriter};
 pub use source::{FrameSource, ImageFolder, open_source};
-pub use stack::{StackConfig, StackMethod, StackResult, stack, unsharp_mask};
+pub use stack::{MAX_SHARPEN_SIGMA, StackConfig, StackMethod, StackResult, check_unsharp, stack, unsharp_mask};
 pub use view::ImageView;

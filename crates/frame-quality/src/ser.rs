@@ -281,6 +281,12 @@ impl SerReader {
         let data_len = mmap.len() - HEADER_LEN;
         let available = data_len / header.frame_bytes();
         let frames = header.frame_count.min(available);
+        if header.frame_count == 0 {
+            return Err(FrameError::BadHeader {
+                path: path.to_path_buf(),
+                reason: "FrameCount is 0: the video declares no frames".into(),
+            });
+        }
         if frames == 0 {
             return Err(FrameError::Truncated { path: path.to_path_buf(), declared: header.frame_count, available });
         }

@@ -62,6 +62,27 @@ pub struct StackResult {
     pub shifts: Vec<(f32, f32)>,
 }
 
+impl StackConfig {
+    /// Refuse values that cannot work, before any frame is read: κ must be finite and > 0, alignment
+    /// boxes at least 8 pixels and no larger than the frame.
+    pub fn validate(&self, width: usize, height: usize) -> Result<()> {
+        if let StackMethod::SigmaClip { kappa } = self.method
+            && !(kappa.is_finite() && kappa > 0.0)
+        {
+            return Err(FrameError::Invalid(format!("--sigma-clip {kappa}: expected a finite kappa > 0")));
+        }
+        if let Some(b) = self.boxes
+            && (b < 8 || b > width.min(height))
+        {
+            return Err(FrameError::Invalid(format!(
+                "--boxes {b}: expected a box side from 8 to {} pixels (the frame is {width}x{height})",
+                width.min(height)
+            )));
+        }
+        Ok(())
+    }
+}
+
 fn luma_of(p: &Planes) -> Vec<f32> {
     if p.channels == 1 { p.data.clone() } else { p.to_luma().data }
 }
@@ -87,9 +108,10 @@ pub fn stack(
     if n == 0 {
         return Err(FrameError::Empty(source.name().into()));
     }
+    let (w, h) = source.dims();
+    cfg.validate(w, h)?;
     let order = order_best_first(scores);
     let frames: Vec<usize> = order[..n].to_vec();
-    let (w, h) = source.dims();
     let mut dec = DecodeScratch::default();
     let mut s = AlignScratch::default();
 
@@ -212,10 +234,33 @@ pub fn stack(
     Ok(StackResult { image, frames, shifts })
 }
 
+/// Largest unsharp-mask σ (pixels) accepted by [`check_unsharp`]; the kernel is `6σ + 1` taps.
+pub const MAX_SHARPEN_SIGMA: f32 = 200.0;
+
+/// Check unsharp-mask parameters before anything is allocated: a finite amount ≥ 0 and a finite
+/// σ in (0, [`MAX_SHARPEN_SIGMA`]].
+pub fn check_unsharp(sigma: f32, amount: f32) -> Result<()> {
+    if !(amount.is_finite() && amount >= 0.0) {
+        return Err(FrameError::Invalid(format!("--sharpen {amount}: expected a finite amount >= 0")));
+    }
+    if !(sigma.is_finite() && sigma > 0.0 && sigma <= MAX_SHARPEN_SIGMA) {
+        return Err(FrameError::Invalid(format!(
+            "--sharpen-sigma {sigma}: expected a finite radius in (0, {MAX_SHARPEN_SIGMA}] pixels"
+        )));
+    }
+    Ok(())
+}
+
 /// Unsharp mask (post-processing, not part of the stack): `out = img + amount · (img − blur_σ(img))`, clamped to [0, 1].
+///
+/// The kernel never exceeds `2·max(width, height) + 1` taps whatever σ is (a wider one cannot
+/// change the result more and once asked for 24 GB); callers validate with [`check_unsharp`].
 pub fn unsharp_mask(img: &Planes, sigma: f32, amount: f32) -> Planes {
-    let size = ((sigma * 3.0).ceil() as usize * 2 + 1).max(3);
-    let k = gaussian_kernel(size, sigma.max(0.1));
+    let sigma = if sigma.is_finite() { sigma.max(0.1) } else { 0.1 };
+    let cap = 2 * img.width.max(img.height) + 1;
+    let half = ((sigma as f64 * 3.0).ceil()).min(cap as f64) as usize;
+    let size = (half * 2 + 1).clamp(3, cap.max(3));
+    let k = gaussian_kernel(size, sigma);
     let mut out = img.clone();
     let (mut tmp, mut blur) = (Vec::new(), Vec::new());
     for c in 0..img.channels {

@@ -43,7 +43,11 @@ struct Args {
     json: Option<PathBuf>,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    cli_args::run(body)
+}
+
+fn body() -> anyhow::Result<()> {
     init_logs();
     let a = Args::parse();
     let source = SerReader::open(&a.input.join("frames.ser"))?;

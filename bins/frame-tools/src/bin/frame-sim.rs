@@ -56,7 +56,11 @@ struct Args {
     seed: u64,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    cli_args::run(body)
+}
+
+fn body() -> anyhow::Result<()> {
     init_logs();
     let a = Args::parse();
     let cfg = SimConfig {

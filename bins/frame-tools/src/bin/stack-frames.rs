@@ -8,7 +8,8 @@ use dataset::backend::DeviceKind;
 use frame_quality::rank::order_best_first;
 use frame_quality::ser::{ColorId, SerHeader, SerReader, SerWriter};
 use frame_quality::{
-    Metric, Ranker, Scorer, Selection, StackConfig, StackMethod, open_source, score_source, stack, unsharp_mask,
+    Metric, Ranker, Scorer, Selection, StackConfig, StackMethod, check_unsharp, open_source, score_source, stack,
+    unsharp_mask,
 };
 use frame_tools::{frame_bar, init_logs};
 
@@ -33,26 +34,35 @@ struct Args {
     /// Also export the selected frames, in input order, as a SER video.
     #[arg(long)]
     export_best: Option<PathBuf>,
-    /// Sigma-clipped mean with this κ instead of the plain mean.
-    #[arg(long)]
+    /// Sigma-clipped mean with this κ (finite, > 0) instead of the plain mean.
+    #[arg(long, value_parser = cli_args::positive_f32)]
     sigma_clip: Option<f32>,
-    /// Multi-point alignment with boxes of this side (pixels).
-    #[arg(long)]
+    /// Multi-point alignment with boxes of this side (pixels, 8 to the frame's shorter side).
+    #[arg(long, value_parser = cli_args::positive_usize)]
     boxes: Option<usize>,
-    /// Post-processing: unsharp mask amount (0 = off), applied after stacking.
-    #[arg(long, default_value_t = 0.0)]
+    /// Post-processing: unsharp mask amount (finite, ≥ 0; 0 = off), applied after stacking.
+    #[arg(long, default_value_t = 0.0, value_parser = cli_args::non_negative_f32)]
     sharpen: f32,
-    /// Unsharp mask radius (Gaussian σ, pixels).
-    #[arg(long, default_value_t = 1.5)]
+    /// Unsharp mask radius (Gaussian σ, pixels, in (0, 200]).
+    #[arg(long, default_value_t = 1.5, value_parser = cli_args::positive_f32)]
     sharpen_sigma: f32,
     /// Backend for CNN models.
     #[arg(long)]
     device: Option<DeviceKind>,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    cli_args::run(body)
+}
+
+fn body() -> anyhow::Result<()> {
     init_logs();
     let a = Args::parse();
+    check_unsharp(a.sharpen_sigma, a.sharpen)?;
+    let out_ext = a.output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    if !matches!(out_ext.as_deref(), Some("png" | "tif" | "tiff")) {
+        anyhow::bail!("{}: output must be a .png or .tif file (16-bit)", a.output.display());
+    }
     let source = open_source(&a.input)?;
     let n = source.len();
     let bar = frame_bar(n, "ranking");
@@ -76,6 +86,8 @@ fn main() -> anyhow::Result<()> {
         boxes: a.boxes,
         ..StackConfig::default()
     };
+    let (w, h) = source.dims();
+    cfg.validate(w, h)?;
     let count = a.best.count(n);
     let sbar = frame_bar(count, "stacking");
     let result = stack(source.as_ref(), &scores, &cfg, &|d, t| {

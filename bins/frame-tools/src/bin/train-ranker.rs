@@ -44,7 +44,11 @@ struct Args {
     device: Option<DeviceKind>,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    cli_args::run(body)
+}
+
+fn body() -> anyhow::Result<()> {
     init_logs();
     let a = Args::parse();
     let source = open_source(&a.input)?;
