@@ -30,22 +30,32 @@ struct Args {
     #[arg(long)]
     hips: String,
     /// Centre right ascension, degrees.
-    #[arg(long, requires_all = ["dec", "fov", "width", "height"], conflicts_with = "like", allow_hyphen_values = true)]
+    #[arg(long, requires_all = ["dec", "fov", "width", "height"], conflicts_with = "like", allow_hyphen_values = true,
+          value_parser = cli_args::right_ascension)]
     ra: Option<f64>,
     /// Centre declination, degrees.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = cli_args::declination)]
     dec: Option<f64>,
     /// Field of view across the width, degrees.
-    #[arg(long)]
+    #[arg(long, value_parser = cli_args::positive_f64)]
     fov: Option<f64>,
     /// Output width, pixels.
-    #[arg(long)]
+    #[arg(long, value_parser = cli_args::positive_u32)]
     width: Option<u32>,
     /// Output height, pixels.
-    #[arg(long)]
+    #[arg(long, value_parser = cli_args::positive_u32)]
     height: Option<u32>,
+    /// Largest output, width × height pixels (checked before anything is fetched or allocated).
+    #[arg(long, default_value_t = hips_client::DEFAULT_MAX_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
+    max_pixels: u64,
+    /// Seconds without an answer before a request attempt fails (read timeout).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    read_timeout: u64,
+    /// Seconds one request may take over all its attempts and waits.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    deadline: u64,
     /// North this many degrees left of vertical (AVM Spatial.Rotation).
-    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true, value_parser = cli_args::finite_f64)]
     rotation: f64,
     /// Match this image (JPEG/PNG/TIFF with embedded AVM): same size and pixel grid.
     #[arg(long, required_unless_present = "ra")]
@@ -67,7 +77,11 @@ struct Args {
     output: PathBuf,
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    cli_args::run(body)
+}
+
+fn body() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -81,6 +95,12 @@ fn main() -> Result<()> {
     let survey = survey::find(&args.hips);
     let hips_id = survey.as_ref().map(|s| s.id.to_string()).unwrap_or_else(|| args.hips.clone());
     let wcs = target_wcs(&args)?;
+    hips_client::check_pixels("the requested cutout", wcs.width, wcs.height, args.max_pixels)?;
+    let policy = RetryPolicy {
+        read_timeout: Duration::from_secs(args.read_timeout),
+        deadline: Duration::from_secs(args.deadline),
+        ..RetryPolicy::default()
+    };
     let (ra, dec) = wcs.center();
     tracing::info!(hips = hips_id, ra, dec, width = wcs.width, height = wcs.height, "fetching");
     let spinner = ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")?);
@@ -90,7 +110,7 @@ fn main() -> Result<()> {
     let bytes = match args.mode {
         Mode::Hips2fits => {
             let url = args.base_url.clone().unwrap_or_else(|| DEFAULT_HIPS2FITS_URL.to_string());
-            let client = Hips2FitsClient::new(&url, RetryPolicy::default(), cache)?;
+            let client = Hips2FitsClient::new(&url, policy, cache)?.with_max_pixels(args.max_pixels);
             client.fetch_encoded(&CutoutRequest::from_wcs(&hips_id, wcs.clone(), format))?
         }
         Mode::Tiles => {
@@ -99,7 +119,7 @@ fn main() -> Result<()> {
                 (None, Some(s)) => s.base_url.to_string(),
                 (None, None) => bail!("{}: unknown survey; give its HiPS root with --base-url", args.hips),
             };
-            let client = HipsTileClient::open(&base, RetryPolicy::default(), cache, None)?;
+            let client = HipsTileClient::open(&base, policy, cache, None)?.with_max_pixels(args.max_pixels);
             let mut img = client.reproject(&wcs, args.sampling)?;
             if client.format() == ImageFormat::Fits && format != ImageFormat::Fits {
                 img = img.stretched_linear(0.5, 99.5);

@@ -31,6 +31,29 @@ pub enum HipsError {
         /// Error description from the service.
         description: String,
     },
+    /// The server answered 2xx with something that is not what was asked for (a web page, JSON,
+    /// an empty body, the wrong magic bytes).
+    #[error("{url}: unexpected answer: {reason}")]
+    BadResponse {
+        /// The URL requested.
+        url: String,
+        /// What is wrong with the answer.
+        reason: String,
+    },
+    /// A request asks for more pixels than the budget allows.
+    #[error("{what}: {width}x{height} = {pixels} pixels is above the budget of {budget} pixels (raise --max-pixels)")]
+    TooLarge {
+        /// What was asked for.
+        what: String,
+        /// Width in pixels.
+        width: u64,
+        /// Height in pixels.
+        height: u64,
+        /// width × height.
+        pixels: u64,
+        /// The budget.
+        budget: u64,
+    },
     /// A HiPS `properties` file is missing a key or has a bad value.
     #[error("{source_name}: bad HiPS properties: {reason}")]
     Properties {

@@ -237,6 +237,7 @@ pub struct Hips2FitsClient {
     base_url: String,
     cache: Option<DiskCache>,
     max_side: u32,
+    max_pixels: u64,
 }
 
 impl Hips2FitsClient {
@@ -247,7 +248,20 @@ impl Hips2FitsClient {
             base_url: base_url.to_string(),
             cache,
             max_side: DEFAULT_MAX_SIDE,
+            max_pixels: crate::DEFAULT_MAX_PIXELS,
         })
+    }
+
+    /// Change the pixel budget (width × height) of one cutout, tiled or not; larger requests are
+    /// refused before anything is fetched or allocated.
+    pub fn with_max_pixels(mut self, max_pixels: u64) -> Self {
+        self.max_pixels = max_pixels;
+        self
+    }
+
+    fn check_budget(&self, req: &CutoutRequest) -> Result<()> {
+        let (w, h) = req.size();
+        crate::check_pixels(&format!("hips2fits {} cutout", req.hips), w, h, self.max_pixels)
     }
 
     /// Change the largest side fetched in one request (tiling threshold).
@@ -265,6 +279,7 @@ impl Hips2FitsClient {
     /// must fit in `max_side`). Served from the cache when present.
     pub fn fetch_bytes(&self, req: &CutoutRequest) -> Result<Vec<u8>> {
         req.check()?;
+        self.check_budget(req)?;
         let (w, h) = req.size();
         if w > self.max_side || h > self.max_side {
             return Err(HipsError::InvalidRequest(format!(
@@ -274,9 +289,15 @@ impl Hips2FitsClient {
         }
         let url = req.url(&self.base_url);
         let ext = req.format.extension();
+        let want = crate::http::BodyFormat::from(req.format);
         if let Some(bytes) = self.cache.as_ref().and_then(|c| c.get(&url, ext)) {
-            tracing::debug!(url, "hips2fits cache hit");
-            return Ok(bytes);
+            // A cached answer is checked like a fresh one (an older version cached web pages).
+            let cached = crate::http::Response { status: 200, content_type: None, body: bytes };
+            if crate::http::check_body(&url, &cached, want).is_ok() {
+                tracing::debug!(url, "hips2fits cache hit");
+                return Ok(cached.body);
+            }
+            tracing::warn!(url, "ignoring a cached answer that is not a {:?}", want);
         }
         let resp = self.http.get(&url)?;
         if !resp.is_success() {
@@ -286,6 +307,8 @@ impl Hips2FitsClient {
         if resp.content_type.as_deref().is_some_and(|c| c.contains("json")) {
             return Err(service_error(&url, resp.status, &resp.body));
         }
+        // Nothing is cached or returned unless it is the format asked for.
+        crate::http::check_body(&url, &resp, want)?;
         if let Some(cache) = &self.cache {
             cache.put(&url, ext, &resp.body)?;
         }
@@ -296,6 +319,7 @@ impl Hips2FitsClient {
     /// geometry; a centre geometry is converted to its WCS first when it needs tiling).
     pub fn fetch(&self, req: &CutoutRequest) -> Result<SkyImage> {
         req.check()?;
+        self.check_budget(req)?;
         let (w, h) = req.size();
         if w <= self.max_side && h <= self.max_side {
             let bytes = self.fetch_bytes(req)?;
@@ -323,6 +347,7 @@ impl Hips2FitsClient {
     /// Fetch a cutout and return it encoded in the requested format (server bytes when it was one
     /// request, a re-encoded stitched image otherwise).
     pub fn fetch_encoded(&self, req: &CutoutRequest) -> Result<Vec<u8>> {
+        self.check_budget(req)?;
         let (w, h) = req.size();
         if w <= self.max_side && h <= self.max_side {
             return self.fetch_bytes(req);
@@ -357,7 +382,8 @@ pub fn sub_wcs(wcs: &Wcs, x0: u32, y0: u32, tw: u32, th: u32) -> Wcs {
     Wcs { crval: wcs.crval, crpix: [wcs.crpix[0] - x0 as f64, wcs.crpix[1] - dy], cd: wcs.cd, width: tw, height: th }
 }
 
-fn service_error(url: &str, status: u16, body: &[u8]) -> HipsError {
+/// Turn a hips2fits error answer (JSON `{title, description}`, or anything else) into a typed error.
+pub fn service_error(url: &str, status: u16, body: &[u8]) -> HipsError {
     #[derive(serde::Deserialize)]
     struct Err {
         title: Option<String>,

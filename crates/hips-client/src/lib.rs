@@ -26,7 +26,26 @@ pub mod wcs;
 pub use cache::DiskCache;
 pub use error::{HipsError, Result};
 pub use hips2fits::{CutoutRequest, Geometry, Hips2FitsClient};
-pub use http::{HttpClient, RetryPolicy};
+pub use http::{BodyFormat, HttpClient, RetryPolicy, check_body};
+
+/// Default pixel budget of one cutout or reprojection (width × height): 100 megapixels. A request
+/// above it is refused before anything is fetched or allocated.
+pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
+
+/// Refuse `width × height` above `budget` (the message names `what` and both numbers).
+pub fn check_pixels(what: &str, width: u32, height: u32, budget: u64) -> Result<()> {
+    let pixels = width as u64 * height as u64;
+    if pixels > budget {
+        return Err(HipsError::TooLarge {
+            what: what.to_string(),
+            width: width as u64,
+            height: height as u64,
+            pixels,
+            budget,
+        });
+    }
+    Ok(())
+}
 pub use sky_image::{ImageFormat, SkyImage};
 pub use survey::Survey;
 pub use tiles::{HipsTileClient, Sampling};

@@ -172,6 +172,7 @@ pub struct HipsTileClient {
     format: ImageFormat,
     tile_width: u32,
     tiles: Mutex<HashMap<TileKey, Option<Arc<SkyImage>>>>,
+    max_pixels: u64,
 }
 
 impl HipsTileClient {
@@ -191,6 +192,9 @@ impl HipsTileClient {
             Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             None => {
                 let resp = http.get(&url)?;
+                if resp.is_success() {
+                    crate::http::check_body(&url, &resp, crate::http::BodyFormat::Text)?;
+                }
                 if !resp.is_success() {
                     return Err(HipsError::Service {
                         url,
@@ -226,7 +230,22 @@ impl HipsTileClient {
                 reason: format!("no supported tile format in {:?}", properties.get("hips_tile_format")),
             })?;
         let tile_width = properties.tile_width()?;
-        Ok(HipsTileClient { http, base_url, cache, properties, format, tile_width, tiles: Mutex::new(HashMap::new()) })
+        Ok(HipsTileClient {
+            http,
+            base_url,
+            cache,
+            properties,
+            format,
+            tile_width,
+            tiles: Mutex::new(HashMap::new()),
+            max_pixels: crate::DEFAULT_MAX_PIXELS,
+        })
+    }
+
+    /// Change the largest output (width × height) [`HipsTileClient::reproject`] accepts.
+    pub fn with_max_pixels(mut self, max_pixels: u64) -> Self {
+        self.max_pixels = max_pixels;
+        self
     }
 
     /// The survey's properties.
@@ -300,6 +319,7 @@ impl HipsTileClient {
                 let resp = self.http.get(&url)?;
                 match resp.status {
                     200 => {
+                        crate::http::check_body(&url, &resp, self.format.into())?;
                         if let Some(c) = &self.cache {
                             c.put(&url, ext, &resp.body)?;
                         }
@@ -360,6 +380,7 @@ impl HipsTileClient {
 
     /// Reproject the survey onto `wcs` using tiles of `order`. Pixels with no data are `NaN`.
     pub fn reproject_at(&self, wcs: &Wcs, order: u8, sampling: Sampling) -> Result<SkyImage> {
+        crate::check_pixels("reprojected cutout", wcs.width, wcs.height, self.max_pixels)?;
         let tiles = self.covering_tiles(wcs, order);
         tracing::debug!(order, tiles = tiles.len(), "reprojecting");
         self.prefetch(order, &tiles)?;
