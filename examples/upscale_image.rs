@@ -24,7 +24,7 @@ fn main() -> Result<()> {
     let output = PathBuf::from(args.next().unwrap_or_else(|| "ngc185-x4.png".into()));
     // 1. Load a model: the bundled ×4 generator (or `sr_models::store::load_model` for a file).
     let device = Default::default();
-    let (config, model) = Bundled::UpscaleX4.load::<FlexBackend>(&device)?;
+    let (config, model) = Bundled::GeneralX4.load::<FlexBackend>(&device)?;
     // 2. Run it in 256-pixel tiles with 32 pixels of blended overlap (bounded memory).
     let report = enhance_file(
         &model,

@@ -14,8 +14,14 @@ use crate::store::model_from_bytes;
 
 /// Same-size survey → outreach-style translation (lightweight, ×1).
 pub const PRETTIFY_X1: &[u8] = include_bytes!("../weights/prettify-light-x1.srmodel");
-/// ×4 super-resolution of survey-like images (lightweight).
-pub const UPSCALE_X4: &[u8] = include_bytes!("../weights/upscale-light-x4.srmodel");
+/// `general` ×2: photographs and astronomical images, bicubic + mild blur/noise/JPEG.
+pub const GENERAL_X2: &[u8] = include_bytes!("../weights/upscale-general-x2.srmodel");
+/// `general` ×4: photographs and astronomical images, bicubic + mild blur/noise/JPEG.
+pub const GENERAL_X4: &[u8] = include_bytes!("../weights/upscale-general-x4.srmodel");
+/// `survey` ×4: DSS-like survey inputs (seeing, two-plate colour, grain, noise, JPEG).
+pub const SURVEY_X4: &[u8] = include_bytes!("../weights/upscale-survey-x4.srmodel");
+/// `real` ×4: Real-ESRGAN-style blind degradations, PSNR pretraining then GAN fine-tuning.
+pub const REAL_X4: &[u8] = include_bytes!("../weights/upscale-real-x4.srmodel");
 
 /// A real DSS image of NGC 185 (256×256) from Stellarium's deep-sky set.
 pub const SAMPLE_SURVEY_IMAGE: &[u8] = include_bytes!("../assets/sample-ngc185-dss.png");
@@ -72,13 +78,20 @@ impl Family {
 pub enum Bundled {
     /// [`PRETTIFY_X1`].
     PrettifyX1,
-    /// [`UPSCALE_X4`].
-    UpscaleX4,
+    /// [`GENERAL_X2`].
+    GeneralX2,
+    /// [`GENERAL_X4`].
+    GeneralX4,
+    /// [`SURVEY_X4`].
+    SurveyX4,
+    /// [`REAL_X4`].
+    RealX4,
 }
 
 impl Bundled {
     /// Every bundled model.
-    pub const ALL: [Bundled; 2] = [Bundled::PrettifyX1, Bundled::UpscaleX4];
+    pub const ALL: [Bundled; 5] =
+        [Bundled::PrettifyX1, Bundled::GeneralX2, Bundled::GeneralX4, Bundled::SurveyX4, Bundled::RealX4];
 
     /// The default bundled model for a scale, if there is one (`general` for ×2/×4, `prettify` for ×1).
     pub fn for_scale(scale: usize) -> Option<Bundled> {
@@ -90,7 +103,9 @@ impl Bundled {
     pub fn family(self) -> Family {
         match self {
             Bundled::PrettifyX1 => Family::Prettify,
-            Bundled::UpscaleX4 => Family::General,
+            Bundled::GeneralX2 | Bundled::GeneralX4 => Family::General,
+            Bundled::SurveyX4 => Family::Survey,
+            Bundled::RealX4 => Family::Real,
         }
     }
 
@@ -98,7 +113,8 @@ impl Bundled {
     pub fn scale(self) -> usize {
         match self {
             Bundled::PrettifyX1 => 1,
-            Bundled::UpscaleX4 => 4,
+            Bundled::GeneralX2 => 2,
+            Bundled::GeneralX4 | Bundled::SurveyX4 | Bundled::RealX4 => 4,
         }
     }
 
@@ -106,7 +122,10 @@ impl Bundled {
     pub fn bytes(self) -> &'static [u8] {
         match self {
             Bundled::PrettifyX1 => PRETTIFY_X1,
-            Bundled::UpscaleX4 => UPSCALE_X4,
+            Bundled::GeneralX2 => GENERAL_X2,
+            Bundled::GeneralX4 => GENERAL_X4,
+            Bundled::SurveyX4 => SURVEY_X4,
+            Bundled::RealX4 => REAL_X4,
         }
     }
 
@@ -114,7 +133,10 @@ impl Bundled {
     pub fn name(self) -> &'static str {
         match self {
             Bundled::PrettifyX1 => "bundled prettify-light-x1",
-            Bundled::UpscaleX4 => "bundled upscale-light-x4",
+            Bundled::GeneralX2 => "bundled upscale-general-x2",
+            Bundled::GeneralX4 => "bundled upscale-general-x4",
+            Bundled::SurveyX4 => "bundled upscale-survey-x4",
+            Bundled::RealX4 => "bundled upscale-real-x4",
         }
     }
 
@@ -166,7 +188,11 @@ impl std::fmt::Display for ModelChoice {
 
 impl ModelChoice {
     /// Load the chosen model at `scale` (a file must hold a model of that scale).
-    pub fn load<B: Backend>(&self, scale: usize, device: &B::Device) -> Result<(GeneratorConfig, Generator<B>, String)> {
+    pub fn load<B: Backend>(
+        &self,
+        scale: usize,
+        device: &B::Device,
+    ) -> Result<(GeneratorConfig, Generator<B>, String)> {
         match self {
             ModelChoice::File(p) => {
                 let (c, m) = crate::store::load_model(p, Some(scale), device)?;
@@ -216,6 +242,85 @@ mod tests {
         )
         .unwrap();
         assert_eq!((img.width, img.height), (256, 256));
+    }
+
+    /// The output of a bundled upscaler on `input`, and plain bicubic of it.
+    fn run_and_bicubic(b: Bundled, input: &dataset::Planes) -> (dataset::Planes, dataset::Planes) {
+        let d = Default::default();
+        let (c, m) = b.load::<Flex>(&d).unwrap();
+        let out = crate::inference::upscale_planes(&m, &c, input, &d).unwrap();
+        let s = b.scale();
+        (out, dataset::resize::imresize(input, input.width * s, input.height * s))
+    }
+
+    #[test]
+    fn bundled_upscalers_leave_flat_and_smooth_images_free_of_a_grid() {
+        for b in Bundled::ALL.into_iter().filter(|b| b.scale() > 1) {
+            let s = b.scale();
+            // Flat grey stays flat grey.
+            let mut flat = dataset::Planes::zeros(3, 32, 32);
+            flat.data.iter_mut().for_each(|v| *v = 0.4);
+            let (out, _) = run_and_bicubic(b, &flat);
+            let (w, h) = (out.width, out.height);
+            let interior = |x: usize, y: usize| x >= 2 * s && y >= 2 * s && x < w - 2 * s && y < h - 2 * s;
+            let mut dev = (0.0f32, 0.0f32);
+            for c in 0..3 {
+                for y in 0..h {
+                    for x in 0..w {
+                        let d = (out.plane(c)[y * w + x] - 0.4).abs();
+                        if interior(x, y) {
+                            dev.0 = dev.0.max(d);
+                        } else {
+                            dev.1 = dev.1.max(d);
+                        }
+                    }
+                }
+            }
+            eprintln!("{}: flat deviation interior {:.3}/255, border {:.3}/255", b.name(), dev.0 * 255.0, dev.1 * 255.0);
+            assert!(dev.0 < 1.0 / 255.0, "{}: flat image deviates by {:.2}/255", b.name(), dev.0 * 255.0);
+            assert!(dev.1 < 3.0 / 255.0, "{}: flat image's border deviates by {:.2}/255", b.name(), dev.1 * 255.0);
+            // A smooth gradient: the output may differ from bicubic, but not by a pattern that
+            // repeats every `s` pixels (the grid of sub-pixel convolutions or a nearest anchor).
+            let mut ramp = dataset::Planes::zeros(3, 32, 32);
+            for c in 0..3 {
+                for y in 0..32 {
+                    for x in 0..32 {
+                        ramp.plane_mut(c)[y * 32 + x] =
+                            0.2 + 0.5 * (x as f32 + 0.5 * y as f32) / 48.0 + 0.05 * c as f32;
+                    }
+                }
+            }
+            let (out, bic) = run_and_bicubic(b, &ramp);
+            let (w, h) = (out.width, out.height);
+            let mut phase = vec![(0.0f64, 0usize); s * s];
+            for c in 0..3 {
+                for y in 4 * s..h - 4 * s {
+                    for x in 4 * s..w - 4 * s {
+                        let i = y * w + x;
+                        let p = &mut phase[(y % s) * s + x % s];
+                        p.0 += (out.plane(c)[i] - bic.plane(c)[i]) as f64;
+                        p.1 += 1;
+                    }
+                }
+            }
+            let means: Vec<f64> = phase.iter().map(|(sum, n)| sum / *n as f64).collect();
+            let spread =
+                means.iter().cloned().fold(f64::MIN, f64::max) - means.iter().cloned().fold(f64::MAX, f64::min);
+            assert!(
+                spread < 0.5 / 255.0,
+                "{}: sub-pixel pattern of {:.3}/255 on a smooth gradient",
+                b.name(),
+                spread * 255.0
+            );
+            let mean_abs =
+                out.data.iter().zip(&bic.data).map(|(a, b)| (a - b).abs() as f64).sum::<f64>() / out.data.len() as f64;
+            assert!(
+                mean_abs < 1.0 / 255.0,
+                "{}: smooth gradient changed by {:.2}/255 on average",
+                b.name(),
+                mean_abs * 255.0
+            );
+        }
     }
 
     #[test]
