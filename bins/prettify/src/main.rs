@@ -26,16 +26,16 @@ struct Args {
     #[arg(long)]
     model: Option<PathBuf>,
     /// Right ascension (degrees) of a survey cutout to fetch through hips2fits.
-    #[arg(long, requires_all = ["dec", "fov"], conflicts_with = "input")]
+    #[arg(long, requires_all = ["dec", "fov"], conflicts_with = "input", value_parser = cli_args::right_ascension)]
     ra: Option<f64>,
     /// Declination (degrees) of the cutout.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = cli_args::declination)]
     dec: Option<f64>,
     /// Field of view (degrees) of the cutout.
-    #[arg(long)]
+    #[arg(long, value_parser = cli_args::positive_f64)]
     fov: Option<f64>,
-    /// Cutout side in pixels.
-    #[arg(long, default_value_t = 512)]
+    /// Cutout side in pixels (side × side must fit in --max-pixels).
+    #[arg(long, default_value_t = 512, value_parser = cli_args::positive_u32)]
     size: u32,
     /// HiPS survey of the cutout.
     #[arg(long, default_value = "CDS/P/DSS2/color")]
@@ -49,8 +49,8 @@ struct Args {
     /// Overlap between tiles in pixels.
     #[arg(long, default_value_t = 64)]
     overlap: usize,
-    /// Refuse outputs above this many pixels.
-    #[arg(long, default_value_t = DEFAULT_MAX_OUTPUT_PIXELS)]
+    /// Refuse outputs (and cutouts) above this many pixels.
+    #[arg(long, default_value_t = DEFAULT_MAX_OUTPUT_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
     max_pixels: u64,
     /// Compute backend: flex, ndarray, cuda.
     #[arg(long, default_value = "flex")]
@@ -59,7 +59,9 @@ struct Args {
 
 fn fetch_cutout(args: &Args, ra: f64, dec: f64, fov: f64) -> Result<Vec<u8>, String> {
     use hips_client::{CutoutRequest, Hips2FitsClient, ImageFormat, RetryPolicy};
-    let client = Hips2FitsClient::new(&args.hips2fits_url, RetryPolicy::default(), None).map_err(|e| e.to_string())?;
+    let client = Hips2FitsClient::new(&args.hips2fits_url, RetryPolicy::default(), None)
+        .map_err(|e| e.to_string())?
+        .with_max_pixels(args.max_pixels);
     let req = CutoutRequest::from_center(&args.hips, (ra, dec), fov, (args.size, args.size), 0.0, ImageFormat::Png);
     client.fetch_encoded(&req).map_err(|e| e.to_string())
 }
@@ -70,6 +72,15 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if args.ra.is_some() && (args.size as u64).pow(2) > args.max_pixels {
+        eprintln!(
+            "prettify: --size {0}: a {0}x{0} cutout is {1} pixels, above --max-pixels {2}",
+            args.size,
+            (args.size as u64).pow(2),
+            args.max_pixels
+        );
+        return ExitCode::FAILURE;
+    }
     let tmp = match tempdir() {
         Ok(t) => t,
         Err(e) => {
@@ -86,7 +97,7 @@ fn main() -> ExitCode {
             );
             match fetch_cutout(&args, ra, dec, fov) {
                 Ok(bytes) => {
-                    let p = tmp.join("cutout.png");
+                    let p = tmp.0.join("cutout.png");
                     if let Err(e) = std::fs::write(&p, bytes) {
                         eprintln!("prettify: {}: {e}", p.display());
                         return ExitCode::FAILURE;
@@ -104,7 +115,7 @@ fn main() -> ExitCode {
             }
         }
         _ => {
-            let p = tmp.join("sample-ngc185-dss.png");
+            let p = tmp.0.join("sample-ngc185-dss.png");
             if let Err(e) = std::fs::write(&p, SAMPLE_SURVEY_IMAGE) {
                 eprintln!("prettify: {}: {e}", p.display());
                 return ExitCode::FAILURE;
@@ -133,7 +144,7 @@ fn main() -> ExitCode {
         bar.set_position(done as u64);
     });
     bar.finish_and_clear();
-    let _ = std::fs::remove_dir_all(&tmp);
+    drop(tmp);
     match result {
         Ok(o) => {
             let r = o.report;
@@ -156,8 +167,16 @@ fn main() -> ExitCode {
 }
 
 /// A private temporary folder for the sample / fetched cutout.
-fn tempdir() -> std::io::Result<PathBuf> {
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir() -> std::io::Result<TempDir> {
     let dir = std::env::temp_dir().join(format!("prettify-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+    Ok(TempDir(dir))
 }

@@ -1,0 +1,44 @@
+//! prettify's own flags against hostile values (issue #14): exit code ≠ 0, one line naming the
+//! flag, no output written and no temporary folder left behind.
+
+use std::process::Command;
+
+fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_prettify"))
+        .args(args)
+        .current_dir(dir)
+        .env("TMPDIR", dir.join("tmp"))
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn cutout_size_above_the_budget_and_bad_numbers_are_refused_without_leftovers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    let url = "http://127.0.0.1:9/hips2fits";
+    let cases: &[(&[&str], &str)] = &[
+        (&["--ra", "10", "--dec", "20", "--fov", "0.1", "--size", "100000"], "--max-pixels"),
+        (&["--ra", "10", "--dec", "20", "--fov", "0.1", "--size", "2000", "--max-pixels", "1000000"], "--max-pixels"),
+        (&["--ra", "NaN", "--dec", "20", "--fov", "0.1"], "--ra"),
+        (&["--ra", "10", "--dec", "95", "--fov", "0.1"], "--dec"),
+        (&["--ra", "10", "--dec", "20", "--fov=-1"], "--fov"),
+        (&["--ra", "10", "--dec", "20", "--fov", "0.1", "--size", "0"], "--size"),
+        // Unreachable service: fails, and the temporary folder is removed on that path too.
+        (&["--ra", "10", "--dec", "20", "--fov", "0.1", "--size", "64"], "cutout"),
+    ];
+    for (args, needle) in cases {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--hips2fits-url", url, "-o", "out.png"]);
+        let (ok, text) = run(dir.path(), &all);
+        assert!(!ok, "{args:?}: {text}");
+        assert!(!text.contains("backtrace"), "{text}");
+        let line = text.lines().find(|l| l.contains("error") || l.contains("prettify:")).unwrap_or("");
+        assert!(line.contains(needle), "{args:?}: {text}");
+        assert!(!dir.path().join("out.png").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("tmp")).unwrap().collect();
+        assert!(left.is_empty(), "{args:?}: temporary folders left: {left:?}");
+    }
+}
