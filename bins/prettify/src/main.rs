@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sr_models::apply::DEFAULT_MAX_OUTPUT_PIXELS;
 use sr_models::cli::{Job, default_output, run_job_on};
 use sr_models::inference::Tiling;
-use sr_models::weights::{SAMPLE_CREDIT, SAMPLE_SURVEY_IMAGE};
+use sr_models::weights::{ModelChoice, SAMPLE_CREDIT, SAMPLE_SURVEY_IMAGE};
 
 /// Enhance a survey image (default: a bundled DSS image of NGC 185) with the bundled prettify model.
 #[derive(Parser, Debug)]
@@ -22,9 +22,9 @@ struct Args {
     /// cutout, INPUT-prettified.EXT next to an input).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Model file (.srmodel, ×1); default: the bundled prettify model.
-    #[arg(long)]
-    model: Option<PathBuf>,
+    /// Model: a bundled family name or a .srmodel file (×1); default: the bundled prettify model.
+    #[arg(long, default_value = "prettify")]
+    model: ModelChoice,
     /// Right ascension (degrees) of a survey cutout to fetch through hips2fits.
     #[arg(long, requires_all = ["dec", "fov"], conflicts_with = "input", value_parser = cli_args::right_ascension)]
     ra: Option<f64>,
@@ -131,6 +131,7 @@ fn main() -> ExitCode {
         scale: 1,
         tiling: sr_models::inference::Tiling { tile: args.tile, overlap: args.overlap },
         max_output_pixels: args.max_pixels,
+        overwrite: true,
     };
     let _ = Tiling::default();
     let bar = ProgressBar::new(1);
@@ -139,9 +140,9 @@ fn main() -> ExitCode {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let start = std::time::Instant::now();
-    let result = run_job_on(args.device, &job, &mut |done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
+    let result = run_job_on(args.device, &job, &mut |p| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
     });
     bar.finish_and_clear();
     drop(tmp);

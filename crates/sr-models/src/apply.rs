@@ -1,20 +1,22 @@
-//! Whole-file enhancement: still images (PNG/JPEG/TIFF, 8/16-bit) and animated GIFs (every
-//! frame, timing kept), with a pixel budget on the output and atomic writes.
+//! Whole-file enhancement: still images (PNG/JPEG/TIFF, 8/16-bit, streamed in bands), animated
+//! GIFs (every frame, timing kept), FITS images and videos, with a pixel budget on the output,
+//! the output checked before any inference, and atomic writes.
 
 use std::io::Cursor;
 use std::path::Path;
 
 use burn::prelude::*;
-use dataset::image_io::{load_image, save_image};
-use dataset::{ColorMode, ImageLimits, Planes};
+use dataset::{ImageLimits, Planes};
 use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
 use image::{AnimationDecoder, Delay, Frame, RgbaImage};
 
+use crate::atomic::{AtomicOutput, output_folder};
 use crate::error::{Result, SrError};
-use crate::inference::{Tiling, upscale_tiled};
+use crate::inference::{TileSource, Tiling, upscale_tiled, upscale_tiled_rows};
 use crate::model::{Generator, GeneratorConfig};
+use crate::still::{StillFormat, load_still, write_still};
 
-/// Default budget for output pixels (all frames of a GIF together): 400 megapixels.
+/// Default budget for output pixels (all frames of a GIF together, one frame of a video): 400 megapixels.
 pub const DEFAULT_MAX_OUTPUT_PIXELS: u64 = 400_000_000;
 
 /// What [`enhance_file`] did.
@@ -28,20 +30,109 @@ pub struct Report {
     pub frames: usize,
 }
 
+/// The kinds of input files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// PNG, JPEG or TIFF.
+    Still,
+    /// A (possibly animated) GIF.
+    Gif,
+    /// A FITS image.
+    Fits,
+    /// A video read through ffmpeg.
+    Video,
+}
+
+impl InputKind {
+    /// Output extensions this kind of input can be written to.
+    pub fn output_extensions(self) -> &'static [&'static str] {
+        match self {
+            InputKind::Still => &["png", "jpg", "jpeg", "tif", "tiff"],
+            InputKind::Gif => &["gif"],
+            InputKind::Fits => &["fits", "fit", "fts"],
+            InputKind::Video => crate::video::VIDEO_EXTENSIONS,
+        }
+    }
+
+    /// The unit progress is counted in.
+    pub fn unit(self) -> &'static str {
+        match self {
+            InputKind::Video => "frames",
+            InputKind::Gif => "frames",
+            _ => "tiles",
+        }
+    }
+}
+
 fn is_gif(path: &Path) -> bool {
     use std::io::Read;
     let mut magic = [0u8; 4];
     std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"GIF8"
 }
 
-fn check_output(name: &Path, w: usize, h: usize, frames: usize, max: u64) -> Result<()> {
+/// What kind of input `input` is: GIF and FITS by content, videos by extension, else a still image.
+pub fn input_kind(input: &Path) -> InputKind {
+    if is_gif(input) {
+        InputKind::Gif
+    } else if crate::fits::is_fits(input) {
+        InputKind::Fits
+    } else if crate::video::is_video_path(input) {
+        InputKind::Video
+    } else {
+        InputKind::Still
+    }
+}
+
+/// Check, before any inference, that `input` exists and `output` has an extension this input
+/// can be written to and a folder that exists; returns the input's kind.
+pub fn plan(input: &Path, output: &Path) -> Result<InputKind> {
+    if !input.exists() {
+        return Err(SrError::BadInput { name: input.display().to_string(), reason: "no such file".into() });
+    }
+    if input.is_dir() {
+        return Err(SrError::BadInput {
+            name: input.display().to_string(),
+            reason: "is a folder (its output must be a folder too)".into(),
+        });
+    }
+    let kind = input_kind(input);
+    let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let allowed = kind.output_extensions();
+    if !allowed.contains(&ext.as_str()) {
+        let what = match kind {
+            InputKind::Still => "an image",
+            InputKind::Gif => "a GIF",
+            InputKind::Fits => "a FITS image",
+            InputKind::Video => "a video",
+        };
+        return Err(SrError::BadInput {
+            name: output.display().to_string(),
+            reason: format!(
+                "unsupported output extension '{ext}' for {what} input {} (use .{})",
+                input.display(),
+                allowed.join(", .")
+            ),
+        });
+    }
+    output_folder(output)?;
+    if std::fs::canonicalize(input).ok().is_some_and(|i| std::fs::canonicalize(output).ok() == Some(i)) {
+        return Err(SrError::BadInput {
+            name: output.display().to_string(),
+            reason: "output is the input file".into(),
+        });
+    }
+    Ok(kind)
+}
+
+/// Refuse outputs above the pixel budget.
+pub(crate) fn check_output(name: &Path, w: usize, h: usize, frames: usize, max: u64) -> Result<()> {
     if (w as u64) * (h as u64) * frames as u64 > max {
         return Err(SrError::TooLarge { name: name.display().to_string(), width: w, height: h, max_pixels: max });
     }
     Ok(())
 }
 
-/// Enhance `input` into `output` with the model (tiled). GIF inputs must have GIF outputs.
+/// Enhance `input` into `output` with the model (tiled), by the input's kind (see [`plan`]).
 #[allow(clippy::too_many_arguments)]
 pub fn enhance_file<B: Backend>(
     model: &Generator<B>,
@@ -53,32 +144,53 @@ pub fn enhance_file<B: Backend>(
     device: &B::Device,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Report> {
+    let kind = plan(input, output)?;
+    let args = (tiling, max_output_pixels);
+    match kind {
+        InputKind::Gif => enhance_gif(model, config, input, output, args.0, args.1, device, progress),
+        InputKind::Fits => crate::fits::enhance_fits(model, config, input, output, args.0, args.1, device, progress),
+        InputKind::Video => crate::video::enhance_video(model, config, input, output, args.0, args.1, device, progress),
+        InputKind::Still => enhance_still(model, config, input, output, args.0, args.1, device, progress),
+    }
+}
+
+/// Enhance a PNG/JPEG/TIFF image, streaming the output in bands (PNG/TIFF keep 16 bits).
+#[allow(clippy::too_many_arguments)]
+pub fn enhance_still<B: Backend>(
+    model: &Generator<B>,
+    config: &GeneratorConfig,
+    input: &Path,
+    output: &Path,
+    tiling: Tiling,
+    max_output_pixels: u64,
+    device: &B::Device,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Report> {
     let s = config.scale();
-    let out_is_gif = output.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("gif"));
-    if is_gif(input) {
-        if !out_is_gif {
-            return Err(SrError::BadInput {
-                name: output.display().to_string(),
-                reason: "an animated GIF input needs a .gif output".into(),
-            });
-        }
-        return enhance_gif(model, config, input, output, tiling, max_output_pixels, device, progress);
-    }
-    if out_is_gif {
-        return Err(SrError::BadInput {
-            name: output.display().to_string(),
-            reason: "GIF output needs a GIF input".into(),
-        });
-    }
+    let format =
+        output.extension().and_then(|e| e.to_str()).and_then(StillFormat::from_extension).ok_or_else(|| {
+            SrError::BadInput { name: output.display().to_string(), reason: "not a .png, .jpg or .tif output".into() }
+        })?;
     let (w, h) = dataset::image_io::image_dimensions(input)?;
-    check_output(input, w as usize * s, h as usize * s, 1, max_output_pixels)?;
-    let img = load_image(input, ColorMode::Keep, ImageLimits::default())?;
-    if img.width == 0 || img.height == 0 {
-        return Err(SrError::BadInput { name: input.display().to_string(), reason: "zero-size image".into() });
-    }
-    let out = upscale_tiled(model, config, &img, tiling, device, progress)?;
-    save_image(&out, output, img.bit_depth.max(8))?;
-    Ok(Report { input: (img.width, img.height), output: (out.width, out.height), frames: 1 })
+    let (w, h) = (w as usize, h as usize);
+    check_output(input, w * s, h * s, 1, max_output_pixels)?;
+    let img = load_still(input, ImageLimits { max_pixels: u64::MAX })?;
+    let mut out = AtomicOutput::create(output)?;
+    let depth = img.bit_depth().clamp(8, 16);
+    let channels = img.channels();
+    write_still(
+        format,
+        out.file(),
+        output,
+        (w * s, h * s, channels),
+        depth,
+        Box::new(|sink: &mut dyn FnMut(&Planes) -> Result<()>| {
+            upscale_tiled_rows(model, config, &img, tiling, device, progress, sink)
+        }),
+    )?;
+    drop(img);
+    out.commit()?;
+    Ok(Report { input: (w, h), output: (w * s, h * s), frames: 1 })
 }
 
 fn rgba_to_planes(img: &RgbaImage) -> (Planes, Vec<u8>) {
@@ -107,7 +219,10 @@ pub fn enhance_gif<B: Backend>(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Report> {
     let bad = |reason: String| SrError::BadInput { name: input.display().to_string(), reason };
-    let bytes = std::fs::read(input).map_err(|e| SrError::io(input, e))?;
+    // Frames × pixels (from the headers, before decoding) within the budget at input scale.
+    let s2 = (config.scale() * config.scale()) as u64;
+    let limits = ImageLimits { max_pixels: max_output_pixels / s2 };
+    let (bytes, _) = dataset::image_io::gate_file(input, limits, dataset::image_io::Frames::All)?;
     let decoder = GifDecoder::new(Cursor::new(&bytes)).map_err(|e| bad(format!("not a readable GIF: {e}")))?;
     let frames: Vec<Frame> =
         decoder.into_frames().collect_frames().map_err(|e| bad(format!("damaged GIF frame: {e}")))?;
@@ -143,7 +258,9 @@ pub fn enhance_gif<B: Backend>(
             progress(i + 1, n);
         }
     }
-    dataset::image_io::write_atomic(output, &encoded)?;
+    let mut out = AtomicOutput::create(output)?;
+    std::io::Write::write_all(out.file(), &encoded).map_err(|e| SrError::io(output, e))?;
+    out.commit()?;
     Ok(Report { input: (w, h), output: (w * s, h * s), frames: frames.len() })
 }
 
@@ -152,6 +269,7 @@ mod tests {
     use super::*;
     use crate::model::LightSrConfig;
     use burn::backend::Flex;
+    use dataset::image_io::save_image;
 
     fn tiny(scale: usize) -> (GeneratorConfig, Generator<Flex>) {
         let cfg = GeneratorConfig::Light(LightSrConfig::new().with_scale(scale).with_features(4).with_blocks(1));

@@ -1,50 +1,96 @@
-//! Shared plumbing of the `upscale` and `prettify` binaries: load a model (file or bundled) on
-//! the chosen backend and enhance one file with a progress callback.
+//! Shared plumbing of the `upscale` and `prettify` binaries: check a job, load the chosen model
+//! (bundled family or file) on the chosen backend, and enhance one file or a whole folder with a
+//! progress callback.
 
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 
-use crate::apply::{Report, enhance_file};
+use crate::apply::{Report, enhance_file, plan};
 use crate::error::Result;
+use crate::folder::{FolderEvent, FolderOptions, FolderSummary, check_folder_job, enhance_folder};
 use crate::inference::Tiling;
+use crate::weights::ModelChoice;
 
 /// One enhancement job.
 #[derive(Debug, Clone)]
 pub struct Job {
-    /// Input image (PNG/JPEG/TIFF/GIF).
+    /// Input: an image (PNG/JPEG/TIFF/GIF/FITS), a video, or a folder of images.
     pub input: PathBuf,
-    /// Output image.
+    /// Output file (or folder for a folder input).
     pub output: PathBuf,
-    /// Model file (`None`: the bundled model for `scale`).
-    pub model: Option<PathBuf>,
-    /// Scale wanted (checked against the model file).
+    /// The model: a bundled family or a `.srmodel` file.
+    pub model: ModelChoice,
+    /// Scale wanted (the model must have it).
     pub scale: usize,
     /// Tiling.
     pub tiling: Tiling,
-    /// Output pixel budget.
+    /// Output pixel budget (per file; per frame for videos).
     pub max_output_pixels: u64,
+    /// Folder inputs: replace outputs that already exist.
+    pub overwrite: bool,
+}
+
+/// A progress update for the binary's bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// Units done.
+    pub done: usize,
+    /// Units in all (0 when unknown).
+    pub total: usize,
+    /// What is counted: `tiles`, `frames` or `files`.
+    pub unit: &'static str,
+    /// A line to print above the bar (a file that failed), if any.
+    pub note: Option<String>,
 }
 
 /// What was done, for the binary to print.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// Sizes and frames.
+    /// Sizes and frames (of a single file; zero for a folder).
     pub report: Report,
-    /// The model used, e.g. `light ×4 (bundled upscale-light-x4)`.
+    /// The model used, e.g. `light ×4 (bundled upscale-general-x4)`.
     pub model: String,
+    /// For a folder input: what happened to its files.
+    pub folder: Option<FolderSummary>,
+}
+
+/// Check a job before any model is loaded (input kind, output extension and folder).
+pub fn check_job(job: &Job) -> Result<()> {
+    if job.input.is_dir() {
+        check_folder_job(&job.input, &job.output)
+    } else {
+        plan(&job.input, &job.output).map(|_| ())
+    }
 }
 
 /// Run a job on backend `B`.
-pub fn run_job<B: Backend>(job: &Job, device: &B::Device, progress: &mut dyn FnMut(usize, usize)) -> Result<Outcome> {
-    let (config, model) = crate::weights::load_or_bundled::<B>(job.model.as_deref(), job.scale, device)?;
-    let source = match &job.model {
-        Some(p) => p.display().to_string(),
-        None => crate::weights::Bundled::for_scale(job.scale).map(|b| b.name().to_string()).unwrap_or_default(),
-    };
-    let report =
-        enhance_file(&model, &config, &job.input, &job.output, job.tiling, job.max_output_pixels, device, progress)?;
-    Ok(Outcome { report, model: format!("{} ({source})", config.describe()) })
+pub fn run_job<B: Backend>(job: &Job, device: &B::Device, progress: &mut dyn FnMut(&Progress)) -> Result<Outcome> {
+    check_job(job)?;
+    let (config, model, source) = job.model.load::<B>(job.scale, device)?;
+    let model_name = format!("{} ({source})", config.describe());
+    if job.input.is_dir() {
+        let options =
+            FolderOptions { tiling: job.tiling, max_output_pixels: job.max_output_pixels, overwrite: job.overwrite };
+        let summary = enhance_folder(&model, &config, &job.input, &job.output, options, device, &mut |e| match e {
+            FolderEvent::Step { done, total } => progress(&Progress { done, total, unit: "files", note: None }),
+            FolderEvent::Failed(m) => progress(&Progress { done: 0, total: 0, unit: "files", note: Some(m) }),
+        })?;
+        let report = Report { input: (0, 0), output: (0, 0), frames: 0 };
+        return Ok(Outcome { report, model: model_name, folder: Some(summary) });
+    }
+    let unit = crate::apply::input_kind(&job.input).unit();
+    let report = enhance_file(
+        &model,
+        &config,
+        &job.input,
+        &job.output,
+        job.tiling,
+        job.max_output_pixels,
+        device,
+        &mut |done, total| progress(&Progress { done, total, unit, note: None }),
+    )?;
+    Ok(Outcome { report, model: model_name, folder: None })
 }
 
 /// Run a job on the backend named by `device` (`flex`, `ndarray`, `cuda`, as compiled in).
@@ -52,16 +98,25 @@ pub fn run_job<B: Backend>(job: &Job, device: &B::Device, progress: &mut dyn FnM
 pub fn run_job_on(
     device: dataset::backend::DeviceKind,
     job: &Job,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn FnMut(&Progress),
 ) -> Result<Outcome> {
     dataset::with_backend!(device, B, dev => run_job::<B>(job, &dev, progress),
         unavailable k => Err(crate::error::SrError::Config(format!("device {k} is not compiled into this build"))))
 }
 
-/// Default output name: `<stem>-<suffix>.<ext>` next to the input.
+/// Default output name: `<stem>-<suffix>.<ext>` next to the input (`<name>-<suffix>` for a folder).
 pub fn default_output(input: &Path, suffix: &str) -> PathBuf {
+    if input.is_dir() {
+        let name = std::fs::canonicalize(input)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "images".into());
+        let parent = std::fs::canonicalize(input).ok().and_then(|p| p.parent().map(Path::to_path_buf));
+        return parent.unwrap_or_default().join(format!("{name}-{suffix}"));
+    }
     let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "image".into());
     let ext = input.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_else(|| "png".into());
-    let ext = if matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "tif" | "tiff" | "gif") { ext } else { "png".into() };
+    let known = ["png", "jpg", "jpeg", "tif", "tiff", "gif", "fits", "fit", "fts"];
+    let ext = if known.contains(&ext.as_str()) || crate::video::is_video_path(input) { ext } else { "png".into() };
     input.with_file_name(format!("{stem}-{suffix}.{ext}"))
 }

@@ -1,9 +1,10 @@
 //! Inference: whole-image and tiled upscaling with overlap blending, bicubic baseline.
 //!
-//! Memory bound of [`upscale_tiled`]: the input (12 bytes per input pixel as f32 RGB), one
-//! output accumulator (16 bytes per output pixel: RGB sums + weight, turned into the result in
-//! place) and the activations of one tile (≈ `(tile + 2·overlap)² · features · 4 bytes` times a
-//! few layers, ≈ 60 MB for the lightweight model at tile 256), independent of the image size.
+//! Memory bound of [`upscale_tiled_rows`]: the input as its [`TileSource`] keeps it (8-bit
+//! decoded samples for big images), one band of output accumulator (`tile·scale` rows × output
+//! width × 16 bytes: RGB sums + weight) and the activations of one tile (≈ `(tile + 2·overlap)²
+//! · features · 4 bytes` times a few layers, ≈ 60 MB for the lightweight model at tile 256).
+//! [`upscale_tiled`] also holds the whole output as `f32` (12 bytes per output pixel).
 
 use burn::prelude::*;
 use dataset::Planes;
@@ -122,6 +123,41 @@ fn tile_starts(n: usize, tile: usize, overlap: usize, align: usize) -> Vec<usize
     starts
 }
 
+/// Where the tiles of [`upscale_tiled_rows`] come from: an image's size and a crop.
+///
+/// Large inputs implement it over their compact decoded form (8-bit samples), so only one
+/// tile at a time exists as `f32` planes.
+pub trait TileSource {
+    /// Width in pixels.
+    fn width(&self) -> usize;
+    /// Height in pixels.
+    fn height(&self) -> usize;
+    /// Planes of the output (1 grey, 3 RGB).
+    fn channels(&self) -> usize;
+    /// Bits per sample of the source.
+    fn bit_depth(&self) -> u8;
+    /// The `w`×`h` region at (`x`, `y`) as planes.
+    fn crop(&self, x: usize, y: usize, w: usize, h: usize) -> Result<Planes>;
+}
+
+impl TileSource for Planes {
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn height(&self) -> usize {
+        self.height
+    }
+    fn channels(&self) -> usize {
+        self.channels
+    }
+    fn bit_depth(&self) -> u8 {
+        self.bit_depth
+    }
+    fn crop(&self, x: usize, y: usize, w: usize, h: usize) -> Result<Planes> {
+        Ok(Planes::crop(self, x, y, w, h)?)
+    }
+}
+
 /// Upscale an image of any size in tiles with linear overlap blending; `progress(done, total)`
 /// is called after each tile.
 pub fn upscale_tiled<B: Backend>(
@@ -132,56 +168,111 @@ pub fn upscale_tiled<B: Backend>(
     device: &B::Device,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Planes> {
+    let s = config.scale();
+    let (ow, oh) = (input.width * s, input.height * s);
+    let mut out = Planes::zeros(input.channels, oh, ow);
+    let mut row = 0;
+    upscale_tiled_rows(model, config, input, tiling, device, progress, &mut |band: &Planes| {
+        for c in 0..band.channels {
+            out.plane_mut(c)[row * ow..(row + band.height) * ow].copy_from_slice(band.plane(c));
+        }
+        row += band.height;
+        Ok(())
+    })?;
+    out.bit_depth = input.bit_depth;
+    Ok(out)
+}
+
+/// Upscale in tiles and hand the finished output to `sink` as full-width horizontal bands, top
+/// to bottom, as soon as no later tile touches them.
+///
+/// Memory: one band of output (`tile·scale` rows × output width × (channels + 1) × 4 bytes)
+/// plus one tile's activations, whatever the image height; the input stays in `source`.
+pub fn upscale_tiled_rows<B: Backend>(
+    model: &Generator<B>,
+    config: &GeneratorConfig,
+    source: &dyn TileSource,
+    tiling: Tiling,
+    device: &B::Device,
+    progress: &mut dyn FnMut(usize, usize),
+    sink: &mut dyn FnMut(&Planes) -> Result<()>,
+) -> Result<()> {
     if tiling.tile == 0 || tiling.overlap * 2 >= tiling.tile {
         return Err(SrError::Config(format!(
             "tile {} must be positive and more than twice the overlap {}",
             tiling.tile, tiling.overlap
         )));
     }
-    if input.width <= tiling.tile && input.height <= tiling.tile {
-        let out = upscale_planes(model, config, input, device)?;
+    let (w, h) = (source.width(), source.height());
+    if w == 0 || h == 0 {
+        return Err(SrError::BadInput { name: "image".into(), reason: "zero-size image".into() });
+    }
+    if w <= tiling.tile && h <= tiling.tile {
+        let mut out = upscale_planes(model, config, &source.crop(0, 0, w, h)?, device)?;
+        out.bit_depth = source.bit_depth();
         progress(1, 1);
-        return Ok(out);
+        return sink(&out);
     }
     let s = config.scale();
     let align = config.size_multiple();
-    let (w, h) = (input.width, input.height);
     let xs = tile_starts(w, tiling.tile, tiling.overlap, align);
     let ys = tile_starts(h, tiling.tile, tiling.overlap, align);
     let (ow, oh) = (w * s, h * s);
-    let out_c = input.channels;
-    let mut acc = Planes::zeros(out_c, oh, ow);
-    let mut weight = vec![0f32; ow * oh];
+    let out_c = source.channels();
+    // Output rows [base, base + band_h) live in `acc` (channel-major) and `weight`.
+    let band_h = tiling.tile * s;
+    let mut acc = vec![0f32; out_c * band_h * ow];
+    let mut weight = vec![0f32; band_h * ow];
     let total = xs.len() * ys.len();
     let mut done = 0;
-    for &ty in &ys {
+    for (i, &ty) in ys.iter().enumerate() {
+        let base = ty * s;
         for &tx in &xs {
             let (tw, th) = (tiling.tile.min(w - tx), tiling.tile.min(h - ty));
-            let tile = input.crop(tx, ty, tw, th)?;
+            let tile = source.crop(tx, ty, tw, th)?;
             let up = upscale_planes(model, config, &tile, device)?;
+            if up.channels != out_c {
+                return Err(SrError::BadInput {
+                    name: "image".into(),
+                    reason: format!("tile has {} planes, expected {out_c}", up.channels),
+                });
+            }
             for yy in 0..th * s {
                 let wy = ramp(yy / s, th, ty, h, tiling.overlap);
-                let oy = ty * s + yy;
+                let row = yy * ow + tx * s;
                 for xx in 0..tw * s {
                     let wgt = wy * ramp(xx / s, tw, tx, w, tiling.overlap);
-                    let o = oy * ow + tx * s + xx;
-                    weight[o] += wgt;
+                    weight[row + xx] += wgt;
                     for c in 0..out_c {
-                        acc.plane_mut(c)[o] += wgt * up.plane(c)[yy * tw * s + xx];
+                        acc[c * band_h * ow + row + xx] += wgt * up.plane(c)[yy * tw * s + xx];
                     }
                 }
             }
             done += 1;
             progress(done, total);
         }
-    }
-    for c in 0..out_c {
-        for (v, wgt) in acc.plane_mut(c).iter_mut().zip(&weight) {
-            *v /= wgt.max(1e-6);
+        // Rows above the next tile row are final.
+        let next = ys.get(i + 1).map_or(oh, |n| n * s);
+        let k = next - base;
+        let mut band = Planes::zeros(out_c, k, ow);
+        for c in 0..out_c {
+            let src = &acc[c * band_h * ow..c * band_h * ow + k * ow];
+            for ((o, v), wgt) in band.plane_mut(c).iter_mut().zip(src).zip(&weight[..k * ow]) {
+                *o = v / wgt.max(1e-6);
+            }
         }
+        band.bit_depth = source.bit_depth();
+        sink(&band)?;
+        // Keep the rows the next tile row still adds to, at the top of the band.
+        for c in 0..out_c {
+            let plane = &mut acc[c * band_h * ow..(c + 1) * band_h * ow];
+            plane.copy_within(k * ow.., 0);
+            plane[(band_h - k) * ow..].fill(0.0);
+        }
+        weight.copy_within(k * ow.., 0);
+        weight[(band_h - k) * ow..].fill(0.0);
     }
-    acc.bit_depth = input.bit_depth;
-    Ok(acc)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,17 +1,22 @@
 //! SRGAN-family super-resolution and survey-to-Hubble-style translation: models, training, evaluation and tiled inference.
 
 pub mod apply;
+pub mod atomic;
 pub mod cli;
 pub mod data;
 pub mod discriminator;
 pub mod error;
+pub mod fits;
+pub mod folder;
 pub mod inference;
 pub mod loss;
 pub mod metrics;
 pub mod model;
 pub mod pixel_shuffle;
+pub mod still;
 pub mod store;
 pub mod training;
+pub mod video;
 pub mod weights;
 
 pub use error::{Result, SrError};
