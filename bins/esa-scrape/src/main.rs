@@ -67,11 +67,23 @@ struct Args {
     #[arg(long, default_value_t = 2)]
     concurrency: usize,
     /// Most requests per second to one host.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 2.0, value_parser = cli_args::positive_f64)]
     rate: f64,
     /// Retries for timeouts, 5xx and 429.
     #[arg(long, default_value_t = 4)]
     retries: u32,
+    /// Seconds of silence from a server before a request attempt fails (read timeout).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    read_timeout: u64,
+    /// Largest Retry-After honoured, in seconds (a longer one is waited this long, with a log line).
+    #[arg(long, default_value_t = 60)]
+    max_retry_after: u64,
+    /// Seconds one page or feed request may take over all its attempts and waits.
+    #[arg(long, default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..))]
+    deadline: u64,
+    /// Stop listing after this many feed pages (the run then ends with a listing failure).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    max_pages: u32,
     /// Blacklist of ids (JSON: [{site?, id, reason}]); default datasets/esa/blacklist.json when present.
     #[arg(long)]
     blacklist: Option<PathBuf>,
@@ -135,6 +147,10 @@ fn options(args: &Args) -> anyhow::Result<ScrapeOptions> {
     anyhow::ensure!(args.rate > 0.0 && args.rate.is_finite(), "--rate must be a positive number");
     o.http.requests_per_second = args.rate;
     o.http.max_retries = args.retries;
+    o.http.read_timeout = Duration::from_secs(args.read_timeout);
+    o.http.max_retry_after = Duration::from_secs(args.max_retry_after);
+    o.http.page_deadline = Duration::from_secs(args.deadline);
+    o.max_pages = args.max_pages;
     o.detail = match args.detail {
         DetailArg::Never => DetailPolicy::Never,
         DetailArg::Missing => DetailPolicy::Missing,
@@ -172,7 +188,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("esa-scrape: {e:#}");
+            eprintln!("esa-scrape: {}", cli_args::one_line(&e));
             ExitCode::from(2)
         }
     }

@@ -28,7 +28,16 @@ pub fn parse_d2d_page(site: Site, text: &str, what: &str) -> Result<FeedPage> {
         .get("Collections")
         .and_then(Value::as_array)
         .ok_or_else(|| EsaError::Json { what: what.into(), message: "no \"Collections\" array".into() })?;
-    let next = obj.get("Next").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let next = match obj.get("Next") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.trim()).filter(|s| !s.is_empty()).map(String::from),
+        Some(other) => {
+            return Err(EsaError::Json {
+                what: what.into(),
+                message: format!("\"Next\" is {other}, not a URL string or null"),
+            });
+        }
+    };
     let count = obj.get("Count").and_then(Value::as_u64);
     let items = collections
         .iter()

@@ -1,5 +1,11 @@
 //! Polite HTTP: one client with a descriptive User-Agent, a per-host rate limit, retries with exponential
 //! backoff on timeouts/5xx/429 (honouring `Retry-After`), and downloads streamed to `<file>.part` then renamed.
+//!
+//! Time bounds (defaults in [`HttpConfig::default`]): connect timeout 10 s; read timeout 30 s (the
+//! longest silence from a server, for pages and downloads alike, so a server that accepts and never
+//! answers fails in seconds, not minutes); a total per page attempt (30 s) and per download attempt
+//! (30 min); `Retry-After` capped at 60 s; and a deadline over all attempts of one page (3 min).
+//! Every wait before a retry is logged with its reason and length.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -31,14 +37,20 @@ pub struct HttpConfig {
     pub max_retries: u32,
     /// First backoff delay; doubled on each retry (default 1 s).
     pub backoff_base: Duration,
-    /// Longest backoff or honoured `Retry-After` (default 120 s).
+    /// Longest backoff delay (default 120 s).
     pub backoff_max: Duration,
-    /// Connect timeout (default 20 s).
+    /// Largest `Retry-After` honoured (default 60 s); a server asking for more waits this long (logged).
+    pub max_retry_after: Duration,
+    /// Connect timeout (default 10 s).
     pub connect_timeout: Duration,
-    /// Whole-request timeout for pages and feeds (default 60 s).
+    /// Longest wait for the next bytes of an answer, headers or body (default 30 s).
+    pub read_timeout: Duration,
+    /// Whole-request timeout for pages and feeds (default 30 s).
     pub page_timeout: Duration,
     /// Whole-request timeout for image downloads (default 30 min).
     pub download_timeout: Duration,
+    /// Deadline over all attempts of one page or feed request, waits included (default 3 min).
+    pub page_deadline: Duration,
 }
 
 impl Default for HttpConfig {
@@ -49,9 +61,12 @@ impl Default for HttpConfig {
             max_retries: 4,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(120),
-            connect_timeout: Duration::from_secs(20),
-            page_timeout: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(30),
+            page_timeout: Duration::from_secs(30),
             download_timeout: Duration::from_secs(30 * 60),
+            page_deadline: Duration::from_secs(180),
         }
     }
 }
@@ -130,7 +145,8 @@ impl Fetcher {
         let client = reqwest::blocking::Client::builder()
             .user_agent(config.user_agent.clone())
             .connect_timeout(config.connect_timeout)
-            .timeout(config.page_timeout)
+            // The blocking client applies this to each wait (headers, every body read): a read timeout.
+            .timeout(config.read_timeout)
             .build()
             .map_err(|e| http_err("(client)", None, describe(&e)))?;
         Ok(Fetcher { client, config, next_slot: Mutex::new(HashMap::new()), requests: 0.into() })
@@ -175,8 +191,9 @@ impl Fetcher {
     }
 
     /// Run `one` with rate limiting and retries.
-    fn with_retries<T>(&self, url: &str, mut one: impl FnMut() -> Attempt<T>) -> Result<T> {
+    fn with_retries<T>(&self, url: &str, deadline: Duration, mut one: impl FnMut() -> Attempt<T>) -> Result<T> {
         let mut attempt = 0;
+        let started = Instant::now();
         loop {
             self.wait_for_slot(url);
             self.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -184,19 +201,34 @@ impl Fetcher {
                 Attempt::Done(t) => return Ok(t),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry { error, retry_after } => {
-                    if attempt >= self.config.max_retries {
+                    let delay = retry_after
+                        .map(|d| d.min(self.config.max_retry_after))
+                        .unwrap_or_else(|| self.backoff(attempt));
+                    let out_of_time = started.elapsed() + delay >= deadline;
+                    if attempt >= self.config.max_retries || out_of_time {
+                        let why = if out_of_time { "deadline reached" } else { "gave up" };
                         return Err(match error {
                             EsaError::Http { url, status, message } => EsaError::Http {
                                 url,
                                 status,
-                                message: format!("{message} (gave up after {} attempts)", attempt + 1),
+                                message: format!(
+                                    "{message} ({why} after {} attempts in {:.0} s)",
+                                    attempt + 1,
+                                    started.elapsed().as_secs_f64()
+                                ),
                             },
                             e => e,
                         });
                     }
-                    let delay =
-                        retry_after.map(|d| d.min(self.config.backoff_max)).unwrap_or_else(|| self.backoff(attempt));
-                    warn!("{error}; retrying in {:.1} s", delay.as_secs_f64());
+                    match retry_after {
+                        Some(asked) if asked > delay => warn!(
+                            "{error}; the server asks to wait {} s, waiting {:.1} s (the Retry-After cap) before retry {}",
+                            asked.as_secs(),
+                            delay.as_secs_f64(),
+                            attempt + 1
+                        ),
+                        _ => warn!("{error}; waiting {:.1} s before retry {}", delay.as_secs_f64(), attempt + 1),
+                    }
                     std::thread::sleep(delay);
                     attempt += 1;
                 }
@@ -204,8 +236,14 @@ impl Fetcher {
         }
     }
 
-    fn send(&self, url: &str, timeout: Duration) -> Attempt<reqwest::blocking::Response> {
-        match self.client.get(url).timeout(timeout).send() {
+    /// Send a GET; `timeout` (pages) bounds the whole attempt, `None` (downloads) leaves the read
+    /// timeout per wait and the caller's own total.
+    fn send(&self, url: &str, timeout: Option<Duration>) -> Attempt<reqwest::blocking::Response> {
+        let mut req = self.client.get(url);
+        if let Some(t) = timeout {
+            req = req.timeout(t);
+        }
+        match req.send() {
             Err(e) => Attempt::Retry { error: http_err(url, None, describe(&e)), retry_after: None },
             Ok(resp) => {
                 let status = resp.status();
@@ -231,13 +269,15 @@ impl Fetcher {
     /// GET a page or feed as text.
     pub fn get_text(&self, url: &str) -> Result<String> {
         debug!("GET {url}");
-        self.with_retries(url, || match self.send(url, self.config.page_timeout) {
-            Attempt::Done(resp) => match resp.text() {
-                Ok(t) => Attempt::Done(t),
-                Err(e) => Attempt::Retry { error: http_err(url, None, describe(&e)), retry_after: None },
-            },
-            Attempt::Retry { error, retry_after } => Attempt::Retry { error, retry_after },
-            Attempt::Fail(e) => Attempt::Fail(e),
+        self.with_retries(url, self.config.page_deadline, || {
+            match self.send(url, Some(self.config.page_timeout.min(self.config.read_timeout))) {
+                Attempt::Done(resp) => match resp.text() {
+                    Ok(t) => Attempt::Done(t),
+                    Err(e) => Attempt::Retry { error: http_err(url, None, describe(&e)), retry_after: None },
+                },
+                Attempt::Retry { error, retry_after } => Attempt::Retry { error, retry_after },
+                Attempt::Fail(e) => Attempt::Fail(e),
+            }
         })
     }
 
@@ -248,13 +288,14 @@ impl Fetcher {
         if let Some(dir) = dest.parent() {
             std::fs::create_dir_all(dir).map_err(|e| EsaError::io(dir, e))?;
         }
-        let result = self.with_retries(url, || {
-            let resp = match self.send(url, self.config.download_timeout) {
+        let deadline = self.config.download_timeout.saturating_mul(2);
+        let result = self.with_retries(url, deadline, || {
+            let resp = match self.send(url, None) {
                 Attempt::Done(r) => r,
                 Attempt::Retry { error, retry_after } => return Attempt::Retry { error, retry_after },
                 Attempt::Fail(e) => return Attempt::Fail(e),
             };
-            match stream_to(resp, url, &part, expected) {
+            match stream_to(resp, url, &part, expected, self.config.download_timeout) {
                 Ok(d) => Attempt::Done(d),
                 Err(e @ EsaError::Io { .. }) => Attempt::Fail(e),
                 Err(e) => {
@@ -283,7 +324,14 @@ pub fn part_path(dest: &Path) -> PathBuf {
     dest.with_file_name(name)
 }
 
-fn stream_to(mut resp: reqwest::blocking::Response, url: &str, part: &Path, expected: &Expected) -> Result<Downloaded> {
+fn stream_to(
+    mut resp: reqwest::blocking::Response,
+    url: &str,
+    part: &Path,
+    expected: &Expected,
+    total: Duration,
+) -> Result<Downloaded> {
+    let started = Instant::now();
     let announced = resp.content_length();
     let mut file = File::create(part).map_err(|e| EsaError::io(part, e))?;
     let mut sha = Sha256::new();
@@ -297,6 +345,9 @@ fn stream_to(mut resp: reqwest::blocking::Response, url: &str, part: &Path, expe
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(http_err(url, None, format!("connection broken after {bytes} bytes: {e}"))),
         };
+        if started.elapsed() > total {
+            return Err(http_err(url, None, format!("download took more than {} s; stopped", total.as_secs())));
+        }
         file.write_all(&buf[..n]).map_err(|e| EsaError::io(part, e))?;
         sha.update(&buf[..n]);
         md5.consume(&buf[..n]);

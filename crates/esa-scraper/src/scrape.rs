@@ -242,7 +242,9 @@ fn list_feed(
     let mut url = opts.site.d2d_page_url(1);
     let mut seen = HashSet::new();
     let mut out = Listing { source: ListingSource::Feed, candidates: Vec::new(), failures: Vec::new() };
+    let mut more = false;
     for page_no in 1..=opts.max_pages {
+        more = false;
         if !seen.insert(url.clone()) {
             warn!("feed page {url} links back to an earlier page; stopping");
             break;
@@ -277,9 +279,24 @@ fn list_feed(
             break;
         }
         match page.next {
-            Some(next) => url = resolve(&url, &next),
+            Some(next) => {
+                url = resolve(&url, &next);
+                more = true;
+            }
             None => break,
         }
+    }
+    if more {
+        // The feed goes on past the bound: say so, and make the run end with failures (exit 1).
+        let e = EsaError::Html {
+            what: url.clone(),
+            message: format!(
+                "the feed continues after {} pages (the max_pages bound); listing stopped there",
+                opts.max_pages
+            ),
+        };
+        warn!("{e}");
+        out.failures.push(Failure::new(site, format!("listing:{url}"), Stage::Listing, Some(url.clone()), &e));
     }
     Ok(out)
 }
@@ -557,6 +574,8 @@ pub fn scrape(opts: &ScrapeOptions, on_event: &mut dyn FnMut(Event)) -> Result<S
     let site = opts.site.site;
     let dir = SiteDir::new(&opts.out_dir, site);
     let fetcher = Fetcher::new(opts.http.clone())?;
+    // One run per output folder: a second run would rewrite metadata.jsonl under the first.
+    let _lock = if opts.dry_run { None } else { Some(crate::store::lock_dir(&dir.root)?) };
     let mut store = MetadataStore::load(&dir.metadata())?;
     let mut ledger = FailureLedger::load(&dir.failures())?;
     if !opts.dry_run {

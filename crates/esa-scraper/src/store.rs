@@ -38,6 +38,49 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// An exclusive lock on an output folder, held until dropped (the OS releases it if the process
+/// dies, so a run killed with SIGKILL leaves no stale lock).
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl DirLock {
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Lock `dir` (created if missing) for one run: `dir/.lock`, an advisory whole-file lock. A second
+/// run on the same folder is refused at once with a message naming the folder.
+pub fn lock_dir(dir: &Path) -> Result<DirLock> {
+    std::fs::create_dir_all(dir).map_err(|e| EsaError::io(dir, e))?;
+    let path = dir.join(".lock");
+    let mut file =
+        OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| EsaError::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.set_len(0);
+            let _ = writeln!(file, "{}", std::process::id());
+            Ok(DirLock { _file: file, path })
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = holder.trim();
+            Err(EsaError::Config {
+                path: dir.to_path_buf(),
+                message: format!(
+                    "another run (pid {}) is writing to this output folder; wait for it or use another --out",
+                    if holder.is_empty() { "?" } else { holder }
+                ),
+            })
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(EsaError::io(&path, e)),
+    }
+}
+
 /// Paths of one site's output directory (`DIR/<site>/`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SiteDir {

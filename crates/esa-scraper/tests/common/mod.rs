@@ -17,6 +17,9 @@ pub fn fast_http() -> HttpConfig {
         connect_timeout: Duration::from_secs(2),
         page_timeout: Duration::from_secs(2),
         download_timeout: Duration::from_millis(700),
+        read_timeout: Duration::from_millis(700),
+        max_retry_after: Duration::from_millis(50),
+        page_deadline: Duration::from_secs(10),
         ..HttpConfig::default()
     }
 }
