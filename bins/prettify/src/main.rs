@@ -167,7 +167,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// A private temporary folder for the sample / fetched cutout.
+/// A private temporary folder for the sample / fetched cutout, removed when dropped (on every
+/// return path, errors included).
 struct TempDir(PathBuf);
 
 impl Drop for TempDir {
