@@ -1,0 +1,86 @@
+//! train-srgan against hostile arguments (issue #14 defects 7 and 8): a non-finite learning rate is
+//! refused before training with a one-line message naming the flag and no model written; a run
+//! without validation images never announces a best.srmodel it did not write.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dataset::Planes;
+
+/// A fresh folder under the system temp dir (no tempfile dev-dependency in this package).
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("train-srgan-hostile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn photo_folder(dir: &Path) -> PathBuf {
+    let hr = dir.join("hr");
+    let mut p = Planes::zeros(3, 64, 64);
+    for (i, v) in p.data.iter_mut().enumerate() {
+        *v = ((i * 37) % 251) as f32 / 250.0;
+    }
+    dataset::image_io::save_image(&p, &hr.join("a.png"), 8).unwrap();
+    hr
+}
+
+fn run(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_train-srgan"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("train-srgan runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_nan_learning_rate_is_refused_before_training() {
+    let dir = scratch("lr");
+    let hr = photo_folder(&dir);
+    let out = dir.join("run");
+    for (flag, value) in [("--lr", "NaN"), ("--lr", "inf"), ("--lr", "0"), ("--lr-d", "NaN")] {
+        let (ok, text) = run(&[
+            flag,
+            value,
+            "--steps",
+            "1",
+            "--hr-dir",
+            hr.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!ok, "{flag} {value} accepted:\n{text}");
+        let line = text.lines().find(|l| l.contains(flag)).unwrap_or_else(|| panic!("{flag} not named:\n{text}"));
+        assert!(line.to_lowercase().contains("error") || line.contains("learning rate"), "{text}");
+        assert!(!out.join("model.srmodel").exists(), "{flag} {value}: a model was written");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_run_without_validation_images_does_not_announce_best_srmodel() {
+    let dir = scratch("best");
+    let hr = photo_folder(&dir);
+    let out = dir.join("run");
+    let (ok, text) = run(&[
+        "--steps",
+        "1",
+        "--batch",
+        "1",
+        "--patch",
+        "16",
+        "--val-every",
+        "1000",
+        "--hr-dir",
+        hr.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    if text.contains("best.srmodel") {
+        assert!(out.join("best.srmodel").exists(), "announced a best.srmodel that was not written:\n{text}");
+    }
+    assert!(out.join("model.srmodel").exists(), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
