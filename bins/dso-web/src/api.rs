@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
-use axum::extract::{Multipart, State, multipart::MultipartRejection};
+use axum::extract::{
+    Multipart, State,
+    multipart::{MultipartError, MultipartRejection},
+};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dso_classify::Task;
@@ -33,6 +36,30 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(serde_json::json!({ "error": self.message }))).into_response()
     }
+}
+
+/// A multipart error as an API error. A body cut off by the size limit while streaming (a chunked
+/// upload with no Content-Length) surfaces as a stream error; it is a 413 like any oversized body.
+pub fn multipart_error(e: MultipartError, body_limit: usize) -> ApiError {
+    let mut chain = e.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    while let Some(inner) = src {
+        chain.push_str(": ");
+        chain.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE || chain.contains("length limit exceeded") {
+        return too_large(body_limit);
+    }
+    ApiError::new(e.status(), html_escape(&e.body_text()))
+}
+
+/// The 413 answer, as JSON like every other API error.
+pub fn too_large(body_limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the upload is larger than the {} MB limit", body_limit.div_ceil(1024 * 1024)),
+    )
 }
 
 /// The image formats accepted, recognised from their first bytes (never from the file name).
@@ -76,12 +103,11 @@ pub async fn predict(
     let mut image = None;
     let mut task = state.cards.first().map(|c| c.task).unwrap_or(Task::ThreeClass);
     let mut cam = false;
-    while let Some(field) =
-        multipart.next_field().await.map_err(|e| ApiError::new(e.status(), html_escape(&e.body_text())))?
-    {
+    let limit = state.config.body_limit;
+    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, limit))? {
         let name = field.name().unwrap_or_default().to_string();
         let file_name = field.file_name().map(str::to_string);
-        let data = field.bytes().await.map_err(|e| ApiError::new(e.status(), html_escape(&e.body_text())))?;
+        let data = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
         match name.as_str() {
             "image" | "file" => image = Some((file_name.unwrap_or_else(|| "upload".into()), data)),
             "task" => {

@@ -75,6 +75,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::map_response(move |resp: axum::response::Response| async move {
+            json_errors(resp, body_limit)
+        }))
+}
+
+/// Answers produced by the limit and timeout layers (plain text) become `{"error": …}` JSON like
+/// the API's own errors.
+fn json_errors(resp: axum::response::Response, body_limit: usize) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.contains("json"));
+    match resp.status() {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE if !json => api::too_large(body_limit).into_response(),
+        axum::http::StatusCode::REQUEST_TIMEOUT if !json => {
+            api::ApiError::new(axum::http::StatusCode::REQUEST_TIMEOUT, "the request took too long").into_response()
+        }
+        _ => resp,
+    }
 }
 
 /// Escape the five HTML-special characters (for anything user-supplied that is echoed back).

@@ -150,3 +150,66 @@ async fn full_queue_answers_503_and_a_stuck_job_times_out() {
     assert_eq!(first.await.unwrap(), 504);
     drop(jobs);
 }
+
+/// Send a raw HTTP request and read the whole answer (status, body), ignoring a write cut short.
+async fn raw_exchange(addr: std::net::SocketAddr, head: String, chunks: Vec<Vec<u8>>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let writer = tokio::spawn(async move {
+        wr.write_all(head.as_bytes()).await?;
+        for c in chunks {
+            wr.write_all(format!("{:x}\r\n", c.len()).as_bytes()).await?;
+            wr.write_all(&c).await?;
+            wr.write_all(b"\r\n").await?;
+        }
+        wr.write_all(b"0\r\n\r\n").await?;
+        std::io::Result::Ok(())
+    });
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), rd.read_to_end(&mut answer)).await;
+    writer.abort();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_chunked_upload_gets_a_json_413_not_a_500() {
+    let config = AppConfig { body_limit: 1024 * 1024, ..AppConfig::default() };
+    let addr = serve(config).await;
+    let boundary = "XBOUNDARYX";
+    let head = format!(
+        "POST /api/predict HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let mut chunks = vec![
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"big.png\"\r\n\
+             Content-Type: image/png\r\n\r\n"
+        )
+        .into_bytes(),
+    ];
+    chunks.extend((0..32).map(|_| vec![0x89u8; 64 * 1024]));
+    chunks.push(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let (status, body) = raw_exchange(addr, head, chunks).await;
+    assert_eq!(status, 413, "{body}");
+    let json: serde_json::Value = serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("{e}: {body:?}"));
+    assert!(json["error"].as_str().unwrap().contains("limit"), "{json}");
+
+    // A declared Content-Length over the limit: the layer's own 413 is JSON too.
+    let head = format!(
+        "POST /api/predict HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n\
+         Content-Length: 5000000\r\nConnection: close\r\n\r\n"
+    );
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    assert!(serde_json::from_str::<serde_json::Value>(body.trim()).is_ok(), "not JSON: {text}");
+}
