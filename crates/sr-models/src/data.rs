@@ -137,7 +137,12 @@ impl HrSources {
             let n_tiles: usize = imgs.iter().map(|i| tiles(i, tile, patch).len()).sum();
             train.extend(imgs.iter().flat_map(|i| tiles(i, tile, patch)));
             validation.extend(load_all(&val)?);
-            parts.push(format!("{}: {} train images ({n_tiles} tiles) / {} validation", dir.display(), tr.len(), val.len()));
+            parts.push(format!(
+                "{}: {} train images ({n_tiles} tiles) / {} validation",
+                dir.display(),
+                tr.len(),
+                val.len()
+            ));
         }
         if self.stellarium {
             let tr = stellarium_images("train", self.split_seed)?;

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod data;
 pub mod discriminator;
 pub mod error;
+pub mod evaluation;
 pub mod fits;
 pub mod folder;
 pub mod inference;

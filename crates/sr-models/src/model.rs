@@ -191,7 +191,10 @@ impl SrResNetConfig {
                 .collect(),
             body_conv: conv(f, f, 3).init(device),
             upsample: (0..stages)
-                .map(|_| UpsampleBlock { conv: icnr(conv(f, 4 * f, 3).init(device), 2, 1.0), act: PReluConfig::new().init(device) })
+                .map(|_| UpsampleBlock {
+                    conv: icnr(conv(f, 4 * f, 3).init(device), 2, 1.0),
+                    act: PReluConfig::new().init(device),
+                })
                 .collect(),
             tail: scaled(conv(f, c, 9).init(device), 0.1),
             scale: self.scale,
@@ -471,7 +474,8 @@ mod tests {
         for c in 0..3 {
             for y in 0..h {
                 for x in 0..w {
-                    p.plane_mut(c)[y * w + x] = 0.3 + 0.2 * ((x as f32 * 0.4 + c as f32).sin() * (y as f32 * 0.3).cos());
+                    p.plane_mut(c)[y * w + x] =
+                        0.3 + 0.2 * ((x as f32 * 0.4 + c as f32).sin() * (y as f32 * 0.3).cos());
                 }
             }
         }

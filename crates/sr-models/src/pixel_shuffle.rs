@@ -67,11 +67,7 @@ pub fn upsample_bicubic<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
 /// ICNR initialisation (Aitken et al. 2017) of a convolution feeding `pixel_shuffle(·, r)`: the
 /// r² sub-pixel filters of each output channel start identical, so the shuffled output starts
 /// free of the chequerboard pattern that independent random filters give.
-pub fn icnr<B: Backend>(
-    mut conv: burn::nn::conv::Conv2d<B>,
-    r: usize,
-    factor: f64,
-) -> burn::nn::conv::Conv2d<B> {
+pub fn icnr<B: Backend>(mut conv: burn::nn::conv::Conv2d<B>, r: usize, factor: f64) -> burn::nn::conv::Conv2d<B> {
     conv.weight = conv.weight.map(|w| {
         let [co, ci, kh, kw] = w.dims();
         let c = co / (r * r);
