@@ -183,11 +183,15 @@ pub fn upscale_tiled<B: Backend>(
     Ok(out)
 }
 
+/// Most output rows handed to the sink of [`upscale_tiled_rows`] at once.
+pub const BAND_ROWS: usize = 64;
+
 /// Upscale in tiles and hand the finished output to `sink` as full-width horizontal bands, top
 /// to bottom, as soon as no later tile touches them.
 ///
-/// Memory: one band of output (`tile·scale` rows × output width × (channels + 1) × 4 bytes)
-/// plus one tile's activations, whatever the image height; the input stays in `source`.
+/// Memory: one band of output (`tile·scale` rows × output width × (channels + 1) × 4 bytes),
+/// one slice of at most [`BAND_ROWS`] rows for the sink and one tile's activations, whatever the
+/// image height; the input stays in `source`.
 pub fn upscale_tiled_rows<B: Backend>(
     model: &Generator<B>,
     config: &GeneratorConfig,
@@ -254,15 +258,20 @@ pub fn upscale_tiled_rows<B: Backend>(
         // Rows above the next tile row are final.
         let next = ys.get(i + 1).map_or(oh, |n| n * s);
         let k = next - base;
-        let mut band = Planes::zeros(out_c, k, ow);
-        for c in 0..out_c {
-            let src = &acc[c * band_h * ow..c * band_h * ow + k * ow];
-            for ((o, v), wgt) in band.plane_mut(c).iter_mut().zip(src).zip(&weight[..k * ow]) {
-                *o = v / wgt.max(1e-6);
+        // Hand them over in slices of at most BAND_ROWS rows (bounded conversion buffers).
+        for r0 in (0..k).step_by(BAND_ROWS) {
+            let rows = BAND_ROWS.min(k - r0);
+            let mut band = Planes::zeros(out_c, rows, ow);
+            for c in 0..out_c {
+                let src = &acc[c * band_h * ow + r0 * ow..c * band_h * ow + (r0 + rows) * ow];
+                let wgt = &weight[r0 * ow..(r0 + rows) * ow];
+                for ((o, v), wgt) in band.plane_mut(c).iter_mut().zip(src).zip(wgt) {
+                    *o = v / wgt.max(1e-6);
+                }
             }
+            band.bit_depth = source.bit_depth();
+            sink(&band)?;
         }
-        band.bit_depth = source.bit_depth();
-        sink(&band)?;
         // Keep the rows the next tile row still adds to, at the top of the band.
         for c in 0..out_c {
             let plane = &mut acc[c * band_h * ow..(c + 1) * band_h * ow];
