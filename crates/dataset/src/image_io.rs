@@ -706,10 +706,9 @@ mod tests {
         // Cut inside the entropy-coded data: the header is whole, the pixels are not.
         let cut = dir.path().join("half.jpg");
         std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
-        for err in [
-            load_image(&cut, ColorMode::Rgb, ImageLimits::default()).unwrap_err(),
-            image_dimensions(&cut).unwrap_err(),
-        ] {
+        for err in
+            [load_image(&cut, ColorMode::Rgb, ImageLimits::default()).unwrap_err(), image_dimensions(&cut).unwrap_err()]
+        {
             let msg = err.to_string();
             assert!(msg.contains("half.jpg") && msg.contains("truncated JPEG"), "{msg}");
         }
@@ -723,19 +722,19 @@ mod tests {
     fn single_strip_f32_tiff(w: u32, h: u32) -> Vec<u8> {
         let data_len = w * h * 12;
         let entries: Vec<(u16, u16, u32, u32)> = vec![
-            (256, 4, 1, w),                 // ImageWidth
-            (257, 4, 1, h),                 // ImageLength
-            (258, 3, 3, 8 + 2 + 13 * 12 + 4), // BitsPerSample -> offset of 3 shorts
-            (259, 3, 1, 1),                 // Compression none
-            (262, 3, 1, 2),                 // RGB
-            (273, 4, 1, 0),                 // StripOffsets (patched)
-            (277, 3, 1, 3),                 // SamplesPerPixel
-            (278, 4, 1, h),                 // RowsPerStrip: the whole image
-            (279, 4, 1, data_len),          // StripByteCounts
-            (284, 3, 1, 1),                 // PlanarConfiguration chunky
+            (256, 4, 1, w),                       // ImageWidth
+            (257, 4, 1, h),                       // ImageLength
+            (258, 3, 3, 8 + 2 + 13 * 12 + 4),     // BitsPerSample -> offset of 3 shorts
+            (259, 3, 1, 1),                       // Compression none
+            (262, 3, 1, 2),                       // RGB
+            (273, 4, 1, 0),                       // StripOffsets (patched)
+            (277, 3, 1, 3),                       // SamplesPerPixel
+            (278, 4, 1, h),                       // RowsPerStrip: the whole image
+            (279, 4, 1, data_len),                // StripByteCounts
+            (284, 3, 1, 1),                       // PlanarConfiguration chunky
             (339, 3, 3, 8 + 2 + 13 * 12 + 4 + 6), // SampleFormat -> offset of 3 shorts
-            (282, 5, 1, 0),                 // XResolution (patched)
-            (283, 5, 1, 0),                 // YResolution (patched)
+            (282, 5, 1, 0),                       // XResolution (patched)
+            (283, 5, 1, 0),                       // YResolution (patched)
         ];
         let ifd_end = 8 + 2 + entries.len() as u32 * 12 + 4;
         let (bits_at, fmt_at, res_at) = (ifd_end, ifd_end + 6, ifd_end + 12);
