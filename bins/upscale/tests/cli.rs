@@ -92,7 +92,16 @@ fn video_keeps_frame_count_rate_and_audio() {
         let a = probe(&out, "a:0", "codec_name");
         assert_eq!(get(&a, "codec_name"), audio_codec, "{name}: {a:?}");
     }
-    // Silent video stays silent; odd-sized frames at ×1 are not needed here.
+    // Above 8 bits the frames travel as rgb48le and the output stays 10-bit.
+    let deep = dir.path().join("deep.mkv");
+    let v = "testsrc=size=32x24:rate=10:duration=0.5";
+    ffmpeg(&["-f", "lavfi", "-i", v, "-c:v", "libx264", "-pix_fmt", "yuv420p10le", deep.to_str().unwrap()]);
+    let out = dir.path().join("deep-x4.mkv");
+    let o = upscale(&[&deep, &"-o", &out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = probe(&out, "v:0", "pix_fmt,nb_read_frames,width");
+    assert_eq!((get(&v, "pix_fmt").as_str(), get(&v, "nb_read_frames").as_str()), ("yuv420p10le", "5"), "{v:?}");
+    // A silent video stays silent (and the default output name keeps the container).
     let silent = test_video(dir.path(), "silent.mkv", false);
     let out = dir.path().join("silent-x4.mkv");
     let o = upscale(&[&silent]);

@@ -383,4 +383,44 @@ mod tests {
         let e = read_fits(&path).unwrap_err().to_string();
         assert!(e.contains("empty.fits") && e.contains("no image HDU"), "{e}");
     }
+
+    #[test]
+    fn a_three_plane_cube_in_an_image_extension_becomes_a_primary_hdu() {
+        use crate::model::LightSrConfig;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cube.fits");
+        let mut bytes = header(&[("SIMPLE", "T"), ("BITPIX", "8"), ("NAXIS", "0"), ("EXTEND", "T")]);
+        bytes.extend(header(&[
+            ("XTENSION", "'IMAGE   '"),
+            ("BITPIX", "-64"),
+            ("NAXIS", "3"),
+            ("NAXIS1", "12"),
+            ("NAXIS2", "10"),
+            ("NAXIS3", "3"),
+            ("PCOUNT", "0"),
+            ("GCOUNT", "1"),
+            ("CRPIX1", "6.5"),
+            ("CRPIX2", "5.5"),
+        ]));
+        for i in 0..360 {
+            bytes.extend((-5.0 + (i as f64 * 0.37).sin() * 20.0).to_be_bytes());
+        }
+        bytes.resize(align(bytes.len()), 0);
+        std::fs::write(&path, &bytes).unwrap();
+        let cfg = GeneratorConfig::Light(LightSrConfig::new().with_scale(2).with_features(4).with_blocks(1));
+        let d = Default::default();
+        let g = cfg.init::<burn::backend::Flex>(&d).unwrap();
+        let out = dir.path().join("cube-x2.fits");
+        let r = enhance_fits(&g, &cfg, &path, &out, Tiling::default(), u64::MAX, &d, &mut |_, _| {}).unwrap();
+        assert_eq!(r.output, (24, 20));
+        let back = read_fits(&out).unwrap();
+        assert_eq!((back.width, back.height, back.channels, back.bitpix), (24, 20, 3, -64));
+        assert!(!back.from_extension);
+        let keys: Vec<String> = back.cards.iter().map(keyword).collect();
+        assert_eq!(keys[0], "SIMPLE");
+        assert!(!keys.iter().any(|k| k == "PCOUNT" || k == "GCOUNT" || k == "XTENSION"), "{keys:?}");
+        let find = |k: &str| back.cards.iter().find(|c| keyword(c) == k).and_then(card_number);
+        assert_eq!((find("CRPIX1"), find("CRPIX2")), (Some(12.5), Some(10.5)));
+        assert!(back.data.iter().all(|v| (-25.0..=15.0).contains(v)), "values left the input's range");
+    }
 }
