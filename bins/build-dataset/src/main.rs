@@ -67,10 +67,10 @@ struct Args {
     #[arg(long)]
     limit: Option<usize>,
     /// Largest accepted residual shift (pixels of the pair images).
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 2.0, value_parser = cli_args::non_negative_f64)]
     max_shift: f64,
     /// Smallest usable fraction of the observation after masking black areas.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = cli_args::non_negative_f64)]
     min_usable: f64,
     /// Cache directory for cutouts and tiles.
     #[arg(long, default_value = ".cache/hips")]
@@ -84,7 +84,11 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
     s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("{s:?}: expected KEY=URL"))
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    cli_args::run(body)
+}
+
+fn body() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)

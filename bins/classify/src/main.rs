@@ -35,7 +35,7 @@ struct Args {
     #[arg(long)]
     no_tta: bool,
     /// Largest accepted image, in megapixels.
-    #[arg(long, default_value_t = 100.0)]
+    #[arg(long, default_value_t = 100.0, value_parser = cli_args::positive_f64)]
     max_megapixels: f64,
     /// Compute backend: flex, ndarray or cuda.
     #[arg(long, default_value = "flex")]

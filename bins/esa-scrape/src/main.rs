@@ -91,7 +91,7 @@ struct Args {
     #[arg(long = "drop-category", default_values_t = ["Solar System".to_string(), "Early Universe".to_string()])]
     drop_categories: Vec<String>,
     /// Smallest field of view (larger side) in arcminutes.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = cli_args::non_negative_f64)]
     min_fov_arcmin: f64,
     /// Smallest image side in pixels (full-size image).
     #[arg(long, default_value_t = 512)]

@@ -155,3 +155,19 @@ fn an_endless_feed_stops_at_the_bound_with_a_failure_and_a_non_numeric_next_is_r
     let ok = esa_scraper::feed::parse_d2d_page(esa_scraper::Site::Hubble, r#"{"Collections": [], "Next": null}"#, "p");
     assert!(ok.unwrap().next.is_none());
 }
+
+#[test]
+fn non_finite_numbers_are_refused_naming_the_flag() {
+    let out = tempfile::tempdir().unwrap();
+    for (flag, value) in [("--min-fov-arcmin", "NaN"), ("--rate", "inf"), ("--rate", "0"), ("--min-fov-arcmin", "-1")] {
+        let arg = format!("{flag}={value}");
+        let mut args = base_args("http://127.0.0.1:9", out.path().to_str().unwrap());
+        args.retain(|a| *a != "--rate" && *a != "500");
+        args.push(&arg);
+        let (code, stdout, stderr) = esa_scrape(&args);
+        assert_ne!(code, 0, "{flag} {value}: {stdout}");
+        let line = stderr.lines().find(|l| l.contains("error")).unwrap_or_else(|| panic!("{stderr}"));
+        assert!(line.contains(flag), "{stderr}");
+    }
+    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none(), "something was written");
+}

@@ -35,7 +35,7 @@ struct Args {
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 2e-3)]
+    #[arg(long, default_value_t = 2e-3, value_parser = cli_args::positive_f64)]
     lr: f64,
     /// Input side in pixels.
     #[arg(long, default_value_t = DEFAULT_IMAGE_SIZE)]
@@ -56,7 +56,7 @@ struct Args {
     #[arg(long, default_value = "default")]
     augment: String,
     /// Decoupled weight decay.
-    #[arg(long, default_value_t = 5e-4)]
+    #[arg(long, default_value_t = 5e-4, value_parser = cli_args::non_negative_f32)]
     weight_decay: f32,
     /// Keep the 21 Magellanic Cloud mosaic tiles (labelled galaxy, but they show star fields inside it).
     #[arg(long)]

@@ -40,16 +40,8 @@ fn a_nan_learning_rate_is_refused_before_training() {
     let hr = photo_folder(&dir);
     let out = dir.join("run");
     for (flag, value) in [("--lr", "NaN"), ("--lr", "inf"), ("--lr", "0"), ("--lr-d", "NaN")] {
-        let (ok, text) = run(&[
-            flag,
-            value,
-            "--steps",
-            "1",
-            "--hr-dir",
-            hr.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ]);
+        let (ok, text) =
+            run(&[flag, value, "--steps", "1", "--hr-dir", hr.to_str().unwrap(), "-o", out.to_str().unwrap()]);
         assert!(!ok, "{flag} {value} accepted:\n{text}");
         let line = text.lines().find(|l| l.contains(flag)).unwrap_or_else(|| panic!("{flag} not named:\n{text}"));
         assert!(line.to_lowercase().contains("error") || line.contains("learning rate"), "{text}");
