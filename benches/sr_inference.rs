@@ -1,11 +1,34 @@
-//! Criterion benches: inference throughput (output megapixels per second) of each generator on
-//! Flex, and one training step of the lightweight generator.
+//! Criterion benches: inference throughput (output megapixels per second) of every bundled model
+//! and of each generator architecture on Flex, and one training step of the lightweight generator.
 
 use burn::backend::{Autodiff, Flex};
 use burn::prelude::*;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use prettier_space::sr_models::model::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
 use prettier_space::sr_models::training::{TrainConfig, Trainer};
+use prettier_space::sr_models::weights::Bundled;
+
+/// The bundled models as users run them (`upscale_planes`: tensor conversion, model, clamp), on a
+/// 128×128 input (a 512×512 output at ×4).
+fn bundled(c: &mut Criterion) {
+    let device = Default::default();
+    let mut group = c.benchmark_group("sr_bundled_flex");
+    group.sample_size(10);
+    let side = 128usize;
+    let mut input = prettier_space::dataset::Planes::zeros(3, side, side);
+    for (i, v) in input.data.iter_mut().enumerate() {
+        *v = 0.5 + 0.4 * ((i % 97) as f32 * 0.13).sin();
+    }
+    for b in Bundled::ALL {
+        let (cfg, model) = b.load::<Flex>(&device).expect("bundled model");
+        let s = cfg.scale();
+        group.throughput(Throughput::Elements((side * s * side * s) as u64));
+        group.bench_function(b.name().trim_start_matches("bundled "), |bench| {
+            bench.iter(|| prettier_space::sr_models::inference::upscale_planes(&model, &cfg, &input, &device).unwrap())
+        });
+    }
+    group.finish();
+}
 
 fn inference(c: &mut Criterion) {
     let device = Default::default();
@@ -41,5 +64,5 @@ fn train_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, inference, train_step);
+criterion_group!(benches, bundled, inference, train_step);
 criterion_main!(benches);

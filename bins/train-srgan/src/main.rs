@@ -283,11 +283,7 @@ fn main() -> Result<()> {
             };
             let hr = sources.load(args.tile.max(args.patch), args.patch)?;
             eprintln!("data: {}; degradation {}", hr.description, args.degradation);
-            (
-                PairSource::Degrade { images: hr.train, degradation: degr.clone() },
-                Ok(hr.validation),
-                Some(degr.clone()),
-            )
+            (PairSource::Degrade { images: hr.train, degradation: degr.clone() }, Ok(hr.validation), Some(degr.clone()))
         }
     };
     let validation = match (val_images, val_degr) {

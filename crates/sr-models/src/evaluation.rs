@@ -262,8 +262,9 @@ mod tests {
         let g = cfg.init::<Flex>(&d).unwrap();
         let s = score(&t, 4, &[Candidate { name: "untrained".into(), config: &cfg, model: &g }], &d).unwrap();
         assert!(s.bicubic.psnr > 15.0 && s.bicubic.psnr.is_finite());
-        // An untrained residual network starts at bicubic: within 3 dB of it, not 7–27 dB below.
-        assert!((s.models[0].psnr - s.bicubic.psnr).abs() < 3.0, "{:?}", s);
+        // An untrained residual network is bicubic plus a small random residual (ICNR × 0.1):
+        // far above the 15–20 dB of a network that must learn interpolation from scratch.
+        assert!(s.models[0].psnr > 30.0 && s.models[0].psnr < s.bicubic.psnr, "{:?}", s);
         let table = markdown_table(&["untrained".into()], &[s]);
         assert!(table.contains("| p.png |") && table.contains("**mean**"), "{table}");
     }

@@ -374,11 +374,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         let mut config = meta.config.clone();
         if let Some(new) = extend {
             if new.generator != config.generator {
-                return Err(bad(format!(
-                    "holds {} but {} was asked for",
-                    config.generator.describe(),
-                    new.generator.describe()
-                )));
+                return Err(bad(generator_mismatch(&config.generator, &new.generator)));
             }
             config = new;
         }
@@ -407,6 +403,26 @@ impl<B: AutodiffBackend> Trainer<B> {
         t.step = meta.step;
         Ok(t)
     }
+}
+
+/// Why a checkpoint's generator is not the one asked for, naming each setting that differs
+/// (e.g. `holds light ×4 with features 48, but features 56 was asked for`).
+pub fn generator_mismatch(held: &GeneratorConfig, asked: &GeneratorConfig) -> String {
+    let (a, b) = (serde_json::to_value(held).ok(), serde_json::to_value(asked).ok());
+    let diffs: Vec<(String, String, String)> = match (a, b) {
+        (Some(serde_json::Value::Object(a)), Some(serde_json::Value::Object(b))) => a
+            .iter()
+            .filter(|(k, v)| b.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.to_string(), b.get(k).map(|x| x.to_string()).unwrap_or_default()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if diffs.is_empty() {
+        return format!("holds {} but {} was asked for", held.describe(), asked.describe());
+    }
+    let held_s: Vec<String> = diffs.iter().map(|(k, h, _)| format!("{k} {h}")).collect();
+    let asked_s: Vec<String> = diffs.iter().map(|(k, _, a)| format!("{k} {a}")).collect();
+    format!("holds {} with {}, but {} was asked for", held.describe(), held_s.join(", "), asked_s.join(", "))
 }
 
 /// PSNR/SSIM (Y, `scale`-pixel border; 1 pixel for ×1) of a model over fixed pairs, averaged.
@@ -563,6 +579,19 @@ fn append_line(path: &Path, line: &str) -> Result<()> {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| SrError::io(path, e))?;
     writeln!(f, "{line}").map_err(|e| SrError::io(path, e))
+}
+
+#[cfg(test)]
+mod mismatch_tests {
+    use super::*;
+
+    #[test]
+    fn a_resume_mismatch_names_the_setting_that_differs() {
+        let held = GeneratorConfig::Light(crate::model::LightSrConfig::new().with_features(48));
+        let asked = GeneratorConfig::light(4);
+        let m = generator_mismatch(&held, &asked);
+        assert_eq!(m, "holds light ×4 with features 48, but features 56 was asked for");
+    }
 }
 
 #[cfg(test)]

@@ -253,32 +253,59 @@ mod tests {
         (out, dataset::resize::imresize(input, input.width * s, input.height * s))
     }
 
+    /// LR pixels from the border that zero padding reaches: the light model's receptive-field radius.
+    const REACH: usize = 14;
+
+    /// Max − min per channel away from the border (beyond the receptive field), the worst channel.
+    fn interior_spread(p: &dataset::Planes, s: usize) -> f32 {
+        let (w, h) = (p.width, p.height);
+        (0..p.channels)
+            .map(|c| {
+                let mut lo = f32::MAX;
+                let mut hi = f32::MIN;
+                for y in REACH * s..h - REACH * s {
+                    for x in REACH * s..w - REACH * s {
+                        let v = p.plane(c)[y * w + x];
+                        lo = lo.min(v);
+                        hi = hi.max(v);
+                    }
+                }
+                hi - lo
+            })
+            .fold(0.0, f32::max)
+    }
+
     #[test]
     fn bundled_upscalers_leave_flat_and_smooth_images_free_of_a_grid() {
         for b in Bundled::ALL.into_iter().filter(|b| b.scale() > 1) {
             let s = b.scale();
-            // Flat grey stays flat grey.
-            let mut flat = dataset::Planes::zeros(3, 32, 32);
+            // The survey model restores colour from DSS's two photographic plates (its training
+            // degradation), so it may move a flat grey as a whole; the others must keep it.
+            let keeps_colour = b.family() != Family::Survey;
+            let mut flat = dataset::Planes::zeros(3, 64, 64);
             flat.data.iter_mut().for_each(|v| *v = 0.4);
             let (out, _) = run_and_bicubic(b, &flat);
-            let (w, h) = (out.width, out.height);
-            let interior = |x: usize, y: usize| x >= 2 * s && y >= 2 * s && x < w - 2 * s && y < h - 2 * s;
-            let mut dev = (0.0f32, 0.0f32);
-            for c in 0..3 {
-                for y in 0..h {
-                    for x in 0..w {
-                        let d = (out.plane(c)[y * w + x] - 0.4).abs();
-                        if interior(x, y) {
-                            dev.0 = dev.0.max(d);
-                        } else {
-                            dev.1 = dev.1.max(d);
+            let spread = interior_spread(&out, s);
+            assert!(spread < 1.0 / 255.0, "{}: flat image gets a texture of {:.2}/255", b.name(), spread * 255.0);
+            if keeps_colour {
+                let (w, h) = (out.width, out.height);
+                let interior = |x: usize, y: usize| x >= 2 * s && y >= 2 * s && x < w - 2 * s && y < h - 2 * s;
+                let mut dev = (0.0f32, 0.0f32);
+                for c in 0..3 {
+                    for y in 0..h {
+                        for x in 0..w {
+                            let d = (out.plane(c)[y * w + x] - 0.4).abs();
+                            if interior(x, y) {
+                                dev.0 = dev.0.max(d);
+                            } else {
+                                dev.1 = dev.1.max(d);
+                            }
                         }
                     }
                 }
+                assert!(dev.0 < 1.0 / 255.0, "{}: flat image deviates by {:.2}/255", b.name(), dev.0 * 255.0);
+                assert!(dev.1 < 3.0 / 255.0, "{}: flat image's border deviates by {:.2}/255", b.name(), dev.1 * 255.0);
             }
-            eprintln!("{}: flat deviation interior {:.3}/255, border {:.3}/255", b.name(), dev.0 * 255.0, dev.1 * 255.0);
-            assert!(dev.0 < 1.0 / 255.0, "{}: flat image deviates by {:.2}/255", b.name(), dev.0 * 255.0);
-            assert!(dev.1 < 3.0 / 255.0, "{}: flat image's border deviates by {:.2}/255", b.name(), dev.1 * 255.0);
             // A smooth gradient: the output may differ from bicubic, but not by a pattern that
             // repeats every `s` pixels (the grid of sub-pixel convolutions or a nearest anchor).
             let mut ramp = dataset::Planes::zeros(3, 32, 32);
@@ -292,34 +319,38 @@ mod tests {
             }
             let (out, bic) = run_and_bicubic(b, &ramp);
             let (w, h) = (out.width, out.height);
-            let mut phase = vec![(0.0f64, 0usize); s * s];
-            for c in 0..3 {
+            let mut phase = vec![vec![(0.0f64, 0usize); s * s]; 3];
+            for (c, ph) in phase.iter_mut().enumerate() {
                 for y in 4 * s..h - 4 * s {
                     for x in 4 * s..w - 4 * s {
                         let i = y * w + x;
-                        let p = &mut phase[(y % s) * s + x % s];
+                        let p = &mut ph[(y % s) * s + x % s];
                         p.0 += (out.plane(c)[i] - bic.plane(c)[i]) as f64;
                         p.1 += 1;
                     }
                 }
             }
-            let means: Vec<f64> = phase.iter().map(|(sum, n)| sum / *n as f64).collect();
-            let spread =
-                means.iter().cloned().fold(f64::MIN, f64::max) - means.iter().cloned().fold(f64::MAX, f64::min);
-            assert!(
-                spread < 0.5 / 255.0,
-                "{}: sub-pixel pattern of {:.3}/255 on a smooth gradient",
-                b.name(),
-                spread * 255.0
-            );
-            let mean_abs =
-                out.data.iter().zip(&bic.data).map(|(a, b)| (a - b).abs() as f64).sum::<f64>() / out.data.len() as f64;
-            assert!(
-                mean_abs < 1.0 / 255.0,
-                "{}: smooth gradient changed by {:.2}/255 on average",
-                b.name(),
-                mean_abs * 255.0
-            );
+            for ph in &phase {
+                let means: Vec<f64> = ph.iter().map(|(sum, n)| sum / *n as f64).collect();
+                let spread =
+                    means.iter().cloned().fold(f64::MIN, f64::max) - means.iter().cloned().fold(f64::MAX, f64::min);
+                assert!(
+                    spread < 0.5 / 255.0,
+                    "{}: sub-pixel pattern of {:.3}/255 on a gradient",
+                    b.name(),
+                    spread * 255.0
+                );
+            }
+            if keeps_colour {
+                let mean_abs = out.data.iter().zip(&bic.data).map(|(a, b)| (a - b).abs() as f64).sum::<f64>()
+                    / out.data.len() as f64;
+                assert!(
+                    mean_abs < 1.0 / 255.0,
+                    "{}: gradient changed by {:.2}/255 on average",
+                    b.name(),
+                    mean_abs * 255.0
+                );
+            }
         }
     }
 

@@ -1,0 +1,57 @@
+//! Hostile inputs for `upscale` run under an address-space limit (issue #14 defect 1): a tiny
+//! GIF declaring a huge logical screen, and one with thousands of frames, are refused from their
+//! headers in one line naming the file, without allocating, and nothing is written.
+
+use std::path::Path;
+use std::process::Command;
+
+/// A minimal GIF: `screen` logical screen, `frames` 1×1 frames (≈ 20 bytes each).
+fn gif(screen: (u16, u16), frame_side: u16, frames: usize) -> Vec<u8> {
+    let mut b = b"GIF89a".to_vec();
+    b.extend_from_slice(&screen.0.to_le_bytes());
+    b.extend_from_slice(&screen.1.to_le_bytes());
+    b.extend_from_slice(&[0x80, 0, 0]); // global colour table of 2 entries
+    b.extend_from_slice(&[0, 0, 0, 255, 255, 255]);
+    for _ in 0..frames {
+        b.push(0x2C);
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        b.extend_from_slice(&frame_side.to_le_bytes());
+        b.extend_from_slice(&frame_side.to_le_bytes());
+        b.push(0);
+        b.extend_from_slice(&[2, 2, 0x4C, 0x01, 0]); // LZW: clear, 0, end
+    }
+    b.push(0x3B);
+    b
+}
+
+/// Run `upscale` with at most 1.5 GB of address space (a decoder allocating the declared size would die).
+fn upscale_limited(args: &[&str]) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1500000; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_upscale"))
+        .args(args)
+        .output()
+        .expect("run upscale")
+}
+
+fn check_refused(input: &Path, out: &Path, expect: &str) {
+    let o = upscale_limited(&[input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "accepted: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line expected: {err}");
+    assert!(err.contains(input.file_name().unwrap().to_str().unwrap()), "names the file: {err}");
+    assert!(err.contains(expect), "says '{expect}': {err}");
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn gif_bombs_are_refused_from_the_header_within_a_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let screen = dir.path().join("screen-bomb.gif");
+    std::fs::write(&screen, gif((30000, 30000), 1, 1)).unwrap();
+    check_refused(&screen, &dir.path().join("out1.gif"), "30000");
+    let frames = dir.path().join("frame-bomb.gif");
+    std::fs::write(&frames, gif((500, 500), 500, 3000)).unwrap();
+    check_refused(&frames, &dir.path().join("out2.gif"), "3000 frames");
+}
