@@ -8,8 +8,16 @@ use std::time::{Duration, Instant};
 
 use esa_scraper::fixture::FixtureServer;
 
+/// The binary under a 2 GB address-space limit (`ulimit -v`): a tool that tried to allocate what a
+/// hostile input declares would be killed instead of passing (issue #14: bounded memory).
+fn limited(bin: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c").arg("ulimit -v 2000000; exec \"$0\" \"$@\"").arg(bin);
+    c
+}
+
 fn esa_scrape(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_esa-scrape"))
+    let out = limited(env!("CARGO_BIN_EXE_esa-scrape"))
         .args(args)
         .env("RUST_BACKTRACE", "1")
         .output()
@@ -90,7 +98,7 @@ fn a_second_run_on_the_same_folder_is_refused_and_loses_nothing() {
 
     // Two real runs started together: one does the work, the other is refused; nothing is lost.
     let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_esa-scrape"))
+        limited(env!("CARGO_BIN_EXE_esa-scrape"))
             .args(base_args(&base, o))
             .arg("--override")
             .stdout(std::process::Stdio::piped())

@@ -6,9 +6,17 @@ use std::process::Command;
 
 use frame_quality::ser::{ColorId, SerHeader, SerWriter};
 
+/// The binary under a 2 GB address-space limit (`ulimit -v`): a tool that tried to allocate what a
+/// hostile input declares would be killed instead of passing (issue #14: bounded memory).
+fn limited(bin: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c").arg("ulimit -v 2000000; exec \"$0\" \"$@\"").arg(bin);
+    c
+}
+
 /// Run a binary; (success, stderr+stdout).
 fn run(bin: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(bin).args(args).env("RUST_BACKTRACE", "1").output().expect("binary runs");
+    let out = limited(bin).args(args).env("RUST_BACKTRACE", "1").output().expect("binary runs");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
     (out.status.success(), text)
 }

@@ -3,8 +3,16 @@
 
 use std::process::Command;
 
+/// The binary under a 2 GB address-space limit (`ulimit -v`): a tool that tried to allocate what a
+/// hostile input declares would be killed instead of passing (issue #14: bounded memory).
+fn limited(bin: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c").arg("ulimit -v 2000000; exec \"$0\" \"$@\"").arg(bin);
+    c
+}
+
 fn run(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_prettify"))
+    let out = limited(env!("CARGO_BIN_EXE_prettify"))
         .args(args)
         .current_dir(dir)
         .env("TMPDIR", dir.join("tmp"))

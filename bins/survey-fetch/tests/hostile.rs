@@ -6,6 +6,14 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// The binary under a 2 GB address-space limit (`ulimit -v`): a tool that tried to allocate what a
+/// hostile input declares would be killed instead of passing (issue #14: bounded memory).
+fn limited(bin: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c").arg("ulimit -v 2000000; exec \"$0\" \"$@\"").arg(bin);
+    c
+}
+
 /// A server answering every request with `reply`, or holding the connection silent when `None`.
 fn server(reply: Option<Vec<u8>>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -32,7 +40,7 @@ fn server(reply: Option<Vec<u8>>) -> String {
 }
 
 fn run(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_survey-fetch"))
+    let out = limited(env!("CARGO_BIN_EXE_survey-fetch"))
         .args(args)
         .env("RUST_BACKTRACE", "1")
         .env("RUST_LOG", "error")

@@ -7,6 +7,14 @@ use std::process::Command;
 
 use dataset::Planes;
 
+/// The binary under a 2 GB address-space limit (`ulimit -v`): a tool that tried to allocate what a
+/// hostile input declares would be killed instead of passing (issue #14: bounded memory).
+fn limited(bin: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c").arg("ulimit -v 2000000; exec \"$0\" \"$@\"").arg(bin);
+    c
+}
+
 /// A fresh folder under the system temp dir (no tempfile dev-dependency in this package).
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("train-srgan-hostile-{name}-{}", std::process::id()));
@@ -26,7 +34,7 @@ fn photo_folder(dir: &Path) -> PathBuf {
 }
 
 fn run(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_train-srgan"))
+    let out = limited(env!("CARGO_BIN_EXE_train-srgan"))
         .args(args)
         .env("RUST_BACKTRACE", "1")
         .output()

@@ -55,3 +55,32 @@ fn gif_bombs_are_refused_from_the_header_within_a_memory_limit() {
     std::fs::write(&frames, gif((500, 500), 500, 3000)).unwrap();
     check_refused(&frames, &dir.path().join("out2.gif"), "3000 frames");
 }
+
+#[test]
+fn kill_9_mid_run_leaves_the_old_output_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    // A 640×480 textured image: ×4 takes seconds, long enough to be killed mid-run.
+    let (w, h) = (640usize, 480usize);
+    let mut img = dataset::Planes::zeros(3, h, w);
+    for c in 0..3 {
+        for y in 0..h {
+            for x in 0..w {
+                img.plane_mut(c)[y * w + x] = 0.5 + 0.4 * ((x * (c + 3)) as f32 * 0.05).sin() * (y as f32 * 0.07).cos();
+            }
+        }
+    }
+    let input = dir.path().join("in.png");
+    dataset::image_io::save_image(&img, &input, 8).unwrap();
+    let out = dir.path().join("out.png");
+    std::fs::write(&out, b"the previous output").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_upscale"))
+        .args([input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--scale", "4"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "upscale finished before the kill; make the input bigger");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), b"the previous output", "the old output was touched");
+}
