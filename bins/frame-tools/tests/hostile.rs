@@ -108,3 +108,29 @@ fn zero_frame_and_corrupt_ser_are_refused_with_one_line_naming_the_file() {
         }
     }
 }
+
+#[test]
+fn kill_9_during_stacking_leaves_the_old_output_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let ser = dir.path().join("long.ser");
+    // 400 frames of 640×480: ranking, aligning and stacking them takes seconds.
+    let mut w = SerWriter::create(&ser, SerHeader::new(640, 480, ColorId::Mono, 8)).unwrap();
+    for i in 0..400 {
+        let bytes: Vec<u8> = (0..640 * 480).map(|p| ((p * 7 + i * 13 + p / 640 * 3) % 251) as u8).collect();
+        w.write_raw(&bytes).unwrap();
+    }
+    w.finish().unwrap();
+    let out = dir.path().join("stack.png");
+    std::fs::write(&out, b"the previous stack").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stack-frames"))
+        .args([ser.to_str().unwrap(), "-o", out.to_str().unwrap(), "--best", "100%", "--boxes", "64"])
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "stack-frames finished before the kill; make the video longer");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), b"the previous stack", "the old output was touched");
+}

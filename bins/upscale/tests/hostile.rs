@@ -78,7 +78,7 @@ fn kill_9_mid_run_leaves_the_old_output_intact() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
     assert!(child.try_wait().unwrap().is_none(), "upscale finished before the kill; make the input bigger");
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();

@@ -406,7 +406,7 @@ impl<B: AutodiffBackend> Trainer<B> {
 }
 
 /// Why a checkpoint's generator is not the one asked for, naming each setting that differs
-/// (e.g. `holds light ×4 with features 48, but features 56 was asked for`).
+/// (e.g. `holds light ×4 with features 48, but light ×4 with features 56 was asked for`).
 pub fn generator_mismatch(held: &GeneratorConfig, asked: &GeneratorConfig) -> String {
     let (a, b) = (serde_json::to_value(held).ok(), serde_json::to_value(asked).ok());
     let diffs: Vec<(String, String, String)> = match (a, b) {
@@ -422,7 +422,13 @@ pub fn generator_mismatch(held: &GeneratorConfig, asked: &GeneratorConfig) -> St
     }
     let held_s: Vec<String> = diffs.iter().map(|(k, h, _)| format!("{k} {h}")).collect();
     let asked_s: Vec<String> = diffs.iter().map(|(k, _, a)| format!("{k} {a}")).collect();
-    format!("holds {} with {}, but {} was asked for", held.describe(), held_s.join(", "), asked_s.join(", "))
+    format!(
+        "holds {} with {}, but {} with {} was asked for",
+        held.describe(),
+        held_s.join(", "),
+        asked.describe(),
+        asked_s.join(", ")
+    )
 }
 
 /// PSNR/SSIM (Y, `scale`-pixel border; 1 pixel for ×1) of a model over fixed pairs, averaged.
@@ -590,7 +596,7 @@ mod mismatch_tests {
         let held = GeneratorConfig::Light(crate::model::LightSrConfig::new().with_features(48));
         let asked = GeneratorConfig::light(4);
         let m = generator_mismatch(&held, &asked);
-        assert_eq!(m, "holds light ×4 with features 48, but features 56 was asked for");
+        assert_eq!(m, "holds light ×4 with features 48, but light ×4 with features 56 was asked for");
     }
 }
 
