@@ -53,12 +53,16 @@ struct Args {
     device: DeviceKind,
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    cli_args::run(|| evaluate(&args))
+}
+
+fn evaluate(args: &Args) -> Result<()> {
     let mut files = Vec::new();
     for d in &args.dirs {
         files.extend(evaluation::image_files_recursive(d)?);
@@ -69,11 +73,8 @@ fn main() -> Result<()> {
     if files.is_empty() {
         bail!("nothing to evaluate: give folders of HR images and/or --stellarium-test");
     }
-    let degradation = match std::path::Path::new(&args.degradation).extension() {
-        Some(e) if e == "json" => dataset::degrade::DegradationConfig::load(std::path::Path::new(&args.degradation))?,
-        _ => dataset::degrade::DegradationConfig::preset(&args.degradation)?,
-    };
-    dataset::with_backend!(args.device, B, device => run::<B>(&args, &files, &degradation, &device),
+    let degradation = dataset::degrade::DegradationConfig::from_arg(&args.degradation)?;
+    dataset::with_backend!(args.device, B, device => run::<B>(args, &files, &degradation, &device),
         unavailable k => bail!("backend {k} is not compiled into this build"))
 }
 

@@ -196,11 +196,7 @@ fn generator_config(a: &Args) -> Result<GeneratorConfig> {
 }
 
 fn degradation(name: &str) -> Result<DegradationConfig> {
-    let p = std::path::Path::new(name);
-    if p.extension().is_some_and(|e| e == "json") {
-        return Ok(DegradationConfig::load(p)?);
-    }
-    Ok(DegradationConfig::preset(name)?)
+    Ok(DegradationConfig::from_arg(name)?)
 }
 
 fn main() -> Result<()> {

@@ -504,6 +504,12 @@ impl DegradationConfig {
         }
     }
 
+    /// A command-line value: a `.json` file (see [`DegradationConfig::load`]) or a preset name.
+    pub fn from_arg(arg: &str) -> Result<Self> {
+        let p = Path::new(arg);
+        if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) { Self::load(p) } else { Self::preset(arg) }
+    }
+
     /// A preset by name: `bicubic`, `general`, `dss`, `sdss` or `real_esrgan` (also `real-esrgan`).
     pub fn preset(name: &str) -> Result<Self> {
         match name.to_ascii_lowercase().as_str() {
