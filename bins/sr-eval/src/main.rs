@@ -78,33 +78,6 @@ fn evaluate(args: &Args) -> Result<()> {
         unavailable k => bail!("backend {k} is not compiled into this build"))
 }
 
-/// One gallery PNG: nearest-enlarged input | bicubic | models | original, on the most detailed crop.
-fn gallery_row<B: burn::prelude::Backend>(
-    dir: &std::path::Path,
-    t: &evaluation::TestImage,
-    scale: usize,
-    candidates: &[Candidate<'_, B>],
-    device: &B::Device,
-) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let side = (192 / scale * scale).min(t.hr.width / scale * scale).min(t.hr.height / scale * scale);
-    let (x, y) = evaluation::detail_window(&t.hr, side);
-    let (x, y) = (x / scale * scale, y / scale * scale);
-    let lr = t.lr.crop(x / scale, y / scale, side / scale, side / scale)?;
-    let near = dataset::resize::imresize_with(&lr, side, side, dataset::resize::ResizeKernel::Box, false);
-    let mut panels = vec![near, sr_models::inference::bicubic_upscale(&lr, side, side)];
-    for c in candidates {
-        let tiling = sr_models::inference::Tiling { tile: 256, overlap: 16 };
-        let full = sr_models::inference::upscale_tiled(c.model, c.config, &t.lr, tiling, device, &mut |_, _| {})?;
-        panels.push(full.crop(x, y, side, side)?);
-    }
-    panels.push(t.hr.crop(x, y, side, side)?);
-    let stem = t.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let row = evaluation::side_by_side(&panels, 2);
-    dataset::image_io::save_image(&row, &dir.join(format!("{stem}-x{scale}.png")), 8)?;
-    Ok(())
-}
-
 fn run<B: burn::prelude::Backend>(
     args: &Args,
     files: &[PathBuf],
@@ -129,11 +102,15 @@ fn run<B: burn::prelude::Backend>(
         bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         let img = StoredImage::load(f)?;
         let t = evaluation::test_image(&img, args.scale, degradation, max_side, 777 + i as u64 * 7919)?;
-        rows.push(evaluation::score(&t, args.scale, &candidates, device)?);
+        let outputs = evaluation::outputs(&t, args.scale, &candidates, device)?;
+        rows.push(evaluation::score(&t, args.scale, &outputs)?);
         if let Some(dir) = &args.gallery
             && i < args.gallery_count
         {
-            gallery_row(dir, &t, args.scale, &candidates, device)?;
+            std::fs::create_dir_all(dir)?;
+            let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let row = evaluation::gallery_row(&t, args.scale, &outputs)?;
+            dataset::image_io::save_image(&row, &dir.join(format!("{stem}-x{}.png", args.scale)), 8)?;
         }
         bar.inc(1);
     }

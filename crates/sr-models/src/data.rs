@@ -125,43 +125,31 @@ pub struct HrData {
 impl HrSources {
     /// Load every source; training images are tiled to `tile` px and tiles smaller than `patch` dropped.
     pub fn load(&self, tile: usize, patch: usize) -> Result<HrData> {
-        let mut train = Vec::new();
-        let mut validation = Vec::new();
+        let mut data = HrData { train: Vec::new(), validation: Vec::new(), description: String::new() };
         let mut parts = Vec::new();
+        // Add one source's training and validation files; says how many images and tiles it gave.
+        let mut add = |tr: &[PathBuf], val: &[PathBuf]| -> Result<String> {
+            let before = data.train.len();
+            data.train.extend(load_all(tr)?.iter().flat_map(|i| tiles(i, tile, patch)));
+            data.validation.extend(load_all(val)?);
+            Ok(format!("{} train images ({} tiles) / {} validation", tr.len(), data.train.len() - before, val.len()))
+        };
         for dir in &self.folders {
-            let files = image_files(dir)?;
-            let (val, tr): (Vec<_>, Vec<_>) = files.into_iter().enumerate().partition(|(i, _)| i % 10 == 9);
+            let (val, tr): (Vec<_>, Vec<_>) = image_files(dir)?.into_iter().enumerate().partition(|(i, _)| i % 10 == 9);
             let tr: Vec<PathBuf> = tr.into_iter().map(|(_, p)| p).collect();
             let val: Vec<PathBuf> = val.into_iter().map(|(_, p)| p).collect();
-            let imgs = load_all(&tr)?;
-            let n_tiles: usize = imgs.iter().map(|i| tiles(i, tile, patch).len()).sum();
-            train.extend(imgs.iter().flat_map(|i| tiles(i, tile, patch)));
-            validation.extend(load_all(&val)?);
-            parts.push(format!(
-                "{}: {} train images ({n_tiles} tiles) / {} validation",
-                dir.display(),
-                tr.len(),
-                val.len()
-            ));
+            parts.push(format!("{}: {}", dir.display(), add(&tr, &val)?));
         }
         if self.stellarium {
             let tr = stellarium_images("train", self.split_seed)?;
             let val = stellarium_images("validation", self.split_seed)?;
-            let imgs = load_all(&tr)?;
-            let n_tiles: usize = imgs.iter().map(|i| tiles(i, tile, patch).len()).sum();
-            train.extend(imgs.iter().flat_map(|i| tiles(i, tile, patch)));
-            validation.extend(load_all(&val)?);
-            parts.push(format!(
-                "Stellarium deep-sky set (split seed {}): {} train images ({n_tiles} tiles) / {} validation",
-                self.split_seed,
-                tr.len(),
-                val.len()
-            ));
+            parts.push(format!("Stellarium deep-sky set (split seed {}): {}", self.split_seed, add(&tr, &val)?));
         }
-        if train.is_empty() {
+        if data.train.is_empty() {
             return Err(SrError::Data("no training images (give --hr-dir and/or --stellarium)".into()));
         }
-        Ok(HrData { train, validation, description: parts.join("; ") })
+        data.description = parts.join("; ");
+        Ok(data)
     }
 }
 

@@ -84,25 +84,51 @@ fn quantised(mut p: Planes) -> Planes {
     p
 }
 
-/// Score bicubic and every candidate on one test image (border crop = scale).
-pub fn score<B: Backend>(
+/// Every candidate's output for one test image (tiled as `upscale` runs it), in order.
+pub fn outputs<B: Backend>(
     t: &TestImage,
     scale: usize,
     candidates: &[Candidate<'_, B>],
     device: &B::Device,
-) -> Result<ImageScores> {
+) -> Result<Vec<Planes>> {
+    candidates
+        .iter()
+        .map(|c| {
+            if c.config.scale() != scale {
+                return Err(SrError::Config(format!(
+                    "{} is ×{}, the evaluation is ×{scale}",
+                    c.name,
+                    c.config.scale()
+                )));
+            }
+            upscale_tiled(c.model, c.config, &t.lr, Tiling { tile: 256, overlap: 16 }, device, &mut |_, _| {})
+        })
+        .collect()
+}
+
+/// Score bicubic and the given model outputs (from [`outputs`]) on one test image (border crop = scale).
+pub fn score(t: &TestImage, scale: usize, outputs: &[Planes]) -> Result<ImageScores> {
     let border = scale.max(1);
     let bic = quantised(bicubic_upscale(&t.lr, t.hr.width, t.hr.height));
     let bicubic = quality_y(&bic, &t.hr, border)?;
-    let mut models = Vec::with_capacity(candidates.len());
-    for c in candidates {
-        if c.config.scale() != scale {
-            return Err(SrError::Config(format!("{} is ×{}, the evaluation is ×{scale}", c.name, c.config.scale())));
-        }
-        let out = upscale_tiled(c.model, c.config, &t.lr, Tiling { tile: 256, overlap: 16 }, device, &mut |_, _| {})?;
-        models.push(quality_y(&quantised(out), &t.hr, border)?);
-    }
+    let models = outputs.iter().map(|o| quality_y(&quantised(o.clone()), &t.hr, border)).collect::<Result<_>>()?;
     Ok(ImageScores { path: t.path.clone(), bicubic, models })
+}
+
+/// A gallery row for one test image: input (nearest-enlarged) | bicubic | each output | original,
+/// on its most detailed window of up to 192 px, each panel enlarged 2×.
+pub fn gallery_row(t: &TestImage, scale: usize, outputs: &[Planes]) -> Result<Planes> {
+    let side = (192 / scale * scale).min(t.hr.width / scale * scale).min(t.hr.height / scale * scale);
+    let (x, y) = detail_window(&t.hr, side);
+    let (x, y) = (x / scale * scale, y / scale * scale);
+    let lr = t.lr.crop(x / scale, y / scale, side / scale, side / scale)?;
+    let near = dataset::resize::imresize_with(&lr, side, side, dataset::resize::ResizeKernel::Box, false);
+    let mut panels = vec![near, bicubic_upscale(&lr, side, side)];
+    for o in outputs {
+        panels.push(o.crop(x, y, side, side)?);
+    }
+    panels.push(t.hr.crop(x, y, side, side)?);
+    Ok(side_by_side(&panels, 2))
 }
 
 /// Mean of a column of scores.
@@ -211,26 +237,17 @@ pub fn side_by_side(panels: &[Planes], zoom: usize) -> Planes {
     out
 }
 
-/// Image files of a folder, recursively, sorted (png, jpg, jpeg, tif, tiff).
+/// Still images (png, jpg, jpeg, tif, tiff) under a folder, recursively, sorted.
 pub fn image_files_recursive(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let rd = std::fs::read_dir(&d).map_err(|e| SrError::io(&d, e))?;
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
+    let out: Vec<PathBuf> = crate::folder::list_images(dir, None)?
+        .into_iter()
+        .filter(|p| {
+            p.extension()
                 .and_then(|e| e.to_str())
                 .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg" | "tif" | "tiff"))
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
+        })
+        .map(|p| dir.join(p))
+        .collect();
     if out.is_empty() {
         return Err(SrError::Data(format!("{}: no images (png, jpg, tif) in this folder", dir.display())));
     }
@@ -260,7 +277,10 @@ mod tests {
         let d = Default::default();
         let cfg = GeneratorConfig::light(4);
         let g = cfg.init::<Flex>(&d).unwrap();
-        let s = score(&t, 4, &[Candidate { name: "untrained".into(), config: &cfg, model: &g }], &d).unwrap();
+        let outs = outputs(&t, 4, &[Candidate { name: "untrained".into(), config: &cfg, model: &g }], &d).unwrap();
+        let s = score(&t, 4, &outs).unwrap();
+        let row = gallery_row(&t, 4, &outs).unwrap();
+        assert_eq!((row.width, row.height), (4 * 2 * 52 + 3 * 6, 2 * 52), "4 panels of the 52-px window, 2×");
         assert!(s.bicubic.psnr > 15.0 && s.bicubic.psnr.is_finite());
         // An untrained residual network is bicubic plus a small random residual (ICNR × 0.1):
         // far above the 15–20 dB of a network that must learn interpolation from scratch.

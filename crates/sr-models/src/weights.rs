@@ -93,12 +93,6 @@ impl Bundled {
     pub const ALL: [Bundled; 5] =
         [Bundled::PrettifyX1, Bundled::GeneralX2, Bundled::GeneralX4, Bundled::SurveyX4, Bundled::RealX4];
 
-    /// The default bundled model for a scale, if there is one (`general` for ×2/×4, `prettify` for ×1).
-    pub fn for_scale(scale: usize) -> Option<Bundled> {
-        let family = if scale == 1 { Family::Prettify } else { Family::General };
-        family.at_scale(scale).ok()
-    }
-
     /// Its family.
     pub fn family(self) -> Family {
         match self {
@@ -207,20 +201,6 @@ impl ModelChoice {
     }
 }
 
-/// Load `path` if given (checking its scale), else the bundled model for `scale`.
-pub fn load_or_bundled<B: Backend>(
-    path: Option<&Path>,
-    scale: usize,
-    device: &B::Device,
-) -> Result<(GeneratorConfig, Generator<B>)> {
-    match path {
-        Some(p) => crate::store::load_model(p, Some(scale), device),
-        None => Bundled::for_scale(scale)
-            .ok_or_else(|| SrError::Config(format!("no bundled ×{scale} model; pass --model FILE")))?
-            .load(device),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,7 +213,7 @@ mod tests {
             let (c, _) = b.load::<Flex>(&d).unwrap();
             assert_eq!(c.scale(), b.scale(), "{}", b.name());
         }
-        assert!(load_or_bundled::<Flex>(None, 3, &d).is_err());
+        assert!(Family::General.at_scale(3).is_err() && Family::Prettify.at_scale(4).is_err());
         let img = dataset::image_io::load_image_bytes(
             SAMPLE_SURVEY_IMAGE,
             "sample",

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use burn::backend::Flex;
 use dataset::degrade::DegradationConfig;
 use sr_models::data::StoredImage;
-use sr_models::evaluation::{Candidate, mean, score, test_image};
+use sr_models::evaluation::{Candidate, mean, outputs, score, test_image};
 use sr_models::weights::{Bundled, Family};
 
 fn held_out() -> Vec<PathBuf> {
@@ -33,7 +33,7 @@ fn check(bundled: Bundled, min_mean_gain: f64) {
         let t =
             test_image(&StoredImage::load(f).unwrap(), s, &DegradationConfig::bicubic(), None, 777 + i as u64 * 7919)
                 .unwrap();
-        let r = score(&t, s, &cands, &device).unwrap();
+        let r = score(&t, s, &outputs(&t, s, &cands, &device).unwrap()).unwrap();
         let gain = r.models[0].psnr - r.bicubic.psnr;
         eprintln!("{} ×{s}: {}: {:+.2} dB", bundled.name(), f.display(), gain);
         assert!(gain > -0.1, "{}: {} is {gain:.2} dB below bicubic", bundled.name(), f.display());
