@@ -267,7 +267,7 @@ impl Simulator {
 
     /// Convolve the object with a centred PSF and shift by (dx, dy); with `recentre`, first move the
     /// PSF centroid to the centre. Returns the image and the PSF centroid offset.
-    fn convolve(&self, psf: &[f32], dx: f32, dy: f32, recentre: bool) -> (Vec<f32>, (f32, f32)) {
+    pub(crate) fn convolve(&self, psf: &[f32], dx: f32, dy: f32, recentre: bool) -> (Vec<f32>, (f32, f32)) {
         let n = self.cfg.size;
         let g = self.psf_fft.width;
         let (mut mx, mut my) = (0f32, 0f32);
