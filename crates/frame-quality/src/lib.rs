@@ -2,6 +2,7 @@
 //! learned rankers), align and stack the best, and measure rankers on simulated turbulence.
 
 pub mod align;
+pub mod anisoplanatic;
 pub mod disc;
 pub mod error;
 pub mod eval;
