@@ -3,12 +3,14 @@
 
 pub mod align;
 pub mod anisoplanatic;
+pub mod contact_sheet;
 pub mod disc;
 pub mod error;
 pub mod eval;
 pub mod fft;
 pub mod learned;
 pub mod metrics;
+pub mod picks;
 pub mod rank;
 pub mod ser;
 pub mod sim;

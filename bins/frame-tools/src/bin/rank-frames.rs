@@ -27,8 +27,16 @@ struct Args {
     #[arg(long)]
     model: Option<PathBuf>,
     /// Output CSV (frame,score,rank).
+    #[arg(long, required_unless_present = "contact_sheet")]
+    csv: Option<PathBuf>,
+    /// Also write a contact sheet: a self-contained HTML page of frames sampled across the video and
+    /// spread over this run's score range (the default metric unless --metric/--model), as disc crops
+    /// you enlarge and mark good or bad; its "Download picks.csv" button feeds train-ranker --labels.
     #[arg(long)]
-    csv: PathBuf,
+    contact_sheet: Option<PathBuf>,
+    /// Frames on the contact sheet.
+    #[arg(long, default_value_t = frame_quality::contact_sheet::DEFAULT_SHEET_FRAMES)]
+    sheet_frames: usize,
     /// Backend for CNN models: flex, ndarray or cuda.
     #[arg(long)]
     device: Option<DeviceKind>,
@@ -41,6 +49,10 @@ fn main() -> std::process::ExitCode {
 fn body() -> anyhow::Result<()> {
     init_logs();
     let a = Args::parse();
+    let max = frame_quality::contact_sheet::MAX_SHEET_FRAMES;
+    if a.contact_sheet.is_some() && !(1..=max).contains(&a.sheet_frames) {
+        anyhow::bail!("--sheet-frames {}: must be 1–{max}", a.sheet_frames);
+    }
     let source = open_source(&a.input)?;
     let (w, h) = source.dims();
     let n = source.len();
@@ -64,13 +76,21 @@ fn body() -> anyhow::Result<()> {
     };
     let secs = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    write_scores_csv(&a.csv, &scores)?;
+    let mut wrote = Vec::new();
+    if let Some(csv) = &a.csv {
+        write_scores_csv(csv, &scores)?;
+        wrote.push(csv.display().to_string());
+    }
+    if let Some(sheet) = &a.contact_sheet {
+        let shown = frame_quality::contact_sheet::write_contact_sheet(source.as_ref(), &scores, a.sheet_frames, sheet)?;
+        wrote.push(format!("{} ({} frames to mark)", sheet.display(), shown.len()));
+    }
     let zero = scores.iter().filter(|&&s| s == 0.0).count();
     println!(
         "ranked {n} frames ({w}x{h}) of {} with {label} in {secs:.2} s = {:.0} frames/s; wrote {}",
         source.name(),
         n as f64 / secs.max(1e-9),
-        a.csv.display()
+        wrote.join(" and ")
     );
     if zero > 0 {
         println!("{zero} frames scored 0 (no planet disc found: black or featureless frames)");

@@ -1,4 +1,5 @@
-//! train-ranker: fit a learned frame ranker on your own frames against a teacher metric.
+//! train-ranker: fit a learned frame ranker on your own frames, against a teacher metric or from
+//! your own good/bad picks (`--labels picks.csv`, e.g. from `rank-frames --contact-sheet`).
 
 use std::path::PathBuf;
 
@@ -6,19 +7,26 @@ use anyhow::Context;
 use clap::Parser;
 use dataset::backend::DeviceKind;
 use frame_quality::learned::{PatchConfig, RankerKind, TrainConfig, fit};
-use frame_quality::open_source;
-use frame_tools::init_logs;
+use frame_quality::picks::{DEFAULT_ALPHA, DEFAULT_GRID, PicksRanker, read_picks};
+use frame_quality::{Ranker, open_source};
+use frame_tools::{frame_bar, init_logs};
 
-/// Train linear, ridge, logistic, reference-image or CNN rankers from a teacher metric's scores.
+/// Train linear, ridge, logistic, reference-image or CNN rankers from a teacher metric's scores,
+/// or a picks ranker from frames you marked good or bad (--labels).
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
     /// A .ser video or a folder of PNG/TIFF frames.
     input: PathBuf,
-    /// linear | ridge | logistic | reference | cnn.
+    /// linear | ridge | logistic | reference | cnn (teacher mode); not needed with --labels.
     #[arg(long)]
-    kind: RankerKind,
-    /// Teacher metric whose scores are learned.
+    kind: Option<RankerKind>,
+    /// Your picks: a CSV of `frame,label` lines (frame index in the video, 1 good / 0 bad), as
+    /// downloaded from the contact sheet of `rank-frames --contact-sheet`. Trains a picks ranker
+    /// (logistic regression over every metric and per-region sharpness of the disc).
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// Teacher metric whose scores are learned (teacher mode).
     #[arg(long, default_value = "pipp")]
     teacher: String,
     /// Output model file (JSON).
@@ -33,9 +41,12 @@ struct Args {
     /// CNN epochs.
     #[arg(long, default_value_t = 30)]
     epochs: usize,
-    /// Ridge / logistic L2 penalty.
-    #[arg(long, default_value_t = 1.0)]
+    /// Ridge / logistic / picks L2 penalty.
+    #[arg(long, default_value_t = DEFAULT_ALPHA)]
     alpha: f64,
+    /// Picks ranker: side of the grid of regions over the disc (3 = 3×3 regional features).
+    #[arg(long, default_value_t = DEFAULT_GRID)]
+    grid: usize,
     /// At most this many frames (evenly spaced) are used.
     #[arg(long, default_value_t = 4000)]
     max_frames: usize,
@@ -51,8 +62,16 @@ fn main() -> std::process::ExitCode {
 fn body() -> anyhow::Result<()> {
     init_logs();
     let a = Args::parse();
+    if let Some(labels) = &a.labels {
+        return train_on_picks(&a, labels);
+    }
+    let kind = match a.kind {
+        Some(RankerKind::Picks) => anyhow::bail!("--kind picks needs --labels picks.csv (your good/bad frames)"),
+        Some(k) => k,
+        None => anyhow::bail!("give --kind linear|ridge|logistic|reference|cnn (teacher mode) or --labels picks.csv"),
+    };
     let source = open_source(&a.input)?;
-    let mut cfg = TrainConfig::new(a.kind);
+    let mut cfg = TrainConfig::new(kind);
     cfg.teacher = a.teacher.clone();
     cfg.fraction = a.fraction;
     cfg.patch = a.patch.map(|size| PatchConfig { size, ..PatchConfig::default() });
@@ -77,5 +96,39 @@ fn body() -> anyhow::Result<()> {
     if let (Some(first), Some(last)) = (report.loss_history.first(), report.loss_history.last()) {
         println!("CNN loss {first:.4} → {last:.4} over {} epochs", report.loss_history.len());
     }
+    Ok(())
+}
+
+fn train_on_picks(a: &Args, labels: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(k) = a.kind.filter(|k| *k != RankerKind::Picks) {
+        anyhow::bail!("--labels trains a picks ranker; drop --kind {k:?} (or use --kind picks)");
+    }
+    if !(1..=8).contains(&a.grid) {
+        anyhow::bail!("--grid {}: must be 1–8", a.grid);
+    }
+    if !(a.alpha.is_finite() && a.alpha >= 0.0) {
+        anyhow::bail!("--alpha {}: must be a finite number ≥ 0", a.alpha);
+    }
+    let source = open_source(&a.input)?;
+    let picks = read_picks(labels, source.len())?;
+    let bar = frame_bar(source.len(), "features");
+    let (model, report) =
+        PicksRanker::fit(source.as_ref(), &picks, a.grid, a.alpha, &|d| bar.set_position(d as u64))?;
+    bar.finish_and_clear();
+    Ranker::Picks(model).save(&a.output)?;
+    let top: Vec<String> = report.top_weights.iter().map(|(n, w)| format!("{n} {w:+.2}")).collect();
+    println!(
+        "trained a picks ranker on {} labels ({} good, {} bad) of {} ({} frames); training accuracy {:.0}%, \
+         leave-one-out accuracy {:.0}%; largest weights: {}; saved {}",
+        report.labels,
+        report.good,
+        report.labels - report.good,
+        source.name(),
+        source.len(),
+        100.0 * report.train_accuracy,
+        100.0 * report.loo_accuracy,
+        top.join(", "),
+        a.output.display()
+    );
     Ok(())
 }

@@ -40,6 +40,8 @@ pub enum RankerKind {
     Reference,
     /// Small CNN (burn) on the teacher's top vs bottom frames.
     Cnn,
+    /// Logistic regression on the user's own good/bad picks ([`crate::picks`]; `train-ranker --labels`).
+    Picks,
 }
 
 impl FromStr for RankerKind {
@@ -51,9 +53,10 @@ impl FromStr for RankerKind {
             "logistic" => RankerKind::Logistic,
             "reference" => RankerKind::Reference,
             "cnn" => RankerKind::Cnn,
+            "picks" => RankerKind::Picks,
             other => {
                 return Err(FrameError::Invalid(format!(
-                    "unknown ranker kind '{other}' (expected linear, ridge, logistic, reference or cnn)"
+                    "unknown ranker kind '{other}' (expected linear, ridge, logistic, reference, cnn or picks)"
                 )));
             }
         })
@@ -87,6 +90,8 @@ pub enum Ranker {
     Reference(ReferenceRanker),
     /// CNN.
     Cnn(CnnRanker),
+    /// Fitted on the user's picks ([`crate::picks::PicksRanker`]).
+    Picks(crate::picks::PicksRanker),
 }
 
 /// Training settings shared by all ranker kinds.
@@ -175,6 +180,9 @@ pub fn fit<B: AutodiffBackend>(
     device: &B::Device,
     log: &dyn Fn(&str),
 ) -> Result<(Ranker, TrainReport)> {
+    if cfg.kind == RankerKind::Picks {
+        return Err(FrameError::Training("the picks ranker learns from labels: train-ranker VIDEO --labels picks.csv".into()));
+    }
     let teacher_metric: Metric = cfg.teacher.parse()?;
     let frames = sample_frames(source.len(), cfg.max_frames);
     if frames.len() < 4 {
@@ -194,6 +202,7 @@ pub fn fit<B: AutodiffBackend>(
             Ranker::Logistic(LogisticRanker::fit(patch, &patches, &teacher, cfg.fraction, cfg.logistic_alpha)?)
         }
         RankerKind::Reference => Ranker::Reference(ReferenceRanker::fit(patch, &patches, &teacher, cfg.fraction)?),
+        RankerKind::Picks => return Err(FrameError::Training("the picks ranker learns from labels".into())),
         RankerKind::Cnn => {
             let net = RankNetConfig::new();
             let (model, history) = training::train_ranknet::<B>(
@@ -229,6 +238,7 @@ impl Ranker {
             Ranker::Logistic(_) => RankerKind::Logistic,
             Ranker::Reference(_) => RankerKind::Reference,
             Ranker::Cnn(_) => RankerKind::Cnn,
+            Ranker::Picks(_) => RankerKind::Picks,
         }
     }
 
@@ -239,6 +249,7 @@ impl Ranker {
             Ranker::Logistic(r) => r.patch,
             Ranker::Reference(r) => r.patch,
             Ranker::Cnn(r) => r.patch,
+            Ranker::Picks(_) => PatchConfig::default(),
         }
     }
 
@@ -255,6 +266,9 @@ impl Ranker {
         let bytes = std::fs::read(path).map_err(crate::error::io_err(path))?;
         let r: Ranker = serde_json::from_slice(&bytes)
             .map_err(|e| FrameError::Model { path: path.into(), reason: format!("not a ranker model: {e}") })?;
+        if let Ranker::Picks(m) = &r {
+            m.validate().map_err(|reason| FrameError::Model { path: path.into(), reason })?;
+        }
         let p = r.patch();
         if p.size == 0 || p.size > 512 {
             return Err(FrameError::Model { path: path.into(), reason: format!("patch size {} out of range", p.size) });
@@ -274,6 +288,12 @@ impl Ranker {
                     .map_err(|reason| FrameError::Model { path: "(cnn)".into(), reason })?;
                 inference::score_patches(&model, patches, r.patch.size, device)
             }
+            Ranker::Picks(_) => {
+                return Err(FrameError::Model {
+                    path: "(picks)".into(),
+                    reason: "the picks ranker scores whole videos (score_source), not patches".into(),
+                });
+            }
         };
         Ok(out.into_iter().map(|v| if v.is_finite() { v } else { f32::MIN }).collect())
     }
@@ -285,6 +305,9 @@ impl Ranker {
         device: &B::Device,
         progress: &dyn Fn(usize),
     ) -> Result<Vec<f32>> {
+        if let Ranker::Picks(r) = self {
+            return r.score_source(source, progress);
+        }
         let patch = self.patch();
         let mut out = Vec::with_capacity(source.len());
         let idx: Vec<usize> = (0..source.len()).collect();
