@@ -4,11 +4,13 @@
 pub mod backend;
 pub mod degrade;
 pub mod error;
+pub mod fits;
 pub mod image_io;
 pub mod patches;
 pub mod resize;
 pub mod split;
 pub mod stellarium;
+pub mod video;
 
 pub use error::DatasetError;
 pub use image_io::{ColorMode, Declared, Frames, ImageLimits, Planes, gate_bytes, gate_file};

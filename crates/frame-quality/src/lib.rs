@@ -3,10 +3,12 @@
 
 pub mod align;
 pub mod anisoplanatic;
+pub mod avi;
 pub mod contact_sheet;
 pub mod disc;
 pub mod error;
 pub mod eval;
+pub mod ffmpeg_source;
 pub mod fft;
 pub mod learned;
 pub mod metrics;

@@ -1,10 +1,13 @@
-//! Frame sources: anything that yields numbered frames one at a time (SER videos, image folders).
+//! Frame sources: anything that yields numbered frames one at a time (SER and AVI videos, other
+//! videos through ffmpeg, folders of PNG/TIFF/FITS frames), and [`open_source`], which picks one.
 
 use std::path::{Path, PathBuf};
 
 use dataset::{ColorMode, ImageLimits, Planes};
 
+use crate::avi::{AviOpen, AviReader};
 use crate::error::{FrameError, Result, io_err};
+use crate::ffmpeg_source::DecodedVideo;
 use crate::ser::SerReader;
 
 /// Per-thread buffers a source may use while decoding (reused across frames, so no per-frame allocation).
@@ -80,7 +83,14 @@ impl FrameSource for SerReader {
     }
 }
 
-/// A folder of PNG/TIFF frames in natural order (`f2.png` before `f10.png`), all the same size.
+/// A folder of PNG/TIFF/FITS frames in natural order (`f2.png` before `f10.png`), all the same size.
+///
+/// FITS frames (`.fits`, `.fit`, `.fts`: 8/16/32/64-bit integers with BZERO/BSCALE/BLANK, 32/64-bit
+/// floats; 2-D mono or 3-plane colour cubes) are flipped to top-down rows (FITS row 1 is the bottom)
+/// and scaled to [0, 1] by one divisor for the whole folder, taken from the first FITS frame's
+/// largest value: 1 for float data already within [0, 1], else the smallest `2^k − 1 ≥ max` (k ≥ 8),
+/// so 12-bit data in 16-bit files uses 4095 and `BZERO = 32768` data 65535. Values outside [0, 1]
+/// are clamped; BLANK and NaN samples become 0.
 #[derive(Debug, Clone)]
 pub struct ImageFolder {
     dir: PathBuf,
@@ -88,10 +98,68 @@ pub struct ImageFolder {
     width: usize,
     height: usize,
     channels: usize,
+    /// Divisor that maps FITS physical values to [0, 1] (from the first FITS frame).
+    fits_divisor: f64,
 }
 
 /// File extensions read from frame folders.
-pub const FRAME_EXTENSIONS: &[&str] = &["png", "tif", "tiff"];
+pub const FRAME_EXTENSIONS: &[&str] = &["png", "tif", "tiff", "fits", "fit", "fts"];
+
+/// Width, height and channels of a frame file, from its header only.
+fn frame_shape(path: &Path) -> Result<(usize, usize, Option<usize>)> {
+    if dataset::fits::has_fits_extension(path) {
+        let s = dataset::fits::read_fits_shape(path)?;
+        Ok((s.width, s.height, Some(s.channels)))
+    } else {
+        let (w, h) = dataset::image_io::image_dimensions(path)?;
+        Ok((w as usize, h as usize, None))
+    }
+}
+
+/// The divisor that maps a FITS frame's physical values to [0, 1] (see [`ImageFolder`]).
+pub fn fits_divisor(img: &dataset::fits::FitsImage) -> f64 {
+    let max = img.data.iter().copied().filter(|v| v.is_finite()).fold(0.0f64, f64::max);
+    let float = img.bitpix < 0;
+    if max <= 0.0 || (float && max <= 1.0) {
+        return 1.0;
+    }
+    let bits = (max + 1.0).log2().ceil().clamp(8.0, 64.0);
+    2f64.powf(bits) - 1.0
+}
+
+/// A FITS frame as planes in [0, 1], rows flipped to top-down; NaN where blank.
+fn fits_planes(img: &dataset::fits::FitsImage, divisor: f64, mode: ColorMode) -> Result<Planes> {
+    let (w, h, c) = (img.width, img.height, img.channels);
+    let n = w * h;
+    let mut data = vec![0f32; c * n];
+    for ch in 0..c {
+        for y in 0..h {
+            let src = &img.data[ch * n + (h - 1 - y) * w..ch * n + (h - y) * w];
+            for (d, &v) in data[ch * n + y * w..ch * n + (y + 1) * w].iter_mut().zip(src) {
+                *d = (v / divisor).clamp(0.0, 1.0) as f32;
+            }
+        }
+    }
+    if c == 3 && mode == ColorMode::Luma {
+        let luma: Vec<f32> = (0..n).map(|i| 0.299 * data[i] + 0.587 * data[n + i] + 0.114 * data[2 * n + i]).collect();
+        data = luma;
+    }
+    if c == 1 && mode == ColorMode::Rgb {
+        data = data.repeat(3);
+    }
+    let channels = match mode {
+        ColorMode::Luma => 1,
+        ColorMode::Rgb => 3,
+        ColorMode::Keep => c,
+    };
+    let mut p = Planes::from_vec(channels, h, w, data)?;
+    p.bit_depth = match img.bitpix {
+        8 => 8,
+        16 => 16,
+        _ => 32,
+    };
+    Ok(p)
+}
 
 impl ImageFolder {
     /// List the frames of `dir` and check that they all have the size of the first (header reads only).
@@ -110,27 +178,28 @@ impl ImageFolder {
             return Err(FrameError::Empty(dir.to_path_buf()));
         }
         files.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
-        let (w, h) = dataset::image_io::image_dimensions(&files[0])?;
+        let (w, h, first_channels) = frame_shape(&files[0])?;
         for f in &files[1..] {
-            let (fw, fh) = dataset::image_io::image_dimensions(f)?;
+            let (fw, fh, _) = frame_shape(f)?;
             if (fw, fh) != (w, h) {
                 return Err(FrameError::SizeMismatch {
                     path: f.clone(),
-                    width: fw as usize,
-                    height: fh as usize,
-                    expected_width: w as usize,
-                    expected_height: h as usize,
+                    width: fw,
+                    height: fh,
+                    expected_width: w,
+                    expected_height: h,
                 });
             }
         }
-        let first = dataset::image_io::load_image(&files[0], ColorMode::Keep, ImageLimits::default())?;
-        Ok(ImageFolder {
-            dir: dir.to_path_buf(),
-            files,
-            width: w as usize,
-            height: h as usize,
-            channels: first.channels,
-        })
+        let fits_divisor = match files.iter().find(|f| dataset::fits::has_fits_extension(f)) {
+            Some(f) => fits_divisor(&dataset::fits::read_fits(f)?),
+            None => 1.0,
+        };
+        let channels = match first_channels {
+            Some(c) => c,
+            None => dataset::image_io::load_image(&files[0], ColorMode::Keep, ImageLimits::default())?.channels,
+        };
+        Ok(ImageFolder { dir: dir.to_path_buf(), files, width: w, height: h, channels, fits_divisor })
     }
 
     /// The frame files in order.
@@ -144,7 +213,11 @@ impl ImageFolder {
             index,
             len: self.files.len(),
         })?;
-        let mut p = dataset::image_io::load_image(path, mode, ImageLimits::default())?;
+        let mut p = if dataset::fits::has_fits_extension(path) {
+            fits_planes(&dataset::fits::read_fits(path)?, self.fits_divisor, mode)?
+        } else {
+            dataset::image_io::load_image(path, mode, ImageLimits::default())?
+        };
         if (p.width, p.height) != (self.width, self.height) {
             return Err(FrameError::SizeMismatch {
                 path: path.clone(),
@@ -195,22 +268,60 @@ impl FrameSource for ImageFolder {
     }
 }
 
-/// Open a SER file or a folder of frames by path.
+/// Open a video or a folder of frames by path: `.ser` (SER), `.avi` (uncompressed AVI read
+/// natively, compressed AVI through ffmpeg), other video extensions (`.mp4`, `.mkv`, `.mov`,
+/// `.webm`, `.m4v`) through ffmpeg, a folder of PNG/TIFF/FITS frames; files with another extension
+/// are recognised by their first bytes (SER, RIFF AVI).
 pub fn open_source(path: &Path) -> Result<Box<dyn FrameSource>> {
     if path.is_dir() {
         return Ok(Box::new(ImageFolder::open(path)?));
     }
-    let ext = path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("ser") => Ok(Box::new(SerReader::open(path)?)),
-        _ if !path.exists() => Err(FrameError::Io {
+    if !path.exists() {
+        return Err(FrameError::Io {
             path: path.to_path_buf(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
-        }),
+        });
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+    let mut magic = [0u8; 14];
+    let got = {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+        let mut n = 0;
+        while n < magic.len() {
+            match f.read(&mut magic[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_err(path)(e)),
+            }
+        }
+        n
+    };
+    let magic = &magic[..got];
+    let is_avi = magic.len() >= 12 && &magic[..4] == b"RIFF" && &magic[8..12] == b"AVI ";
+    match ext.as_deref() {
+        Some("ser") => Ok(Box::new(SerReader::open(path)?)),
+        Some("avi") => open_avi(path),
+        _ if is_avi => open_avi(path),
+        _ if magic.starts_with(crate::ser::MAGIC) => Ok(Box::new(SerReader::open(path)?)),
+        _ if dataset::video::is_video_path(path) => Ok(Box::new(DecodedVideo::open(path)?)),
         _ => Err(FrameError::Invalid(format!(
-            "{}: unsupported input (expected a .ser video or a folder of PNG/TIFF frames)",
+            "{}: unsupported input (expected a .ser or .avi video, a video ffmpeg can read (.mp4, .mkv, .mov, \
+             .webm), or a folder of PNG/TIFF/FITS frames)",
             path.display()
         ))),
+    }
+}
+
+/// An AVI: uncompressed formats natively, anything else through ffmpeg.
+fn open_avi(path: &Path) -> Result<Box<dyn FrameSource>> {
+    match AviReader::open_any(path)? {
+        AviOpen::Raw(r) => Ok(Box::new(r)),
+        AviOpen::NeedsDecoder { codec } => {
+            tracing::info!("{}: codec {codec} is compressed; decoding it with ffmpeg", path.display());
+            Ok(Box::new(DecodedVideo::open(path)?))
+        }
     }
 }
 

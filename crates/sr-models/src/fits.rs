@@ -8,69 +8,23 @@
 //! size), the WCS pixel grid (CRPIXi → (CRPIXi − 0.5)·s + 0.5, CDELTi and CDi_j divided by s, so
 //! the result overlays the same sky) and CHECKSUM/DATASUM (dropped: they would be stale).
 //! Rows are processed in file order (FITS row 1 is the bottom of the picture); the WCS is
-//! unaffected by that. The HDU structure is parsed with `fitsrs`; samples are decoded here.
+//! unaffected by that. Reading (through `fitsrs`) lives in `dataset::fits`; the writer is here.
 
-use std::io::{BufWriter, Cursor, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use burn::prelude::*;
 use dataset::Planes;
-use fitsrs::hdu::header::Bitpix;
-use fitsrs::{Fits, HDU};
+#[cfg(test)]
+use dataset::fits::BLOCK;
+pub use dataset::fits::{FitsImage, is_fits, read_fits};
+use dataset::fits::{align, card_number, keyword};
 
 use crate::apply::Report;
 use crate::atomic::AtomicOutput;
 use crate::error::{Result, SrError};
 use crate::inference::{Tiling, upscale_tiled};
 use crate::model::{Generator, GeneratorConfig};
-
-const BLOCK: usize = 2880;
-
-/// True when the file starts like a FITS file (`SIMPLE  =`).
-pub fn is_fits(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 9];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"SIMPLE  ="
-}
-
-/// A FITS image: physical values (NaN where blank), channel-major, rows in file order.
-#[derive(Debug, Clone)]
-pub struct FitsImage {
-    /// NAXIS1.
-    pub width: usize,
-    /// NAXIS2.
-    pub height: usize,
-    /// NAXIS3 (1 or 3).
-    pub channels: usize,
-    /// `channels × height × width` physical values (`raw·BSCALE + BZERO`), NaN where blank.
-    pub data: Vec<f64>,
-    /// BITPIX of the file.
-    pub bitpix: i32,
-    /// BSCALE.
-    pub bscale: f64,
-    /// BZERO.
-    pub bzero: f64,
-    /// BLANK (integer images).
-    pub blank: Option<i64>,
-    /// The header's 80-byte cards, without END.
-    pub cards: Vec<[u8; 80]>,
-    /// Whether the image came from an IMAGE extension rather than the primary HDU.
-    pub from_extension: bool,
-}
-
-fn keyword(card: &[u8; 80]) -> String {
-    String::from_utf8_lossy(&card[..8]).trim_end().to_string()
-}
-
-/// The numeric value of a `KEY = value / comment` card.
-fn card_number(card: &[u8; 80]) -> Option<f64> {
-    if &card[8..10] != b"= " {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&card[10..]);
-    let value = text.split('/').next()?.trim().replace(['D', 'd'], "E");
-    value.parse().ok()
-}
 
 /// The comment of a numeric card, if any.
 fn card_comment(card: &[u8; 80]) -> Option<String> {
@@ -102,168 +56,84 @@ fn fits_float(v: f64) -> String {
     }
 }
 
-fn align(n: usize) -> usize {
-    n.div_ceil(BLOCK) * BLOCK
-}
-
-/// Read the first image HDU (2-D, or 3-D with NAXIS3 = 1 or 3) of a FITS file.
-pub fn read_fits(path: &Path) -> Result<FitsImage> {
-    let name = path.display().to_string();
-    let bad = |reason: String| SrError::BadInput { name: name.clone(), reason };
-    let bytes = std::fs::read(path).map_err(|e| SrError::io(path, e))?;
-    if !bytes.starts_with(b"SIMPLE  =") {
-        return Err(bad("not a FITS file (no SIMPLE card)".into()));
-    }
-    let fits = Fits::from_reader(Cursor::new(&bytes[..]));
-    let mut header_start = 0usize;
-    let mut found = None;
-    for (index, hdu) in fits.enumerate() {
-        let hdu = hdu.map_err(|e| bad(format!("damaged FITS header in HDU {index}: {e}")))?;
-        let (off, size) = (hdu.get_data_unit_byte_offset() as usize, hdu.get_data_unit_byte_size() as usize);
-        if let HDU::Primary(h) | HDU::XImage(h) = &hdu {
-            let header = h.get_header();
-            let x = header.get_xtension();
-            let naxis: Vec<usize> = x.get_naxis().iter().map(|&n| n as usize).collect();
-            let shape = match naxis.as_slice() {
-                [w, h] => Some((*w, *h, 1)),
-                [w, h, c] if *c == 1 || *c == 3 => Some((*w, *h, *c)),
-                _ => None,
-            };
-            if let Some((w, h, c)) = shape.filter(|(w, h, _)| *w > 0 && *h > 0) {
-                let bscale = header.get_parsed::<Option<f64>>("BSCALE").ok().flatten().unwrap_or(1.0);
-                let bzero = header.get_parsed::<Option<f64>>("BZERO").ok().flatten().unwrap_or(0.0);
-                let blank = header.get_parsed::<Option<i64>>("BLANK").ok().flatten();
-                found = Some((header_start, off, x.get_bitpix(), (w, h, c), bscale, bzero, blank, index > 0));
-                break;
+/// The header of `img` upscaled by `s` (see the module docs), ending with END.
+fn upscaled_cards(img: &FitsImage, s: usize, blank: Option<i64>, note: &str) -> Vec<[u8; 80]> {
+    let sf = s as f64;
+    let mut out = Vec::with_capacity(img.cards.len() + 3);
+    let mut has_blank = false;
+    for card in &img.cards {
+        let key = keyword(card);
+        let comment = card_comment(card);
+        let num = card_number(card);
+        let new = match key.as_str() {
+            "XTENSION" if img.from_extension => Some(make_card("SIMPLE", "T", Some("conforms to FITS standard"))),
+            "PCOUNT" | "GCOUNT" if img.from_extension => continue,
+            "CHECKSUM" | "DATASUM" => continue,
+            "NAXIS1" => Some(make_card(&key, &(img.width * s).to_string(), comment.as_deref())),
+            "NAXIS2" => Some(make_card(&key, &(img.height * s).to_string(), comment.as_deref())),
+            "CRPIX1" | "CRPIX2" => num.map(|v| make_card(&key, &fits_float((v - 0.5) * sf + 0.5), comment.as_deref())),
+            "CDELT1" | "CDELT2" | "CD1_1" | "CD1_2" | "CD2_1" | "CD2_2" => {
+                num.map(|v| make_card(&key, &fits_float(v / sf), comment.as_deref()))
             }
-        }
-        header_start = align(off + size);
-    }
-    let Some((start, off, bitpix, (w, h, c), bscale, bzero, blank, from_extension)) = found else {
-        return Err(bad("no image HDU (a 2-D image or a 3-plane cube) in this FITS file".into()));
-    };
-    let bpp = bitpix.byte_size();
-    let n = w * h * c;
-    let need = off + n * bpp;
-    if bytes.len() < need {
-        return Err(bad(format!("truncated FITS file: data unit needs {need} bytes, the file has {}", bytes.len())));
-    }
-    let raw = &bytes[off..need];
-    let int = |v: i64| if blank == Some(v) { f64::NAN } else { v as f64 * bscale + bzero };
-    let data: Vec<f64> = match bitpix {
-        Bitpix::U8 => raw.iter().map(|&v| int(v as i64)).collect(),
-        Bitpix::I16 => raw.chunks_exact(2).map(|b| int(i16::from_be_bytes([b[0], b[1]]) as i64)).collect(),
-        Bitpix::I32 => raw.chunks_exact(4).map(|b| int(i32::from_be_bytes(b.try_into().unwrap()) as i64)).collect(),
-        Bitpix::I64 => raw.chunks_exact(8).map(|b| int(i64::from_be_bytes(b.try_into().unwrap()))).collect(),
-        Bitpix::F32 => {
-            raw.chunks_exact(4).map(|b| f32::from_be_bytes(b.try_into().unwrap()) as f64 * bscale + bzero).collect()
-        }
-        Bitpix::F64 => {
-            raw.chunks_exact(8).map(|b| f64::from_be_bytes(b.try_into().unwrap()) * bscale + bzero).collect()
-        }
-    };
-    let cards: Vec<[u8; 80]> = bytes[start..off]
-        .chunks_exact(80)
-        .map(|c| <[u8; 80]>::try_from(c).unwrap())
-        .take_while(|c| keyword(c) != "END")
-        .collect();
-    Ok(FitsImage {
-        width: w,
-        height: h,
-        channels: c,
-        data,
-        bitpix: bitpix as i8 as i32,
-        bscale,
-        bzero,
-        blank,
-        cards,
-        from_extension,
-    })
-}
-
-impl FitsImage {
-    /// The header for this image upscaled by `s` (see the module docs), ending with END.
-    fn upscaled_cards(&self, s: usize, blank: Option<i64>, note: &str) -> Vec<[u8; 80]> {
-        let sf = s as f64;
-        let mut out = Vec::with_capacity(self.cards.len() + 3);
-        let mut has_blank = false;
-        for card in &self.cards {
-            let key = keyword(card);
-            let comment = card_comment(card);
-            let num = card_number(card);
-            let new = match key.as_str() {
-                "XTENSION" if self.from_extension => Some(make_card("SIMPLE", "T", Some("conforms to FITS standard"))),
-                "PCOUNT" | "GCOUNT" if self.from_extension => continue,
-                "CHECKSUM" | "DATASUM" => continue,
-                "NAXIS1" => Some(make_card(&key, &(self.width * s).to_string(), comment.as_deref())),
-                "NAXIS2" => Some(make_card(&key, &(self.height * s).to_string(), comment.as_deref())),
-                "CRPIX1" | "CRPIX2" => {
-                    num.map(|v| make_card(&key, &fits_float((v - 0.5) * sf + 0.5), comment.as_deref()))
-                }
-                "CDELT1" | "CDELT2" | "CD1_1" | "CD1_2" | "CD2_1" | "CD2_2" => {
-                    num.map(|v| make_card(&key, &fits_float(v / sf), comment.as_deref()))
-                }
-                "BLANK" => {
-                    has_blank = true;
-                    None
-                }
-                _ => None,
-            };
-            out.push(new.unwrap_or(*card));
-        }
-        if let (Some(b), false) = (blank, has_blank) {
-            out.push(make_card("BLANK", &b.to_string(), Some("undefined pixels")));
-        }
-        let mut hist = [b' '; 80];
-        let text = format!("HISTORY {note}");
-        for (d, b) in hist.iter_mut().zip(text.bytes().filter(|b| b.is_ascii() && !b.is_ascii_control())) {
-            *d = b;
-        }
-        out.push(hist);
-        let mut end = [b' '; 80];
-        end[..3].copy_from_slice(b"END");
-        out.push(end);
-        out
-    }
-
-    /// Write this image's header upscaled by `s` and `data` (physical values of the new size,
-    /// NaN where blank) as one primary HDU with this image's BITPIX.
-    pub fn write_upscaled(&self, w: &mut dyn Write, s: usize, data: &[f64], note: &str) -> std::io::Result<()> {
-        let int_blank =
-            |min: i64| if data.iter().any(|v| v.is_nan()) { Some(self.blank.unwrap_or(min)) } else { self.blank };
-        let blank = match self.bitpix {
-            8 => int_blank(0),
-            16 => int_blank(i16::MIN as i64),
-            32 => int_blank(i32::MIN as i64),
-            64 => int_blank(i64::MIN),
+            "BLANK" => {
+                has_blank = true;
+                None
+            }
             _ => None,
         };
-        let mut header: Vec<u8> = self.upscaled_cards(s, blank, note).concat();
-        header.resize(align(header.len()), b' ');
-        w.write_all(&header)?;
-        let raw = |v: f64, lo: f64, hi: f64| -> i64 {
-            if v.is_nan() { blank.unwrap_or(0) } else { ((v - self.bzero) / self.bscale).round().clamp(lo, hi) as i64 }
-        };
-        let mut written = 0usize;
-        let mut buf = Vec::with_capacity(1 << 16);
-        for chunk in data.chunks(8192) {
-            buf.clear();
-            for &v in chunk {
-                match self.bitpix {
-                    8 => buf.push(raw(v, 0.0, 255.0) as u8),
-                    16 => buf.extend((raw(v, i16::MIN as f64, i16::MAX as f64) as i16).to_be_bytes()),
-                    32 => buf.extend((raw(v, i32::MIN as f64, i32::MAX as f64) as i32).to_be_bytes()),
-                    64 => buf.extend(raw(v, i64::MIN as f64, i64::MAX as f64).to_be_bytes()),
-                    -32 => buf.extend((((v - self.bzero) / self.bscale) as f32).to_be_bytes()),
-                    _ => buf.extend(((v - self.bzero) / self.bscale).to_be_bytes()),
-                }
-            }
-            w.write_all(&buf)?;
-            written += buf.len();
-        }
-        w.write_all(&vec![0u8; align(written) - written])?;
-        Ok(())
+        out.push(new.unwrap_or(*card));
     }
+    if let (Some(b), false) = (blank, has_blank) {
+        out.push(make_card("BLANK", &b.to_string(), Some("undefined pixels")));
+    }
+    let mut hist = [b' '; 80];
+    let text = format!("HISTORY {note}");
+    for (d, b) in hist.iter_mut().zip(text.bytes().filter(|b| b.is_ascii() && !b.is_ascii_control())) {
+        *d = b;
+    }
+    out.push(hist);
+    let mut end = [b' '; 80];
+    end[..3].copy_from_slice(b"END");
+    out.push(end);
+    out
+}
+
+/// Write the header of `img` upscaled by `s` and `data` (physical values of the new size,
+/// NaN where blank) as one primary HDU with the image's BITPIX.
+pub fn write_upscaled(img: &FitsImage, w: &mut dyn Write, s: usize, data: &[f64], note: &str) -> std::io::Result<()> {
+    let int_blank = |min: i64| if data.iter().any(|v| v.is_nan()) { Some(img.blank.unwrap_or(min)) } else { img.blank };
+    let blank = match img.bitpix {
+        8 => int_blank(0),
+        16 => int_blank(i16::MIN as i64),
+        32 => int_blank(i32::MIN as i64),
+        64 => int_blank(i64::MIN),
+        _ => None,
+    };
+    let mut header: Vec<u8> = upscaled_cards(img, s, blank, note).concat();
+    header.resize(align(header.len()), b' ');
+    w.write_all(&header)?;
+    let raw = |v: f64, lo: f64, hi: f64| -> i64 {
+        if v.is_nan() { blank.unwrap_or(0) } else { ((v - img.bzero) / img.bscale).round().clamp(lo, hi) as i64 }
+    };
+    let mut written = 0usize;
+    let mut buf = Vec::with_capacity(1 << 16);
+    for chunk in data.chunks(8192) {
+        buf.clear();
+        for &v in chunk {
+            match img.bitpix {
+                8 => buf.push(raw(v, 0.0, 255.0) as u8),
+                16 => buf.extend((raw(v, i16::MIN as f64, i16::MAX as f64) as i16).to_be_bytes()),
+                32 => buf.extend((raw(v, i32::MIN as f64, i32::MAX as f64) as i32).to_be_bytes()),
+                64 => buf.extend(raw(v, i64::MIN as f64, i64::MAX as f64).to_be_bytes()),
+                -32 => buf.extend((((v - img.bzero) / img.bscale) as f32).to_be_bytes()),
+                _ => buf.extend(((v - img.bzero) / img.bscale).to_be_bytes()),
+            }
+        }
+        w.write_all(&buf)?;
+        written += buf.len();
+    }
+    w.write_all(&vec![0u8; align(written) - written])?;
+    Ok(())
 }
 
 /// Upscale a FITS image into a FITS file (see the module docs), atomically.
@@ -310,7 +180,7 @@ pub fn enhance_fits<B: Backend>(
     {
         let file = out.file();
         let mut bw = BufWriter::new(file);
-        img.write_upscaled(&mut bw, s, &data, &note).map_err(|e| SrError::io(output, e))?;
+        write_upscaled(&img, &mut bw, s, &data, &note).map_err(|e| SrError::io(output, e))?;
         bw.flush().map_err(|e| SrError::io(output, e))?;
     }
     out.commit()?;
@@ -360,7 +230,7 @@ mod tests {
         assert_eq!(&img.data[1..], &[32768.0, 32770.0, 32772.0, 32762.0, 32776.0]);
         let mut out = Vec::new();
         let up: Vec<f64> = (0..24).map(|i| if i == 0 { f64::NAN } else { 32768.0 + 2.0 * i as f64 }).collect();
-        img.write_upscaled(&mut out, 2, &up, "test").unwrap();
+        write_upscaled(&img, &mut out, 2, &up, "test").unwrap();
         assert_eq!(out.len() % BLOCK, 0);
         let back_path = dir.path().join("back.fits");
         std::fs::write(&back_path, &out).unwrap();

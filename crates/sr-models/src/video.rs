@@ -1,5 +1,5 @@
 //! Videos (mp4, mkv, webm, mov, avi) through the `ffmpeg` and `ffprobe` command-line tools,
-//! one frame at a time.
+//! one frame at a time (probing and process plumbing live in `dataset::video`).
 //!
 //! `ffprobe` gives the size, frame rate, frame count and audio streams; one `ffmpeg` decodes the
 //! first video stream to raw `rgb24` (`rgb48le` for sources above 8 bits) on its stdout, the
@@ -9,14 +9,16 @@
 //! an existing output survives any failure. Frames travel through bounded queues (two frames
 //! each way), so memory does not grow with the video's length.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use burn::prelude::*;
 use dataset::Planes;
+use dataset::video::{Guard, VideoError, check_decodable, drain, ffmpeg, first_line};
+pub use dataset::video::{VIDEO_EXTENSIONS, VideoInfo, is_video_path, probe};
 
 use crate::apply::Report;
 use crate::atomic::AtomicOutput;
@@ -24,150 +26,22 @@ use crate::error::{Result, SrError};
 use crate::inference::{Tiling, upscale_tiled_rows};
 use crate::model::{Generator, GeneratorConfig};
 
-/// File extensions handled as videos.
-pub const VIDEO_EXTENSIONS: &[&str] = &["mp4", "m4v", "mkv", "webm", "mov", "avi"];
-
-/// How to install the tools, for error messages.
-const INSTALL_HINT: &str = "install it with `apt-get install ffmpeg` (or your system's ffmpeg package)";
-
-/// True when the path has a video extension.
-pub fn is_video_path(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| VIDEO_EXTENSIONS.iter().any(|v| v.eq_ignore_ascii_case(e)))
-}
-
-/// What `ffprobe` says about a video.
-#[derive(Debug, Clone, PartialEq)]
-pub struct VideoInfo {
-    /// Frame width.
-    pub width: usize,
-    /// Frame height.
-    pub height: usize,
-    /// Frame rate as ffmpeg's rational, e.g. `30000/1001`.
-    pub frame_rate: String,
-    /// Frame rate in frames per second.
-    pub fps: f64,
-    /// Number of frames (from the container, else by counting packets).
-    pub frames: Option<u64>,
-    /// The first audio stream's codec, if there is audio.
-    pub audio: Option<String>,
-    /// Whether the video has more than 8 bits per sample.
-    pub high_depth: bool,
-    /// The video codec.
-    pub codec: String,
+impl From<VideoError> for SrError {
+    fn from(e: VideoError) -> Self {
+        SrError::BadInput { name: e.name, reason: e.reason }
+    }
 }
 
 fn bad(input: &Path, reason: impl Into<String>) -> SrError {
-    SrError::BadInput { name: input.display().to_string(), reason: reason.into() }
+    dataset::video::bad(input, reason).into()
 }
 
-/// Spawn one of the tools, turning "not found" into a one-line install hint naming `input`.
-fn spawn(mut cmd: Command, input: &Path) -> Result<Child> {
-    let tool = cmd.get_program().to_string_lossy().into_owned();
-    tracing::debug!(?cmd, "spawning");
-    cmd.spawn().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            bad(input, format!("videos need {tool}, which is not installed or not on PATH: {INSTALL_HINT}"))
-        } else {
-            bad(input, format!("cannot run {tool}: {e}"))
-        }
-    })
+fn spawn(cmd: Command, input: &Path) -> Result<std::process::Child> {
+    Ok(dataset::video::spawn(cmd, input)?)
 }
 
-/// Run a tool to completion, returning stdout, or its first error line.
 fn run_tool(cmd: Command, input: &Path, what: &str) -> Result<String> {
-    let mut cmd = cmd;
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let out = spawn(cmd, input)?.wait_with_output().map_err(|e| bad(input, format!("{what}: {e}")))?;
-    if !out.status.success() {
-        return Err(bad(input, format!("{what}: {}", first_line(&String::from_utf8_lossy(&out.stderr)))));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// The first line of a tool's stderr, without ffmpeg's `[demuxer @ 0x…]` and path prefixes.
-fn first_line(stderr: &str) -> String {
-    let line = stderr.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("failed without a message");
-    let line = match line.strip_prefix('[').and_then(|l| l.split_once("] ")) {
-        Some((_, rest)) => rest,
-        None => line,
-    };
-    line.rsplit_once(": ").filter(|(head, _)| head.contains('/')).map_or(line, |(_, tail)| tail).to_string()
-}
-
-fn ffprobe() -> Command {
-    let mut c = Command::new("ffprobe");
-    c.args(["-v", "error", "-hide_banner"]);
-    c
-}
-
-fn ffmpeg() -> Command {
-    let mut c = Command::new("ffmpeg");
-    c.args(["-v", "error", "-hide_banner", "-nostdin", "-y"]);
-    c
-}
-
-fn parse_rate(r: &str) -> Option<f64> {
-    let (n, d) = r.split_once('/').unwrap_or((r, "1"));
-    let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
-    (n > 0.0 && d > 0.0).then_some(n / d)
-}
-
-/// Probe a video with `ffprobe`.
-pub fn probe(input: &Path) -> Result<VideoInfo> {
-    if !input.is_file() {
-        return Err(bad(input, "no such file"));
-    }
-    let mut cmd = ffprobe();
-    cmd.args(["-show_entries", "stream=index,codec_type,codec_name,codec_tag_string,width,height,r_frame_rate,avg_frame_rate,nb_frames,pix_fmt,bits_per_raw_sample:stream_disposition=attached_pic", "-of", "json"]);
-    cmd.arg(input);
-    let json = run_tool(cmd, input, "not a readable video")?;
-    let v: serde_json::Value =
-        serde_json::from_str(&json).map_err(|e| bad(input, format!("unexpected ffprobe output: {e}")))?;
-    let streams = v["streams"].as_array().cloned().unwrap_or_default();
-    let video = streams
-        .iter()
-        .find(|s| s["codec_type"] == "video" && s["disposition"]["attached_pic"].as_i64().unwrap_or(0) == 0)
-        .ok_or_else(|| bad(input, "no video stream in this file"))?;
-    let audio = streams
-        .iter()
-        .find(|s| s["codec_type"] == "audio")
-        .map(|s| s["codec_name"].as_str().unwrap_or("unknown").to_string());
-    let codec = video["codec_name"].as_str().unwrap_or("").to_string();
-    if codec.is_empty() || codec == "none" {
-        let tag = video["codec_tag_string"].as_str().unwrap_or("?");
-        return Err(bad(input, format!("unsupported video codec (tag {tag}): ffmpeg cannot decode it")));
-    }
-    let (width, height) =
-        (video["width"].as_u64().unwrap_or(0) as usize, video["height"].as_u64().unwrap_or(0) as usize);
-    if width == 0 || height == 0 {
-        return Err(bad(input, format!("video stream ({codec}) has no frame size")));
-    }
-    let rate = |k: &str| video[k].as_str().filter(|r| parse_rate(r).is_some()).map(str::to_string);
-    let frame_rate = rate("avg_frame_rate")
-        .or_else(|| rate("r_frame_rate"))
-        .ok_or_else(|| bad(input, "video stream has no frame rate"))?;
-    let fps = parse_rate(&frame_rate).unwrap_or(25.0);
-    let pix_fmt = video["pix_fmt"].as_str().unwrap_or("");
-    let bits: u32 = video["bits_per_raw_sample"].as_str().and_then(|b| b.parse().ok()).unwrap_or(8);
-    let high_depth = bits > 8 || ["10", "12", "14", "16", "48", "64"].iter().any(|d| pix_fmt.contains(d));
-    let mut frames = video["nb_frames"].as_str().and_then(|n| n.parse::<u64>().ok()).filter(|&n| n > 0);
-    if frames.is_none() {
-        let mut cmd = ffprobe();
-        cmd.args([
-            "-select_streams",
-            "v:0",
-            "-count_packets",
-            "-show_entries",
-            "stream=nb_read_packets",
-            "-of",
-            "csv=p=0",
-        ]);
-        cmd.arg(input);
-        frames = run_tool(cmd, input, "cannot count frames")?.trim().parse().ok();
-    }
-    Ok(VideoInfo { width, height, frame_rate, fps, frames, audio, high_depth, codec })
+    Ok(dataset::video::run_tool(cmd, input, what)?)
 }
 
 /// The encoders this ffmpeg has (`ffmpeg -encoders`), read once.
@@ -237,42 +111,6 @@ fn container(output: &Path, width: usize, height: usize, high_depth: bool) -> Re
             ));
         }
     })
-}
-
-/// A child process killed when dropped before it was waited for.
-struct Guard(Option<Child>);
-
-impl Guard {
-    fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
-        let mut c = self.0.take().expect("waited twice");
-        c.wait()
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.0.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// Collect the end of a child's stderr in a thread.
-fn drain(stderr: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = String::new();
-        let _ = BufReader::new(stderr).read_to_string(&mut buf);
-        let keep = buf.len().saturating_sub(4096);
-        buf[buf.char_indices().find(|(i, _)| *i >= keep).map_or(0, |(i, _)| i)..].to_string()
-    })
-}
-
-/// Quick check that ffmpeg can decode the first frame (catches unknown codecs before any output).
-fn check_decodable(input: &Path) -> Result<()> {
-    let mut cmd = ffmpeg();
-    cmd.args(["-noautorotate", "-i"]).arg(input).args(["-map", "0:v:0", "-frames:v", "1", "-f", "null", "-"]);
-    run_tool(cmd, input, "cannot decode the video stream").map(|_| ())
 }
 
 /// Upscale every frame of a video (see the module docs), keeping frame count, rate and audio.
