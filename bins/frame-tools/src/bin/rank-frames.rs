@@ -14,7 +14,8 @@ use frame_tools::{frame_bar, init_logs};
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// A .ser video or a folder of PNG/TIFF frames.
+    /// A video (.ser; .avi, uncompressed read directly, compressed through ffmpeg; .mp4/.mkv/.mov/.webm
+    /// through ffmpeg) or a folder of PNG/TIFF/FITS frames (natural order, all the same size).
     input: PathBuf,
     /// Quality metric: disc-laplace (default), pipp, pss, laplacian-variance, tenengrad, brenner,
     /// normalized-variance, fft-ratio, helmli-scherer, mfgs.
