@@ -282,8 +282,10 @@ fn logistic(rows: &[&[f64]], labels: &[u8], alpha: f64) -> Result<(Vec<f32>, f32
         .max_iterations(300)
         .fit(&Dataset::new(x, y))
         .map_err(|e| FrameError::Training(format!("logistic regression on the picks: {e}")))?;
-    // linfa's parameters describe the larger label (1 = good).
-    Ok((m.params().iter().map(|&v| v as f32).collect(), m.intercept() as f32))
+    // linfa's positive class is the more frequent label (the first seen on a tie), not label 1:
+    // turn the parameters so that they always give the log-odds of "good".
+    let sign = if m.labels().pos.class == 1 { 1.0 } else { -1.0 };
+    Ok((m.params().iter().map(|&v| (sign * v) as f32).collect(), (sign * m.intercept()) as f32))
 }
 
 fn dot(w: &[f32], b: f32, x: &[f64]) -> f64 {
@@ -516,6 +518,13 @@ mod tests {
         let rho = crate::eval::spearman(&scores, &pref);
         let rho_glob = crate::eval::spearman(&glob, &pref);
         assert!(rho > rho_glob, "picks ρ {rho} vs global ρ {rho_glob}");
+        // Unbalanced labels (more bad than good; linfa's positive class is then "bad") keep the sign.
+        let few_good: Vec<Pick> = (0..14).map(|i| Pick { frame: i * 2 + 1, label: 0 }).chain([0, 4, 8].map(|f| Pick { frame: f, label: 1 })).collect();
+        let (mb, _) = PicksRanker::fit_standardized(&z, &few_good, 3, 0.1).unwrap();
+        let sb = mb.score_standardized(&z);
+        let liked_b: f32 = (0..40).filter(|i| i % 2 == 0).map(|i| sb[i]).sum::<f32>() / 20.0;
+        let other_b: f32 = (0..40).filter(|i| i % 2 == 1).map(|i| sb[i]).sum::<f32>() / 20.0;
+        assert!(liked_b > other_b, "unbalanced: liked {liked_b} vs other {other_b}");
         // A model whose features do not match is refused.
         let mut bad = m.clone();
         bad.weights.pop();
