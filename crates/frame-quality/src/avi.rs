@@ -208,10 +208,12 @@ impl AviReader {
                 }
                 Err(c) => {
                     if hdrl.is_none() {
-                        return Err(bad(
-                            path,
-                            format!("truncated: the header ends inside chunk {}", fourcc_text(c.id)),
-                        ));
+                        let what = if c.size < 8 && c.data + c.size == riff_end {
+                            format!("a chunk header at byte {}", c.data)
+                        } else {
+                            format!("chunk {} at byte {}", fourcc_text(c.id), c.data - 8)
+                        };
+                        return Err(bad(path, format!("truncated AVI: the file ends inside the header ({what})")));
                     }
                     break;
                 }

@@ -30,9 +30,9 @@ pub struct DecodedVideo {
     _dir: tempfile::TempDir,
 }
 
-/// A video error as a frame-quality error naming the file (`{path}: {reason}`).
+/// A video error as a frame-quality error naming the file (`{path}: cannot decode image: {reason}`).
 fn video_err(e: VideoError) -> FrameError {
-    FrameError::Io { path: PathBuf::from(e.name), source: std::io::Error::other(e.reason) }
+    FrameError::Dataset(dataset::DatasetError::Decode { path: PathBuf::from(e.name), reason: e.reason })
 }
 
 fn bad(path: &Path, reason: String) -> FrameError {
