@@ -262,8 +262,8 @@ fn bi_rgb_24_and_32_bit_bottom_up_bgr_with_padded_rows_decode_to_the_picture_wri
         for (f, pic) in pics.iter().enumerate() {
             let planes = src.read_planes(f).unwrap();
             for (i, px) in pic.iter().enumerate() {
-                for c in 0..3 {
-                    assert_eq!(planes.data[c * w * h + i], px[c] as f32 / 255.0, "{cc:?} f{f} px{i} c{c}");
+                for (c, &v) in px.iter().enumerate() {
+                    assert_eq!(planes.data[c * w * h + i], v as f32 / 255.0, "{cc:?} f{f} px{i} c{c}");
                 }
             }
             let mut luma = Vec::new();
