@@ -142,7 +142,7 @@ mod tests {
 pub struct EvalRow {
     /// Metric or ranker name.
     pub name: String,
-    /// Spearman ρ of the scores against the per-frame Strehl ratio.
+    /// Spearman ρ of the scores against the per-frame Strehl ratio (0 for cut discs).
     pub spearman_strehl: f64,
     /// Spearman ρ against the per-frame SSIM to the diffraction-limited image.
     pub spearman_ssim: f64,
@@ -196,8 +196,9 @@ pub fn evaluate_ranker(
             source.len()
         )));
     }
-    let strehl: Vec<f32> = truth.iter().map(|t| t.strehl).collect();
-    let ssim_t: Vec<f32> = truth.iter().map(|t| t.ssim).collect();
+    // Cut discs are useless however sharp: their truth is 0 (`FrameTruth::quality`).
+    let strehl: Vec<f32> = truth.iter().map(|t| t.quality()).collect();
+    let ssim_t: Vec<f32> = truth.iter().map(|t| if t.cut { 0.0 } else { t.ssim }).collect();
     let sel = Selection::Percent(top_percent);
     let k = sel.count(scores.len());
     let cfg = StackConfig { selection: sel, ..StackConfig::default() };

@@ -6,12 +6,18 @@
 //! times the pupil (which keeps most of the tip/tilt power) with the Kolmogorov spectrum
 //! `0.023 r0^(−5/3) f^(−11/3)`. Each frame gets an independent screen (frames far apart in time).
 //! Truth per frame: the Strehl ratio (PSF peak over the diffraction-limited peak) and the SSIM of
-//! the noise-free, re-centred frame to the diffraction-limited image.
+//! the noise-free, re-centred frame to the diffraction-limited image; a frame whose disc is cut by
+//! the frame edge is useless however sharp, and its ranking truth ([`FrameTruth::quality`]) is 0.
+//!
+//! Beyond the basic case (one D/r0, fixed transparency, mono), a configuration can draw D/r0 per
+//! frame (log-uniform in `d_over_r0..d_over_r0_max`), vary the transparency per frame with thin
+//! cloud haze, cut some frames' discs by the frame edge, record a colour scene through an RGGB
+//! Bayer mosaic, and render rings or a frame-filling surface ([`crate::render::Target`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use dataset::{ColorMode, ImageLimits, Planes};
+use dataset::Planes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Poisson};
@@ -21,7 +27,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{FrameError, Result, io_err};
 use crate::eval::ssim;
 use crate::fft::{Fft2, signed_freq};
-use crate::ser::{ColorId, SerHeader, SerWriter};
+use crate::render::{Target, View, render};
+use crate::ser::{BayerPattern, ColorId, SerHeader, SerWriter};
 
 /// Simulation settings (serialised next to the output as `sim.json`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -52,6 +59,28 @@ pub struct SimConfig {
     pub central_meridian_deg: f32,
     /// Disc centre offset from the frame centre (x, y) in pixels (to test half-cut planets).
     pub offset: (f32, f32),
+    /// Upper end of a per-frame D/r0 drawn log-uniformly from `d_over_r0` (≤ `d_over_r0` = fixed).
+    #[serde(default)]
+    pub d_over_r0_max: f32,
+    /// Lowest per-frame transparency (thin clouds); each frame draws uniformly in `[min, 1]`.
+    #[serde(default = "one")]
+    pub transparency_min: f32,
+    /// Scattered cloud light added per frame: `haze × (1 − transparency)` of the peak, uniform.
+    #[serde(default)]
+    pub haze: f32,
+    /// Share of frames whose disc is cut by the frame edge (ranking truth 0).
+    #[serde(default)]
+    pub cut_fraction: f32,
+    /// Record through an RGGB Bayer mosaic (colour camera) instead of mono.
+    #[serde(default)]
+    pub bayer: bool,
+    /// The scene: disc, ringed disc or frame-filling surface.
+    #[serde(default)]
+    pub target: Target,
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 impl Default for SimConfig {
@@ -70,6 +99,25 @@ impl Default for SimConfig {
             phase_deg: 20.0,
             central_meridian_deg: 0.0,
             offset: (0.0, 0.0),
+            d_over_r0_max: 0.0,
+            transparency_min: 1.0,
+            haze: 0.0,
+            cut_fraction: 0.0,
+            bayer: false,
+            target: Target::Disc,
+        }
+    }
+}
+
+impl SimConfig {
+    /// The scene geometry of this configuration.
+    pub fn view(&self) -> View {
+        View {
+            size: self.size,
+            disc_radius: self.disc_radius,
+            offset: self.offset,
+            phase_deg: self.phase_deg,
+            central_meridian_deg: self.central_meridian_deg,
         }
     }
 }
@@ -85,71 +133,40 @@ pub struct FrameTruth {
     pub shift_x: f32,
     /// Image shift, y, pixels.
     pub shift_y: f32,
+    /// D/r0 of this frame's phase screen.
+    #[serde(default)]
+    pub d_over_r0: f32,
+    /// Transparency of this frame (1 = clear).
+    #[serde(default = "one")]
+    pub transparency: f32,
+    /// Whether the disc is cut by the frame edge (sharp but useless).
+    #[serde(default)]
+    pub cut: bool,
+}
+
+impl FrameTruth {
+    /// What a ranker should reproduce: the Strehl ratio, or 0 for a frame whose disc is cut.
+    pub fn quality(&self) -> f32 {
+        if self.cut { 0.0 } else { self.strehl }
+    }
 }
 
 /// Render an orthographic view of a lit planet from an equirectangular texture (mono, peak ≈ 1).
 pub fn render_planet(texture: &Planes, cfg: &SimConfig) -> Vec<f32> {
-    let n = cfg.size;
-    let tex = texture.to_luma();
-    let (tw, th) = (tex.width, tex.height);
-    let r = cfg.disc_radius;
-    let (cx, cy) = (n as f32 / 2.0 + cfg.offset.0, n as f32 / 2.0 + cfg.offset.1);
-    let alpha = cfg.phase_deg.to_radians();
-    let sun = (alpha.sin(), 0.0f32, alpha.cos());
-    let cm = cfg.central_meridian_deg.to_radians();
-    let sample = |u: f32, v: f32| -> f32 {
-        let x = (u * tw as f32 - 0.5).rem_euclid(tw as f32);
-        let y = (v * th as f32 - 0.5).clamp(0.0, th as f32 - 1.0);
-        let (x0, y0) = (x.floor() as usize % tw, y.floor() as usize);
-        let (x1, y1) = ((x0 + 1) % tw, (y0 + 1).min(th - 1));
-        let (fx, fy) = (x - x.floor(), y - y.floor());
-        let p = tex.plane(0);
-        let a = p[y0 * tw + x0] * (1.0 - fx) + p[y0 * tw + x1] * fx;
-        let b = p[y1 * tw + x0] * (1.0 - fx) + p[y1 * tw + x1] * fx;
-        a * (1.0 - fy) + b * fy
-    };
-    let ss = 3; // supersampling per axis
-    let mut img = vec![0f32; n * n];
-    for py in 0..n {
-        for px in 0..n {
-            let mut acc = 0.0;
-            for sy in 0..ss {
-                for sx in 0..ss {
-                    let x = (px as f32 + (sx as f32 + 0.5) / ss as f32 - cx) / r;
-                    let y = (py as f32 + (sy as f32 + 0.5) / ss as f32 - cy) / r;
-                    let rr = x * x + y * y;
-                    if rr >= 1.0 {
-                        continue;
-                    }
-                    let z = (1.0 - rr).sqrt();
-                    let shade = (x * sun.0 + y * sun.1 + z * sun.2).max(0.0);
-                    if shade <= 0.0 {
-                        continue;
-                    }
-                    let lat = (-y).asin();
-                    let lon = cm + x.atan2(z);
-                    let u = lon / std::f32::consts::TAU + 0.5;
-                    let v = 0.5 - lat / std::f32::consts::PI;
-                    acc += (0.25 + sample(u, v)) * shade.powf(0.8);
-                }
-            }
-            img[py * n + px] = acc / (ss * ss) as f32;
-        }
-    }
-    let max = img.iter().fold(0f32, |m, &v| m.max(v));
-    if max > 0.0 {
-        img.iter_mut().for_each(|v| *v /= max);
-    }
-    img
+    render(Target::Disc, texture, None, &cfg.view(), 1).data
 }
 
-/// A simulator for one configuration: precomputed object spectrum and diffraction-limited PSF.
+/// A simulator for one configuration: precomputed object spectra and diffraction-limited PSF.
 pub struct Simulator {
     cfg: SimConfig,
     frame_fft: Fft2,
     psf_fft: Fft2,
     screen_fft: Fft2,
     object_spec: Vec<Complex32>,
+    /// Per-channel spectra of the colour scene (Bayer recording only).
+    colour_specs: Vec<Vec<Complex32>>,
+    /// Spectra of the scene with its disc cut by the frame edge: luma, then colour channels.
+    cut_specs: Vec<Vec<Complex32>>,
     pupil: Vec<bool>,
     dl_peak: f32,
     /// The diffraction-limited, noise-free image (same photometric scale as the noise-free frames).
@@ -157,9 +174,27 @@ pub struct Simulator {
     rng: ChaCha8Rng,
 }
 
+/// Forward 2-D FFT of each plane of `p`.
+fn spectra(fft: &Fft2, p: &Planes) -> Vec<Vec<Complex32>> {
+    let mut tmp = Vec::new();
+    (0..p.channels)
+        .map(|c| {
+            let mut spec: Vec<Complex32> = p.plane(c).iter().map(|&v| Complex32::new(v, 0.0)).collect();
+            fft.forward(&mut spec, &mut tmp);
+            spec
+        })
+        .collect()
+}
+
 impl Simulator {
-    /// Prepare a simulator from a planet texture.
+    /// Prepare a simulator from a planet texture (a plain disc; see [`Simulator::with_scene`]).
     pub fn new(cfg: SimConfig, texture: &Planes) -> Result<Simulator> {
+        Simulator::with_scene(cfg, texture, None)
+    }
+
+    /// Prepare a simulator for `cfg.target` rendered from a surface texture and, for ringed
+    /// targets, a radial ring texture.
+    pub fn with_scene(cfg: SimConfig, texture: &Planes, rings: Option<&Planes>) -> Result<Simulator> {
         if cfg.size < 32 || cfg.pupil_px < 8 || cfg.pupil_px * 2 > cfg.size * 2 || cfg.frames == 0 {
             return Err(FrameError::Invalid(format!(
                 "simulator: need size ≥ 32, pupil_px ≥ 8 and frames ≥ 1 (got size {}, pupil {}, frames {})",
@@ -172,12 +207,37 @@ impl Simulator {
         {
             return Err(FrameError::Invalid("simulator: D/r0 must be > 0 and bit depth 8, 12 or 16".into()));
         }
-        let object = render_planet(texture, &cfg);
+        if !(cfg.transparency_min > 0.0 && cfg.transparency_min <= 1.0)
+            || !(0.0..=1.0).contains(&cfg.cut_fraction)
+            || !(cfg.haze >= 0.0 && cfg.haze.is_finite())
+            || !(cfg.d_over_r0_max.is_finite())
+        {
+            return Err(FrameError::Invalid(
+                "simulator: transparency_min must be in (0, 1], cut_fraction in [0, 1], haze ≥ 0".into(),
+            ));
+        }
+        if cfg.cut_fraction > 0.0 && cfg.target == Target::Field {
+            return Err(FrameError::Invalid("simulator: a frame-filling field has no disc to cut".into()));
+        }
         let n = cfg.size;
         let frame_fft = Fft2::new(n, n);
-        let mut tmp = Vec::new();
-        let mut object_spec: Vec<Complex32> = object.iter().map(|&v| Complex32::new(v, 0.0)).collect();
-        frame_fft.forward(&mut object_spec, &mut tmp);
+        let view = cfg.view();
+        let scene = render(cfg.target, texture, rings, &view, if cfg.bayer { 3 } else { 1 });
+        let luma_of = |p: &Planes| if p.channels == 1 { p.clone() } else { p.to_luma() };
+        let object_spec = spectra(&frame_fft, &luma_of(&scene)).remove(0);
+        let colour_specs = if cfg.bayer { spectra(&frame_fft, &scene) } else { Vec::new() };
+        let cut_specs = if cfg.cut_fraction > 0.0 {
+            // The disc centre 0.35 radii inside the right edge: about 60 % of the disc is outside.
+            let cut_view = View { offset: (n as f32 / 2.0 - 0.35 * cfg.disc_radius, view.offset.1), ..view };
+            let cut = render(cfg.target, texture, rings, &cut_view, if cfg.bayer { 3 } else { 1 });
+            let mut v = spectra(&frame_fft, &luma_of(&cut));
+            if cfg.bayer {
+                v.extend(spectra(&frame_fft, &cut));
+            }
+            v
+        } else {
+            Vec::new()
+        };
         let g = 2 * cfg.pupil_px;
         let psf_fft = Fft2::new(g, g);
         let screen_fft = Fft2::new(4 * cfg.pupil_px, 4 * cfg.pupil_px);
@@ -195,6 +255,8 @@ impl Simulator {
             psf_fft,
             screen_fft,
             object_spec,
+            colour_specs,
+            cut_specs,
             pupil,
             dl_peak: 1.0,
             truth_image: Vec::new(),
@@ -214,8 +276,13 @@ impl Simulator {
 
     /// A Kolmogorov phase screen (radians) over the pupil grid, by the FFT method.
     pub fn phase_screen(&mut self) -> Vec<f32> {
+        self.phase_screen_for(self.cfg.d_over_r0)
+    }
+
+    /// A Kolmogorov phase screen for a given D/r0.
+    pub fn phase_screen_for(&mut self, d_over_r0: f32) -> Vec<f32> {
         let m = self.screen_fft.width;
-        let r0 = self.cfg.pupil_px as f32 / self.cfg.d_over_r0;
+        let r0 = self.cfg.pupil_px as f32 / d_over_r0;
         let df = 1.0 / m as f32;
         let normal = Normal::new(0.0f32, 1.0).expect("unit normal");
         let mut spec = vec![Complex32::new(0.0, 0.0); m * m];
@@ -268,6 +335,13 @@ impl Simulator {
     /// Convolve the object with a centred PSF and shift by (dx, dy); with `recentre`, first move the
     /// PSF centroid to the centre. Returns the image and the PSF centroid offset.
     pub(crate) fn convolve(&self, psf: &[f32], dx: f32, dy: f32, recentre: bool) -> (Vec<f32>, (f32, f32)) {
+        let (otf, centroid) = self.otf(psf, dx, dy, recentre);
+        (self.apply_otf(&otf, &self.object_spec), centroid)
+    }
+
+    /// Transfer function of a centred PSF shifted by (dx, dy) (after moving its centroid to the
+    /// centre with `recentre`), on the frame grid; and the PSF centroid offset.
+    fn otf(&self, psf: &[f32], dx: f32, dy: f32, recentre: bool) -> (Vec<Complex32>, (f32, f32)) {
         let n = self.cfg.size;
         let g = self.psf_fft.width;
         let (mut mx, mut my) = (0f32, 0f32);
@@ -299,28 +373,83 @@ impl Simulator {
             for kx in 0..n {
                 let fx = signed_freq(kx, n) / n as f32;
                 let ramp = Complex32::from_polar(1.0, -std::f32::consts::TAU * (fx * sx + fy * sy));
-                let i = ky * n + kx;
-                kern[i] = kern[i] * self.object_spec[i] * ramp;
+                kern[ky * n + kx] *= ramp;
             }
         }
-        self.frame_fft.inverse(&mut kern, &mut tmp);
-        (kern.iter().map(|c| c.re.max(0.0)).collect(), (mx, my))
+        (kern, (mx, my))
     }
 
-    /// Simulate one frame: (noisy frame in [0, 1], truth).
+    /// Multiply an object spectrum by a transfer function and return the (non-negative) image.
+    fn apply_otf(&self, otf: &[Complex32], spec: &[Complex32]) -> Vec<f32> {
+        let mut prod: Vec<Complex32> = otf.iter().zip(spec).map(|(a, b)| a * b).collect();
+        let mut tmp = Vec::new();
+        self.frame_fft.inverse(&mut prod, &mut tmp);
+        prod.iter().map(|c| c.re.max(0.0)).collect()
+    }
+
+    /// Simulate one frame: (noisy frame in [0, 1] — mono, or the raw RGGB mosaic with `bayer` — and truth).
     pub fn frame(&mut self) -> (Vec<f32>, FrameTruth) {
-        let phase = self.phase_screen();
+        let cfg = self.cfg.clone();
+        let d = if cfg.d_over_r0_max > cfg.d_over_r0 {
+            let (a, b) = (cfg.d_over_r0.ln(), cfg.d_over_r0_max.ln());
+            (a + (b - a) * self.rng.random::<f32>()).exp()
+        } else {
+            cfg.d_over_r0
+        };
+        let phase = self.phase_screen_for(d);
         let psf = self.psf(&phase);
         let peak = psf.iter().fold(0f32, |m, &v| m.max(v));
         let strehl = peak / self.dl_peak;
-        let jit = Normal::new(0.0f32, self.cfg.jitter_px.max(0.0)).expect("finite jitter");
+        let jit = Normal::new(0.0f32, cfg.jitter_px.max(0.0)).expect("finite jitter");
         let (jx, jy) = (jit.sample(&mut self.rng), jit.sample(&mut self.rng));
-        let (clean, (mx, my)) = self.convolve(&psf, jx, jy, false);
+        // Extras draw from the stream only when enabled, so basic runs stay reproducible across versions.
+        let cut = cfg.cut_fraction > 0.0 && self.rng.random::<f32>() < cfg.cut_fraction;
+        let transparency = if cfg.transparency_min < 1.0 {
+            cfg.transparency_min + (1.0 - cfg.transparency_min) * self.rng.random::<f32>()
+        } else {
+            1.0
+        };
+        let (otf, (mx, my)) = self.otf(&psf, jx, jy, false);
+        let n = cfg.size;
+        let clean: Vec<f32> = if cfg.bayer {
+            let specs = if cut { &self.cut_specs[1..] } else { &self.colour_specs[..] };
+            let planes: Vec<Vec<f32>> = specs.iter().map(|s| self.apply_otf(&otf, s)).collect();
+            // RGGB: R at (even x, even y), B at (odd, odd), G elsewhere.
+            (0..n * n)
+                .map(|i| {
+                    let (x, y) = (i % n, i / n);
+                    let c = match (x % 2, y % 2) {
+                        (0, 0) => 0,
+                        (1, 1) => 2,
+                        _ => 1,
+                    };
+                    planes[c][i]
+                })
+                .collect()
+        } else if cut {
+            self.apply_otf(&otf, &self.cut_specs[0])
+        } else {
+            self.apply_otf(&otf, &self.object_spec)
+        };
         let (centred, _) = self.convolve(&psf, 0.0, 0.0, true);
-        let n = self.cfg.size;
         let s = ssim(&centred, &self.truth_image, n, n, 1.0) as f32;
-        let noisy = self.expose(&clean);
-        (noisy, FrameTruth { strehl, ssim: s, shift_x: jx + mx, shift_y: jy + my })
+        let haze = cfg.haze * (1.0 - transparency);
+        let lit: Vec<f32> = if transparency < 1.0 || haze > 0.0 {
+            clean.iter().map(|v| v * transparency + haze).collect()
+        } else {
+            clean
+        };
+        let noisy = self.expose(&lit);
+        let truth = FrameTruth {
+            strehl,
+            ssim: s,
+            shift_x: jx + mx,
+            shift_y: jy + my,
+            d_over_r0: d,
+            transparency,
+            cut,
+        };
+        (noisy, truth)
     }
 
     /// Photon (Poisson) and read noise, gain so the peak fills 80% of the range, then quantisation.
@@ -369,18 +498,23 @@ pub struct SimOutput {
 
 /// Load a planet texture by name ("mars", "jupiter") from the Stellarium data set.
 pub fn planet_texture(name: &str) -> Result<Planes> {
-    let set = dataset::stellarium::StellariumSet::locate()?;
-    let path = set.planet_texture(name);
-    Ok(dataset::image_io::load_image(&path, ColorMode::Rgb, ImageLimits::default())?)
+    crate::render::load_texture(name)
 }
 
-/// Simulate `cfg.frames` frames into `dir` (`frames.ser`, `truth.csv`, `truth.png`, `sim.json`).
+/// Simulate `cfg.frames` frames of a plain disc into `dir` (`frames.ser`, `truth.csv`, `truth.png`, `sim.json`).
 pub fn simulate_to_dir(cfg: &SimConfig, texture: &Planes, dir: &Path, progress: &dyn Fn(usize)) -> Result<SimOutput> {
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let mut sim = Simulator::new(cfg.clone(), texture)?;
+    write_simulation(&mut sim, dir, progress)
+}
+
+/// Run a prepared simulator for its configured number of frames and write the video and truth into `dir`.
+pub fn write_simulation(sim: &mut Simulator, dir: &Path, progress: &dyn Fn(usize)) -> Result<SimOutput> {
+    let cfg = sim.config().clone();
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let n = cfg.size;
     let ser = dir.join("frames.ser");
-    let mut header = SerHeader::new(n, n, ColorId::Mono, cfg.bit_depth);
+    let colour = if cfg.bayer { ColorId::Bayer(BayerPattern::Rggb) } else { ColorId::Mono };
+    let mut header = SerHeader::new(n, n, colour, cfg.bit_depth);
     header.instrument = "prettier-space frame-sim".into();
     let mut writer = SerWriter::create(&ser, header)?;
     let mut truth = Vec::with_capacity(cfg.frames);
@@ -393,9 +527,10 @@ pub fn simulate_to_dir(cfg: &SimConfig, texture: &Planes, dir: &Path, progress: 
     }
     writer.finish()?;
     let mut csv = Vec::new();
-    writeln!(csv, "frame,strehl,ssim,shift_x,shift_y").ok();
+    writeln!(csv, "frame,strehl,ssim,shift_x,shift_y,d_over_r0,transparency,cut").ok();
     for (i, t) in truth.iter().enumerate() {
-        writeln!(csv, "{i},{:.6},{:.6},{:.3},{:.3}", t.strehl, t.ssim, t.shift_x, t.shift_y).ok();
+        let (s, m, x, y) = (t.strehl, t.ssim, t.shift_x, t.shift_y);
+        writeln!(csv, "{i},{s:.6},{m:.6},{x:.3},{y:.3},{:.3},{:.4},{}", t.d_over_r0, t.transparency, t.cut as u8).ok();
     }
     let truth_csv = dir.join("truth.csv");
     dataset::image_io::write_atomic(&truth_csv, &csv)?;
@@ -403,7 +538,7 @@ pub fn simulate_to_dir(cfg: &SimConfig, texture: &Planes, dir: &Path, progress: 
     let mut tp = Planes::from_vec(1, n, n, sim.truth_on_frame_scale())?;
     tp.clamp01();
     dataset::image_io::save_image(&tp, &truth_png, 16)?;
-    let json = serde_json::to_vec_pretty(cfg).map_err(|e| FrameError::Invalid(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&cfg).map_err(|e| FrameError::Invalid(e.to_string()))?;
     dataset::image_io::write_atomic(&dir.join("sim.json"), &json)?;
     Ok(SimOutput { ser, truth_csv, truth_png, truth })
 }
@@ -424,7 +559,11 @@ pub fn read_truth_csv(path: &Path) -> Result<Vec<FrameTruth>> {
         if f.len() < 5 {
             return Err(FrameError::Invalid(format!("{}: line {}: expected 5 columns", path.display(), ln + 1)));
         }
-        out.push(FrameTruth { strehl: f[1], ssim: f[2], shift_x: f[3], shift_y: f[4] });
+        let (d_over_r0, transparency, cut) = match f.get(5..8) {
+            Some(x) => (x[0], x[1], x[2] != 0.0),
+            None => (0.0, 1.0, false),
+        };
+        out.push(FrameTruth { strehl: f[1], ssim: f[2], shift_x: f[3], shift_y: f[4], d_over_r0, transparency, cut });
     }
     Ok(out)
 }

@@ -18,8 +18,14 @@ use frame_tools::init_logs;
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Folder with frames.ser, truth.csv and truth.png (from frame-sim).
+    /// Folder with frames.ser, truth.csv and truth.png (from frame-sim); with --grid, a folder of such cell folders.
     input: PathBuf,
+    /// Evaluate every metric on every cell folder under INPUT (from `frame-sim --grid`) and print the grid tables.
+    #[arg(long)]
+    grid: bool,
+    /// With --grid: also write the tables here (Markdown).
+    #[arg(long)]
+    markdown: Option<PathBuf>,
     /// Percentage of frames stacked / compared.
     #[arg(long, default_value_t = 10.0)]
     top: f32,
@@ -50,6 +56,9 @@ fn main() -> std::process::ExitCode {
 fn body() -> anyhow::Result<()> {
     init_logs();
     let a = Args::parse();
+    if a.grid {
+        return grid(&a);
+    }
     let source = SerReader::open(&a.input.join("frames.ser"))?;
     let truth: Vec<FrameTruth> = read_truth_csv(&a.input.join("truth.csv"))?;
     let truth_img = dataset::image_io::load_image(&a.input.join("truth.png"), ColorMode::Luma, ImageLimits::default())
@@ -102,6 +111,23 @@ fn body() -> anyhow::Result<()> {
     println!("{}", markdown_table(&rows, a.top));
     if let Some(path) = &a.json {
         dataset::image_io::write_atomic(path, &serde_json::to_vec_pretty(&rows)?)?;
+    }
+    Ok(())
+}
+
+/// `--grid`: every fixed metric on every simulated cell.
+fn grid(a: &Args) -> anyhow::Result<()> {
+    let rankers = frame_quality::grid_eval::metric_rankers();
+    let result = frame_quality::grid_eval::evaluate_grid(&a.input, &rankers, a.top, &|cell, ranker| {
+        tracing::info!("{cell}: {ranker}")
+    })?;
+    let md = result.markdown(Metric::DiscLaplace.name());
+    println!("{md}");
+    if let Some(path) = &a.markdown {
+        dataset::image_io::write_atomic(path, md.as_bytes())?;
+    }
+    if let Some(path) = &a.json {
+        dataset::image_io::write_atomic(path, &serde_json::to_vec_pretty(&result)?)?;
     }
     Ok(())
 }

@@ -4,18 +4,27 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use frame_quality::sim::{SimConfig, planet_texture, simulate_to_dir};
+use frame_quality::grid::{cells, simulate_cell};
+use frame_quality::render::{Target, load_texture};
+use frame_quality::sim::{SimConfig, Simulator, write_simulation};
 use frame_tools::{frame_bar, init_logs};
 
 /// Render a lit planet (Stellarium texture) through random phase screens and write
-/// `frames.ser`, `truth.csv` (frame,strehl,ssim,shift_x,shift_y), `truth.png` and `sim.json`.
+/// `frames.ser`, `truth.csv` (frame,strehl,ssim,shift_x,shift_y,d_over_r0,transparency,cut),
+/// `truth.png` and `sim.json`; with `--grid`, one such folder per named grid cell.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
     /// Output folder.
     #[arg(short, long)]
     output: PathBuf,
-    /// Planet texture name in Stellarium's textures folder (mars, jupiter, …).
+    /// Simulate every cell of the simulation grid into OUTPUT/<cell>/ (see docs/frame-quality.md).
+    #[arg(long)]
+    grid: bool,
+    /// With --grid: only these cells (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    cells: Vec<String>,
+    /// Planet texture name in Stellarium's textures folder (mars, jupiter, saturn, venus, moon_4k, …).
     #[arg(long, default_value = "mars")]
     planet: String,
     /// Number of frames.
@@ -51,6 +60,27 @@ struct Args {
     /// Disc centre offset, y.
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     offset_y: f32,
+    /// Draw D/r0 per frame, log-uniform from --d-over-r0 up to this value.
+    #[arg(long)]
+    d_over_r0_max: Option<f32>,
+    /// Lowest per-frame transparency (thin clouds), 0 < t ≤ 1.
+    #[arg(long, default_value_t = 1.0)]
+    transparency_min: f32,
+    /// Cloud haze: scattered light of haze × (1 − transparency) of the peak.
+    #[arg(long, default_value_t = 0.0)]
+    haze: f32,
+    /// Share of frames whose disc is cut by the frame edge (their truth is 0).
+    #[arg(long, default_value_t = 0.0)]
+    cut_fraction: f32,
+    /// Record through an RGGB Bayer mosaic (colour camera).
+    #[arg(long)]
+    bayer: bool,
+    /// Scene: disc, ringed (Saturn's rings, see --ring-tilt) or field (surface filling the frame).
+    #[arg(long, default_value = "disc")]
+    target: String,
+    /// Ring opening angle in degrees for --target ringed.
+    #[arg(long, default_value_t = 20.0)]
+    ring_tilt: f32,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -63,10 +93,31 @@ fn main() -> std::process::ExitCode {
 fn body() -> anyhow::Result<()> {
     init_logs();
     let a = Args::parse();
+    if a.grid {
+        let all = cells(a.frames, a.seed);
+        if let Some(bad) = a.cells.iter().find(|n| !all.iter().any(|c| c.name == n.as_str())) {
+            let known: Vec<_> = all.iter().map(|c| c.name).collect();
+            anyhow::bail!("--cells: no grid cell named '{bad}' (cells: {})", known.join(", "));
+        }
+        for cell in all.iter().filter(|c| a.cells.is_empty() || a.cells.iter().any(|n| n == c.name)) {
+            let bar = frame_bar(a.frames, cell.name);
+            let out = simulate_cell(cell, &a.output.join(cell.name), &|n| bar.set_position(n as u64))?;
+            bar.finish_and_clear();
+            report(cell.name, &out);
+        }
+        return Ok(());
+    }
+    let target = match a.target.as_str() {
+        "disc" => Target::Disc,
+        "ringed" => Target::Ringed { tilt_deg: a.ring_tilt },
+        "field" => Target::Field,
+        other => anyhow::bail!("--target: '{other}' is not one of disc, ringed, field"),
+    };
     let cfg = SimConfig {
         size: a.size,
         disc_radius: a.radius,
         d_over_r0: a.d_over_r0,
+        d_over_r0_max: a.d_over_r0_max.unwrap_or(0.0),
         pupil_px: a.pupil,
         jitter_px: a.jitter,
         peak_electrons: a.peak_electrons,
@@ -75,21 +126,34 @@ fn body() -> anyhow::Result<()> {
         frames: a.frames,
         seed: a.seed,
         offset: (a.offset_x, a.offset_y),
+        transparency_min: a.transparency_min,
+        haze: a.haze,
+        cut_fraction: a.cut_fraction,
+        bayer: a.bayer,
+        target,
         ..SimConfig::default()
     };
-    let tex = planet_texture(&a.planet).with_context(|| format!("planet texture '{}'", a.planet))?;
+    let tex = load_texture(&a.planet).with_context(|| format!("planet texture '{}'", a.planet))?;
+    let rings = match target {
+        Target::Ringed { .. } => Some(load_texture("saturn_rings_radial").context("ring texture")?),
+        _ => None,
+    };
+    let mut sim = Simulator::with_scene(cfg, &tex, rings.as_ref())?;
     let bar = frame_bar(a.frames, "simulating");
-    let out = simulate_to_dir(&cfg, &tex, &a.output, &|n| bar.set_position(n as u64))?;
+    let out = write_simulation(&mut sim, &a.output, &|n| bar.set_position(n as u64))?;
     bar.finish_and_clear();
+    report(&format!("D/r0 = {}", a.d_over_r0), &out);
+    Ok(())
+}
+
+/// One line per written video: frames, where, mean and best Strehl.
+fn report(label: &str, out: &frame_quality::sim::SimOutput) {
     let mean = out.truth.iter().map(|t| t.strehl as f64).sum::<f64>() / out.truth.len().max(1) as f64;
     let max = out.truth.iter().map(|t| t.strehl).fold(0f32, f32::max);
+    let cut = out.truth.iter().filter(|t| t.cut).count();
     println!(
-        "wrote {} frames to {} (D/r0 = {}, mean Strehl {:.3}, best {:.3})",
+        "wrote {} frames to {} ({label}, mean Strehl {mean:.3}, best {max:.3}, {cut} cut discs)",
         out.truth.len(),
         out.ser.display(),
-        a.d_over_r0,
-        mean,
-        max
     );
-    Ok(())
 }
