@@ -282,6 +282,9 @@ impl AviReader {
             }
             pos = pos + 8 + size + (size & 1);
         }
+        // Some writers' idx1 also lists the AVIX frames: keep each chunk once, in file order.
+        frames.sort_unstable_by_key(|f| f.0);
+        frames.dedup_by_key(|f| f.0);
         let dropped = frames.iter().filter(|f| f.1 == 0).count();
         frames.retain(|f| f.1 > 0);
         if dropped > 0 {

@@ -50,6 +50,8 @@ struct Spec {
     idx1: Option<bool>,
     /// Frames that go into a `RIFF AVIX` continuation instead of the first RIFF.
     avix_from: Option<usize>,
+    /// idx1 also lists the AVIX frames (offsets past the first RIFF), as some writers do.
+    idx1_lists_avix: bool,
     /// An audio stream before the video stream (video becomes stream 01).
     audio_first: bool,
 }
@@ -65,6 +67,7 @@ impl Spec {
             chunk_id: *b"00db",
             idx1: Some(false),
             avix_from: None,
+            idx1_lists_avix: false,
             audio_first: false,
         }
     }
@@ -124,6 +127,17 @@ fn avi_bytes(spec: &Spec, frames: &[Vec<u8>]) -> Vec<u8> {
     body.extend(chunk(b"JUNK", &[0u8; 30]));
     let movi_fourcc_at = 8 + body.len() as u32 + 8; // RIFF header + body so far + LIST header
     body.extend(list(b"movi", &movi_body));
+    if spec.idx1_lists_avix {
+        // AVIX frame chunks start after: this RIFF (with idx1), 'RIFF' size 'AVIX', 'LIST' size 'movi',
+        // the ix00 chunk and 'LIST' size 'rec '.
+        let n_idx = frames.len() as u32;
+        let avix_at = 8 + body.len() as u32 + 8 + 16 * n_idx;
+        let mut at = avix_at + 12 + 12 + 32 + 12;
+        for f in &frames[split..] {
+            index.push((at - movi_fourcc_at, f.len() as u32));
+            at += 8 + f.len() as u32 + (f.len() as u32 & 1);
+        }
+    }
     if let Some(absolute) = spec.idx1 {
         let mut idx = Vec::new();
         for (off, size) in &index {
@@ -322,6 +336,15 @@ fn opendml_avix_continuation_frames_follow_the_first_riff_and_other_streams_are_
     for (f, bytes) in frames.iter().enumerate() {
         assert_eq!(r.raw_frame(f).unwrap(), &bytes[..], "frame {f}");
     }
+    // An idx1 that also lists the AVIX frames: each frame still counted once.
+    spec.idx1_lists_avix = true;
+    let p = write(dir.path(), "odml3.avi", &avi_bytes(&spec, &frames));
+    let r = open_raw(&p);
+    assert_eq!(r.len(), 7);
+    for (f, bytes) in frames.iter().enumerate() {
+        assert_eq!(r.raw_frame(f).unwrap(), &bytes[..], "frame {f}");
+    }
+    spec.idx1_lists_avix = false;
     // Without idx1 the same frames are found by scanning.
     spec.idx1 = None;
     let p = write(dir.path(), "odml2.avi", &avi_bytes(&spec, &frames));
