@@ -1,0 +1,335 @@
+//! The contact sheet → picks → train-ranker --labels → rank-frames --model loop, end to end.
+//!
+//! `contact_sheet_marks_keys_and_clicks_into_picks_csv` opens the sheet that `rank-frames
+//! --contact-sheet` writes in real headless Chromium over file:// (driven through chromedriver's
+//! WebDriver protocol on 127.0.0.1 with a minimal HTTP/1.1 client), marks frames with keys and
+//! clicks, zooms, presses "Download picks.csv" and checks the CSV the page produced; that CSV then
+//! trains a picks ranker used by rank-frames. Needs the Debian packages `chromium` and
+//! `chromium-driver` (or $CHROME / $CHROMEDRIVER); `scripts/test` installs them. Fails if they are missing.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+fn run(bin: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(bin).args(args).output().expect("binary runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// A small simulated video in `dir/sim/frames.ser`.
+fn simulate(dir: &Path, frames: usize) -> String {
+    let out = dir.join("sim");
+    let (ok, text) = run(
+        env!("CARGO_BIN_EXE_frame-sim"),
+        &[
+            "-o",
+            out.to_str().unwrap(),
+            "--frames",
+            &frames.to_string(),
+            "--size",
+            "96",
+            "--radius",
+            "30",
+            "--pupil",
+            "24",
+            "--d-over-r0",
+            "5",
+        ],
+    );
+    assert!(ok, "{text}");
+    out.join("frames.ser").to_string_lossy().into_owned()
+}
+
+fn find(env: &str, names: &[&str]) -> PathBuf {
+    if let Some(p) = std::env::var_os(env) {
+        return PathBuf::from(p);
+    }
+    for dir in ["/usr/bin", "/usr/local/bin", "/usr/lib/chromium"] {
+        for name in names {
+            let p = PathBuf::from(dir).join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!("{} not found: install the Debian packages chromium and chromium-driver (or set ${env})", names[0]);
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One HTTP/1.1 request to chromedriver; returns (status, JSON body).
+fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<(u16, Value)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    // Read the head, then exactly Content-Length bytes or chunks up to the last one (the server
+    // may keep the connection open, so reading to the end could wait for its idle timeout).
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16384];
+    let head_end = loop {
+        if let Some(p) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::other("connection closed before the response head"));
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let status: u16 = head.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let chunked = head.contains("transfer-encoding: chunked");
+    loop {
+        let have = raw.len() - head_end;
+        let done = match length {
+            Some(n) => have >= n,
+            None if chunked => raw[head_end..].windows(5).any(|w| w == b"0\r\n\r\n"),
+            None => false,
+        };
+        if done {
+            break;
+        }
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    let rest = &raw[head_end..];
+    let body: Vec<u8> = if chunked {
+        // Chunks are counted in bytes: de-chunk before decoding UTF-8.
+        let mut out = Vec::new();
+        let mut r = rest;
+        while let Some(eol) = r.windows(2).position(|w| w == b"\r\n") {
+            let n = usize::from_str_radix(String::from_utf8_lossy(&r[..eol]).trim(), 16).unwrap_or(0);
+            let tail = &r[eol + 2..];
+            if n == 0 || tail.len() < n {
+                break;
+            }
+            out.extend_from_slice(&tail[..n]);
+            r = tail[n..].strip_prefix(b"\r\n").unwrap_or(&tail[n..]);
+        }
+        out
+    } else {
+        rest.to_vec()
+    };
+    Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+}
+
+struct WebDriver {
+    port: u16,
+    session: String,
+}
+
+impl WebDriver {
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let full = format!("/session/{}{path}", self.session);
+        let (status, v) = http(self.port, method, &full, body.as_ref()).unwrap_or_else(|e| panic!("webdriver {full}: {e}"));
+        assert!((200..300).contains(&status), "webdriver {full}: {status} {v}");
+        v["value"].clone()
+    }
+
+    fn script(&self, js: &str) -> Value {
+        self.call("POST", "/execute/sync", Some(json!({"script": js, "args": []})))
+    }
+
+    fn find(&self, css: &str) -> String {
+        let v = self.call("POST", "/element", Some(json!({"using": "css selector", "value": css})));
+        v.as_object().and_then(|o| o.values().next()).and_then(|e| e.as_str()).unwrap().to_string()
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.find(css);
+        self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+
+    /// Press keys one after the other through the Actions API (key down + key up each).
+    fn keys(&self, keys: &[&str]) {
+        let acts: Vec<Value> = keys
+            .iter()
+            .flat_map(|k| [json!({"type": "keyDown", "value": k}), json!({"type": "keyUp", "value": k})])
+            .collect();
+        self.call("POST", "/actions", Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": acts}]})));
+    }
+}
+
+const RIGHT: &str = "\u{E014}";
+const ESCAPE: &str = "\u{E00C}";
+
+#[test]
+fn contact_sheet_marks_keys_and_clicks_into_picks_csv() {
+    let chrome = find("CHROME", &["chromium", "chromium-browser", "chrome"]);
+    let chromedriver = find("CHROMEDRIVER", &["chromedriver"]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = |p: &str| dir.path().join(p).to_string_lossy().into_owned();
+    let ser = simulate(dir.path(), 30);
+
+    let (ok, text) = run(
+        env!("CARGO_BIN_EXE_rank-frames"),
+        &[&ser, "--contact-sheet", &d("sheet.html"), "--sheet-frames", "12"],
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("sheet.html (12 frames to mark)"), "{text}");
+    let html = std::fs::read_to_string(d("sheet.html")).unwrap();
+    assert_eq!(html.matches("class=\"tile\"").count(), 12);
+    assert!(!html.contains("http://") && !html.contains("https://"), "the page needs no network");
+
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _driver = Driver(
+        Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", chromedriver.display())),
+    );
+    let start = Instant::now();
+    while !matches!(http(port, "GET", "/status", None), Ok((200, ref v)) if v["value"]["ready"] == true) {
+        assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1100,900",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([format!("--user-data-dir={}", profile.path().display())])
+    .collect::<Vec<_>>();
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {"binary": chrome.display().to_string(), "args": args}
+    }}});
+    let (status, session) = http(port, "POST", "/session", Some(&caps)).unwrap();
+    assert_eq!(status, 200, "new session: {session}");
+    let wd = WebDriver { port, session: session["value"]["sessionId"].as_str().unwrap().to_string() };
+
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wd.call("POST", "/url", Some(json!({"url": format!("file://{}", d("sheet.html"))})));
+        let frames: Vec<u64> = serde_json::from_value(
+            wd.script("return [...document.querySelectorAll('.tile')].map(t => +t.dataset.frame);"),
+        )
+        .unwrap();
+        assert_eq!(frames.len(), 12);
+        assert!(frames.windows(2).all(|w| w[0] < w[1]), "video order: {frames:?}");
+        let loaded = wd.script("return [...document.images].filter(i => i.id !== 'zoom-img').every(i => i.complete && i.naturalWidth > 0);");
+        assert_eq!(loaded, true, "every embedded PNG decodes");
+
+        // Keys: tile 0 good, tile 1 bad then unmarked, tile 2 good, tile 3 bad.
+        wd.keys(&["g", "j", "b", RIGHT, "1", "k", "u", "j", "j", "0"]);
+        // Clicks: tile 5 bad, tile 6 good, tile 7 good twice (= unmarked again).
+        wd.click(".tile:nth-child(6) button.bad");
+        wd.click(".tile:nth-child(7) button.good");
+        wd.click(".tile:nth-child(8) button.good");
+        wd.click(".tile:nth-child(8) button.good");
+        // Zoom tile 8 by clicking its image: full-resolution crop, then 2× with 'z'.
+        wd.click(".tile:nth-child(9) img");
+        let zoom = wd.script(
+            "const z=document.getElementById('zoom'),i=document.getElementById('zoom-img'),\
+             t=document.querySelectorAll('.tile img')[8];return [z.hidden,i.width,+t.dataset.w,i.naturalWidth];",
+        );
+        assert_eq!(zoom[0], false, "zoom open: {zoom}");
+        assert_eq!(zoom[1], zoom[2], "1× = the crop's full resolution: {zoom}");
+        assert_eq!(zoom[2], zoom[3], "data-w is the PNG's width: {zoom}");
+        wd.keys(&["z"]);
+        let w2 = wd.script("return document.getElementById('zoom-img').width;");
+        assert_eq!(w2.as_u64(), zoom[1].as_u64().map(|w| 2 * w), "2× zoom");
+        // While zoomed: mark tile 8 good, move to tile 9, mark it bad, close.
+        wd.keys(&["g", RIGHT, "b"]);
+        let caption = wd.script("return document.getElementById('zoom-caption').textContent;");
+        assert!(caption.as_str().unwrap().starts_with(&format!("frame {} (10/12", frames[9])), "{caption}");
+        wd.keys(&[ESCAPE]);
+        assert_eq!(wd.script("return document.getElementById('zoom').hidden;"), true);
+
+        let counter = wd.script("return document.getElementById('counter').textContent;");
+        assert_eq!(counter, "4 good · 3 bad · 5 unmarked of 12");
+        wd.click("#download");
+        let csv = wd.script("return document.getElementById('csv').textContent;");
+        (frames, csv.as_str().unwrap_or_default().to_string(), wd.script("return window.picksCsv();"))
+    }));
+    let _ = http(port, "DELETE", &format!("/session/{}", wd.session), None);
+    let (frames, csv, again) = result.unwrap_or_else(|e| std::panic::resume_unwind(e));
+
+    let expected: String = [(0, 1), (2, 1), (3, 0), (5, 0), (6, 1), (8, 1), (9, 0)]
+        .iter()
+        .fold("frame,label\n".to_string(), |s, (i, l)| s + &format!("{},{l}\n", frames[*i]));
+    assert_eq!(csv, expected);
+    assert_eq!(again, expected.as_str());
+
+    // The downloaded picks train a picks ranker, which rank-frames uses.
+    std::fs::write(d("picks.csv"), &csv).unwrap();
+    let (ok, text) = run(env!("CARGO_BIN_EXE_train-ranker"), &[&ser, "--labels", &d("picks.csv"), "-o", &d("m.json")]);
+    assert!(ok, "{text}");
+    assert!(text.contains("trained a picks ranker on 7 labels (4 good, 3 bad)"), "{text}");
+    let (ok, text) = run(env!("CARGO_BIN_EXE_rank-frames"), &[&ser, "--model", &d("m.json"), "--csv", &d("r.csv")]);
+    assert!(ok, "{text}");
+    assert!(text.contains("Picks"), "{text}");
+    let ranks = std::fs::read_to_string(d("r.csv")).unwrap();
+    assert_eq!(ranks.lines().count(), 31);
+    // The model's scores put the frames marked good above the frames marked bad on average.
+    let score: Vec<f64> = ranks.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let mean = |idx: &[usize]| idx.iter().map(|&i| score[frames[i] as usize]).sum::<f64>() / idx.len() as f64;
+    assert!(mean(&[0, 2, 6, 8]) > mean(&[3, 5, 9]), "good frames score above bad ones: {ranks}");
+}
+
+#[test]
+fn train_ranker_labels_errors_keep_the_old_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |p: &str| dir.path().join(p).to_string_lossy().into_owned();
+    let ser = simulate(dir.path(), 12);
+    std::fs::write(d("model.json"), b"{\"old\": true}").unwrap();
+    let cases = [
+        ("frame,label\n0,1\n1,0\n2,1\n3,0\n4,1\n12,0\n", "picks.csv: line 7: frame 12 is not in the video (it has 12 frames"),
+        ("0,1\n1,0\n2,1\n3,0\n4,1\n1,1\n", "picks.csv: line 6: frame 1 is labelled twice (first on line 2)"),
+        ("0,1\n1,0\n2,good\n", "picks.csv: line 3: label 'good' is not 0 (bad) or 1 (good)"),
+        ("0,1\n1,1\n2,1\n3,1\n4,1\n5,1\n", "picks.csv: all 6 labels are good (1)"),
+        ("0,1\n1,0\n", "picks.csv: 2 labels; at least 6 are needed"),
+    ];
+    for (text, want) in cases {
+        std::fs::write(d("picks.csv"), text).unwrap();
+        let (ok, out) = run(env!("CARGO_BIN_EXE_train-ranker"), &[&ser, "--labels", &d("picks.csv"), "-o", &d("model.json")]);
+        assert!(!ok, "{out}");
+        assert!(out.contains(want), "want '{want}' in: {out}");
+        assert_eq!(out.trim_end().lines().count(), 1, "one-line error: {out}");
+        assert!(!out.contains("panicked"), "{out}");
+        assert_eq!(std::fs::read(d("model.json")).unwrap(), b"{\"old\": true}", "existing model kept");
+    }
+    let (ok, out) =
+        run(env!("CARGO_BIN_EXE_train-ranker"), &[&ser, "--labels", &d("missing.csv"), "-o", &d("model.json")]);
+    assert!(!ok && out.contains("missing.csv"), "{out}");
+    let (ok, out) = run(env!("CARGO_BIN_EXE_train-ranker"), &[&ser, "-o", &d("model.json")]);
+    assert!(!ok && out.contains("--labels"), "neither --kind nor --labels: {out}");
+    let (ok, out) = run(env!("CARGO_BIN_EXE_rank-frames"), &[&ser, "--contact-sheet", &d("s.html"), "--sheet-frames", "0"]);
+    assert!(!ok && out.contains("--sheet-frames 0"), "{out}");
+    assert!(!dir.path().join("s.html").exists());
+    assert_eq!(std::fs::read(d("model.json")).unwrap(), b"{\"old\": true}");
+}
