@@ -96,10 +96,8 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> std::io::R
     };
     let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
     let status: u16 = head.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok());
+    let length =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok());
     let chunked = head.contains("transfer-encoding: chunked");
     loop {
         let have = raw.len() - head_end;
@@ -146,7 +144,8 @@ struct WebDriver {
 impl WebDriver {
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let full = format!("/session/{}{path}", self.session);
-        let (status, v) = http(self.port, method, &full, body.as_ref()).unwrap_or_else(|e| panic!("webdriver {full}: {e}"));
+        let (status, v) =
+            http(self.port, method, &full, body.as_ref()).unwrap_or_else(|e| panic!("webdriver {full}: {e}"));
         assert!((200..300).contains(&status), "webdriver {full}: {status} {v}");
         v["value"].clone()
     }
@@ -186,10 +185,8 @@ fn contact_sheet_marks_keys_and_clicks_into_picks_csv() {
     let d = |p: &str| dir.path().join(p).to_string_lossy().into_owned();
     let ser = simulate(dir.path(), 30);
 
-    let (ok, text) = run(
-        env!("CARGO_BIN_EXE_rank-frames"),
-        &[&ser, "--contact-sheet", &d("sheet.html"), "--sheet-frames", "12"],
-    );
+    let (ok, text) =
+        run(env!("CARGO_BIN_EXE_rank-frames"), &[&ser, "--contact-sheet", &d("sheet.html"), "--sheet-frames", "12"]);
     assert!(ok, "{text}");
     assert!(text.contains("sheet.html (12 frames to mark)"), "{text}");
     let html = std::fs::read_to_string(d("sheet.html")).unwrap();
@@ -308,7 +305,10 @@ fn train_ranker_labels_errors_keep_the_old_model() {
     let ser = simulate(dir.path(), 12);
     std::fs::write(d("model.json"), b"{\"old\": true}").unwrap();
     let cases = [
-        ("frame,label\n0,1\n1,0\n2,1\n3,0\n4,1\n12,0\n", "picks.csv: line 7: frame 12 is not in the video (it has 12 frames"),
+        (
+            "frame,label\n0,1\n1,0\n2,1\n3,0\n4,1\n12,0\n",
+            "picks.csv: line 7: frame 12 is not in the video (it has 12 frames",
+        ),
         ("0,1\n1,0\n2,1\n3,0\n4,1\n1,1\n", "picks.csv: line 6: frame 1 is labelled twice (first on line 2)"),
         ("0,1\n1,0\n2,good\n", "picks.csv: line 3: label 'good' is not 0 (bad) or 1 (good)"),
         ("0,1\n1,1\n2,1\n3,1\n4,1\n5,1\n", "picks.csv: all 6 labels are good (1)"),
@@ -316,7 +316,8 @@ fn train_ranker_labels_errors_keep_the_old_model() {
     ];
     for (text, want) in cases {
         std::fs::write(d("picks.csv"), text).unwrap();
-        let (ok, out) = run(env!("CARGO_BIN_EXE_train-ranker"), &[&ser, "--labels", &d("picks.csv"), "-o", &d("model.json")]);
+        let (ok, out) =
+            run(env!("CARGO_BIN_EXE_train-ranker"), &[&ser, "--labels", &d("picks.csv"), "-o", &d("model.json")]);
         assert!(!ok, "{out}");
         assert!(out.contains(want), "want '{want}' in: {out}");
         assert_eq!(out.trim_end().lines().count(), 1, "one-line error: {out}");
@@ -328,7 +329,8 @@ fn train_ranker_labels_errors_keep_the_old_model() {
     assert!(!ok && out.contains("missing.csv"), "{out}");
     let (ok, out) = run(env!("CARGO_BIN_EXE_train-ranker"), &[&ser, "-o", &d("model.json")]);
     assert!(!ok && out.contains("--labels"), "neither --kind nor --labels: {out}");
-    let (ok, out) = run(env!("CARGO_BIN_EXE_rank-frames"), &[&ser, "--contact-sheet", &d("s.html"), "--sheet-frames", "0"]);
+    let (ok, out) =
+        run(env!("CARGO_BIN_EXE_rank-frames"), &[&ser, "--contact-sheet", &d("s.html"), "--sheet-frames", "0"]);
     assert!(!ok && out.contains("--sheet-frames 0"), "{out}");
     assert!(!dir.path().join("s.html").exists());
     assert_eq!(std::fs::read(d("model.json")).unwrap(), b"{\"old\": true}");

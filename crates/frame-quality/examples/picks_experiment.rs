@@ -25,8 +25,8 @@ use frame_quality::eval::spearman;
 use frame_quality::picks::{DEFAULT_ALPHA, DEFAULT_GRID, Pick, PicksRanker, standardize, video_features};
 use frame_quality::sim::{SimConfig, planet_texture};
 use frame_quality::{Metric, SerReader};
-use rand::{Rng, SeedableRng};
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 const LABELS: [usize; 5] = [10, 20, 30, 50, 100];
@@ -123,14 +123,20 @@ fn user_picks(default_scores: &[f32], preference: &[f32], k: usize, seed: u64) -
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str, default: usize| -> usize {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
     let frames = arg("--frames", 300);
     let seeds = arg("--seeds", 4) as u64;
     let grid = DEFAULT_GRID;
     let dir = tempfile::tempdir()?;
     let start = Instant::now();
-    println!("# Picks ranker vs fixed metrics ({frames} frames per video, {seeds} seeds, grid {grid}, alpha {DEFAULT_ALPHA})\n");
+    println!(
+        "# Picks ranker vs fixed metrics ({frames} frames per video, {seeds} seeds, grid {grid}, alpha {DEFAULT_ALPHA})\n"
+    );
     for c in &CONDITIONS {
         let texture = planet_texture(c.texture)?;
         // users[0] = region of interest, users[1] = global Strehl, users[2] = ROI with flipped labels.
@@ -205,10 +211,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 1 => "Strehl user (global Strehl)".into(),
                 _ => format!("inconsistent ROI user ({}, {:.0}% of labels flipped)", c.roi_about, FLIP * 100.0),
             };
-            println!(
-                "\n## {} (D/r0 = {}, 3×3 patches, correlation {}): {who}\n",
-                c.name, c.d_over_r0, c.correlation
-            );
+            println!("\n## {} (D/r0 = {}, 3×3 patches, correlation {}): {who}\n", c.name, c.d_over_r0, c.correlation);
             println!("Spearman ρ with the user's preference on all {frames} frames, mean ± sd over {seeds} seeds.\n");
             let head: Vec<String> = LABELS.iter().map(|k| format!("{k} labels")).collect();
             println!("| ranker | no labels | {} |", head.join(" | "));

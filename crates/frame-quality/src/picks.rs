@@ -45,8 +45,9 @@ pub struct Pick {
 /// the same frame twice, a label other than 0/1, fewer than [`MIN_LABELS`] labels, or only one class.
 pub fn read_picks(path: &Path, frames: usize) -> Result<Vec<Pick>> {
     let bytes = std::fs::read(path).map_err(crate::error::io_err(path))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| FrameError::Invalid(format!("{}: not a text file (expected frame,label lines)", path.display())))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        FrameError::Invalid(format!("{}: not a text file (expected frame,label lines)", path.display()))
+    })?;
     parse_picks(&text, &path.display().to_string(), frames)
 }
 
@@ -76,7 +77,10 @@ pub fn parse_picks(text: &str, name: &str, frames: usize) -> Result<Vec<Pick>> {
             other => return Err(err(line_no, format!("label '{}' is not 0 (bad) or 1 (good)", clip(other)))),
         };
         if frame >= frames {
-            return Err(err(line_no, format!("frame {frame} is not in the video (it has {frames} frames, 0–{})", frames.saturating_sub(1))));
+            return Err(err(
+                line_no,
+                format!("frame {frame} is not in the video (it has {frames} frames, 0–{})", frames.saturating_sub(1)),
+            ));
         }
         if let Some(first) = seen.insert(frame, line_no) {
             return Err(err(line_no, format!("frame {frame} is labelled twice (first on line {first})")));
@@ -299,7 +303,11 @@ impl PicksRanker {
             return Err(FrameError::Invalid(format!("L2 penalty {alpha} must be a finite number ≥ 0")));
         }
         if let Some(p) = picks.iter().find(|p| p.frame >= z.len()) {
-            return Err(FrameError::Invalid(format!("picked frame {} is not in the video ({} frames)", p.frame, z.len())));
+            return Err(FrameError::Invalid(format!(
+                "picked frame {} is not in the video ({} frames)",
+                p.frame,
+                z.len()
+            )));
         }
         let good = picks.iter().filter(|p| p.label == 1).count();
         if picks.len() < 2 || good == 0 || good == picks.len() {
@@ -519,7 +527,10 @@ mod tests {
         let rho_glob = crate::eval::spearman(&glob, &pref);
         assert!(rho > rho_glob, "picks ρ {rho} vs global ρ {rho_glob}");
         // Unbalanced labels (more bad than good; linfa's positive class is then "bad") keep the sign.
-        let few_good: Vec<Pick> = (0..14).map(|i| Pick { frame: i * 2 + 1, label: 0 }).chain([0, 4, 8].map(|f| Pick { frame: f, label: 1 })).collect();
+        let few_good: Vec<Pick> = (0..14)
+            .map(|i| Pick { frame: i * 2 + 1, label: 0 })
+            .chain([0, 4, 8].map(|f| Pick { frame: f, label: 1 }))
+            .collect();
         let (mb, _) = PicksRanker::fit_standardized(&z, &few_good, 3, 0.1).unwrap();
         let sb = mb.score_standardized(&z);
         let liked_b: f32 = (0..40).filter(|i| i % 2 == 0).map(|i| sb[i]).sum::<f32>() / 20.0;

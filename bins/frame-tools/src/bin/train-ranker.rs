@@ -112,8 +112,7 @@ fn train_on_picks(a: &Args, labels: &std::path::Path) -> anyhow::Result<()> {
     let source = open_source(&a.input)?;
     let picks = read_picks(labels, source.len())?;
     let bar = frame_bar(source.len(), "features");
-    let (model, report) =
-        PicksRanker::fit(source.as_ref(), &picks, a.grid, a.alpha, &|d| bar.set_position(d as u64))?;
+    let (model, report) = PicksRanker::fit(source.as_ref(), &picks, a.grid, a.alpha, &|d| bar.set_position(d as u64))?;
     bar.finish_and_clear();
     Ranker::Picks(model).save(&a.output)?;
     let top: Vec<String> = report.top_weights.iter().map(|(n, w)| format!("{n} {w:+.2}")).collect();

@@ -181,7 +181,9 @@ pub fn fit<B: AutodiffBackend>(
     log: &dyn Fn(&str),
 ) -> Result<(Ranker, TrainReport)> {
     if cfg.kind == RankerKind::Picks {
-        return Err(FrameError::Training("the picks ranker learns from labels: train-ranker VIDEO --labels picks.csv".into()));
+        return Err(FrameError::Training(
+            "the picks ranker learns from labels: train-ranker VIDEO --labels picks.csv".into(),
+        ));
     }
     let teacher_metric: Metric = cfg.teacher.parse()?;
     let frames = sample_frames(source.len(), cfg.max_frames);
