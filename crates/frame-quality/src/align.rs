@@ -3,6 +3,7 @@
 
 use rustfft::num_complex::Complex32;
 
+use crate::error::{FrameError, Result};
 use crate::fft::Fft2;
 
 /// Reusable buffers for [`PhaseCorrelator::shift`].
@@ -154,6 +155,35 @@ impl AlignmentBoxes {
             y += step;
         }
         AlignmentBoxes { size, boxes, correlators }
+    }
+
+    /// Boxes of side `size` at the given top-left corners of the reference (no structure test);
+    /// every box must lie inside the `w × h` frame and `size` be at least 8 pixels.
+    pub fn at(
+        reference: &[f32],
+        w: usize,
+        h: usize,
+        size: usize,
+        corners: &[(usize, usize)],
+    ) -> Result<AlignmentBoxes> {
+        if size < 8 || size > w.min(h) {
+            return Err(FrameError::Invalid(format!(
+                "alignment boxes of {size} px: expected a side from 8 to {} pixels (the frame is {w}x{h})",
+                w.min(h)
+            )));
+        }
+        let mut patch = Vec::with_capacity(size * size);
+        let mut correlators = Vec::with_capacity(corners.len());
+        for &(x, y) in corners {
+            if x + size > w || y + size > h {
+                return Err(FrameError::Invalid(format!(
+                    "alignment box at ({x}, {y}) of {size} px does not fit the {w}x{h} frame"
+                )));
+            }
+            extract(reference, w, x, y, size, &mut patch);
+            correlators.push(PhaseCorrelator::new(&patch, size, size));
+        }
+        Ok(AlignmentBoxes { size, boxes: corners.to_vec(), correlators })
     }
 
     /// Residual shifts of each box for a globally aligned frame (clamped to ±size/4; unreliable → 0).

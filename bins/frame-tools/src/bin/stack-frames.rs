@@ -38,9 +38,16 @@ struct Args {
     /// Sigma-clipped mean with this κ (finite, > 0) instead of the plain mean.
     #[arg(long, value_parser = cli_args::positive_f32)]
     sigma_clip: Option<f32>,
-    /// Multi-point alignment with boxes of this side (pixels, 8 to the frame's shorter side).
+    /// Alignment boxes of this side (pixels, 8 to the frame's shorter side) on a half-overlapping
+    /// grid where the reference has structure: multi-point alignment and per-region selection. Each
+    /// box ranks every frame by its local sharpness (one extra pass over all frames) and stacks its
+    /// own best --best frames; the boxes' stacks are blended with feathered weights and the global
+    /// selection fills the areas without boxes.
     #[arg(long, value_parser = cli_args::positive_usize)]
     boxes: Option<usize>,
+    /// With --boxes: stack the globally best frames everywhere (boxes align only; no per-region selection).
+    #[arg(long, requires = "boxes")]
+    global_select: bool,
     /// Post-processing: unsharp mask amount (finite, ≥ 0; 0 = off), applied after stacking.
     #[arg(long, default_value_t = 0.0, value_parser = cli_args::non_negative_f32)]
     sharpen: f32,
@@ -85,6 +92,7 @@ fn body() -> anyhow::Result<()> {
         selection: a.best,
         method: a.sigma_clip.map_or(StackMethod::Mean, |kappa| StackMethod::SigmaClip { kappa }),
         boxes: a.boxes,
+        per_box_select: !a.global_select,
         ..StackConfig::default()
     };
     let (w, h) = source.dims();
