@@ -69,7 +69,7 @@ impl LocalMetric {
             sum += crop.row(y).iter().map(|&v| v as f64).sum::<f64>();
         }
         let level = (sum / (crop.width * crop.height) as f64) as f32 - background;
-        if !(level > 1e-4) {
+        if level.is_nan() || level <= 1e-4 {
             return 0.0;
         }
         let (bw, bh) = match self {

@@ -105,10 +105,10 @@ fn box_and_frame_mismatches_are_errors() {
     let scores: Vec<f32> = (0..20).map(|i| i as f32).collect();
     let cfg = StackConfig { selection: Selection::Count(2), ..StackConfig::default() };
     let err = |bs: &BoxScores, cfg: &StackConfig| {
-        stack_with_box_scores(&src, &scores, bs, cfg, &|_, _| {}).err().expect("refused").to_string()
+        stack_with_box_scores(&src, &scores, bs, cfg, &|_, _| {}).expect_err("refused").to_string()
     };
     // A matrix that is not frames × boxes.
-    let e = BoxScores::new(32, vec![(0, 0), (16, 0)], 20, vec![0.0; 39]).err().expect("refused").to_string();
+    let e = BoxScores::new(32, vec![(0, 0), (16, 0)], 20, vec![0.0; 39]).expect_err("refused").to_string();
     assert!(e.contains("39 values") && e.contains("20 frames") && e.contains("2 boxes"), "{e}");
     // Box scores for another number of frames than the source has.
     let e = err(&BoxScores::new(32, vec![(0, 0)], 19, vec![0.0; 19]).unwrap(), &cfg);
