@@ -18,10 +18,10 @@ use crate::view::ImageView;
 /// Reusable per-thread buffers for the metrics (grown on first use, then reused).
 #[derive(Default)]
 pub struct Scratch {
-    a: Vec<f32>,
-    b: Vec<f32>,
-    c: Vec<f32>,
-    d: Vec<f32>,
+    pub(crate) a: Vec<f32>,
+    pub(crate) b: Vec<f32>,
+    pub(crate) c: Vec<f32>,
+    pub(crate) d: Vec<f32>,
     fft: Vec<Complex32>,
     fft_tmp: Vec<Complex32>,
     planner: Option<FftPlanner<f32>>,
@@ -48,7 +48,9 @@ impl Scratch {
 /// The quality metrics this crate implements (see each function for the formula).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Metric {
-    /// The default: disc-restricted, brightness-normalised Laplacian energy of the 2×2-binned, lightly smoothed frame ([`disc_laplace`]).
+    /// The default: noise-aware band-pass energy of the disc, bands chosen per video ([`crate::bandpass`]).
+    Bandpass,
+    /// Round 1's default: disc-restricted, brightness-normalised Laplacian energy of the 2×2-binned, lightly smoothed frame ([`disc_laplace`]).
     DiscLaplace,
     /// PIPP's "local contrast" quality ([`local_contrast`]).
     LocalContrast,
@@ -72,7 +74,8 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric, default first.
-    pub const ALL: [Metric; 10] = [
+    pub const ALL: [Metric; 11] = [
+        Metric::Bandpass,
         Metric::DiscLaplace,
         Metric::LocalContrast,
         Metric::PssLaplace,
@@ -88,6 +91,7 @@ impl Metric {
     /// The command-line name.
     pub fn name(self) -> &'static str {
         match self {
+            Metric::Bandpass => "bandpass",
             Metric::DiscLaplace => "disc-laplace",
             Metric::LocalContrast => "pipp",
             Metric::PssLaplace => "pss",
@@ -102,8 +106,16 @@ impl Metric {
     }
 
     /// Score one frame with this metric over the whole view (no disc handling; see [`crate::Scorer`]).
+    ///
+    /// `bandpass` alone is fitted per video ([`crate::score_source`] does that); one frame on its
+    /// own gets the finest band with the border penalty.
     pub fn score(self, img: ImageView<'_>, s: &mut Scratch) -> f32 {
         let v = match self {
+            Metric::Bandpass => {
+                let m = crate::bandpass::measure(img, s);
+                let single = crate::bandpass::BandpassScorer { weights: [1.0, 0.0, 0.0], penalise_border: true };
+                single.score(&m)
+            }
             Metric::DiscLaplace => disc_laplace(img, DiscLaplaceParams::default(), s),
             Metric::LocalContrast => local_contrast(img, s),
             Metric::PssLaplace => pss_laplace(img, s),
@@ -130,7 +142,7 @@ impl FromStr for Metric {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.to_ascii_lowercase();
         let alias = match s.as_str() {
-            "default" => Some(Metric::DiscLaplace),
+            "default" | "noise-aware-bandpass" => Some(Metric::Bandpass),
             "local-contrast" | "pipp-local-contrast" => Some(Metric::LocalContrast),
             "pss-laplace" | "laplace" => Some(Metric::PssLaplace),
             "vol" | "variance-of-laplacian" => Some(Metric::LaplacianVariance),

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
+use crate::bandpass::{BandMeasure, BandpassScorer};
 use crate::error::{FrameError, Result};
 use crate::metrics::{DiscLaplaceParams, Metric, Scratch, detect_disc_binned, disc_laplace_prebinned};
 use crate::source::{DecodeScratch, FrameSource};
@@ -31,7 +32,7 @@ impl Scorer {
 
     /// Restrict the metric to the planet disc and penalise half-cut discs.
     pub fn on_disc(mut self) -> Scorer {
-        self.disc = self.metric != Metric::DiscLaplace;
+        self.disc = !matches!(self.metric, Metric::DiscLaplace | Metric::Bandpass);
         self
     }
 
@@ -59,6 +60,11 @@ impl Scorer {
 /// `progress` is called with the number of frames done so far (from worker threads). A frame that
 /// cannot be decoded aborts with its error (naming the frame).
 pub fn score_source(source: &dyn FrameSource, scorer: &Scorer, progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f32>> {
+    if scorer.metric == Metric::Bandpass && !scorer.disc {
+        // Measure every frame, then choose the bands from the video's own noise (one decoding pass).
+        let measures = measure_source(source, progress)?;
+        return Ok(BandpassScorer::scores(&measures));
+    }
     let (w, h) = source.dims();
     let done = AtomicUsize::new(0);
     (0..source.len())
@@ -80,6 +86,27 @@ pub fn score_source(source: &dyn FrameSource, scorer: &Scorer, progress: &(dyn F
                     progress(n);
                 }
                 Ok(q)
+            },
+        )
+        .collect()
+}
+
+/// [`crate::bandpass::measure`] of every frame of `source`, in parallel.
+pub fn measure_source(source: &dyn FrameSource, progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<BandMeasure>> {
+    let (w, h) = source.dims();
+    let done = AtomicUsize::new(0);
+    (0..source.len())
+        .into_par_iter()
+        .map_init(
+            || (Vec::<f32>::with_capacity(w * h), DecodeScratch::default(), Scratch::default()),
+            |(buf, dec, scratch), i| {
+                source.read_luma_into(i, buf, dec)?;
+                let m = crate::bandpass::measure(ImageView::new(buf, w, h), scratch);
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_multiple_of(64) || n == source.len() {
+                    progress(n);
+                }
+                Ok(m)
             },
         )
         .collect()

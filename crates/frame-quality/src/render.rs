@@ -60,6 +60,22 @@ pub const RING_RADII: (f32, f32) = (1.16, 2.32);
 /// of the disc and behind the far half, their opacity following the ring texture's brightness.
 /// 3×3 supersampling per pixel.
 pub fn render(target: Target, surface: &Planes, rings: Option<&Planes>, view: &View, channels: usize) -> Planes {
+    let mut p = render_unnormalised(target, surface, rings, view, channels);
+    let max = p.data.iter().fold(0f32, |m, &v| m.max(v));
+    if max > 0.0 {
+        p.data.iter_mut().for_each(|v| *v /= max);
+    }
+    p
+}
+
+/// [`render`] without the peak normalisation (for composing scenes on one photometric scale).
+pub fn render_unnormalised(
+    target: Target,
+    surface: &Planes,
+    rings: Option<&Planes>,
+    view: &View,
+    channels: usize,
+) -> Planes {
     let n = view.size;
     let tex = if channels == 1 { surface.to_luma() } else { surface.clone() };
     let tc = tex.channels.min(channels).max(1);
@@ -146,10 +162,6 @@ pub fn render(target: Target, surface: &Planes, rings: Option<&Planes>, view: &V
                 }
             }
         }
-    }
-    let max = img.iter().fold(0f32, |m, &v| m.max(v));
-    if max > 0.0 {
-        img.iter_mut().for_each(|v| *v /= max);
     }
     Planes { channels, width: n, height: n, data: img, bit_depth: 32 }
 }

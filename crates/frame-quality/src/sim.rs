@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{FrameError, Result, io_err};
 use crate::eval::ssim;
 use crate::fft::{Fft2, signed_freq};
-use crate::render::{Target, View, render};
+use crate::render::{Target, View, render, render_unnormalised};
 use crate::ser::{BayerPattern, ColorId, SerHeader, SerWriter};
 
 /// Simulation settings (serialised next to the output as `sim.json`).
@@ -167,6 +167,8 @@ pub struct Simulator {
     colour_specs: Vec<Vec<Complex32>>,
     /// Spectra of the scene with its disc cut by the frame edge: luma, then colour channels.
     cut_specs: Vec<Vec<Complex32>>,
+    /// Left columns of a cut frame that hold the periodic wrap of the disc and are reset to sky.
+    cut_sky_cols: usize,
     pupil: Vec<bool>,
     dl_peak: f32,
     /// The diffraction-limited, noise-free image (same photometric scale as the noise-free frames).
@@ -226,17 +228,31 @@ impl Simulator {
         let luma_of = |p: &Planes| if p.channels == 1 { p.clone() } else { p.to_luma() };
         let object_spec = spectra(&frame_fft, &luma_of(&scene)).remove(0);
         let colour_specs = if cfg.bayer { spectra(&frame_fft, &scene) } else { Vec::new() };
-        let cut_specs = if cfg.cut_fraction > 0.0 {
+        let channels = if cfg.bayer { 3 } else { 1 };
+        let (cut_specs, cut_sky_cols) = if cfg.cut_fraction > 0.0 {
             // The disc centre 0.35 radii inside the right edge: about 60 % of the disc is outside.
-            let cut_view = View { offset: (n as f32 / 2.0 - 0.35 * cfg.disc_radius, view.offset.1), ..view };
-            let cut = render(cfg.target, texture, rings, &cut_view, if cfg.bayer { 3 } else { 1 });
+            // The FFT convolution is periodic, so the part beyond the right edge is rendered into
+            // the left columns too (the blur at the edge then sees the disc, not the far sky), and
+            // those columns are set back to sky after the convolution (`cut_sky_cols`).
+            let cx = n as f32 / 2.0 - 0.35 * cfg.disc_radius;
+            let right = render_unnormalised(cfg.target, texture, rings, &View { offset: (cx, view.offset.1), ..view }, channels);
+            let wrap = View { offset: (cx - n as f32, view.offset.1), ..view };
+            let left = render_unnormalised(cfg.target, texture, rings, &wrap, channels);
+            let max = render_unnormalised(cfg.target, texture, rings, &view, channels)
+                .data
+                .iter()
+                .fold(0f32, |m, &v| m.max(v))
+                .max(1e-12);
+            let data = right.data.iter().zip(&left.data).map(|(a, b)| (a + b) / max).collect();
+            let cut = Planes { data, ..right };
             let mut v = spectra(&frame_fft, &luma_of(&cut));
             if cfg.bayer {
                 v.extend(spectra(&frame_fft, &cut));
             }
-            v
+            let sky = (0.65 * cfg.disc_radius + 4.0 * cfg.jitter_px + cfg.pupil_px as f32 / 4.0).ceil() as usize;
+            (v, sky.min(n / 2))
         } else {
-            Vec::new()
+            (Vec::new(), 0)
         };
         let g = 2 * cfg.pupil_px;
         let psf_fft = Fft2::new(g, g);
@@ -257,6 +273,7 @@ impl Simulator {
             object_spec,
             colour_specs,
             cut_specs,
+            cut_sky_cols,
             pupil,
             dl_peak: 1.0,
             truth_image: Vec::new(),
@@ -411,7 +428,7 @@ impl Simulator {
         };
         let (otf, (mx, my)) = self.otf(&psf, jx, jy, false);
         let n = cfg.size;
-        let clean: Vec<f32> = if cfg.bayer {
+        let mut clean: Vec<f32> = if cfg.bayer {
             let specs = if cut { &self.cut_specs[1..] } else { &self.colour_specs[..] };
             let planes: Vec<Vec<f32>> = specs.iter().map(|s| self.apply_otf(&otf, s)).collect();
             // RGGB: R at (even x, even y), B at (odd, odd), G elsewhere.
@@ -431,6 +448,11 @@ impl Simulator {
         } else {
             self.apply_otf(&otf, &self.object_spec)
         };
+        if cut {
+            for row in clean.chunks_exact_mut(n) {
+                row[..self.cut_sky_cols].iter_mut().for_each(|v| *v = 0.0);
+            }
+        }
         let (centred, _) = self.convolve(&psf, 0.0, 0.0, true);
         let s = ssim(&centred, &self.truth_image, n, n, 1.0) as f32;
         let haze = cfg.haze * (1.0 - transparency);

@@ -73,7 +73,7 @@ fn body() -> anyhow::Result<()> {
         let scores = score_source(&source, &scorer, &|_| {})?;
         let fps = source.len() as f64 / start.elapsed().as_secs_f64().max(1e-9);
         rows.push(evaluate_ranker(metric.name(), &scores, &truth, &source, &truth_img, a.top, fps)?);
-        if metric != Metric::DiscLaplace && matches!(metric, Metric::LocalContrast | Metric::PssLaplace) {
+        if matches!(metric, Metric::LocalContrast | Metric::PssLaplace) {
             let scores = score_source(&source, &scorer.on_disc(), &|_| {})?;
             let name = format!("{} (on disc)", metric.name());
             rows.push(evaluate_ranker(&name, &scores, &truth, &source, &truth_img, a.top, 0.0)?);
@@ -121,7 +121,7 @@ fn grid(a: &Args) -> anyhow::Result<()> {
     let result = frame_quality::grid_eval::evaluate_grid(&a.input, &rankers, a.top, &|cell, ranker| {
         tracing::info!("{cell}: {ranker}")
     })?;
-    let md = result.markdown(Metric::DiscLaplace.name());
+    let md = result.markdown(Metric::Bandpass.name());
     println!("{md}");
     if let Some(path) = &a.markdown {
         dataset::image_io::write_atomic(path, md.as_bytes())?;

@@ -1,0 +1,251 @@
+//! The default quality metric: noise-aware band-pass energy of the planet disc.
+//!
+//! Per frame ([`measure`]): bin 2×2 and, from the same 2×2 blocks, estimate the pixel noise
+//! variance with the checkerboard difference `(a − b − c + d)/2` — at the frame's highest spatial
+//! frequency, where a telescope delivers (almost) no signal, so its mean square is the noise
+//! variance (photon + read + quantisation) whatever the scene. Find the disc, then on its box at
+//! three scales (bin 2, 4, 8) take the mean squared Laplacian of the [1 2 1]²-smoothed image, and
+//! subtract the energy that noise alone would give there (σ²/4^(l+1) × ‖kernel‖²). Divided by the
+//! disc's brightness squared, this is blind to transparency and to the noise level of each frame.
+//!
+//! Per video ([`BandpassScorer::fit`]): choose the bands from the frames' own signal-to-noise —
+//! the finest band alone when its median noise-corrected energy is at least [`MIN_BAND_SNR`] times
+//! the noise energy there (fine scales see seeing best), else the two finest bands together
+//! (coarser bands survive faint, noisy frames). Frames whose disc touches the border score below every whole frame, unless most frames
+//! do (the target fills the frame, like the Moon at high power).
+
+use crate::disc::detect_disc;
+use crate::metrics::{Scratch, bin_into, laplacian_energy, separable_into};
+use crate::view::ImageView;
+
+/// Number of scales (bin 2, 4, 8).
+pub const LEVELS: usize = 3;
+
+/// Σk² of the [1 2 1]²/16 smoothing followed by the 4-neighbour Laplacian (white-noise gain).
+pub const KERNEL_NORM2: f32 = 0.40625;
+
+/// Median band SNR (noise-corrected energy over noise energy) a scale needs to be chosen.
+pub const MIN_BAND_SNR: f32 = 1.0;
+
+/// What [`measure`] finds in one frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BandMeasure {
+    /// Whether a disc (or bright field) was found; other fields are 0 otherwise.
+    pub found: bool,
+    /// Disc mean minus background, frame scale.
+    pub level: f32,
+    /// Noise variance of one full-resolution pixel over the disc box.
+    pub noise_var: f32,
+    /// Mean squared smoothed Laplacian at bin 2, 4, 8.
+    pub energy: [f32; LEVELS],
+    /// Whether the disc touches the frame border.
+    pub touches_border: bool,
+}
+
+impl BandMeasure {
+    /// Energy noise alone contributes at scale `l`.
+    pub fn noise_energy(&self, l: usize) -> f32 {
+        self.noise_var / 4f32.powi(l as i32 + 1) * KERNEL_NORM2
+    }
+
+    /// Noise-corrected, brightness-normalised band energy at scale `l`.
+    pub fn signal(&self, l: usize) -> f32 {
+        if !self.found || self.level <= 0.0 {
+            return 0.0;
+        }
+        (self.energy[l] - self.noise_energy(l)) / (self.level * self.level)
+    }
+
+    /// Band SNR at scale `l` (noise-corrected energy over noise energy).
+    pub fn snr(&self, l: usize) -> f32 {
+        let n = self.noise_energy(l).max(1e-20);
+        (self.energy[l] - self.noise_energy(l)) / n
+    }
+}
+
+/// Bin 2×2 into `out` and write each block's squared checkerboard difference into `noise`.
+pub fn bin2_with_noise(img: ImageView<'_>, out: &mut Vec<f32>, noise: &mut Vec<f32>) -> (usize, usize) {
+    let (bw, bh) = (img.width / 2, img.height / 2);
+    out.clear();
+    out.resize(bw * bh, 0.0);
+    noise.clear();
+    noise.resize(bw * bh, 0.0);
+    for by in 0..bh {
+        let r0 = &img.row(2 * by)[..2 * bw];
+        let r1 = &img.row(2 * by + 1)[..2 * bw];
+        let o = &mut out[by * bw..(by + 1) * bw];
+        let nz = &mut noise[by * bw..(by + 1) * bw];
+        for (((o, n), a), b) in o.iter_mut().zip(nz.iter_mut()).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+            *o = (a[0] + a[1] + b[0] + b[1]) * 0.25;
+            let c = (a[0] - a[1] - b[0] + b[1]) * 0.5;
+            *n = c * c;
+        }
+    }
+    (bw, bh)
+}
+
+/// Measure one full-resolution frame in [0, 1] (see the module documentation).
+pub fn measure(img: ImageView<'_>, s: &mut Scratch) -> BandMeasure {
+    let (mut a, mut nz) = (std::mem::take(&mut s.a), std::mem::take(&mut s.d));
+    let (bw, bh) = bin2_with_noise(img, &mut a, &mut nz);
+    let m = measure_binned(&a, &nz, bw, bh, s);
+    s.a = a;
+    s.d = nz;
+    m
+}
+
+/// [`measure`] on a 2×2-binned frame and its per-block squared checkerboard differences.
+pub fn measure_binned(binned: &[f32], noise: &[f32], bw: usize, bh: usize, s: &mut Scratch) -> BandMeasure {
+    let none = BandMeasure::default();
+    if bw < 8 || bh < 8 || noise.len() != bw * bh {
+        return none;
+    }
+    let view = ImageView::new(binned, bw, bh);
+    let Some(disc) = detect_disc(view) else { return none };
+    let (x0, y0, rw, rh) = disc.region(3, bw, bh);
+    let level = disc.mean - disc.background;
+    if rw < 4 || rh < 4 || !(level > 0.0) {
+        return none;
+    }
+    let mut nsum = 0.0f64;
+    for y in y0..y0 + rh {
+        nsum += noise[y * bw + x0..y * bw + x0 + rw].iter().map(|&v| v as f64).sum::<f64>();
+    }
+    let noise_var = (nsum / (rw * rh) as f64) as f32;
+    let (mut cur, mut tmp, mut smooth) = (std::mem::take(&mut s.b), std::mem::take(&mut s.c), Vec::new());
+    view.crop(x0, y0, rw, rh).copy_into(&mut cur);
+    let (mut w, mut h) = (rw, rh);
+    let mut energy = [0f32; LEVELS];
+    let mut next = Vec::new();
+    for (l, e) in energy.iter_mut().enumerate() {
+        if w < 3 || h < 3 {
+            break;
+        }
+        separable_into(&cur, w, h, &[0.25, 0.5, 0.25], &mut tmp, &mut smooth);
+        *e = laplacian_energy(ImageView::new(&smooth, w, h));
+        if l + 1 < LEVELS {
+            let (nw, nh) = bin_into(ImageView::new(&cur, w, h), 2, &mut next);
+            std::mem::swap(&mut cur, &mut next);
+            (w, h) = (nw, nh);
+        }
+    }
+    s.b = cur;
+    s.c = tmp;
+    BandMeasure { found: true, level, noise_var, energy, touches_border: disc.touches_border }
+}
+
+/// Per-video choice of bands and border handling, fitted on the video's own measurements.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BandpassScorer {
+    /// Weight of each scale's band signal (0 = bin 2, 1 = bin 4, 2 = bin 8).
+    pub weights: [f32; LEVELS],
+    /// Whether frames touching the border rank below whole frames (false when most frames touch it).
+    pub penalise_border: bool,
+}
+
+/// Median of the finite values of an iterator (0 when empty).
+fn median(v: impl Iterator<Item = f32>) -> f32 {
+    let mut x: Vec<f32> = v.filter(|v| v.is_finite()).collect();
+    if x.is_empty() {
+        return 0.0;
+    }
+    let mid = x.len() / 2;
+    *x.select_nth_unstable_by(mid, f32::total_cmp).1
+}
+
+impl BandpassScorer {
+    /// The finest band alone when its median SNR reaches [`MIN_BAND_SNR`]; otherwise the finest two
+    /// bands, each divided by its median signal so both count equally (the coarser band carries
+    /// the ranking when noise swamps the finer one).
+    pub fn fit(measures: &[BandMeasure]) -> BandpassScorer {
+        let found: Vec<&BandMeasure> = measures.iter().filter(|m| m.found).collect();
+        let touching = found.iter().filter(|m| m.touches_border).count();
+        let penalise_border = touching * 2 < found.len().max(1);
+        let whole = || found.iter().filter(|m| !(penalise_border && m.touches_border));
+        let mut weights = [0f32; LEVELS];
+        if median(whole().map(|m| m.snr(0))) >= MIN_BAND_SNR {
+            weights[0] = 1.0;
+        } else {
+            for (l, w) in weights.iter_mut().enumerate().take(2) {
+                let m = median(whole().map(|m| m.signal(l))).abs();
+                *w = if m > 1e-12 { 1.0 / m } else { 0.0 };
+            }
+            if weights == [0.0; LEVELS] {
+                weights[0] = 1.0;
+            }
+        }
+        BandpassScorer { weights, penalise_border }
+    }
+
+    /// The score of one frame: the weighted band signal; a disc touching the border lands below
+    /// −1 (below every whole frame) when border penalties apply; 0 with no disc.
+    pub fn score(&self, m: &BandMeasure) -> f32 {
+        if !m.found {
+            return 0.0;
+        }
+        let q: f32 = (0..LEVELS).filter(|&l| self.weights[l] != 0.0).map(|l| self.weights[l] * m.signal(l)).sum();
+        let q = if q.is_finite() { q } else { 0.0 };
+        if self.penalise_border && m.touches_border { q.min(0.0) - 1.0 - 1.0 / (1.0 + q.max(0.0)) } else { q }
+    }
+
+    /// Scores of a whole video from its measurements.
+    pub fn scores(measures: &[BandMeasure]) -> Vec<f32> {
+        let s = BandpassScorer::fit(measures);
+        measures.iter().map(|m| s.score(m)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+
+    #[test]
+    fn checkerboard_noise_estimate_matches_white_noise_and_ignores_smooth_signal() {
+        let (w, h) = (128, 96);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let n = Normal::new(0.0f32, 0.02).unwrap();
+        let img: Vec<f32> =
+            (0..w * h).map(|i| 0.5 + 0.3 * ((i % w) as f32 / 20.0).sin() + n.sample(&mut rng)).collect();
+        let (mut a, mut z) = (Vec::new(), Vec::new());
+        bin2_with_noise(ImageView::new(&img, w, h), &mut a, &mut z);
+        let est = z.iter().sum::<f32>() / z.len() as f32;
+        assert!((est / 0.0004 - 1.0).abs() < 0.1, "σ² estimate {est} vs 0.0004");
+    }
+
+    #[test]
+    fn noise_correction_makes_the_score_blind_to_the_noise_level() {
+        // The same blurred disc with two noise levels: the corrected signal agrees, the raw energy does not.
+        let (w, h) = (160, 160);
+        let disc: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32 - 80.0, (i / w) as f32 - 80.0);
+                let r = (x * x + y * y).sqrt();
+                if r < 50.0 { 0.6 + 0.2 * (x / 6.0).sin() * (y / 9.0).cos() } else { 0.02 }
+            })
+            .collect();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut s = Scratch::default();
+        let mut m = |sigma: f32| {
+            let n = Normal::new(0.0f32, sigma).unwrap();
+            let noisy: Vec<f32> = disc.iter().map(|v| v + n.sample(&mut rng)).collect();
+            measure(ImageView::new(&noisy, w, h), &mut s)
+        };
+        let (quiet, loud) = (m(0.005), m(0.05));
+        assert!(loud.energy[0] > 1.5 * quiet.energy[0], "raw energies {:?} {:?}", loud.energy, quiet.energy);
+        let (a, b) = (quiet.signal(1), loud.signal(1));
+        assert!((a / b - 1.0).abs() < 0.15, "corrected signals {a} vs {b}");
+    }
+
+    #[test]
+    fn cut_discs_rank_below_whole_discs_unless_most_frames_touch_the_border() {
+        let whole = BandMeasure { found: true, level: 0.5, noise_var: 1e-4, energy: [1e-4, 1e-4, 1e-4], touches_border: false, ..Default::default() };
+        let cut = BandMeasure { energy: [1e-2; LEVELS], touches_border: true, ..whole };
+        let s = BandpassScorer::scores(&[whole, whole, cut]);
+        assert!(s[2] < s[0] && s[2] < -1.0, "{s:?}");
+        let s = BandpassScorer::scores(&[cut, cut, whole]);
+        assert!(s[0] > s[2], "a frame-filling target is not penalised: {s:?}");
+        assert_eq!(BandpassScorer::scores(&[BandMeasure::default()]), vec![0.0]);
+    }
+}
