@@ -17,7 +17,7 @@ struct Args {
     /// A video (.ser; .avi, uncompressed read directly, compressed through ffmpeg; .mp4/.mkv/.mov/.webm
     /// through ffmpeg) or a folder of PNG/TIFF/FITS frames (natural order, all the same size).
     input: PathBuf,
-    /// Quality metric: disc-laplace (default), pipp, pss, laplacian-variance, tenengrad, brenner,
+    /// Quality metric: bandpass (default: noise-aware band-pass, bands chosen per video), disc-laplace, pipp, pss, laplacian-variance, tenengrad, brenner,
     /// normalized-variance, fft-ratio, helmli-scherer, mfgs.
     #[arg(long, default_value = "default")]
     metric: String,
