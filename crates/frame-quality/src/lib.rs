@@ -2,6 +2,7 @@
 //! learned rankers), align and stack the best, and measure rankers on simulated turbulence.
 
 pub mod align;
+pub mod bandpass;
 pub mod anisoplanatic;
 pub mod avi;
 pub mod contact_sheet;
