@@ -1,5 +1,6 @@
-//! Frame-ranking speed on 640×480 8-bit mono SER frames: the default metric (parallel, as
-//! rank-frames runs it) against PIPP local contrast and PSS Laplace, plus one frame single-threaded.
+//! Frame-ranking speed on 640×480 8-bit mono SER frames: the default metric (`bandpass`,
+//! parallel, as rank-frames runs it) against round 1's `disc-laplace`, PIPP local contrast and PSS
+//! Laplace, plus one frame single-threaded.
 //!
 //! Run: `cargo bench --bench frame_rank` (throughput is reported in frames/s as elem/s).
 
@@ -44,7 +45,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("rank_640x480_u8");
     g.throughput(Throughput::Elements(FRAMES as u64));
     g.sample_size(20);
-    for metric in [Metric::DiscLaplace, Metric::PssLaplace, Metric::LocalContrast] {
+    for metric in [Metric::Bandpass, Metric::DiscLaplace, Metric::PssLaplace, Metric::LocalContrast] {
         let scorer = Scorer::new(metric);
         g.bench_function(format!("{metric}_parallel"), |b| {
             b.iter(|| black_box(score_source(&ser, &scorer, &|_| {}).expect("scores")))
@@ -58,6 +59,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("one_frame_640x480");
     g.throughput(Throughput::Elements(1));
     let mut s = Scratch::default();
+    g.bench_function("bandpass_measure_single_thread", |b| {
+        b.iter(|| black_box(prettier_space::frame_quality::bandpass::measure(ImageView::new(&one, W, H), &mut s)))
+    });
     g.bench_function("disc-laplace_single_thread", |b| {
         b.iter(|| black_box(Metric::DiscLaplace.score(ImageView::new(&one, W, H), &mut s)))
     });
