@@ -69,6 +69,9 @@ const CONDITIONS: [Condition; 3] = [
     },
 ];
 
+/// L2 penalties tried by the leave-one-out choice.
+const LOO_ALPHAS: [f64; 4] = [0.1, 1.0, 10.0, 100.0];
+
 /// Share of the noisy user's labels that are flipped (a human's inconsistency).
 const FLIP: f64 = 0.15;
 
@@ -80,6 +83,8 @@ struct Results {
     /// ρ per seed of the picks ranker for each label count, with and without the regional features.
     picks: Vec<Vec<f64>>,
     picks_metrics_only: Vec<Vec<f64>>,
+    /// The same with the L2 penalty chosen per fit by leave-one-out accuracy on the labels.
+    picks_loo_alpha: Vec<Vec<f64>>,
     /// Seeds where a fit failed (one class among the labels).
     failures: usize,
 }
@@ -155,15 +160,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 out.truth.iter().map(|t| roi_sim.region_strehl(t, x0, y0, x1 - x0, y1 - y0)).collect();
             let global: Vec<f32> = out.truth.iter().map(|t| t.strehl).collect();
             let source = SerReader::open(&out.ser)?;
+            let t_features = Instant::now();
             let raw = video_features(&source, grid, &|_| {})?;
+            let features_s = t_features.elapsed().as_secs_f64();
             let z = standardize(&raw);
             let z_metrics: Vec<Vec<f64>> = z.iter().map(|r| r[..Metric::ALL.len()].to_vec()).collect();
             let default_scores: Vec<f32> = raw.iter().map(|f| f[0]).collect();
             println!(
-                "{} seed {seed}: ρ(global Strehl, ROI Strehl) = {:.3}, mean global Strehl {:.3} ({:.0} s)",
+                "{} seed {seed}: ρ(global Strehl, ROI Strehl) = {:.3}, mean global Strehl {:.3}, features {:.0} frames/s ({:.0} s)",
                 c.name,
                 spearman(&global, &roi_pref),
                 global.iter().sum::<f32>() / global.len() as f32,
+                frames as f64 / features_s,
                 start.elapsed().as_secs_f64()
             );
             for (u, pref) in [&roi_pref, &global, &roi_pref].into_iter().enumerate() {
@@ -173,6 +181,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     res.fixed.push(("global Strehl (truth)".into(), Vec::new()));
                     res.picks = vec![Vec::new(); LABELS.len()];
                     res.picks_metrics_only = vec![Vec::new(); LABELS.len()];
+                    res.picks_loo_alpha = vec![Vec::new(); LABELS.len()];
                 }
                 for (j, _) in Metric::ALL.iter().enumerate() {
                     let s: Vec<f32> = raw.iter().map(|f| f[j]).collect();
@@ -191,6 +200,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                     let fit = PicksRanker::fit_standardized(&z, &picks, grid, DEFAULT_ALPHA);
                     let fit_m = PicksRanker::fit_standardized(&z_metrics, &picks, 0, DEFAULT_ALPHA);
+                    // α by leave-one-out accuracy on the labels only (ties go to the stronger penalty).
+                    // (`max_by` keeps the last of equal maxima, and the penalties rise.)
+                    let loo = LOO_ALPHAS
+                        .iter()
+                        .filter_map(|&a| PicksRanker::fit_standardized(&z, &picks, grid, a).ok())
+                        .max_by(|a, b| a.1.loo_accuracy.total_cmp(&b.1.loo_accuracy));
+                    if let Some((m, _)) = &loo {
+                        res.picks_loo_alpha[li].push(spearman(&m.score_standardized(&z), pref));
+                    } else {
+                        res.picks_loo_alpha[li].push(f64::NAN);
+                    }
                     match (fit, fit_m) {
                         (Ok((m, _)), Ok((mm, _))) => {
                             res.picks[li].push(spearman(&m.score_standardized(&z), pref));
@@ -219,6 +239,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let row = |v: &[Vec<f64>]| v.iter().map(|x| fmt(x)).collect::<Vec<_>>().join(" | ");
             println!("| picks (metrics + 3×3 regions) | – | {} |", row(&res.picks));
             println!("| picks (metrics only) | – | {} |", row(&res.picks_metrics_only));
+            println!("| picks, α by leave-one-out | – | {} |", row(&res.picks_loo_alpha));
             let blanks = vec!["–"; LABELS.len()].join(" | ");
             for (name, v) in &res.fixed {
                 println!("| {name} | {} | {blanks} |", fmt(v));
