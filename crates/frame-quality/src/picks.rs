@@ -3,7 +3,7 @@
 //! regression (linfa, L2) over per-frame features, so frames are ranked the way that user rates them.
 //!
 //! Features of a frame: the score of every metric in [`Metric::ALL`] on the whole frame, plus the
-//! default metric's idea (smoothed Laplacian energy ÷ disc level²) on each box of a `grid × grid`
+//! `disc-laplace` idea (smoothed Laplacian energy ÷ disc level²) on each box of a `grid × grid`
 //! split of the detected disc's bounding box, so a preference for one region of the planet can be
 //! learned. Every feature is log-transformed when scale-like and standardised per video (median and
 //! MAD over all frames of the video being trained or scored), so a model carries over to videos of
@@ -17,6 +17,7 @@ use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::bandpass::{BandMeasure, BandpassScorer};
 use crate::disc::detect_disc;
 use crate::error::{FrameError, Result};
 use crate::metrics::{Metric, Scratch, bin_into, laplacian_energy, separable_into};
@@ -120,9 +121,10 @@ pub fn feature_names(grid: usize) -> Vec<String> {
     v
 }
 
-/// Whether feature `j` is scale-like (an energy or variance, log-transformed) rather than a ratio.
+/// Whether feature `j` is scale-like (an energy or variance, log-transformed) rather than a ratio
+/// or a noise-corrected signal that may be negative (`bandpass`).
 fn is_scale_like(j: usize) -> bool {
-    !matches!(Metric::ALL.get(j), Some(Metric::FftRatio | Metric::HelmliScherer))
+    !matches!(Metric::ALL.get(j), Some(Metric::FftRatio | Metric::HelmliScherer | Metric::Bandpass))
 }
 
 /// Buffers for [`regional_laplace`], reused across frames.
@@ -172,30 +174,67 @@ pub fn regional_laplace(img: ImageView<'_>, grid: usize, rs: &mut RegionScratch)
 }
 
 /// Raw (untransformed) features of one mono frame: every metric's score, then the regional values.
+///
+/// On a frame alone, `bandpass` is its single-frame form ([`Metric::score`]); [`video_features`]
+/// replaces it with the per-video fit that `rank-frames` uses.
 pub fn frame_features(img: ImageView<'_>, grid: usize, s: &mut Scratch, rs: &mut RegionScratch) -> Vec<f32> {
     let mut f: Vec<f32> = Metric::ALL.iter().map(|m| m.score(img, s)).collect();
     f.extend(regional_laplace(img, grid, rs));
     f
 }
 
-/// Raw features of every frame of a source, decoded in parallel in chunks; `progress` gets the count done.
+/// [`frame_features`] with the `bandpass` slot left at 0 and its band measurements returned instead.
+fn frame_features_banded(
+    img: ImageView<'_>,
+    grid: usize,
+    s: &mut Scratch,
+    rs: &mut RegionScratch,
+) -> (Vec<f32>, BandMeasure) {
+    let mut band = BandMeasure::default();
+    let mut f: Vec<f32> = Metric::ALL
+        .iter()
+        .map(|m| {
+            if *m == Metric::Bandpass {
+                band = crate::bandpass::measure(img, s);
+                0.0
+            } else {
+                m.score(img, s)
+            }
+        })
+        .collect();
+    f.extend(regional_laplace(img, grid, rs));
+    (f, band)
+}
+
+/// Raw features of every frame of a source, decoded in parallel in chunks; `progress` gets the count
+/// done. Every metric scores as `rank-frames --metric` does, `bandpass` included (its bands are
+/// fitted on the whole video).
 pub fn video_features(source: &dyn FrameSource, grid: usize, progress: &dyn Fn(usize)) -> Result<Vec<Vec<f32>>> {
     let (w, h) = source.dims();
     let idx: Vec<usize> = (0..source.len()).collect();
     let mut out = Vec::with_capacity(idx.len());
+    let mut bands = Vec::with_capacity(idx.len());
     for chunk in idx.chunks(256) {
-        let part: Vec<Vec<f32>> = chunk
+        let part: Vec<(Vec<f32>, BandMeasure)> = chunk
             .par_iter()
             .map_init(
                 || (Vec::new(), DecodeScratch::default(), Scratch::default(), RegionScratch::default()),
                 |(buf, dec, s, rs), &i| {
                     source.read_luma_into(i, buf, dec)?;
-                    Ok(frame_features(ImageView::new(buf, w, h), grid, s, rs))
+                    Ok(frame_features_banded(ImageView::new(buf, w, h), grid, s, rs))
                 },
             )
             .collect::<Result<_>>()?;
-        out.extend(part);
+        for (f, b) in part {
+            out.push(f);
+            bands.push(b);
+        }
         progress(out.len());
+    }
+    if let Some(j) = Metric::ALL.iter().position(|m| *m == Metric::Bandpass) {
+        for (f, q) in out.iter_mut().zip(BandpassScorer::scores(&bands)) {
+            f[j] = q;
+        }
     }
     Ok(out)
 }
@@ -485,6 +524,29 @@ mod tests {
         let all = frame_features(ImageView::new(&img, w, h), 3, &mut s, &mut rs);
         assert_eq!(all.len(), feature_names(3).len());
         assert!(all.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn video_features_score_every_metric_as_rank_frames_does() {
+        use crate::ser::{ColorId, SerHeader, SerWriter};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.ser");
+        let (w, h) = (80, 72);
+        let mut wr = SerWriter::create(&path, SerHeader::new(w, h, ColorId::Mono, 12)).unwrap();
+        for f in 0..6 {
+            let img = disc_frame(w, h, (f % 2 == 0).then_some((1, 1)), 0.1 * f as f32);
+            wr.write_planes(&dataset::Planes::from_vec(1, h, w, img).unwrap()).unwrap();
+        }
+        wr.finish().unwrap();
+        let ser = crate::ser::SerReader::open(&path).unwrap();
+        let raw = video_features(&ser, 3, &|_| {}).unwrap();
+        assert_eq!((raw.len(), raw[0].len()), (6, feature_names(3).len()));
+        for (j, m) in Metric::ALL.iter().enumerate() {
+            let want = crate::rank::score_source(&ser, &crate::rank::Scorer::new(*m), &|_| {}).unwrap();
+            for (f, q) in raw.iter().zip(&want) {
+                assert!((f[j] - q).abs() <= 1e-4 * q.abs().max(1e-6), "{m} frame: {} vs {q}", f[j]);
+            }
+        }
     }
 
     #[test]
