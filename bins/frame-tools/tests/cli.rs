@@ -60,3 +60,25 @@ fn simulate_rank_train_stack_and_export() {
     let (ok, text) = run(env!("CARGO_BIN_EXE_rank-frames"), &[&ser, "--metric", "sharpest", "--csv", &d("x.csv")]);
     assert!(!ok && text.contains("unknown metric 'sharpest'"), "{text}");
 }
+
+#[test]
+fn grid_simulation_and_evaluation_print_the_tables_and_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |p: &str| dir.path().join(p).to_string_lossy().into_owned();
+    let cells = "mars-tiny-noisy,mars-small-bright-cut";
+    let (ok, text) =
+        run(env!("CARGO_BIN_EXE_frame-sim"), &["--grid", "--cells", cells, "--frames", "30", "-o", &d("grid")]);
+    assert!(ok, "{text}");
+    assert!(dir.path().join("grid/mars-tiny-noisy/truth.csv").is_file() && !dir.path().join("grid/moon-field").exists());
+    let (ok, text) = run(env!("CARGO_BIN_EXE_frame-eval"), &["--grid", &d("grid"), "--markdown", &d("grid.md")]);
+    assert!(ok, "{text}");
+    let md = std::fs::read_to_string(d("grid.md")).unwrap();
+    assert!(md.contains("| ρ | mars-small-bright-cut | mars-tiny-noisy | mean |"), "{md}");
+    assert!(md.contains("| bandpass |") && md.contains("| pipp |") && md.contains("Default `bandpass`"), "{md}");
+    // A misspelt cell is refused with the list of cells; an empty folder is refused.
+    let (ok, text) = run(env!("CARGO_BIN_EXE_frame-sim"), &["--grid", "--cells", "mars-huge", "-o", &d("g2")]);
+    assert!(!ok && text.contains("mars-huge") && text.contains("moon-field"), "{text}");
+    std::fs::create_dir(d("empty")).unwrap();
+    let (ok, text) = run(env!("CARGO_BIN_EXE_frame-eval"), &["--grid", &d("empty")]);
+    assert!(!ok && text.contains("no simulated cells"), "{text}");
+}

@@ -118,13 +118,17 @@ fn rank_frames_ranks_an_avi_and_a_fits_folder_and_stack_frames_stacks_the_avi() 
     let best = first.lines().skip(1).find(|l| l.trim_end().ends_with(",1")).unwrap().to_string();
     assert!(best.starts_with("0,"), "frame 0 is the sharpest: {best}\n{first}");
     let png = dir.path().join("stack.png");
+    let best_ser = dir.path().join("best.ser");
     let (ok, text) = run_with(
         env!("CARGO_BIN_EXE_stack-frames"),
-        &[avi.to_str().unwrap(), "-o", png.to_str().unwrap(), "--best", "4"],
+        &[avi.to_str().unwrap(), "-o", png.to_str().unwrap(), "--best", "4", "--export-best", best_ser.to_str().unwrap()],
         None,
     );
     assert!(ok, "{text}");
     assert!(png.exists());
+    // --export-best from an AVI writes the decoded best frames as SER (not the AVI's bytes as SER).
+    let best = frame_quality::SerReader::open(&best_ser).unwrap();
+    assert_eq!((best.len(), best.header().width, best.header().height), (4, 64, 48));
 
     let fits = dir.path().join("fits");
     std::fs::create_dir(&fits).unwrap();

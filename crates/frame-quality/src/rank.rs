@@ -94,14 +94,16 @@ pub fn score_source(source: &dyn FrameSource, scorer: &Scorer, progress: &(dyn F
 /// [`crate::bandpass::measure`] of every frame of `source`, in parallel.
 pub fn measure_source(source: &dyn FrameSource, progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<BandMeasure>> {
     let (w, h) = source.dims();
+    debug_assert!(w > 0 && h > 0);
     let done = AtomicUsize::new(0);
     (0..source.len())
         .into_par_iter()
         .map_init(
-            || (Vec::<f32>::with_capacity(w * h), DecodeScratch::default(), Scratch::default()),
-            |(buf, dec, scratch), i| {
-                source.read_luma_into(i, buf, dec)?;
-                let m = crate::bandpass::measure(ImageView::new(buf, w, h), scratch);
+            || (Vec::<f32>::with_capacity(w * h / 4), Vec::<f32>::new(), DecodeScratch::default(), Scratch::default()),
+            |(buf, noise, dec, scratch), i| {
+                // Fused for SER: decode, 2×2 binning and the noise estimate in one pass.
+                let (bw, bh) = source.read_luma_binned2_noise_into(i, buf, noise, dec)?;
+                let m = crate::bandpass::measure_binned(buf, noise, bw, bh, scratch);
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_multiple_of(64) || n == source.len() {
                     progress(n);

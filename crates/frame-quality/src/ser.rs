@@ -444,40 +444,81 @@ impl SerReader {
         out: &mut Vec<f32>,
         scratch: &mut crate::source::DecodeScratch,
     ) -> Result<(usize, usize)> {
+        self.read_binned2(index, out, None, scratch)
+    }
+
+    /// [`SerReader::read_mono_binned2_into`] that also writes each block's squared checkerboard
+    /// difference `((a − b − c + d)/2)²` into `noise` (the noise estimate of [`crate::bandpass`]).
+    pub fn read_mono_binned2_noise_into(
+        &self,
+        index: usize,
+        out: &mut Vec<f32>,
+        noise: &mut Vec<f32>,
+        scratch: &mut crate::source::DecodeScratch,
+    ) -> Result<(usize, usize)> {
+        self.read_binned2(index, out, Some(noise), scratch)
+    }
+
+    fn read_binned2(
+        &self,
+        index: usize,
+        out: &mut Vec<f32>,
+        noise: Option<&mut Vec<f32>>,
+        scratch: &mut crate::source::DecodeScratch,
+    ) -> Result<(usize, usize)> {
         self.check_index(index)?;
         let (w, h) = (self.header.width, self.header.height);
         let (bw, bh) = (w / 2, h / 2);
         if self.header.color != ColorId::Mono {
             let mut full = std::mem::take(&mut scratch.full);
             self.read_luma_into(index, &mut full, &mut scratch.samples)?;
-            let dims = crate::metrics::bin_into(crate::view::ImageView::new(&full, w, h), 2, out);
+            let view = crate::view::ImageView::new(&full, w, h);
+            let dims = match noise {
+                Some(nz) => crate::bandpass::bin2_with_noise(view, out, nz),
+                None => crate::metrics::bin_into(view, 2, out),
+            };
             scratch.full = full;
             return Ok(dims);
         }
         let bytes = self.raw_frame_unchecked(index);
         out.clear();
         out.resize(bw * bh, 0.0);
+        let mut noise = noise;
+        if let Some(nz) = noise.as_deref_mut() {
+            nz.clear();
+            nz.resize(bw * bh, 0.0);
+        }
         let k = self.scale * 0.25;
-        if self.header.bytes_per_sample() == 1 {
-            for by in 0..bh {
+        let half = self.scale * 0.5;
+        // One 2×2 block: mean into `o`, squared checkerboard difference into `n` (when wanted).
+        let block = |o: &mut f32, n: Option<&mut f32>, a0: u32, a1: u32, b0: u32, b1: u32| {
+            *o = (a0 + a1 + b0 + b1) as f32 * k;
+            if let Some(n) = n {
+                let c = (a0 as f32 - a1 as f32 - b0 as f32 + b1 as f32) * half;
+                *n = c * c;
+            }
+        };
+        let bps = self.header.bytes_per_sample();
+        let le = self.header.little_endian;
+        let px = |c: &[u8]| -> u32 {
+            if le { u16::from_le_bytes([c[0], c[1]]) as u32 } else { u16::from_be_bytes([c[0], c[1]]) as u32 }
+        };
+        for by in 0..bh {
+            let o = &mut out[by * bw..(by + 1) * bw];
+            let mut nrow = noise.as_deref_mut().map(|nz| &mut nz[by * bw..(by + 1) * bw]);
+            if bps == 1 {
                 let r0 = &bytes[2 * by * w..2 * by * w + 2 * bw];
                 let r1 = &bytes[(2 * by + 1) * w..(2 * by + 1) * w + 2 * bw];
-                let o = &mut out[by * bw..(by + 1) * bw];
-                for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
-                    *o = (a[0] as u32 + a[1] as u32 + b[0] as u32 + b[1] as u32) as f32 * k;
+                for (x, ((o, a), b)) in o.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)).enumerate() {
+                    let n = nrow.as_deref_mut().map(|r| &mut r[x]);
+                    block(o, n, a[0] as u32, a[1] as u32, b[0] as u32, b[1] as u32);
                 }
-            }
-        } else {
-            let le = self.header.little_endian;
-            let px = |c: &[u8]| -> u32 {
-                if le { u16::from_le_bytes([c[0], c[1]]) as u32 } else { u16::from_be_bytes([c[0], c[1]]) as u32 }
-            };
-            for by in 0..bh {
+            } else {
                 let r0 = &bytes[2 * (2 * by * w)..2 * (2 * by * w + 2 * bw)];
                 let r1 = &bytes[2 * ((2 * by + 1) * w)..2 * ((2 * by + 1) * w + 2 * bw)];
-                let o = &mut out[by * bw..(by + 1) * bw];
-                for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)) {
-                    *o = (px(&a[..2]) + px(&a[2..]) + px(&b[..2]) + px(&b[2..])) as f32 * k;
+                for (x, ((o, a), b)) in o.iter_mut().zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)).enumerate() {
+                    let n = nrow.as_deref_mut().map(|r| &mut r[x]);
+                    block(o, n, px(&a[..2]), px(&a[2..]), px(&b[..2]), px(&b[2..]));
                 }
             }
         }

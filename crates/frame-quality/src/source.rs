@@ -52,6 +52,22 @@ pub trait FrameSource: Sync + Send {
         scratch.full = full;
         Ok(dims)
     }
+    /// As [`FrameSource::read_luma_binned2_into`], also writing each 2×2 block's squared
+    /// checkerboard difference into `noise` (the per-frame noise estimate of [`crate::bandpass`]).
+    fn read_luma_binned2_noise_into(
+        &self,
+        index: usize,
+        out: &mut Vec<f32>,
+        noise: &mut Vec<f32>,
+        scratch: &mut DecodeScratch,
+    ) -> Result<(usize, usize)> {
+        let mut full = std::mem::take(&mut scratch.full);
+        self.read_luma_into(index, &mut full, scratch)?;
+        let (w, h) = self.dims();
+        let dims = crate::bandpass::bin2_with_noise(crate::view::ImageView::new(&full, w, h), out, noise);
+        scratch.full = full;
+        Ok(dims)
+    }
 }
 
 impl FrameSource for SerReader {
@@ -80,6 +96,15 @@ impl FrameSource for SerReader {
         scratch: &mut DecodeScratch,
     ) -> Result<(usize, usize)> {
         SerReader::read_mono_binned2_into(self, index, out, scratch)
+    }
+    fn read_luma_binned2_noise_into(
+        &self,
+        index: usize,
+        out: &mut Vec<f32>,
+        noise: &mut Vec<f32>,
+        scratch: &mut DecodeScratch,
+    ) -> Result<(usize, usize)> {
+        SerReader::read_mono_binned2_noise_into(self, index, out, noise, scratch)
     }
 }
 

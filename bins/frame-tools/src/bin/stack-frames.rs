@@ -123,7 +123,9 @@ fn export(
     frames: &[usize],
     out: &std::path::Path,
 ) -> anyhow::Result<()> {
-    if input.is_file() {
+    let is_ser = input.is_file() && input.extension().is_some_and(|e| e.eq_ignore_ascii_case("ser"));
+    if is_ser {
+        // Lossless: the selected frames' raw bytes and timestamps.
         let reader = SerReader::open(input)?;
         let mut w = SerWriter::create(out, reader.header().clone())?;
         let stamps = reader.timestamps();
@@ -135,6 +137,7 @@ fn export(
         }
         w.finish()?;
     } else {
+        // AVI, other videos and image folders: the decoded frames as 16-bit SER.
         let (width, height) = source.dims();
         let color = if source.channels() == 3 { ColorId::Rgb } else { ColorId::Mono };
         let mut w = SerWriter::create(out, SerHeader::new(width, height, color, 16))?;
