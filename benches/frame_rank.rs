@@ -1,6 +1,5 @@
-//! Frame-ranking speed on 640×480 8-bit mono SER frames: the default metric (`bandpass`,
-//! parallel, as rank-frames runs it) against round 1's `disc-laplace`, PIPP local contrast and PSS
-//! Laplace, plus one frame single-threaded.
+//! Frame-ranking speed on 640×480 8-bit mono SER frames: every metric (the default `bandpass`
+//! first), scored in parallel as rank-frames runs it, plus one frame single-threaded.
 //!
 //! Run: `cargo bench --bench frame_rank` (throughput is reported in frames/s as elem/s).
 
@@ -45,7 +44,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("rank_640x480_u8");
     g.throughput(Throughput::Elements(FRAMES as u64));
     g.sample_size(20);
-    for metric in [Metric::Bandpass, Metric::DiscLaplace, Metric::PssLaplace, Metric::LocalContrast] {
+    for metric in Metric::ALL {
         let scorer = Scorer::new(metric);
         g.bench_function(format!("{metric}_parallel"), |b| {
             b.iter(|| black_box(score_source(&ser, &scorer, &|_| {}).expect("scores")))
@@ -70,5 +69,22 @@ fn bench(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, bench);
+/// The bundled quality CNN (`rank-frames --metric learned`, Flex backend) on the same 640×480 SER.
+fn bench_learned(c: &mut Criterion) {
+    use prettier_space::dataset::backend::FlexBackend;
+    use prettier_space::frame_quality::learned::quality::QualityModel;
+    let dir = std::env::temp_dir().join(format!("frame_rank_bench_learned_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let ser = make_ser(&dir);
+    let model = QualityModel::<FlexBackend>::bundled(&Default::default()).expect("bundled weights");
+    let mut g = c.benchmark_group("rank_640x480_u8");
+    g.throughput(Throughput::Elements(FRAMES as u64));
+    g.sample_size(10);
+    g.bench_function("learned_quality_cnn", |b| b.iter(|| black_box(model.score_source(&ser, &|_| {}).expect("scores"))));
+    g.finish();
+    drop(ser);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench, bench_learned);
 criterion_main!(benches);
