@@ -6,6 +6,7 @@ pub mod data;
 pub mod inference;
 pub mod linear;
 pub mod model;
+pub mod quality;
 pub mod training;
 
 use std::path::Path;
