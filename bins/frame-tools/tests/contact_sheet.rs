@@ -296,6 +296,16 @@ fn contact_sheet_marks_keys_and_clicks_into_picks_csv() {
     let score: Vec<f64> = ranks.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
     let mean = |idx: &[usize]| idx.iter().map(|&i| score[frames[i] as usize]).sum::<f64>() / idx.len() as f64;
     assert!(mean(&[0, 2, 6, 8]) > mean(&[3, 5, 9]), "good frames score above bad ones: {ranks}");
+
+    // A picks model whose features do not match this build is refused by name, in one line.
+    let mut model: Value = serde_json::from_str(&std::fs::read_to_string(d("m.json")).unwrap()).unwrap();
+    assert_eq!(model["kind"], "picks");
+    model["grid"] = json!(2);
+    std::fs::write(d("bad.json"), model.to_string()).unwrap();
+    let (ok, text) = run(env!("CARGO_BIN_EXE_rank-frames"), &[&ser, "--model", &d("bad.json"), "--csv", &d("b.csv")]);
+    assert!(!ok && text.contains("bad.json") && text.contains("do not match"), "{text}");
+    assert_eq!(text.trim_end().lines().count(), 1, "{text}");
+    assert!(!dir.path().join("b.csv").exists());
 }
 
 #[test]
