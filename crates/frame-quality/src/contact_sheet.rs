@@ -80,7 +80,8 @@ fn percentile(v: &mut [f32], p: f32) -> f32 {
 }
 
 /// Render the crops of `frames`: disc crops at full resolution, stretched with one white level for
-/// the whole sheet (the median over frames of each crop's 99.5th percentile) so brightness stays comparable.
+/// the whole sheet (the largest of the crops' 99.9th percentiles, so that the sharpest frames, whose
+/// peaks are highest, do not clip) so brightness stays comparable.
 pub fn render_frames(source: &dyn FrameSource, frames: &[usize]) -> Result<Vec<SheetFrame>> {
     let crops: Vec<(usize, dataset::Planes, f32)> = frames
         .par_iter()
@@ -90,12 +91,11 @@ pub fn render_frames(source: &dyn FrameSource, frames: &[usize]) -> Result<Vec<S
             let (x, y, w, h) = disc_crop_box(ImageView::new(&luma.data, p.width, p.height));
             let c = p.crop(x, y, w, h)?;
             let mut samples = c.data.clone();
-            let white = percentile(&mut samples, 0.995);
+            let white = percentile(&mut samples, 0.999);
             Ok((i, c, white))
         })
         .collect::<Result<_>>()?;
-    let mut whites: Vec<f32> = crops.iter().map(|c| c.2).filter(|w| *w > 0.0).collect();
-    let white = percentile(&mut whites, 0.5).max(1e-6);
+    let white = crops.iter().map(|c| c.2).filter(|w| w.is_finite()).fold(0f32, f32::max).max(1e-6);
     crops
         .into_par_iter()
         .map(|(index, c, _)| {
