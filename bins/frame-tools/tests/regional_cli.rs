@@ -31,6 +31,8 @@ fn boxes_select_per_region_unless_global_select_is_given() {
 
     let refused = dir.path().join("refused.png");
     let (ok, text) = stack_frames(&[ser, "-o", refused.to_str().unwrap(), "--global-select"]);
-    assert!(!ok && text.contains("--boxes"), "{text}");
+    assert!(!ok, "{text}");
+    let line = text.lines().find(|l| l.contains("error")).unwrap_or_else(|| panic!("no error line:\n{text}"));
+    assert!(line.contains("--global-select") && line.contains("--boxes"), "not one line naming both flags: {text}");
     assert!(!refused.exists());
 }

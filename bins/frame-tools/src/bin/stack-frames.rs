@@ -46,7 +46,7 @@ struct Args {
     #[arg(long, value_parser = cli_args::positive_usize)]
     boxes: Option<usize>,
     /// With --boxes: stack the globally best frames everywhere (boxes align only; no per-region selection).
-    #[arg(long, requires = "boxes")]
+    #[arg(long)]
     global_select: bool,
     /// Post-processing: unsharp mask amount (finite, ≥ 0; 0 = off), applied after stacking.
     #[arg(long, default_value_t = 0.0, value_parser = cli_args::non_negative_f32)]
@@ -67,6 +67,9 @@ fn body() -> anyhow::Result<()> {
     init_logs();
     let a = Args::parse();
     check_unsharp(a.sharpen_sigma, a.sharpen)?;
+    if a.global_select && a.boxes.is_none() {
+        anyhow::bail!("--global-select: only meaningful with --boxes N (it turns off per-box selection)");
+    }
     let out_ext = a.output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     if !matches!(out_ext.as_deref(), Some("png" | "tif" | "tiff")) {
         anyhow::bail!("{}: output must be a .png or .tif file (16-bit)", a.output.display());
