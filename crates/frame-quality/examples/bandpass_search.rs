@@ -85,7 +85,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let combos: [Vec<f32>; 3] = [
             vec![1.0 / medsig(0), 1.0 / medsig(1), 0.0],
             vec![1.0 / medsig(0), 1.0 / medsig(1), 1.0 / medsig(2)],
-            (0..LEVELS).map(|l| { let t = med(l); t / (1.0 + t) / medsig(l) }).collect(),
+            (0..LEVELS)
+                .map(|l| {
+                    let t = med(l);
+                    t / (1.0 + t) / medsig(l)
+                })
+                .collect(),
         ];
         for wts in combos {
             let sc: Vec<f32> = ms

@@ -104,7 +104,7 @@ pub fn measure_binned(binned: &[f32], noise: &[f32], bw: usize, bh: usize, s: &m
     let Some(disc) = detect_disc(view) else { return none };
     let (x0, y0, rw, rh) = disc.region(3, bw, bh);
     let level = disc.mean - disc.background;
-    if rw < 4 || rh < 4 || !(level > 0.0) {
+    if rw < 4 || rh < 4 || level.is_nan() || level <= 0.0 {
         return none;
     }
     let mut nsum = 0.0f64;
@@ -240,7 +240,8 @@ mod tests {
 
     #[test]
     fn cut_discs_rank_below_whole_discs_unless_most_frames_touch_the_border() {
-        let whole = BandMeasure { found: true, level: 0.5, noise_var: 1e-4, energy: [1e-4, 1e-4, 1e-4], touches_border: false, ..Default::default() };
+        let whole =
+            BandMeasure { found: true, level: 0.5, noise_var: 1e-4, energy: [1e-4, 1e-4, 1e-4], touches_border: false };
         let cut = BandMeasure { energy: [1e-2; LEVELS], touches_border: true, ..whole };
         let s = BandpassScorer::scores(&[whole, whole, cut]);
         assert!(s[2] < s[0] && s[2] < -1.0, "{s:?}");

@@ -236,7 +236,8 @@ mod tests {
         assert!(cells.iter().any(|c| c.cfg.transparency_min < 1.0));
         assert!(cells.iter().any(|c| c.cfg.target == Target::Field));
         assert!(cells.iter().any(|c| matches!(c.cfg.target, Target::Ringed { .. })));
-        let radii: Vec<f32> = cells.iter().filter(|c| c.cfg.target != Target::Field).map(|c| c.cfg.disc_radius).collect();
+        let radii: Vec<f32> =
+            cells.iter().filter(|c| c.cfg.target != Target::Field).map(|c| c.cfg.disc_radius).collect();
         assert!(radii.iter().any(|&r| r <= 20.0) && radii.iter().any(|&r| r >= 200.0));
         let photons: Vec<f32> = cells.iter().map(|c| c.cfg.peak_electrons).collect();
         assert!(photons.iter().any(|&p| p <= 60.0) && photons.iter().any(|&p| p >= 20_000.0));

@@ -90,6 +90,9 @@ pub fn metric_rankers<'a>() -> Vec<(String, RankFn<'a>)> {
     v
 }
 
+/// A cell where a ranker is beaten: (cell, its ρ, the best ρ, the best ranker).
+pub type CellLoss = (String, f64, f64, String);
+
 /// Results of every ranker on every cell.
 #[derive(Debug, Clone, Serialize)]
 pub struct GridResult {
@@ -133,7 +136,11 @@ impl GridResult {
         s.push('\n');
         let n = self.cells.len();
         let value = |r: usize, c: usize| -> f64 {
-            if c < n { field(&self.rows[r][c]) } else { (0..n).map(|k| field(&self.rows[r][k])).sum::<f64>() / n as f64 }
+            if c < n {
+                field(&self.rows[r][c])
+            } else {
+                (0..n).map(|k| field(&self.rows[r][k])).sum::<f64>() / n as f64
+            }
         };
         let best: Vec<f64> =
             (0..=n).map(|c| (0..self.rankers.len()).map(|r| value(r, c)).fold(f64::NEG_INFINITY, f64::max)).collect();
@@ -154,8 +161,8 @@ impl GridResult {
     }
 
     /// For ranker `name`: the cells where its ρ is more than `tolerance` below the best ranker's,
-    /// as (cell, its ρ, best ρ, best ranker), and whether its mean ρ is the best (within `tolerance`).
-    pub fn verdict(&self, name: &str, tolerance: f64) -> Option<(Vec<(String, f64, f64, String)>, bool)> {
+    /// and whether its mean ρ is the best (within `tolerance`).
+    pub fn verdict(&self, name: &str, tolerance: f64) -> Option<(Vec<CellLoss>, bool)> {
         let r = self.rankers.iter().position(|n| n == name)?;
         let mut losses = Vec::new();
         for c in 0..self.cells.len() {
@@ -177,9 +184,15 @@ impl GridResult {
         let mut s = String::new();
         s.push_str("Spearman ρ against the truth (Strehl; 0 for cut discs):\n\n");
         s.push_str(&self.table("ρ", |e| e.spearman_strehl, 3));
-        s.push_str(&format!("\nOverlap of the top {}% with the truth's top {}%:\n\n", self.top_percent, self.top_percent));
+        s.push_str(&format!(
+            "\nOverlap of the top {}% with the truth's top {}%:\n\n",
+            self.top_percent, self.top_percent
+        ));
         s.push_str(&self.table("overlap", |e| e.top_overlap, 2));
-        s.push_str(&format!("\nPSNR (dB) of the stack of the top {}% against the diffraction-limited image:\n\n", self.top_percent));
+        s.push_str(&format!(
+            "\nPSNR (dB) of the stack of the top {}% against the diffraction-limited image:\n\n",
+            self.top_percent
+        ));
         s.push_str(&self.table("stack PSNR", |e| e.stack_psnr, 2));
         if let Some((losses, best_mean)) = self.verdict(default_name, 0.01) {
             s.push_str(&format!(

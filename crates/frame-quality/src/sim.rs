@@ -209,11 +209,9 @@ impl Simulator {
         {
             return Err(FrameError::Invalid("simulator: D/r0 must be > 0 and bit depth 8, 12 or 16".into()));
         }
-        if !(cfg.transparency_min > 0.0 && cfg.transparency_min <= 1.0)
-            || !(0.0..=1.0).contains(&cfg.cut_fraction)
-            || !(cfg.haze >= 0.0 && cfg.haze.is_finite())
-            || !(cfg.d_over_r0_max.is_finite())
-        {
+        let transparency_ok = cfg.transparency_min > 0.0 && cfg.transparency_min <= 1.0;
+        let haze_ok = cfg.haze >= 0.0 && cfg.haze.is_finite();
+        if !transparency_ok || !(0.0..=1.0).contains(&cfg.cut_fraction) || !haze_ok || !cfg.d_over_r0_max.is_finite() {
             return Err(FrameError::Invalid(
                 "simulator: transparency_min must be in (0, 1], cut_fraction in [0, 1], haze ≥ 0".into(),
             ));
@@ -235,7 +233,13 @@ impl Simulator {
             // the left columns too (the blur at the edge then sees the disc, not the far sky), and
             // those columns are set back to sky after the convolution (`cut_sky_cols`).
             let cx = n as f32 / 2.0 - 0.35 * cfg.disc_radius;
-            let right = render_unnormalised(cfg.target, texture, rings, &View { offset: (cx, view.offset.1), ..view }, channels);
+            let right = render_unnormalised(
+                cfg.target,
+                texture,
+                rings,
+                &View { offset: (cx, view.offset.1), ..view },
+                channels,
+            );
             let wrap = View { offset: (cx - n as f32, view.offset.1), ..view };
             let left = render_unnormalised(cfg.target, texture, rings, &wrap, channels);
             let max = render_unnormalised(cfg.target, texture, rings, &view, channels)
@@ -462,15 +466,7 @@ impl Simulator {
             clean
         };
         let noisy = self.expose(&lit);
-        let truth = FrameTruth {
-            strehl,
-            ssim: s,
-            shift_x: jx + mx,
-            shift_y: jy + my,
-            d_over_r0: d,
-            transparency,
-            cut,
-        };
+        let truth = FrameTruth { strehl, ssim: s, shift_x: jx + mx, shift_y: jy + my, d_over_r0: d, transparency, cut };
         (noisy, truth)
     }
 
