@@ -32,7 +32,8 @@ struct Args {
     /// Output image (.png or .tif, 16-bit).
     #[arg(short, long)]
     output: PathBuf,
-    /// Also export the selected frames, in input order, as a SER video.
+    /// Also export the globally best frames (the --best selection by the global score), in input
+    /// order, as a SER video (raw bytes for SER input, decoded 16-bit otherwise).
     #[arg(long)]
     export_best: Option<PathBuf>,
     /// Sigma-clipped mean with this κ (finite, > 0) instead of the plain mean.
@@ -109,7 +110,17 @@ fn body() -> anyhow::Result<()> {
     sbar.finish_and_clear();
     let image = if a.sharpen > 0.0 { unsharp_mask(&result.image, a.sharpen_sigma, a.sharpen) } else { result.image };
     dataset::image_io::save_image(&image, &a.output, 16)?;
-    println!("stacked {} of {n} frames into {}", result.frames.len(), a.output.display());
+    match &result.regions {
+        Some(r) => println!(
+            "stacked {} of {n} frames per region ({} boxes of {} px, {} distinct frames read) into {}",
+            count,
+            r.boxes.len(),
+            r.size,
+            result.frames.len(),
+            a.output.display()
+        ),
+        None => println!("stacked {} of {n} frames into {}", result.frames.len(), a.output.display()),
+    }
     if let Some(path) = &a.export_best {
         let mut chosen = order_best_first(&scores)[..count].to_vec();
         chosen.sort_unstable();
