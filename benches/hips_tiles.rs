@@ -6,7 +6,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use prettier_space::hips_client::tiles::{HipsTileClient, tile_path};
-use prettier_space::hips_client::{DiskCache, ImageFormat, RetryPolicy, Sampling, SkyImage, Wcs};
+use prettier_space::hips_client::{DiskCache, ImageFormat, Policy, Sampling, SkyImage, Wcs};
 
 const BASE: &str = "http://127.0.0.1:9/hips";
 const ORDER: u8 = 6;
@@ -16,7 +16,7 @@ fn fill_cache(cache: &DiskCache, wcs: &Wcs) -> Vec<u64> {
     let props =
         format!("hips_order = {ORDER}\nhips_tile_width = 512\nhips_tile_format = jpeg\nhips_frame = equatorial\n");
     cache.put(&format!("{BASE}/properties"), "properties", props.as_bytes()).unwrap();
-    let probe = HipsTileClient::open(BASE, RetryPolicy::fast(), Some(cache.clone()), None).unwrap();
+    let probe = HipsTileClient::open(BASE, Policy::fast(), Some(cache.clone()), None).unwrap();
     let tiles = probe.covering_tiles(wcs, ORDER);
     for &n in &tiles {
         let mut img = SkyImage::empty(3, 512, 512);
@@ -40,12 +40,12 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(tiles.len() as u64));
     g.bench_function(format!("load_{}_tiles_from_disk_cache", tiles.len()), |b| {
         b.iter(|| {
-            let client = HipsTileClient::open(BASE, RetryPolicy::fast(), Some(cache.clone()), None).unwrap();
+            let client = HipsTileClient::open(BASE, Policy::fast(), Some(cache.clone()), None).unwrap();
             assert_eq!(client.prefetch(ORDER, &tiles).unwrap(), tiles.len());
         })
     });
     g.throughput(Throughput::Elements(512 * 512));
-    let client = HipsTileClient::open(BASE, RetryPolicy::fast(), Some(cache.clone()), None).unwrap();
+    let client = HipsTileClient::open(BASE, Policy::fast(), Some(cache.clone()), None).unwrap();
     client.prefetch(ORDER, &tiles).unwrap();
     for sampling in [Sampling::Nearest, Sampling::Bilinear] {
         g.bench_function(format!("reproject_512x512_{sampling:?}_warm"), |b| {

@@ -21,7 +21,7 @@ use dataset::image_io::{ColorMode, ImageLimits, Planes, load_image, save_image};
 use esa_scraper::ImageRecord;
 use hips_client::hips2fits::{DEFAULT_HIPS2FITS_URL, Hips2FitsClient};
 use hips_client::pairs::{CutoutSource, FilterConfig, PairRecord, PairSurvey, black_mask, check_survey, judge};
-use hips_client::{DiskCache, HipsTileClient, RetryPolicy, Sampling, SkyImage, Survey, survey};
+use hips_client::{DiskCache, HipsTileClient, Policy, Sampling, SkyImage, Survey, survey};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -103,8 +103,7 @@ fn body() -> Result<()> {
     if records.is_empty() {
         bail!("{}: no <site>/metadata.jsonl with records found", args.scraped.display());
     }
-    let policy =
-        RetryPolicy { min_interval: std::time::Duration::from_millis(args.rate_limit_ms), ..RetryPolicy::default() };
+    let policy = Policy::default().with_min_interval(std::time::Duration::from_millis(args.rate_limit_ms));
     let cache = DiskCache::new(&args.cache);
     let h2f;
     let tile_clients: Vec<HipsTileClient>;

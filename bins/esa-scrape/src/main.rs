@@ -149,7 +149,7 @@ fn options(args: &Args) -> anyhow::Result<ScrapeOptions> {
     o.http.max_retries = args.retries;
     o.http.read_timeout = Duration::from_secs(args.read_timeout);
     o.http.max_retry_after = Duration::from_secs(args.max_retry_after);
-    o.http.page_deadline = Duration::from_secs(args.deadline);
+    o.http.deadline = Duration::from_secs(args.deadline);
     o.max_pages = args.max_pages;
     o.detail = match args.detail {
         DetailArg::Never => DetailPolicy::Never,

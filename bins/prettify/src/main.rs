@@ -58,8 +58,8 @@ struct Args {
 }
 
 fn fetch_cutout(args: &Args, ra: f64, dec: f64, fov: f64) -> Result<Vec<u8>, String> {
-    use hips_client::{CutoutRequest, Hips2FitsClient, ImageFormat, RetryPolicy};
-    let client = Hips2FitsClient::new(&args.hips2fits_url, RetryPolicy::default(), None)
+    use hips_client::{CutoutRequest, Hips2FitsClient, ImageFormat, Policy};
+    let client = Hips2FitsClient::new(&args.hips2fits_url, Policy::default(), None)
         .map_err(|e| e.to_string())?
         .with_max_pixels(args.max_pixels);
     let req = CutoutRequest::from_center(&args.hips, (ra, dec), fov, (args.size, args.size), 0.0, ImageFormat::Png);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use hips_client::hips2fits::{CutoutRequest, DEFAULT_HIPS2FITS_URL, Hips2FitsClient};
-use hips_client::{DiskCache, HipsTileClient, ImageFormat, RetryPolicy, Sampling, Wcs, survey};
+use hips_client::{DiskCache, HipsTileClient, ImageFormat, Policy, Sampling, Wcs, survey};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -96,10 +96,10 @@ fn body() -> Result<()> {
     let hips_id = survey.as_ref().map(|s| s.id.to_string()).unwrap_or_else(|| args.hips.clone());
     let wcs = target_wcs(&args)?;
     hips_client::check_pixels("the requested cutout", wcs.width, wcs.height, args.max_pixels)?;
-    let policy = RetryPolicy {
+    let policy = Policy {
         read_timeout: Duration::from_secs(args.read_timeout),
         deadline: Duration::from_secs(args.deadline),
-        ..RetryPolicy::default()
+        ..Policy::default()
     };
     let (ra, dec) = wcs.center();
     tracing::info!(hips = hips_id, ra, dec, width = wcs.width, height = wcs.height, "fetching");

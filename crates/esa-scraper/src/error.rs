@@ -117,5 +117,15 @@ impl EsaError {
     }
 }
 
+impl From<polite_http::HttpError> for EsaError {
+    fn from(e: polite_http::HttpError) -> Self {
+        match e {
+            polite_http::HttpError::Failed { url, status, message } => EsaError::Http { url, status, message },
+            polite_http::HttpError::Verify { url, message } => EsaError::Verify { url, message },
+            polite_http::HttpError::Io { path, source } => EsaError::Io { path, source },
+        }
+    }
+}
+
 /// Result alias for this crate.
 pub type Result<T, E = EsaError> = std::result::Result<T, E>;

@@ -23,7 +23,6 @@ pub mod filter;
 pub mod fixture;
 pub mod geometry;
 pub mod html;
-pub mod http;
 pub mod record;
 pub mod scrape;
 pub mod site;
@@ -33,7 +32,8 @@ pub mod values;
 pub use error::{EsaError, Result};
 pub use filter::{Blacklist, FilterConfig, FilterReason};
 pub use hips_client::wcs::Wcs;
-pub use http::HttpConfig;
+/// HTTP politeness and fault tolerance of a scrape (the project's one client: `polite-http`).
+pub use polite_http::Policy as HttpConfig;
 pub use record::{ImageRecord, MetadataSource, SkyGeometry, SpatialQuality, SpectralBand};
 pub use scrape::{DetailPolicy, Event, Outcome, ResumeMode, ScrapeOptions, Summary, scrape};
 pub use site::{ImageFormat, Site, SiteConfig};

@@ -16,7 +16,9 @@ use crate::feed::parse_d2d_page;
 use crate::filter::{FilterConfig, FilterReason};
 use crate::geometry::choose_geometry;
 use crate::html::{parse_detail_page, parse_list_page};
-use crate::http::{Expected, Fetcher, HttpConfig};
+use polite_http::{Client as Fetcher, Expected};
+
+use crate::HttpConfig;
 use crate::record::{DownloadedFile, ImageRecord, MetadataSource, SkyGeometry};
 use crate::site::{ImageFormat, SiteConfig};
 use crate::store::{Failure, FailureLedger, MetadataStore, SiteDir, Stage};
@@ -95,7 +97,7 @@ impl ScrapeOptions {
             mode: ResumeMode::Normal,
             dry_run: false,
             concurrency: 2,
-            http: HttpConfig::default(),
+            http: HttpConfig::archive(),
             filter: FilterConfig::default(),
             detail: DetailPolicy::Missing,
             max_pages: 1000,
@@ -249,7 +251,7 @@ fn list_feed(
             warn!("feed page {url} links back to an earlier page; stopping");
             break;
         }
-        let page = fetcher.get_text(&url).and_then(|t| parse_d2d_page(site, &t, &url));
+        let page = fetcher.get_text(&url).map_err(EsaError::from).and_then(|t| parse_d2d_page(site, &t, &url));
         let page = match page {
             Ok(p) => p,
             Err(e) if page_no == 1 => return Err(e),
@@ -315,7 +317,7 @@ fn list_html(
     let mut page_no = 1;
     while page_no <= last.min(opts.max_pages) {
         let url = opts.site.archive_search_url(page_no);
-        match fetcher.get_text(&url).and_then(|t| parse_list_page(&t, &url)) {
+        match fetcher.get_text(&url).map_err(EsaError::from).and_then(|t| parse_list_page(&t, &url)) {
             Ok(page) => {
                 on_event(Event::Listed { url: url.clone(), items: page.images.len(), total: None });
                 last = last.max(page.last_page);
@@ -438,7 +440,7 @@ fn process(ctx: &Ctx<'_>, cand: Candidate) -> Processed {
     };
     if need_detail {
         let url = ctx.opts.site.detail_url(&id);
-        match ctx.fetcher.get_text(&url).and_then(|t| parse_detail_page(site, &id, &t)) {
+        match ctx.fetcher.get_text(&url).map_err(EsaError::from).and_then(|t| parse_detail_page(site, &id, &t)) {
             Ok(page) => {
                 if page.dec_sign_ambiguous {
                     warn!("{site} {id}: HTML declination near 0° may have lost its minus sign");
@@ -482,7 +484,7 @@ fn process(ctx: &Ctx<'_>, cand: Candidate) -> Processed {
             Err(e) => return fail(Stage::Image, Some(url), &e),
         }
     } else {
-        match ctx.fetcher.download(&url, &dest, &expected) {
+        match ctx.fetcher.download(&url, &dest, &expected).map_err(EsaError::from) {
             Ok(d) => (d.bytes, d.sha256),
             Err(e) => return fail(Stage::Download, Some(url), &e),
         }

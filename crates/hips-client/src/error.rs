@@ -80,5 +80,15 @@ pub enum HipsError {
     },
 }
 
+impl From<polite_http::HttpError> for HipsError {
+    fn from(e: polite_http::HttpError) -> Self {
+        match e {
+            polite_http::HttpError::Failed { url, message, .. } => HipsError::Network { url, reason: message },
+            polite_http::HttpError::Verify { url, message } => HipsError::BadResponse { url, reason: message },
+            polite_http::HttpError::Io { path, source } => HipsError::Io { path, source },
+        }
+    }
+}
+
 /// Result alias for this crate.
 pub type Result<T, E = HipsError> = std::result::Result<T, E>;

@@ -9,9 +9,9 @@
 
 use crate::cache::DiskCache;
 use crate::error::{HipsError, Result};
-use crate::http::{HttpClient, RetryPolicy};
 use crate::sky_image::{ImageFormat, SkyImage};
 use crate::wcs::Wcs;
+use polite_http::{Client as HttpClient, Policy};
 
 /// The public hips2fits endpoint.
 pub const DEFAULT_HIPS2FITS_URL: &str = "https://alasky.cds.unistra.fr/hips-image-services/hips2fits";
@@ -242,9 +242,9 @@ pub struct Hips2FitsClient {
 
 impl Hips2FitsClient {
     /// A client for `base_url` (use [`DEFAULT_HIPS2FITS_URL`] for the real service).
-    pub fn new(base_url: &str, policy: RetryPolicy, cache: Option<DiskCache>) -> Result<Hips2FitsClient> {
+    pub fn new(base_url: &str, policy: Policy, cache: Option<DiskCache>) -> Result<Hips2FitsClient> {
         Ok(Hips2FitsClient {
-            http: HttpClient::new(policy)?,
+            http: HttpClient::new(policy).map_err(HipsError::from)?,
             base_url: base_url.to_string(),
             cache,
             max_side: DEFAULT_MAX_SIDE,
@@ -289,17 +289,17 @@ impl Hips2FitsClient {
         }
         let url = req.url(&self.base_url);
         let ext = req.format.extension();
-        let want = crate::http::BodyFormat::from(req.format);
+        let want = crate::body::BodyFormat::from(req.format);
         if let Some(bytes) = self.cache.as_ref().and_then(|c| c.get(&url, ext)) {
             // A cached answer is checked like a fresh one (an older version cached web pages).
-            let cached = crate::http::Response { status: 200, content_type: None, body: bytes };
-            if crate::http::check_body(&url, &cached, want).is_ok() {
+            let cached = polite_http::Response { status: 200, content_type: None, body: bytes };
+            if crate::body::check_body(&url, &cached, want).is_ok() {
                 tracing::debug!(url, "hips2fits cache hit");
                 return Ok(cached.body);
             }
             tracing::warn!(url, "ignoring a cached answer that is not a {:?}", want);
         }
-        let resp = self.http.get(&url)?;
+        let resp = self.http.get(&url).map_err(HipsError::from)?;
         if !resp.is_success() {
             return Err(service_error(&url, resp.status, &resp.body));
         }
@@ -308,7 +308,7 @@ impl Hips2FitsClient {
             return Err(service_error(&url, resp.status, &resp.body));
         }
         // Nothing is cached or returned unless it is the format asked for.
-        crate::http::check_body(&url, &resp, want)?;
+        crate::body::check_body(&url, &resp, want)?;
         if let Some(cache) = &self.cache {
             cache.put(&url, ext, &resp.body)?;
         }

@@ -10,23 +10,26 @@
 //! - [`tiles`]: HiPS `properties`, tile fetching and local reprojection (nearest/bilinear).
 //! - [`survey`]: the survey catalogue (ids, URLs, scales, footprints, acknowledgements).
 //! - [`pairs`], [`align`]: training-pair validation filters and phase-correlation alignment.
-//! - [`http`], [`cache`]: polite HTTP (retries, backoff, rate limit) and an on-disk cache.
+//! - [`body`], [`cache`]: the response validator and an on-disk cache (HTTP itself: `polite-http`).
 
 pub mod align;
+pub mod body;
 pub mod cache;
 pub mod error;
 pub mod hips2fits;
-pub mod http;
 pub mod pairs;
 pub mod sky_image;
 pub mod survey;
 pub mod tiles;
 pub mod wcs;
 
+pub use body::{BodyFormat, check_body};
 pub use cache::DiskCache;
 pub use error::{HipsError, Result};
 pub use hips2fits::{CutoutRequest, Geometry, Hips2FitsClient};
-pub use http::{BodyFormat, HttpClient, RetryPolicy, check_body};
+/// Retries, backoff, per-host rate limit and time bounds of every request (the project's one
+/// polite client: `polite-http`).
+pub use polite_http::Policy;
 
 /// Default pixel budget of one cutout or reprojection (width × height): 100 megapixels. A request
 /// above it is refused before anything is fetched or allocated.

@@ -30,9 +30,9 @@ use rayon::prelude::*;
 
 use crate::cache::DiskCache;
 use crate::error::{HipsError, Result};
-use crate::http::{HttpClient, RetryPolicy};
 use crate::sky_image::{ImageFormat, SkyImage};
 use crate::wcs::Wcs;
+use polite_http::{Client as HttpClient, Policy};
 
 /// Parsed HiPS `properties` file (`key = value` lines).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -180,20 +180,20 @@ impl HipsTileClient {
     /// a tile format (`prefer` if offered, else PNG, JPEG, FITS in that order).
     pub fn open(
         base_url: &str,
-        policy: RetryPolicy,
+        policy: Policy,
         cache: Option<DiskCache>,
         prefer: Option<ImageFormat>,
     ) -> Result<HipsTileClient> {
-        let http = HttpClient::new(policy)?;
+        let http = HttpClient::new(policy).map_err(HipsError::from)?;
         let base_url = base_url.trim_end_matches('/').to_string();
         let url = format!("{base_url}/properties");
         let cached = cache.as_ref().and_then(|c| c.get(&url, "properties"));
         let text = match cached {
             Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             None => {
-                let resp = http.get(&url)?;
+                let resp = http.get(&url).map_err(HipsError::from)?;
                 if resp.is_success() {
-                    crate::http::check_body(&url, &resp, crate::http::BodyFormat::Text)?;
+                    crate::body::check_body(&url, &resp, crate::body::BodyFormat::Text)?;
                 }
                 if !resp.is_success() {
                     return Err(HipsError::Service {
@@ -316,10 +316,10 @@ impl HipsTileClient {
             Some(b) => Some(b),
             None if known_missing => None,
             None => {
-                let resp = self.http.get(&url)?;
+                let resp = self.http.get(&url).map_err(HipsError::from)?;
                 match resp.status {
                     200 => {
-                        crate::http::check_body(&url, &resp, self.format.into())?;
+                        crate::body::check_body(&url, &resp, self.format.into())?;
                         if let Some(c) = &self.cache {
                             c.put(&url, ext, &resp.body)?;
                         }

@@ -16,7 +16,7 @@ fn sky(c: usize, ra: f64, dec: f64) -> f64 {
     sky_k(c, ra, dec, K)
 }
 use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
-use hips_client::{DiskCache, HipsError, ImageFormat, RetryPolicy, SkyImage, Wcs};
+use hips_client::{DiskCache, HipsError, ImageFormat, Policy, SkyImage, Wcs};
 
 fn json_error(status: u16, title: &str, description: &str) -> Reply {
     let body = serde_json::json!({"title": title, "description": description}).to_string();
@@ -88,7 +88,7 @@ fn stand_in(max_side: i64, fail_first: usize) -> TestServer {
 }
 
 fn client(server: &TestServer, cache: Option<DiskCache>) -> Hips2FitsClient {
-    Hips2FitsClient::new(&format!("{}/hips2fits", server.base), RetryPolicy::fast(), cache).unwrap()
+    Hips2FitsClient::new(&format!("{}/hips2fits", server.base), Policy::fast(), cache).unwrap()
 }
 
 /// Largest difference between the cutout and the analytic sky at our WCS's pixel centres.
@@ -183,8 +183,7 @@ fn transient_failures_are_retried_and_the_cache_answers_repeats() {
     let base = server.base.clone();
     server.stop();
     let offline =
-        Hips2FitsClient::new(&format!("{base}/hips2fits"), RetryPolicy::fast(), Some(DiskCache::new(dir.path())))
-            .unwrap();
+        Hips2FitsClient::new(&format!("{base}/hips2fits"), Policy::fast(), Some(DiskCache::new(dir.path()))).unwrap();
     assert_eq!(offline.fetch(&req).unwrap(), a);
     let other = CutoutRequest::from_wcs("CDS/P/DSS2/red", wcs, ImageFormat::Png);
     let e = offline.fetch(&other).unwrap_err();

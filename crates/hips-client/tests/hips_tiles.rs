@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use common::{Reply, TestServer, sky_k};
 use hips_client::tiles::{HipsTileClient, Sampling, cell_size_deg};
-use hips_client::{DiskCache, ImageFormat, RetryPolicy, SkyImage, Wcs};
+use hips_client::{DiskCache, ImageFormat, Policy, SkyImage, Wcs};
 
 /// Tile width 2^M, deepest order ORDER: cells of depth 9 (0.115°).
 const M: u8 = 6;
@@ -84,7 +84,7 @@ fn hips_server(formats: &'static str) -> TestServer {
 }
 
 fn open(server: &TestServer, cache: Option<DiskCache>, prefer: Option<ImageFormat>) -> HipsTileClient {
-    HipsTileClient::open(&format!("{}/hips", server.base), RetryPolicy::fast(), cache, prefer).unwrap()
+    HipsTileClient::open(&format!("{}/hips", server.base), Policy::fast(), cache, prefer).unwrap()
 }
 
 /// (max, mean) absolute error against the analytic sky over pixels with data; and the coverage.
@@ -211,8 +211,7 @@ fn outside_the_footprint_is_no_data_and_the_cache_works_offline() {
     let base = server.base.clone();
     server.stop();
     let offline =
-        HipsTileClient::open(&format!("{base}/hips"), RetryPolicy::fast(), Some(DiskCache::new(dir.path())), None)
-            .unwrap();
+        HipsTileClient::open(&format!("{base}/hips"), Policy::fast(), Some(DiskCache::new(dir.path())), None).unwrap();
     let again = offline.reproject(&wcs, Sampling::Bilinear).unwrap();
     let same = img.data.iter().zip(&again.data).all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
     assert!(same, "offline result differs");

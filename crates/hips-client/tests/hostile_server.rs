@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
-use hips_client::{DiskCache, HipsError, ImageFormat, RetryPolicy};
+use hips_client::{DiskCache, HipsError, ImageFormat, Policy};
 
 /// A raw HTTP server on 127.0.0.1: `reply(n)` gives the whole answer to the n-th request (`None`:
 /// accept, read the request and never answer). Returns the base URL and the request counter.
@@ -62,7 +62,7 @@ fn a_web_page_served_as_200_is_refused_and_not_cached() {
     for content_type in ["text/html", "image/png"] {
         let (url, _) = raw_server(move |_| Some(answer("200 OK", content_type, "", MAINTENANCE)));
         let dir = tempfile::tempdir().unwrap();
-        let client = Hips2FitsClient::new(&url, RetryPolicy::fast(), Some(DiskCache::new(dir.path()))).unwrap();
+        let client = Hips2FitsClient::new(&url, Policy::fast(), Some(DiskCache::new(dir.path()))).unwrap();
         let err = client.fetch_encoded(&request(64, 64)).unwrap_err();
         assert!(matches!(err, HipsError::BadResponse { .. }), "{content_type}: {err}");
         let msg = err.to_string();
@@ -81,11 +81,11 @@ fn walk(dir: &std::path::Path) -> usize {
 #[test]
 fn a_server_that_never_answers_fails_within_the_time_bounds() {
     let (url, count) = raw_server(|_| None);
-    let policy = RetryPolicy {
+    let policy = Policy {
         read_timeout: Duration::from_millis(500),
         max_retries: 1,
         initial_backoff: Duration::from_millis(10),
-        ..RetryPolicy::fast()
+        ..Policy::fast()
     };
     let client = Hips2FitsClient::new(&url, policy, None).unwrap();
     let t = Instant::now();
@@ -108,11 +108,11 @@ fn a_huge_retry_after_is_capped_and_the_deadline_holds() {
             br#"{"title":"Slow down"}"#,
         ))
     });
-    let policy = RetryPolicy {
+    let policy = Policy {
         max_retries: 10,
         max_retry_after: Duration::from_millis(300),
         deadline: Duration::from_secs(1),
-        ..RetryPolicy::fast()
+        ..Policy::fast()
     };
     let client = Hips2FitsClient::new(&url, policy, None).unwrap();
     let t = Instant::now();
@@ -126,7 +126,7 @@ fn a_huge_retry_after_is_capped_and_the_deadline_holds() {
 #[test]
 fn cutouts_above_the_pixel_budget_are_refused_before_any_request() {
     let (url, count) = raw_server(|_| Some(answer("200 OK", "image/png", "", b"\x89PNG\r\n\x1a\n")));
-    let client = Hips2FitsClient::new(&url, RetryPolicy::fast(), None).unwrap();
+    let client = Hips2FitsClient::new(&url, Policy::fast(), None).unwrap();
     for result in [
         client.fetch_encoded(&request(100_000, 100_000)).map(|_| ()),
         client.fetch(&request(100_000, 100_000)).map(|_| ()),

@@ -12,7 +12,7 @@ use common::TestServer;
 use hips_client::align::phase_correlation;
 use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
 use hips_client::pairs::{FilterConfig, black_mask, check_survey, judge};
-use hips_client::{ImageFormat, RetryPolicy, SkyImage, Wcs};
+use hips_client::{ImageFormat, Policy, SkyImage, Wcs};
 
 /// Star positions (ra, dec, amplitude) around (150°, 20°).
 fn stars() -> Vec<(f64, f64, f64)> {
@@ -78,7 +78,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn avm_wcs_pairs_are_aligned_and_displayed_radec_pairs_are_not() {
     let stars = Arc::new(stars());
     let server = star_server(stars.clone());
-    let client = Hips2FitsClient::new(&format!("{}/hips2fits", server.base), RetryPolicy::fast(), None).unwrap();
+    let client = Hips2FitsClient::new(&format!("{}/hips2fits", server.base), Policy::fast(), None).unwrap();
     let (w, h) = (128u32, 96u32);
     let scale = 2.0 / 3600.0;
     let (mut avm_shift, mut shown_shift, mut injected) = (Vec::new(), Vec::new(), Vec::new());

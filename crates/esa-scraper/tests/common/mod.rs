@@ -12,14 +12,14 @@ pub fn fast_http() -> HttpConfig {
     HttpConfig {
         requests_per_second: 500.0,
         max_retries: 2,
-        backoff_base: Duration::from_millis(5),
-        backoff_max: Duration::from_millis(50),
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(50),
         connect_timeout: Duration::from_secs(2),
-        page_timeout: Duration::from_secs(2),
+        timeout: Duration::from_secs(2),
         download_timeout: Duration::from_millis(700),
         read_timeout: Duration::from_millis(700),
         max_retry_after: Duration::from_millis(50),
-        page_deadline: Duration::from_secs(10),
+        deadline: Duration::from_secs(10),
         ..HttpConfig::default()
     }
 }
