@@ -80,7 +80,9 @@ fn bench_learned(c: &mut Criterion) {
     let mut g = c.benchmark_group("rank_640x480_u8");
     g.throughput(Throughput::Elements(FRAMES as u64));
     g.sample_size(10);
-    g.bench_function("learned_quality_cnn", |b| b.iter(|| black_box(model.score_source(&ser, &|_| {}).expect("scores"))));
+    g.bench_function("learned_quality_cnn", |b| {
+        b.iter(|| black_box(model.score_source(&ser, &|_| {}).expect("scores")))
+    });
     g.finish();
     drop(ser);
     let _ = std::fs::remove_dir_all(&dir);

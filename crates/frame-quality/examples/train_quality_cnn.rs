@@ -39,6 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     cfg.learning_rate = arg(&args, "--lr").unwrap_or(cfg.learning_rate);
     cfg.eval_every = arg(&args, "--eval-every").unwrap_or(cfg.eval_every);
     cfg.seed = arg(&args, "--seed").unwrap_or(cfg.seed);
+    cfg.crops = arg(&args, "--crops").unwrap_or(cfg.crops);
 
     if let Some(range) = arg::<String>(&args, "--simulate") {
         let (a, b) = range.split_once('-').unwrap_or((&range, &range));
@@ -68,7 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let idx: Vec<usize> = (0..v.truth.len()).collect();
             let video = TrainVideo {
                 name: format!("{}/{}", seed_dir.file_name().unwrap_or_default().to_string_lossy(), v.name),
-                inputs: prepare_source(&v.source, &idx)?,
+                inputs: prepare_source(&v.source, &idx, cfg.crops)?,
                 quality: v.quality(),
                 cut: v.truth.iter().map(|t| t.cut).collect(),
             };
@@ -96,15 +97,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let wall = t0.elapsed().as_secs_f64();
     let best = logs.iter().map(|l| l.val_spearman).fold(f64::NEG_INFINITY, f64::max);
-    let bytes = net_to_bytes(&net)?;
+    let bytes = net_to_bytes(&net, cfg.crops)?;
     if let Some(parent) = out.parent() {
         std::fs::create_dir_all(parent)?;
     }
     std::fs::write(&out, &bytes)?;
     println!(
-        "trained {} steps × {} pairs in {wall:.0} s on the CPU (Flex, {} threads); best validation ρ {best:.3}; wrote {} ({} bytes)",
+        "trained {} steps × {} pairs ({} crops per frame) in {wall:.0} s on the CPU (Flex, {} threads); best validation ρ {best:.3}; wrote {} ({} bytes)",
         cfg.steps,
         cfg.pairs,
+        cfg.crops,
         rayon::current_num_threads(),
         out.display(),
         bytes.len()

@@ -27,7 +27,7 @@ fn bundled_model_ranks_a_held_out_texture_against_the_truth() {
     let rho = spearman(&scores, &truth);
     // The same architecture with random weights, for contrast (it must not pass the bar).
     let random =
-        QualityModel::<B>::from_bytes(&net_to_bytes(&QualityNetConfig::new().init::<B>(&device)).unwrap(), &device)
+        QualityModel::<B>::from_bytes(&net_to_bytes(&QualityNetConfig::new().init::<B>(&device), 8).unwrap(), &device)
             .unwrap();
     let rho_random = spearman(&random.score_source(&ser, &|_| {}).unwrap(), &truth);
     println!("saturn-rings (held out): bundled ρ {rho:.3}, random weights ρ {rho_random:.3}");
@@ -44,7 +44,7 @@ fn garbage_or_wrong_size_weights_are_errors() {
     let empty = dir.path().join("empty.bin");
     std::fs::write(&empty, b"").unwrap();
     assert!(matches!(QualityModel::<B>::load(&empty), Err(FrameError::Model { .. })));
-    let other = net_to_bytes(&QualityNetConfig::new().with_channels([4, 8, 8]).init::<B>(&device)).unwrap();
+    let other = net_to_bytes(&QualityNetConfig::new().with_channels([4, 8, 8]).init::<B>(&device), 8).unwrap();
     let wrong = dir.path().join("wrong-size.bin");
     std::fs::write(&wrong, &other).unwrap();
     let e = QualityModel::<B>::load(&wrong).unwrap_err();

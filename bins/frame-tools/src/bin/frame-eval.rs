@@ -29,7 +29,8 @@ struct Args {
     /// Percentage of frames stacked / compared.
     #[arg(long, default_value_t = 10.0)]
     top: f32,
-    /// Also train and evaluate the learned rankers (linear, ridge, logistic, reference) on the video.
+    /// Also train and evaluate the learned rankers (linear, ridge, logistic, reference) on the video;
+    /// with --grid, add the bundled quality CNN trained on simulated truth (row `learned`).
     #[arg(long)]
     learned: bool,
     /// Also train and evaluate the CNN ranker (slower).
@@ -115,12 +116,20 @@ fn body() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--grid`: every fixed metric on every simulated cell.
+/// `--grid`: every fixed metric on every simulated cell (and with `--learned` the bundled quality CNN).
 fn grid(a: &Args) -> anyhow::Result<()> {
-    let rankers = frame_quality::grid_eval::metric_rankers();
-    let result = frame_quality::grid_eval::evaluate_grid(&a.input, &rankers, a.top, &|cell, ranker| {
-        tracing::info!("{cell}: {ranker}")
-    })?;
+    use frame_quality::grid_eval::{RankFn, evaluate_grid, metric_rankers};
+    use frame_quality::learned::quality::QualityModel;
+    let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+    let result = dataset::with_backend!(kind, B, device => {
+        let mut rankers = metric_rankers();
+        if a.learned {
+            let model = QualityModel::<B>::bundled(&device)?;
+            let rank: RankFn<'_> = Box::new(move |s: &dyn frame_quality::FrameSource| model.score_source(s, &|_| {}));
+            rankers.push(("learned".to_string(), rank));
+        }
+        evaluate_grid(&a.input, &rankers, a.top, &|cell, ranker| tracing::info!("{cell}: {ranker}"))?
+    }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
     let md = result.markdown(Metric::Bandpass.name());
     println!("{md}");
     if let Some(path) = &a.markdown {

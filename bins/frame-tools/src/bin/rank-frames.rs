@@ -18,7 +18,7 @@ struct Args {
     /// through ffmpeg) or a folder of PNG/TIFF/FITS frames (natural order, all the same size).
     input: PathBuf,
     /// Quality metric: bandpass (default: noise-aware band-pass, bands chosen per video), disc-laplace, pipp, pss, laplacian-variance, tenengrad, brenner,
-    /// normalized-variance, fft-ratio, helmli-scherer, mfgs.
+    /// normalized-variance, fft-ratio, helmli-scherer, mfgs; learned: the bundled CNN trained on simulated truth (--device).
     #[arg(long, default_value = "default")]
     metric: String,
     /// Evaluate non-default metrics on the planet disc only, penalising half-cut discs.
@@ -38,7 +38,7 @@ struct Args {
     /// Frames on the contact sheet.
     #[arg(long, default_value_t = frame_quality::contact_sheet::DEFAULT_SHEET_FRAMES)]
     sheet_frames: usize,
-    /// Backend for CNN models: flex, ndarray or cuda.
+    /// Backend for CNN models and --metric learned: flex, ndarray or cuda.
     #[arg(long)]
     device: Option<DeviceKind>,
 }
@@ -67,6 +67,14 @@ fn body() -> anyhow::Result<()> {
                 ranker.score_source::<B>(source.as_ref(), &device, &|d| bar.set_position(d as u64))?
             }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
             (s, format!("model {} ({:?})", path.display(), ranker.kind()))
+        }
+        None if a.metric.eq_ignore_ascii_case("learned") => {
+            let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+            let s = dataset::with_backend!(kind, B, device => {
+                let model = frame_quality::learned::quality::QualityModel::<B>::bundled(&device)?;
+                model.score_source(source.as_ref(), &|d| bar.set_position(d as u64))?
+            }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
+            (s, "the bundled quality CNN (learned)".to_string())
         }
         None => {
             let metric: Metric = a.metric.parse()?;

@@ -2,8 +2,8 @@
 //! bundled with the crate (`rank-frames --metric learned`).
 //!
 //! Per frame ([`prepare_frame`]): bin 2×2 (with the checkerboard noise estimate of
-//! [`crate::bandpass`]), find the disc, take [`CROPS`] crops of [`CROP`]×[`CROP`] binned pixels at
-//! fixed positions around the disc centre (±0.4 r diagonally), subtract each crop's mean and divide
+//! [`crate::bandpass`]), find the disc, take K (4 or 8, stored with the weights) crops of
+//! [`CROP`]×[`CROP`] binned pixels at fixed positions around the disc centre ([`crop_corners`]), subtract each crop's mean and divide
 //! by the disc level; a second, constant channel carries the noise σ of a binned pixel over the
 //! disc level, so the net knows how much of the fine texture is noise. The net (3×3 convs with
 //! ReLU and 2×2 average pooling, global average pooling, log, a linear head) scores each crop;
@@ -39,18 +39,16 @@ use crate::view::ImageView;
 
 /// Side of one crop, in 2×2-binned pixels.
 pub const CROP: usize = 32;
-/// Crops per frame.
-pub const CROPS: usize = 4;
+/// Crops per frame of a new model (4 or 8; a model's own count is stored with its weights).
+pub const DEFAULT_CROPS: usize = 8;
 /// Input channels: the crop and the constant noise plane.
 pub const CHANNELS: usize = 2;
 /// Scale applied to the level-normalised crops and the noise σ (keeps inputs near unit range).
 pub const INPUT_GAIN: f32 = 5.0;
-/// Crop centres sit this fraction of the disc radius from the disc centre, diagonally.
-pub const CROP_OFFSET: f32 = 0.4;
 /// Frames per batch when scoring a video.
-pub const SCORE_CHUNK: usize = 256;
+pub const SCORE_CHUNK: usize = 128;
 
-/// Magic bytes in front of the burn record in a weights file.
+/// Magic bytes in front of the weights file: then one byte (crops per frame) and burn's record.
 pub const MAGIC: &[u8; 8] = b"PSQCNN01";
 
 /// The bundled weights (trained by `examples/train_quality_cnn.rs`).
@@ -116,10 +114,10 @@ impl<B: Backend> QualityNet<B> {
         self.head.forward((g + 1e-3).log()).reshape([n])
     }
 
-    /// Frames as `[N·K, 2, S, S]` (K crops each, consecutive) → frame scores `[N]` (mean over crops).
-    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 1> {
-        let n = x.dims()[0] / CROPS;
-        self.forward_crops(x).reshape([n, CROPS]).mean_dim(1).reshape([n])
+    /// Frames as `[N·K, 2, S, S]` (`crops` = K crops each, consecutive) → frame scores `[N]` (mean over crops).
+    pub fn forward(&self, x: Tensor<B, 4>, crops: usize) -> Tensor<B, 1> {
+        let n = x.dims()[0] / crops.max(1);
+        self.forward_crops(x).reshape([n, crops.max(1)]).mean_dim(1).reshape([n])
     }
 }
 
@@ -130,7 +128,7 @@ pub struct FrameInput {
     pub found: bool,
     /// Whether the disc touches the frame border.
     pub touches_border: bool,
-    /// `CROPS` crops of `CROP × CROP`, mean-subtracted, divided by the disc level, × [`INPUT_GAIN`].
+    /// K crops of `CROP × CROP`, mean-subtracted, divided by the disc level, × [`INPUT_GAIN`].
     pub crops: Vec<f32>,
     /// σ of a binned pixel's noise over the disc level, × [`INPUT_GAIN`] (the noise plane's value).
     pub noise: f32,
@@ -143,20 +141,28 @@ pub struct PrepScratch {
     noise: Vec<f32>,
 }
 
-/// Top-left corners of the crops in a `bw × bh` binned frame for a disc at (cx, cy) of radius r.
-fn crop_corners(cx: f32, cy: f32, r: f32, bw: usize, bh: usize) -> [(isize, isize); CROPS] {
-    let d = CROP_OFFSET * r;
+/// Top-left corners of `k` crops in a `bw × bh` binned frame for a disc at (cx, cy) of radius r:
+/// 4 diagonal at ±0.4 r (k = 4), or 4 diagonal at ±0.35 r and 4 on the axes at 0.7 r (k = 8);
+/// crops are clamped inside the frame.
+pub fn crop_corners(cx: f32, cy: f32, r: f32, bw: usize, bh: usize, k: usize) -> Vec<(isize, isize)> {
     let half = (CROP / 2) as f32;
     let place = |c: f32, size: usize| -> isize {
         let x0 = (c - half).round() as isize;
         if size >= CROP { x0.clamp(0, (size - CROP) as isize) } else { 0 }
     };
-    [(-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0), (1.0, 1.0)]
-        .map(|(sx, sy): (f32, f32)| (place(cx + sx * d, bw), place(cy + sy * d, bh)))
+    let diag = if k >= 8 { 0.35 } else { 0.4 };
+    let mut offsets: Vec<(f32, f32)> = [(-1.0, -1.0), (1.0, -1.0), (-1.0, 1.0), (1.0, 1.0)]
+        .iter()
+        .map(|&(x, y): &(f32, f32)| (x * diag, y * diag))
+        .collect();
+    if k >= 8 {
+        offsets.extend([(-0.7, 0.0), (0.7, 0.0), (0.0, -0.7), (0.0, 0.7)]);
+    }
+    offsets.into_iter().take(k).map(|(sx, sy)| (place(cx + sx * r, bw), place(cy + sy * r, bh))).collect()
 }
 
 /// Crops and noise level of one full-resolution frame (values in [0, 1]); see the module docs.
-pub fn prepare_frame(img: ImageView<'_>, s: &mut PrepScratch) -> FrameInput {
+pub fn prepare_frame(img: ImageView<'_>, k: usize, s: &mut PrepScratch) -> FrameInput {
     let none = FrameInput::default();
     let (bw, bh) = bin2_with_noise(img, &mut s.binned, &mut s.noise);
     if bw < 8 || bh < 8 {
@@ -168,9 +174,9 @@ pub fn prepare_frame(img: ImageView<'_>, s: &mut PrepScratch) -> FrameInput {
     if !(level.is_finite() && level > 1e-6) {
         return none;
     }
-    let mut crops = vec![0f32; CROPS * CROP * CROP];
+    let mut crops = vec![0f32; k * CROP * CROP];
     let (mut nsum, mut ncount) = (0f64, 0usize);
-    for (k, &(x0, y0)) in crop_corners(disc.cx, disc.cy, disc.radius, bw, bh).iter().enumerate() {
+    for (k, &(x0, y0)) in crop_corners(disc.cx, disc.cy, disc.radius, bw, bh, k).iter().enumerate() {
         let out = &mut crops[k * CROP * CROP..(k + 1) * CROP * CROP];
         let mut sum = 0f64;
         for y in 0..CROP {
@@ -202,7 +208,7 @@ pub fn prepare_frame(img: ImageView<'_>, s: &mut PrepScratch) -> FrameInput {
 }
 
 /// Prepare frames of a source in parallel.
-pub fn prepare_source(source: &dyn FrameSource, frames: &[usize]) -> Result<Vec<FrameInput>> {
+pub fn prepare_source(source: &dyn FrameSource, frames: &[usize], k: usize) -> Result<Vec<FrameInput>> {
     let (w, h) = source.dims();
     frames
         .par_iter()
@@ -210,7 +216,7 @@ pub fn prepare_source(source: &dyn FrameSource, frames: &[usize]) -> Result<Vec<
             || (Vec::new(), DecodeScratch::default(), PrepScratch::default()),
             |(buf, dec, s), &i| {
                 source.read_luma_into(i, buf, dec)?;
-                Ok(prepare_frame(ImageView::new(buf, w, h), s))
+                Ok(prepare_frame(ImageView::new(buf, w, h), k, s))
             },
         )
         .collect()
@@ -235,18 +241,20 @@ fn dihedral_into(src: &[f32], t: usize, out: &mut [f32]) {
     }
 }
 
-/// Frames (with a disc) to the net's input `[N·K, 2, S, S]`; `transforms[i]` is frame i's dihedral transform.
+/// Frames (with a disc, `k` crops each) to the net's input `[N·K, 2, S, S]`; `transforms[i]` is
+/// frame i's dihedral transform.
 pub fn frames_to_tensor<B: Backend>(
     frames: &[&FrameInput],
+    k: usize,
     transforms: Option<&[usize]>,
     device: &B::Device,
 ) -> Tensor<B, 4> {
     let plane = CROP * CROP;
-    let mut flat = vec![0f32; frames.len() * CROPS * CHANNELS * plane];
+    let mut flat = vec![0f32; frames.len() * k * CHANNELS * plane];
     for (i, f) in frames.iter().enumerate() {
-        for k in 0..CROPS {
-            let base = (i * CROPS + k) * CHANNELS * plane;
-            let src = &f.crops[k * plane..(k + 1) * plane];
+        for c in 0..k {
+            let base = (i * k + c) * CHANNELS * plane;
+            let src = &f.crops[c * plane..(c + 1) * plane];
             match transforms {
                 Some(t) if t[i] != 0 => dihedral_into(src, t[i], &mut flat[base..base + plane]),
                 _ => flat[base..base + plane].copy_from_slice(src),
@@ -254,16 +262,17 @@ pub fn frames_to_tensor<B: Backend>(
             flat[base + plane..base + 2 * plane].fill(f.noise);
         }
     }
-    Tensor::from_data(TensorData::new(flat, [frames.len() * CROPS, CHANNELS, CROP, CROP]), device)
+    Tensor::from_data(TensorData::new(flat, [frames.len() * k, CHANNELS, CROP, CROP]), device)
 }
 
-/// Raw net scores of prepared frames (frames without a disc get `f32::NAN`).
-pub fn score_inputs<B: Backend>(net: &QualityNet<B>, inputs: &[FrameInput], device: &B::Device) -> Vec<f32> {
+/// Raw net scores of prepared frames with `k` crops each (frames without a disc get `f32::NAN`).
+pub fn score_inputs<B: Backend>(net: &QualityNet<B>, inputs: &[FrameInput], k: usize, device: &B::Device) -> Vec<f32> {
     let mut out = vec![f32::NAN; inputs.len()];
-    let idx: Vec<usize> = (0..inputs.len()).filter(|&i| inputs[i].found).collect();
+    let idx: Vec<usize> =
+        (0..inputs.len()).filter(|&i| inputs[i].found && inputs[i].crops.len() == k * CROP * CROP).collect();
     for chunk in idx.chunks(SCORE_CHUNK) {
         let refs: Vec<&FrameInput> = chunk.iter().map(|&i| &inputs[i]).collect();
-        let s = net.forward(frames_to_tensor::<B>(&refs, None, device));
+        let s = net.forward(frames_to_tensor::<B>(&refs, k, None, device), k);
         let v = s.into_data().convert::<f32>().to_vec::<f32>().unwrap_or_else(|_| vec![f32::NAN; chunk.len()]);
         for (&i, v) in chunk.iter().zip(v) {
             out[i] = v;
@@ -311,6 +320,8 @@ pub struct QualityModel<B: Backend> {
     pub net: QualityNet<B>,
     /// Where it runs.
     pub device: B::Device,
+    /// Crops per frame the net was trained with.
+    pub crops: usize,
 }
 
 struct Shapes(Vec<Vec<usize>>);
@@ -327,22 +338,33 @@ fn shapes<B: Backend>(net: &QualityNet<B>) -> Vec<Vec<usize>> {
     v.0
 }
 
-/// Serialise weights: [`MAGIC`] then burn's named MessagePack record (full precision).
-pub fn net_to_bytes<B: Backend>(net: &QualityNet<B>) -> Result<Vec<u8>> {
+/// Serialise weights: [`MAGIC`], the crop count (one byte), burn's named MessagePack record (full precision).
+pub fn net_to_bytes<B: Backend>(net: &QualityNet<B>, crops: usize) -> Result<Vec<u8>> {
+    if !matches!(crops, 4 | 8) {
+        return Err(FrameError::Invalid(format!("quality net: {crops} crops per frame (4 or 8)")));
+    }
     let rec = NamedMpkBytesRecorder::<FullPrecisionSettings>::new()
         .record(net.clone().into_record(), ())
         .map_err(|e| FrameError::Training(format!("cannot serialise the quality net: {e}")))?;
     let mut out = MAGIC.to_vec();
+    out.push(crops as u8);
     out.extend(rec);
     Ok(out)
 }
 
-/// Rebuild the net from [`net_to_bytes`] output; any other content (wrong magic, garbage, other
-/// shapes) is an error.
-pub fn net_from_bytes<B: Backend>(bytes: &[u8], device: &B::Device) -> std::result::Result<QualityNet<B>, String> {
-    let body = bytes
+/// Rebuild the net and its crop count from [`net_to_bytes`] output; any other content (wrong
+/// magic, garbage, other shapes) is an error.
+pub fn net_from_bytes<B: Backend>(
+    bytes: &[u8],
+    device: &B::Device,
+) -> std::result::Result<(QualityNet<B>, usize), String> {
+    let rest = bytes
         .strip_prefix(MAGIC.as_slice())
         .ok_or_else(|| format!("not quality-net weights (expected magic {:?})", String::from_utf8_lossy(MAGIC)))?;
+    let (&crops, body) = rest.split_first().ok_or("quality-net weights end after the magic")?;
+    if !matches!(crops, 4 | 8) {
+        return Err(format!("quality-net weights: {crops} crops per frame (expected 4 or 8)"));
+    }
     let fresh = QualityNetConfig::new().init::<B>(device);
     let want = shapes(&fresh);
     let record = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -355,7 +377,7 @@ pub fn net_from_bytes<B: Backend>(bytes: &[u8], device: &B::Device) -> std::resu
     if got != want {
         return Err(format!("quality-net weights have shapes {got:?}, expected {want:?}"));
     }
-    Ok(net)
+    Ok((net, crops as usize))
 }
 
 impl<B: Backend> QualityModel<B> {
@@ -367,9 +389,9 @@ impl<B: Backend> QualityModel<B> {
 
     /// A model from weights bytes ([`net_to_bytes`]).
     pub fn from_bytes(bytes: &[u8], device: &B::Device) -> Result<QualityModel<B>> {
-        let net = net_from_bytes::<B>(bytes, device)
+        let (net, crops) = net_from_bytes::<B>(bytes, device)
             .map_err(|reason| FrameError::Model { path: "(quality-cnn weights)".into(), reason })?;
-        Ok(QualityModel { net, device: device.clone() })
+        Ok(QualityModel { net, device: device.clone(), crops })
     }
 
     /// A model from a weights file.
@@ -379,25 +401,39 @@ impl<B: Backend> QualityModel<B> {
     {
         let bytes = std::fs::read(path).map_err(crate::error::io_err(path))?;
         let device = B::Device::default();
-        let net =
+        let (net, crops) =
             net_from_bytes::<B>(&bytes, &device).map_err(|reason| FrameError::Model { path: path.into(), reason })?;
-        Ok(QualityModel { net, device })
+        Ok(QualityModel { net, device, crops })
     }
 
-    /// Score every frame of a source (higher = better), streaming in chunks.
+    /// Score every frame of a source (higher = better), streaming in chunks; the next chunk is
+    /// decoded and prepared on another thread while the net scores the current one.
     pub fn score_source(&self, source: &dyn FrameSource, progress: &dyn Fn(usize)) -> Result<Vec<f32>> {
-        let mut inputs = Vec::with_capacity(source.len());
+        let mut inputs: Vec<FrameInput> = Vec::with_capacity(source.len());
         let mut raw = Vec::with_capacity(source.len());
         let idx: Vec<usize> = (0..source.len()).collect();
-        for chunk in idx.chunks(SCORE_CHUNK) {
-            let mut prepared = prepare_source(source, chunk)?;
-            raw.extend(score_inputs(&self.net, &prepared, &self.device));
-            // Keep only the flags for the per-video finish, not the crops.
-            for p in &mut prepared {
-                p.crops = Vec::new();
+        let chunks: Vec<&[usize]> = idx.chunks(SCORE_CHUNK).collect();
+        let mut pending: Option<Vec<FrameInput>> = None;
+        for k in 0..=chunks.len() {
+            let next = chunks.get(k).copied();
+            let (scored, prepared) = std::thread::scope(|sc| {
+                let job = next.map(|c| sc.spawn(move || prepare_source(source, c, self.crops)));
+                let scored = pending.take().map(|p| (score_inputs(&self.net, &p, self.crops, &self.device), p));
+                let prepared = job.map(|j| {
+                    j.join().unwrap_or_else(|_| Err(FrameError::Invalid("frame preparation panicked".into())))
+                });
+                (scored, prepared)
+            });
+            if let Some((s, mut p)) = scored {
+                raw.extend(s);
+                // Keep only the flags for the per-video finish, not the crops.
+                for f in &mut p {
+                    f.crops = Vec::new();
+                }
+                inputs.extend(p);
+                progress(raw.len());
             }
-            inputs.extend(prepared);
-            progress(raw.len());
+            pending = prepared.transpose()?;
         }
         Ok(finish_scores(&inputs, &raw))
     }
@@ -438,22 +474,32 @@ pub struct QualityTrainConfig {
     pub eval_every: usize,
     /// Seed.
     pub seed: u64,
+    /// Crops per frame (4 or 8); the videos must have been prepared with it.
+    pub crops: usize,
 }
 
 impl Default for QualityTrainConfig {
     fn default() -> Self {
-        QualityTrainConfig { steps: 2000, pairs: 32, learning_rate: 2e-3, min_gap: 0.1, eval_every: 200, seed: 0 }
+        QualityTrainConfig {
+            steps: 2000,
+            pairs: 32,
+            learning_rate: 2e-3,
+            min_gap: 0.1,
+            eval_every: 200,
+            seed: 0,
+            crops: DEFAULT_CROPS,
+        }
     }
 }
 
-/// Mean Spearman ρ of the net's finished scores against the truth over `videos`.
-pub fn mean_spearman<B: Backend>(net: &QualityNet<B>, videos: &[TrainVideo], device: &B::Device) -> f64 {
+/// Mean Spearman ρ of the net's finished scores against the truth over `videos` (`k` crops per frame).
+pub fn mean_spearman<B: Backend>(net: &QualityNet<B>, videos: &[TrainVideo], k: usize, device: &B::Device) -> f64 {
     if videos.is_empty() {
         return 0.0;
     }
     let sum: f64 = videos
         .iter()
-        .map(|v| crate::eval::spearman(&finish_scores(&v.inputs, &score_inputs(net, &v.inputs, device)), &v.quality))
+        .map(|v| crate::eval::spearman(&finish_scores(&v.inputs, &score_inputs(net, &v.inputs, k, device)), &v.quality))
         .sum();
     sum / videos.len() as f64
 }
@@ -509,7 +555,7 @@ pub fn train_quality_net<B: AutodiffBackend>(
             frames.push(&v.inputs[w]);
         }
         let t: Vec<usize> = frames.iter().map(|_| rng.random_range(0..8)).collect();
-        let scores = net.forward(frames_to_tensor::<B>(&frames, Some(&t), device));
+        let scores = net.forward(frames_to_tensor::<B>(&frames, cfg.crops, Some(&t), device), cfg.crops);
         let n = better.len();
         let gi = Tensor::<B, 1, Int>::from_data(TensorData::new(better, [n]), device);
         let wi = Tensor::<B, 1, Int>::from_data(TensorData::new(worse, [n]), device);
@@ -527,7 +573,7 @@ pub fn train_quality_net<B: AutodiffBackend>(
         net = optim.step(lr, net, grads);
         if step % cfg.eval_every.max(1) == 0 || step == cfg.steps {
             let valid = net.valid();
-            let rho = mean_spearman(&valid, val, device);
+            let rho = mean_spearman(&valid, val, cfg.crops, device);
             let log = TrainLog { step, loss: sum / count.max(1) as f64, val_spearman: rho };
             on_log(&log);
             logs.push(log);
@@ -555,28 +601,29 @@ mod tests {
                 if (x * x + y * y).sqrt() < 60.0 { 0.5 + 0.1 * (x / 3.0).sin() } else { 0.02 }
             })
             .collect();
-        let f = prepare_frame(ImageView::new(&img, w, h), &mut PrepScratch::default());
+        let f = prepare_frame(ImageView::new(&img, w, h), 8, &mut PrepScratch::default());
         assert!(f.found && !f.touches_border);
-        assert_eq!(f.crops.len(), CROPS * CROP * CROP);
+        assert_eq!(f.crops.len(), 8 * CROP * CROP);
         let m: f32 = f.crops[..CROP * CROP].iter().sum::<f32>() / (CROP * CROP) as f32;
         assert!(m.abs() < 1e-4, "{m}");
         let dark = vec![0.0f32; w * h];
-        assert!(!prepare_frame(ImageView::new(&dark, w, h), &mut PrepScratch::default()).found);
+        assert!(!prepare_frame(ImageView::new(&dark, w, h), 4, &mut PrepScratch::default()).found);
     }
 
     #[test]
     fn weights_round_trip_and_garbage_is_an_error() {
         let dev = Default::default();
         let net = QualityNetConfig::new().init::<B>(&dev);
-        let bytes = net_to_bytes(&net).unwrap();
-        let back = net_from_bytes::<B>(&bytes, &dev).unwrap();
-        assert_eq!(shapes(&back), shapes(&net));
+        let bytes = net_to_bytes(&net, 8).unwrap();
+        let (back, k) = net_from_bytes::<B>(&bytes, &dev).unwrap();
+        assert_eq!((shapes(&back), k), (shapes(&net), 8));
+        assert!(net_to_bytes(&net, 5).is_err());
         assert!(net_from_bytes::<B>(b"garbage", &dev).is_err());
         let mut trunc = bytes.clone();
         trunc.truncate(bytes.len() / 2);
         assert!(net_from_bytes::<B>(&trunc, &dev).is_err());
         let other = QualityNetConfig::new().with_channels([4, 8, 8]).init::<B>(&dev);
-        assert!(net_from_bytes::<B>(&net_to_bytes(&other).unwrap(), &dev).is_err());
+        assert!(net_from_bytes::<B>(&net_to_bytes(&other, 4).unwrap(), &dev).is_err());
     }
 
     #[test]
