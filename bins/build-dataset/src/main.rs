@@ -13,16 +13,14 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
-use dataset::image_io::{ColorMode, ImageLimits, Planes, load_image, save_image};
-use esa_scraper::ImageRecord;
 use hips_client::hips2fits::{DEFAULT_HIPS2FITS_URL, Hips2FitsClient};
-use hips_client::pairs::{CutoutSource, FilterConfig, PairRecord, PairSurvey, black_mask, check_survey, judge};
-use hips_client::{DiskCache, HipsTileClient, Policy, Sampling, SkyImage, Survey, survey};
+use hips_client::{DiskCache, HipsTileClient, Policy, Sampling, Survey, survey};
 use indicatif::{ProgressBar, ProgressStyle};
+use training_pairs::{BuildOptions, CutoutSource, FilterConfig, Progress, build_all, read_records};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Mode {
@@ -125,225 +123,26 @@ fn body() -> Result<()> {
             CutoutSource::Tiles(&tile_clients, Sampling::Bilinear)
         }
     };
-    let cfg = FilterConfig { max_shift_px: args.max_shift, min_usable: args.min_usable, ..FilterConfig::default() };
-    let pairs_dir = args.output.join("pairs");
-    let todo: Vec<&ImageRecord> = records.iter().take(args.limit.unwrap_or(usize::MAX)).collect();
-    let bar = ProgressBar::new(todo.len() as u64)
+    let opts = BuildOptions {
+        scraped: args.scraped.clone(),
+        output: args.output.clone(),
+        max_side: args.max_side,
+        override_existing: args.override_existing,
+        missing: args.missing,
+        limit: args.limit,
+        filter: FilterConfig { max_shift_px: args.max_shift, min_usable: args.min_usable, ..FilterConfig::default() },
+    };
+    let bar = ProgressBar::new(0)
         .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise} / eta {eta}]")?);
-    let (mut built, mut skipped, mut failed) = (0usize, 0usize, Vec::new());
-    for rec in todo {
-        bar.set_message(rec.id.clone());
-        let dir = pairs_dir.join(&rec.id);
-        let existing = dir.join("pair.json").exists();
-        if existing && !args.override_existing && !args.missing {
-            skipped += 1;
-            bar.inc(1);
-            continue;
-        }
-        match build_pair(rec, &args, &surveys, &source, &cfg, &dir, existing && args.missing) {
-            Ok(()) => built += 1,
-            Err(e) => {
-                bar.suspend(|| eprintln!("{}: {e:#}", rec.id));
-                failed.push((rec.id.clone(), format!("{e:#}")));
-            }
-        }
-        bar.inc(1);
-    }
+    let summary = build_all(&opts, &records, &surveys, &source, &mut |p| match p {
+        Progress::Total(n) => bar.set_length(n as u64),
+        Progress::Start(id) => bar.set_message(id.to_string()),
+        Progress::Failed { id, error } => bar.suspend(|| eprintln!("{id}: {error}")),
+        Progress::Done => bar.inc(1),
+    })?;
     bar.finish_and_clear();
-    let manifest = write_manifest(&args.output, &pairs_dir)?;
-    print_summary(&manifest, built, skipped, &failed);
+    print!("{summary}");
     Ok(())
-}
-
-/// Every record of every `<site>/metadata.jsonl` (last line per id wins), sorted by id.
-fn read_records(scraped: &Path) -> Result<Vec<ImageRecord>> {
-    let mut by_id: BTreeMap<String, ImageRecord> = BTreeMap::new();
-    let entries = std::fs::read_dir(scraped).with_context(|| format!("{}: cannot list", scraped.display()))?;
-    for entry in entries.flatten() {
-        let meta = entry.path().join("metadata.jsonl");
-        if meta.is_file() {
-            for r in esa_scraper::read_metadata(&meta)? {
-                by_id.insert(r.id.clone(), r);
-            }
-        }
-    }
-    Ok(by_id.into_values().collect())
-}
-
-fn to_sky(p: &Planes) -> SkyImage {
-    SkyImage { width: p.width, height: p.height, channels: p.channels, data: p.data.clone() }
-}
-
-fn to_planes(s: &SkyImage) -> Result<Planes> {
-    let mut p = Planes::from_vec(s.channels, s.height, s.width, s.data.clone())?;
-    p.clamp01();
-    Ok(p)
-}
-
-/// Build (or complete, with `only_missing`) one pair directory.
-fn build_pair(
-    rec: &ImageRecord,
-    args: &Args,
-    surveys: &[Survey],
-    source: &CutoutSource,
-    cfg: &FilterConfig,
-    dir: &Path,
-    only_missing: bool,
-) -> Result<()> {
-    let file = rec.file.as_ref().context("no downloaded image")?;
-    let image_path = args.scraped.join(rec.site.name()).join(&file.path);
-    let full_wcs = rec.wcs()?;
-    let obs = load_image(&image_path, ColorMode::Rgb, ImageLimits::default())?;
-    let scale = (args.max_side as f64 / obs.width.max(obs.height) as f64).min(1.0);
-    let (w, h) =
-        (((obs.width as f64 * scale).round() as usize).max(1), ((obs.height as f64 * scale).round() as usize).max(1));
-    let obs = if (w, h) == (obs.width, obs.height) { obs } else { dataset::resize::imresize(&obs, w, h) };
-    let wcs = full_wcs.rescaled(w as u32, h as u32);
-    let obs_sky = to_sky(&obs);
-    let previous: Option<PairRecord> = if only_missing {
-        std::fs::read(dir.join("pair.json")).ok().and_then(|b| serde_json::from_slice(&b).ok())
-    } else {
-        None
-    };
-    let mut pair_surveys = Vec::new();
-    let mut checks = Vec::new();
-    for (i, s) in surveys.iter().enumerate() {
-        let name = format!("{}.jpg", s.key);
-        if let Some(prev) =
-            previous.as_ref().and_then(|p| p.surveys.iter().find(|x| x.key == s.key && x.file.is_some()))
-            && dir.join(&name).exists()
-        {
-            checks.extend(prev.check.clone());
-            pair_surveys.push(prev.clone());
-            continue;
-        }
-        match source.cutout(i, s, &wcs) {
-            Ok(mut cut) => {
-                let check = check_survey(s.key, &obs_sky, &cut);
-                cut.fill_nan(0.0);
-                save_image(&to_planes(&cut.to_rgb())?, &dir.join(&name), 8)?;
-                checks.push(check.clone());
-                pair_surveys.push(PairSurvey {
-                    key: s.key.into(),
-                    hips_id: s.id.into(),
-                    file: Some(name),
-                    acknowledgement: s.acknowledgement.into(),
-                    check: Some(check),
-                    error: None,
-                });
-            }
-            Err(e) => pair_surveys.push(PairSurvey {
-                key: s.key.into(),
-                hips_id: s.id.into(),
-                file: None,
-                acknowledgement: s.acknowledgement.into(),
-                check: None,
-                error: Some(e.to_string()),
-            }),
-        }
-    }
-    let mask = black_mask(&obs_sky);
-    let mut verdicts = judge(&obs_sky, &mask, &checks, cfg);
-    for s in pair_surveys.iter().filter(|s| s.error.is_some()) {
-        verdicts.push(hips_client::pairs::Verdict {
-            filter: format!("fetch-failed:{}", s.key),
-            passed: false,
-            value: f64::NAN,
-            reason: s.error.clone().unwrap_or_default(),
-        });
-    }
-    save_image(&obs, &dir.join("obs.png"), 8)?;
-    let mask_file = if mask.iter().any(|&m| m) {
-        let data = mask.iter().map(|&m| if m { 1.0 } else { 0.0 }).collect();
-        save_image(&Planes::from_vec(1, h, w, data)?, &dir.join("mask.png"), 8)?;
-        Some("mask.png".to_string())
-    } else {
-        None
-    };
-    let kept = verdicts.iter().all(|v| v.passed);
-    let record = PairRecord {
-        id: rec.id.clone(),
-        site: rec.site.name().to_string(),
-        title: rec.title.clone(),
-        credit: rec.credit.clone(),
-        licence: rec.licence.clone(),
-        reference_url: rec.reference_url.clone(),
-        source_image: image_path.display().to_string(),
-        wcs,
-        obs_file: "obs.png".into(),
-        mask_file,
-        surveys: pair_surveys,
-        verdicts,
-        kept,
-    };
-    hips_client::cache::write_atomic(&dir.join("pair.json"), &serde_json::to_vec_pretty(&record)?)?;
-    Ok(())
-}
-
-/// Rewrite `OUT/manifest.jsonl` from every `pair.json` (atomically) and return the records.
-fn write_manifest(out: &Path, pairs_dir: &Path) -> Result<Vec<PairRecord>> {
-    let mut records = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(pairs_dir) {
-        for e in entries.flatten() {
-            let p = e.path().join("pair.json");
-            if let Ok(bytes) = std::fs::read(&p) {
-                match serde_json::from_slice::<PairRecord>(&bytes) {
-                    Ok(r) => records.push(r),
-                    Err(err) => eprintln!("{}: unreadable pair.json ({err}), skipped", p.display()),
-                }
-            }
-        }
-    }
-    records.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut text = String::new();
-    for r in &records {
-        text.push_str(&serde_json::to_string(r)?);
-        text.push('\n');
-    }
-    hips_client::cache::write_atomic(&out.join("manifest.jsonl"), text.as_bytes())?;
-    Ok(records)
-}
-
-fn print_summary(records: &[PairRecord], built: usize, skipped: usize, failed: &[(String, String)]) {
-    let kept = records.iter().filter(|r| r.kept).count();
-    println!(
-        "built {built}, already done {skipped}, failed {}; manifest: {} pairs, {kept} kept",
-        failed.len(),
-        records.len()
-    );
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    for r in records.iter().filter(|r| !r.kept) {
-        let mut rs = r.reject_reasons();
-        rs.sort();
-        rs.dedup();
-        for reason in rs {
-            *reasons.entry(reason).or_default() += 1;
-        }
-    }
-    println!("{:<28} {:>7}", "verdict", "pairs");
-    println!("{:<28} {:>7}", "kept", kept);
-    for (reason, n) in &reasons {
-        println!("{:<28} {:>7}", format!("rejected: {reason}"), n);
-    }
-    let mut shifts: Vec<f64> = records
-        .iter()
-        .flat_map(|r| r.surveys.iter().filter_map(|s| s.check.as_ref()?.shift.map(|x| x.magnitude())))
-        .filter(|v| v.is_finite())
-        .collect();
-    shifts.sort_by(|a, b| a.total_cmp(b));
-    if !shifts.is_empty() {
-        let q = |p: f64| shifts[((shifts.len() - 1) as f64 * p).round() as usize];
-        println!(
-            "residual shift (px): median {:.2}, p90 {:.2}, max {:.2} over {} cutouts",
-            q(0.5),
-            q(0.9),
-            q(1.0),
-            shifts.len()
-        );
-    }
-    for (id, e) in failed {
-        println!("failed {id}: {e}");
-    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use esa_scraper::record::DownloadedFile;
 use esa_scraper::site::ImageFormat as EsaFormat;
 use esa_scraper::{ImageRecord, Site, SkyGeometry};
-use hips_client::pairs::PairRecord;
 use hips_client::{ImageFormat, SkyImage, Wcs};
+use training_pairs::PairRecord;
 
 fn field(ra: f64, dec: f64) -> f32 {
     // Gaussian "stars" on a grid in the sky, σ = 4″, plus a faint background.

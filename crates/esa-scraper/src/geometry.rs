@@ -1,7 +1,7 @@
 //! Sky geometry of a record: choosing between embedded AVM, feed and HTML, and the TAN WCS
-//! (`hips_client::wcs::Wcs`, which owns the projection math) for the image actually on disk.
+//! (`sky_geometry::Wcs`, which owns the projection math) for the image actually on disk.
 
-use hips_client::wcs::Wcs;
+use sky_geometry::Wcs;
 use tracing::info;
 
 use crate::error::{EsaError, Result};
@@ -53,7 +53,7 @@ pub fn choose_geometry(
 
 /// Great-circle distance in degrees between two (RA, Dec) positions in degrees.
 pub fn angular_distance_deg(a: [f64; 2], b: [f64; 2]) -> f64 {
-    hips_client::wcs::angular_distance_deg((a[0], a[1]), (b[0], b[1]))
+    sky_geometry::angular_distance_deg((a[0], a[1]), (b[0], b[1]))
 }
 
 impl SkyGeometry {

@@ -4,7 +4,7 @@
 //! The "pretty" half of the training pairs: every observation image of esahubble.org / esawebb.org with
 //! its sky geometry and credit line. Listing uses the Data2Dome JSON feed (HTML archive pages as a
 //! fallback), each image's embedded AVM (XMP) is preferred over the feed and the HTML for its geometry,
-//! and [`ImageRecord::wcs`] gives the TAN WCS of the file on disk (the math is `hips_client::wcs::Wcs`).
+//! and [`ImageRecord::wcs`] gives the TAN WCS of the file on disk (the math is `sky_geometry::Wcs`).
 //!
 //! ```no_run
 //! use esa_scraper::{scrape, ScrapeOptions, Site, SiteConfig};
@@ -31,10 +31,10 @@ pub mod values;
 
 pub use error::{EsaError, Result};
 pub use filter::{Blacklist, FilterConfig, FilterReason};
-pub use hips_client::wcs::Wcs;
 /// HTTP politeness and fault tolerance of a scrape (the project's one client: `polite-http`).
 pub use polite_http::Policy as HttpConfig;
 pub use record::{ImageRecord, MetadataSource, SkyGeometry, SpatialQuality, SpectralBand};
 pub use scrape::{DetailPolicy, Event, Outcome, ResumeMode, ScrapeOptions, Summary, scrape};
 pub use site::{ImageFormat, Site, SiteConfig};
+pub use sky_geometry::Wcs;
 pub use store::read_metadata;

@@ -80,6 +80,12 @@ pub enum HipsError {
     },
 }
 
+impl From<sky_geometry::InvalidWcs> for HipsError {
+    fn from(e: sky_geometry::InvalidWcs) -> Self {
+        HipsError::InvalidWcs(e.0)
+    }
+}
+
 impl From<polite_http::HttpError> for HipsError {
     fn from(e: polite_http::HttpError) -> Self {
         match e {

@@ -194,7 +194,7 @@ impl CutoutRequest {
             Geometry::Wcs(w) => Ok(w.clone()),
             Geometry::Center { ra_deg, dec_deg, fov_deg, width, height, rotation_deg } => {
                 let fov_w = fov_deg * *width as f64 / (*width).max(*height) as f64;
-                Wcs::from_center(*ra_deg, *dec_deg, fov_w, *width, *height, *rotation_deg)
+                Ok(Wcs::from_center(*ra_deg, *dec_deg, fov_w, *width, *height, *rotation_deg)?)
             }
         }
     }

@@ -1,15 +1,14 @@
 //! Sky-survey counterparts (DSS, SDSS, Pan-STARRS…) from CDS HiPS services, aligned pixel-for-pixel
 //! with a given image through hips2fits or native tiles with local reprojection.
 //!
-//! The crate owns the project's sky geometry: [`wcs::Wcs`] (a TAN world coordinate system built from
-//! AVM tags or a centre/field of view) is used by `esa-scraper` for observation images and by the
-//! survey clients here to request pixel-aligned cutouts.
+//! Cutouts are requested on a [`Wcs`] (a TAN world coordinate system owned by `sky-geometry`, the
+//! same type `esa-scraper` gives each observation image), so survey pixels land on the image's grid.
 //!
-//! - [`wcs`]: the TAN WCS and its pixel conventions.
+//! - [`wcs`]: the TAN WCS and its pixel conventions (re-exported from `sky-geometry`).
 //! - [`hips2fits`]: server-side cutouts (`wcs=` JSON), tiling of large requests, typed errors.
 //! - [`tiles`]: HiPS `properties`, tile fetching and local reprojection (nearest/bilinear).
 //! - [`survey`]: the survey catalogue (ids, URLs, scales, footprints, acknowledgements).
-//! - [`pairs`], [`align`]: training-pair validation filters and phase-correlation alignment.
+//! - [`align`]: phase-correlation alignment (training-pair filters live in `training-pairs`).
 //! - [`body`], [`cache`]: the response validator and an on-disk cache (HTTP itself: `polite-http`).
 
 pub mod align;
@@ -17,11 +16,9 @@ pub mod body;
 pub mod cache;
 pub mod error;
 pub mod hips2fits;
-pub mod pairs;
 pub mod sky_image;
 pub mod survey;
 pub mod tiles;
-pub mod wcs;
 
 pub use body::{BodyFormat, check_body};
 pub use cache::DiskCache;
@@ -49,7 +46,8 @@ pub fn check_pixels(what: &str, width: u32, height: u32, budget: u64) -> Result<
     }
     Ok(())
 }
+/// The sky geometry every request is built from (owned by `sky-geometry`).
+pub use sky_geometry::{Wcs, wcs};
 pub use sky_image::{ImageFormat, SkyImage};
 pub use survey::Survey;
 pub use tiles::{HipsTileClient, Sampling};
-pub use wcs::Wcs;

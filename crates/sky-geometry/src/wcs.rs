@@ -37,7 +37,7 @@ use mapproj::zenithal::tan::Tan;
 use mapproj::{CenteredProjection, ImgXY, LonLat};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{HipsError, Result};
+use crate::{InvalidWcs, Result};
 
 /// Largest accepted image side, in pixels (a sanity bound against corrupt metadata).
 pub const MAX_SIDE: u32 = 1 << 20;
@@ -83,15 +83,13 @@ impl Wcs {
     ) -> Result<Wcs> {
         let dims = reference_dimension;
         if !dims.iter().all(|d| d.is_finite() && *d >= 1.0 && *d <= MAX_SIDE as f64) {
-            return Err(HipsError::InvalidWcs(format!(
-                "Spatial.ReferenceDimension {dims:?} is not a plausible image size"
-            )));
+            return Err(InvalidWcs(format!("Spatial.ReferenceDimension {dims:?} is not a plausible image size")));
         }
         if !scale.iter().all(|s| s.is_finite() && *s != 0.0) {
-            return Err(HipsError::InvalidWcs(format!("Spatial.Scale {scale:?} must be two non-zero numbers")));
+            return Err(InvalidWcs(format!("Spatial.Scale {scale:?} must be two non-zero numbers")));
         }
         if !rotation_deg.is_finite() {
-            return Err(HipsError::InvalidWcs(format!("Spatial.Rotation {rotation_deg} is not a number")));
+            return Err(InvalidWcs(format!("Spatial.Rotation {rotation_deg} is not a number")));
         }
         let cdelt = [-scale[0].abs(), scale[1].abs()];
         let (s, c) = rotation_deg.to_radians().sin_cos();
@@ -110,10 +108,10 @@ impl Wcs {
         rotation_deg: f64,
     ) -> Result<Wcs> {
         if !(fov_deg.is_finite() && fov_deg > 0.0 && fov_deg < 180.0) {
-            return Err(HipsError::InvalidWcs(format!("field of view {fov_deg}° must be in (0, 180)")));
+            return Err(InvalidWcs(format!("field of view {fov_deg}° must be in (0, 180)")));
         }
         if width == 0 || height == 0 {
-            return Err(HipsError::InvalidWcs(format!("image size {width}x{height} must be positive")));
+            return Err(InvalidWcs(format!("image size {width}x{height} must be positive")));
         }
         let scale = fov_deg / width as f64;
         let crpix = [width as f64 / 2.0 + 0.5, height as f64 / 2.0 + 0.5];
@@ -221,25 +219,22 @@ impl Wcs {
     /// Parse FITS keywords (a JSON object as produced by [`Wcs::to_fits_header_json`], or any header
     /// with `CD`, `PC`+`CDELT` or `CDELT`+`CROTA2`). Only `RA---TAN`/`DEC--TAN` is accepted.
     pub fn from_fits_header_json(header: &serde_json::Value) -> Result<Wcs> {
-        let obj =
-            header.as_object().ok_or_else(|| HipsError::InvalidWcs("FITS header JSON must be an object".into()))?;
+        let obj = header.as_object().ok_or_else(|| InvalidWcs("FITS header JSON must be an object".into()))?;
         let num = |k: &str| -> Option<f64> {
             obj.get(k).and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
         };
-        let need = |k: &str| num(k).ok_or_else(|| HipsError::InvalidWcs(format!("missing or non-numeric {k}")));
+        let need = |k: &str| num(k).ok_or_else(|| InvalidWcs(format!("missing or non-numeric {k}")));
         let ctype = |k: &str| obj.get(k).and_then(|v| v.as_str()).unwrap_or("").trim().to_string();
         let (c1, c2) = (ctype("CTYPE1"), ctype("CTYPE2"));
         if c1 != "RA---TAN" || c2 != "DEC--TAN" {
-            return Err(HipsError::InvalidWcs(format!(
-                "CTYPE1/2 = {c1:?}/{c2:?}; only RA---TAN/DEC--TAN is supported"
-            )));
+            return Err(InvalidWcs(format!("CTYPE1/2 = {c1:?}/{c2:?}; only RA---TAN/DEC--TAN is supported")));
         }
         let dim = |k: &str| -> Result<u32> {
             let v = need(k)?;
             if v >= 1.0 && v <= MAX_SIDE as f64 && v.fract() == 0.0 {
                 Ok(v as u32)
             } else {
-                Err(HipsError::InvalidWcs(format!("{k} = {v} is not a valid image side")))
+                Err(InvalidWcs(format!("{k} = {v} is not a valid image side")))
             }
         };
         let (width, height) = (dim("NAXIS1")?, dim("NAXIS2")?);
@@ -282,21 +277,21 @@ impl Wcs {
     fn validate(&self) -> Result<()> {
         let [ra, dec] = self.crval;
         if !(ra.is_finite() && dec.is_finite() && (-90.0..=90.0).contains(&dec)) {
-            return Err(HipsError::InvalidWcs(format!("reference value ({ra}, {dec}) is not a sky position")));
+            return Err(InvalidWcs(format!("reference value ({ra}, {dec}) is not a sky position")));
         }
         if !self.crpix.iter().all(|v| v.is_finite()) {
-            return Err(HipsError::InvalidWcs(format!("reference pixel {:?} is not finite", self.crpix)));
+            return Err(InvalidWcs(format!("reference pixel {:?} is not finite", self.crpix)));
         }
         if self.width == 0 || self.height == 0 || self.width > MAX_SIDE || self.height > MAX_SIDE {
-            return Err(HipsError::InvalidWcs(format!("image size {}x{} is not plausible", self.width, self.height)));
+            return Err(InvalidWcs(format!("image size {}x{} is not plausible", self.width, self.height)));
         }
         let det = self.det();
         if !(det.is_finite() && det != 0.0) {
-            return Err(HipsError::InvalidWcs(format!("CD matrix {:?} is singular", self.cd)));
+            return Err(InvalidWcs(format!("CD matrix {:?} is singular", self.cd)));
         }
         let scale = det.abs().sqrt();
         if scale * (self.width.max(self.height) as f64) >= 180.0 {
-            return Err(HipsError::InvalidWcs(format!(
+            return Err(InvalidWcs(format!(
                 "{scale}°/px over {}x{} px spans more than a hemisphere",
                 self.width, self.height
             )));
@@ -333,13 +328,10 @@ impl Projector {
     }
 }
 
-/// Great-circle distance between two sky positions, in degrees (haversine, accurate at all scales
-/// used here).
+/// Great-circle distance between two sky positions `(ra, dec)` in degrees, in degrees (the
+/// haversine formula of `cdshealpix`, accurate at all scales).
 pub fn angular_distance_deg(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (ra1, de1) = (a.0.to_radians(), a.1.to_radians());
-    let (ra2, de2) = (b.0.to_radians(), b.1.to_radians());
-    let h = ((de2 - de1) / 2.0).sin().powi(2) + de1.cos() * de2.cos() * ((ra2 - ra1) / 2.0).sin().powi(2);
-    (2.0 * h.sqrt().min(1.0).asin()).to_degrees()
+    cdshealpix::haversine_dist(a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians()).to_degrees()
 }
 
 #[cfg(test)]

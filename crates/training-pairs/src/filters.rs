@@ -8,13 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::align::{Shift, phase_correlation};
-use crate::error::Result;
-use crate::hips2fits::{CutoutRequest, Hips2FitsClient};
-use crate::sky_image::{ImageFormat, SkyImage};
-use crate::survey::Survey;
-use crate::tiles::{HipsTileClient, Sampling};
-use crate::wcs::Wcs;
+use hips_client::align::{Shift, phase_correlation};
+use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
+use hips_client::{HipsError, HipsTileClient, ImageFormat, Result, Sampling, SkyImage, Survey, Wcs};
 
 /// Thresholds of the validation filters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,7 +128,7 @@ pub fn black_mask(img: &SkyImage) -> Vec<bool> {
 
 /// Statistics and alignment of a survey cutout against the observation (same grid).
 pub fn check_survey(key: &str, obs: &SkyImage, cutout: &SkyImage) -> SurveyCheck {
-    let lum = crate::align::luminance(cutout);
+    let lum = hips_client::align::luminance(cutout);
     let n = lum.len().max(1) as f64;
     let mean = lum.iter().map(|&v| v as f64).sum::<f64>() / n;
     let saturated = lum.iter().filter(|&&v| v >= 0.98).count() as f64 / n;
@@ -224,9 +220,9 @@ impl CutoutSource<'_> {
                 c.fetch(&CutoutRequest::from_wcs(survey.id, wcs.clone(), format))
             }
             CutoutSource::Tiles(clients, sampling) => {
-                let client = clients.get(index).ok_or_else(|| {
-                    crate::error::HipsError::InvalidRequest(format!("no tile client for survey {}", survey.key))
-                })?;
+                let client = clients
+                    .get(index)
+                    .ok_or_else(|| HipsError::InvalidRequest(format!("no tile client for survey {}", survey.key)))?;
                 let img = client.reproject(wcs, *sampling)?;
                 Ok(if client.format() == ImageFormat::Fits { img.stretched_linear(0.5, 99.5) } else { img })
             }

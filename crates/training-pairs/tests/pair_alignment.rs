@@ -11,8 +11,8 @@ use std::sync::Arc;
 use common::TestServer;
 use hips_client::align::phase_correlation;
 use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
-use hips_client::pairs::{FilterConfig, black_mask, check_survey, judge};
 use hips_client::{ImageFormat, Policy, SkyImage, Wcs};
+use training_pairs::filters::{FilterConfig, black_mask, check_survey, judge};
 
 /// Star positions (ra, dec, amplitude) around (150°, 20°).
 fn stars() -> Vec<(f64, f64, f64)> {
