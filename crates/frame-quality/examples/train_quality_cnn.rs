@@ -2,7 +2,8 @@
 //!
 //! ```sh
 //! cargo run --release -p frame-quality --example train_quality_cnn -- \
-//!     --data runs/quality-cnn/train --simulate 10-19 --steps 2000 --out crates/frame-quality/weights/quality-cnn.bin
+//!     --data runs/quality-cnn/train --simulate 10-19 --steps 4000 --eval-every 250 --crops 4 \
+//!     --out crates/frame-quality/weights/quality-cnn.bin
 //! ```
 //!
 //! Data: the Mars and Jupiter cells of the simulation grid (`grid::cells(frames, seed)`), one
