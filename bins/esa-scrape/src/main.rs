@@ -6,39 +6,18 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use esa_scraper::scrape::DetailPolicy;
 use esa_scraper::{Blacklist, Event, ImageFormat, Outcome, ResumeMode, ScrapeOptions, Site, SiteConfig};
 use indicatif::{ProgressBar, ProgressStyle};
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum SiteArg {
-    Hubble,
-    Webb,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum FormatArg {
-    Screen,
-    Large,
-    Publicationjpg,
-    Original,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum DetailArg {
-    Never,
-    Missing,
-    Always,
-}
 
 /// Download ESA/Hubble or ESA/Webb observation images with sky geometry and credits (resumable).
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Which archive.
-    #[arg(long, value_enum)]
-    site: SiteArg,
+    /// Which archive: hubble or webb.
+    #[arg(long)]
+    site: Site,
     /// Web site root (feeds, HTML); default the public site. Also used for images unless --cdn-url is given.
     #[arg(long)]
     base_url: Option<String>,
@@ -48,9 +27,9 @@ struct Args {
     /// Output directory; files go to DIR/<site>/ (metadata.jsonl, images/, credits.tsv, failures.jsonl).
     #[arg(long)]
     out: PathBuf,
-    /// Image format to download.
-    #[arg(long, value_enum, default_value = "screen")]
-    format: FormatArg,
+    /// Image format to download: screen, large, publicationjpg or original.
+    #[arg(long, default_value = "screen")]
+    format: ImageFormat,
     /// Process at most N images (after the blacklist and category checks).
     #[arg(long)]
     limit: Option<usize>,
@@ -102,22 +81,18 @@ struct Args {
     /// Keep images whose spatial quality is only Position, or that have no complete WCS.
     #[arg(long)]
     any_quality: bool,
-    /// When to read the HTML detail page of an image.
-    #[arg(long, value_enum, default_value = "missing")]
-    detail: DetailArg,
+    /// When to read the HTML detail page of an image: never, missing or always.
+    #[arg(long, default_value = "missing")]
+    detail: DetailPolicy,
     /// Also write the Credit.md section for the downloaded images to this file.
     #[arg(long)]
     credits_md: Option<PathBuf>,
 }
 
 fn options(args: &Args) -> anyhow::Result<ScrapeOptions> {
-    let site = match args.site {
-        SiteArg::Hubble => Site::Hubble,
-        SiteArg::Webb => Site::Webb,
-    };
     let mut cfg = match &args.base_url {
-        Some(b) => SiteConfig::with_base(site, b),
-        None => SiteConfig::public(site),
+        Some(b) => SiteConfig::with_base(args.site, b),
+        None => SiteConfig::public(args.site),
     };
     if let Some(c) = &args.cdn_url {
         cfg.cdn_url = c.trim_end_matches('/').to_string();
@@ -127,20 +102,9 @@ fn options(args: &Args) -> anyhow::Result<ScrapeOptions> {
         anyhow::ensure!(matches!(parsed.scheme(), "http" | "https"), "{name} {url:?} must be http(s)");
     }
     let mut o = ScrapeOptions::new(cfg, &args.out);
-    o.format = match args.format {
-        FormatArg::Screen => ImageFormat::Screen,
-        FormatArg::Large => ImageFormat::Large,
-        FormatArg::Publicationjpg => ImageFormat::Publicationjpg,
-        FormatArg::Original => ImageFormat::Original,
-    };
+    o.format = args.format;
     o.limit = args.limit;
-    o.mode = if args.override_ {
-        ResumeMode::Override
-    } else if args.missing {
-        ResumeMode::Missing
-    } else {
-        ResumeMode::Normal
-    };
+    o.mode = ResumeMode::from_flags(args.override_, args.missing);
     o.dry_run = args.dry_run;
     anyhow::ensure!(args.concurrency >= 1, "--concurrency must be at least 1");
     o.concurrency = args.concurrency;
@@ -151,11 +115,7 @@ fn options(args: &Args) -> anyhow::Result<ScrapeOptions> {
     o.http.max_retry_after = Duration::from_secs(args.max_retry_after);
     o.http.deadline = Duration::from_secs(args.deadline);
     o.max_pages = args.max_pages;
-    o.detail = match args.detail {
-        DetailArg::Never => DetailPolicy::Never,
-        DetailArg::Missing => DetailPolicy::Missing,
-        DetailArg::Always => DetailPolicy::Always,
-    };
+    o.detail = args.detail;
     o.filter.drop_categories = args.drop_categories.clone();
     o.filter.min_fov_deg = Some(args.min_fov_arcmin / 60.0);
     o.filter.min_pixels = Some(args.min_pixels);
@@ -166,12 +126,7 @@ fn options(args: &Args) -> anyhow::Result<ScrapeOptions> {
         o.filter.require_full_quality = false;
         o.filter.require_geometry = false;
     }
-    let default_bl = PathBuf::from("datasets/esa/blacklist.json");
-    match (&args.blacklist, default_bl.exists()) {
-        (Some(p), _) => o.filter.blacklist = Blacklist::load(p)?,
-        (None, true) => o.filter.blacklist = Blacklist::load(&default_bl)?,
-        (None, false) => {}
-    }
+    o.filter.blacklist = Blacklist::load_or_default(args.blacklist.as_deref())?;
     Ok(o)
 }
 
@@ -218,14 +173,7 @@ fn run(args: &Args) -> anyhow::Result<bool> {
             );
         }
         Event::Done { id, outcome } => {
-            let what = match outcome {
-                Outcome::Downloaded => "downloaded",
-                Outcome::Skipped => "skipped",
-                Outcome::Adopted => "recovered",
-                Outcome::Filtered(_) => "filtered",
-                Outcome::WouldDownload => "would download",
-                Outcome::Failed(..) => "FAILED",
-            };
+            let what = outcome.label();
             if bar.length().is_some() {
                 bar.set_message(format!("{id} {what}"));
                 bar.inc(1);
@@ -238,10 +186,7 @@ fn run(args: &Args) -> anyhow::Result<bool> {
     println!("{}: {}", opts.site.site, opts.out_dir.join(opts.site.site.name()).display());
     println!("{summary}");
     if let Some(path) = &args.credits_md {
-        let meta = opts.out_dir.join(opts.site.site.name()).join("metadata.jsonl");
-        let recs = if meta.exists() { esa_scraper::read_metadata(&meta)? } else { Vec::new() };
-        let md = esa_scraper::credits::credit_markdown(opts.site.site, &recs);
-        esa_scraper::store::write_atomic(path, md.as_bytes())?;
+        esa_scraper::credits::write_credit_markdown(opts.site.site, &opts.out_dir, path)?;
         println!("credits section written to {}", path.display());
     }
     Ok(!summary.has_failures())

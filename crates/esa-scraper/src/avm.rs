@@ -243,7 +243,7 @@ impl AvmTags {
 
     /// `photoshop:Credit`.
     pub fn credit(&self) -> Option<String> {
-        self.first("photoshop:Credit").map(crate::feed::normalise_ws)
+        self.first("photoshop:Credit").map(crate::values::normalise_ws)
     }
 
     /// `dc:title`.

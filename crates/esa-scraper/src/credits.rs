@@ -56,3 +56,11 @@ pub fn credit_markdown<'a>(site: Site, records: impl IntoIterator<Item = &'a Ima
     }
     out
 }
+
+/// Write the `Credit.md` section of the images downloaded so far for `site` under `out_dir`
+/// (`out_dir/<site>/metadata.jsonl`) to `path`, atomically.
+pub fn write_credit_markdown(site: Site, out_dir: &Path, path: &Path) -> Result<()> {
+    let meta = out_dir.join(site.name()).join("metadata.jsonl");
+    let recs = if meta.exists() { crate::store::read_metadata(&meta)? } else { Vec::new() };
+    write_atomic(path, credit_markdown(site, &recs).as_bytes())
+}

@@ -5,6 +5,7 @@ use serde_json::Value;
 use crate::error::{EsaError, Result};
 use crate::record::{ImageRecord, MetadataSource, Resource, SkyGeometry, SpectralBand};
 use crate::site::Site;
+use crate::values::normalise_ws;
 
 /// One page of the feed: its items (each parsed on its own, so one bad item spoils nothing else) and the next URL.
 #[derive(Debug)]
@@ -234,9 +235,4 @@ pub fn parse_d2d_item(site: Site, item: &Value) -> Result<ImageRecord> {
         }
     }
     Ok(rec)
-}
-
-/// Collapse runs of whitespace to one space.
-pub(crate) fn normalise_ws(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

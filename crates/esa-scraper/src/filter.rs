@@ -30,7 +30,20 @@ pub struct Blacklist {
     pub entries: Vec<BlacklistEntry>,
 }
 
+/// The project's blacklist, used when none is given and the file exists (relative to the
+/// working directory, as the command-line tools run from the repository root).
+pub const DEFAULT_BLACKLIST: &str = "datasets/esa/blacklist.json";
+
 impl Blacklist {
+    /// `explicit` when given, else [`DEFAULT_BLACKLIST`] when it exists, else an empty list.
+    pub fn load_or_default(explicit: Option<&Path>) -> Result<Blacklist> {
+        match explicit {
+            Some(p) => Blacklist::load(p),
+            None if Path::new(DEFAULT_BLACKLIST).exists() => Blacklist::load(Path::new(DEFAULT_BLACKLIST)),
+            None => Ok(Blacklist::default()),
+        }
+    }
+
     /// Load a blacklist file: a JSON array of `{site?, id, reason}`.
     pub fn load(path: &Path) -> Result<Blacklist> {
         let text = std::fs::read_to_string(path).map_err(|e| EsaError::io(path, e))?;

@@ -18,7 +18,7 @@ fn sel(s: &str) -> Selector {
 
 /// Text of an element; text nodes are joined with spaces so `a<br>b` reads "a b".
 fn text_of(e: ElementRef<'_>) -> String {
-    crate::feed::normalise_ws(&e.text().collect::<Vec<_>>().join(" "))
+    crate::values::normalise_ws(&e.text().collect::<Vec<_>>().join(" "))
 }
 
 /// One labelled row of a detail page section.

@@ -170,6 +170,11 @@ pub fn parse_wavelength_nm(text: &str) -> Result<f64> {
     Ok(v * factor)
 }
 
+/// Collapse runs of whitespace to one space.
+pub(crate) fn normalise_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
