@@ -1,16 +1,15 @@
 //! `build-dataset` end to end: a scraped archive written in the `esa-scrape` layout, a stand-in
 //! hips2fits on 127.0.0.1 rendering the same star field on the received WCS, and the real binary.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use esa_scraper::record::DownloadedFile;
 use esa_scraper::site::ImageFormat as EsaFormat;
 use esa_scraper::{ImageRecord, Site, SkyGeometry};
 use hips_client::{ImageFormat, SkyImage, Wcs};
+use test_servers::TestServer;
 use training_pairs::PairRecord;
 
 fn field(ra: f64, dec: f64) -> f32 {
@@ -38,41 +37,22 @@ fn render(w: usize, h: usize, colour: bool, to_sky: impl Fn(f64, f64) -> (f64, f
     img
 }
 
-fn start_server(hits: Arc<AtomicUsize>) -> (String, Arc<tiny_http::Server>) {
-    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-    let port = server.server_addr().to_ip().unwrap().port();
-    let s = server.clone();
-    std::thread::spawn(move || {
-        for req in s.incoming_requests() {
-            hits.fetch_add(1, Ordering::SeqCst);
-            let raw = req.url().to_string();
-            let query = raw.split_once('?').map(|x| x.1).unwrap_or("");
-            let q: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-            let body = match q.get("wcs").map(|w| serde_json::from_str::<serde_json::Value>(w)) {
-                Some(Ok(json)) => {
-                    let wcs = Wcs::from_fits_header_json(&json).unwrap();
-                    let p = wcs.projector();
-                    // SDSS: outside its footprint north of +60° (black), like the real survey's gaps.
-                    let outside = q.get("hips").is_some_and(|h| h.contains("SDSS")) && wcs.center().1 > 60.0;
-                    let mut img =
-                        render(wcs.width as usize, wcs.height as usize, true, |x, y| p.pixel_to_sky(x, y).unwrap());
-                    if outside {
-                        img.data.iter_mut().for_each(|v| *v = 0.0);
-                    }
-                    img.encode(ImageFormat::Jpg, None).unwrap()
-                }
-                _ => {
-                    let _ = req.respond(
-                        tiny_http::Response::from_string(r#"{"title":"Bad","description":"no wcs"}"#)
-                            .with_status_code(400),
-                    );
-                    continue;
-                }
-            };
-            let _ = req.respond(tiny_http::Response::from_data(body));
+/// A stand-in hips2fits (`test-servers`) rendering the star field on the received WCS.
+fn start_server() -> TestServer {
+    TestServer::start(|_path, q| match q.get("wcs").map(|w| serde_json::from_str::<serde_json::Value>(w)) {
+        Some(Ok(json)) => {
+            let wcs = Wcs::from_fits_header_json(&json).unwrap();
+            let p = wcs.projector();
+            // SDSS: outside its footprint north of +60° (black), like the real survey's gaps.
+            let outside = q.get("hips").is_some_and(|h| h.contains("SDSS")) && wcs.center().1 > 60.0;
+            let mut img = render(wcs.width as usize, wcs.height as usize, true, |x, y| p.pixel_to_sky(x, y).unwrap());
+            if outside {
+                img.data.iter_mut().for_each(|v| *v = 0.0);
+            }
+            (200, "image/jpeg", img.encode(ImageFormat::Jpg, None).unwrap())
         }
-    });
-    (format!("http://127.0.0.1:{port}/hips2fits"), server)
+        _ => (400, "application/json", br#"{"title":"Bad","description":"no wcs"}"#.to_vec()),
+    })
 }
 
 /// Write one observation: image file + record line.
@@ -128,8 +108,9 @@ fn builds_validated_pairs_resumes_and_rebuilds() {
     add_observation(scraped.path(), "heic9902a", (210.0, -10.0), -40.0, false, &mut lines); // grey-only
     add_observation(scraped.path(), "heic9903a", (40.0, 70.0), 0.0, true, &mut lines); // outside SDSS
     std::fs::write(scraped.path().join("hubble").join("metadata.jsonl"), &lines).unwrap();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let (base, _server) = start_server(hits.clone());
+    let server = start_server();
+    let base = format!("{}/hips2fits", server.base);
+    let hits = server.hits.clone();
     let run = |extra: &[&str]| {
         let o = Command::new(env!("CARGO_BIN_EXE_build-dataset"))
             .args(["--scraped", scraped.path().to_str().unwrap(), "-o", out.path().to_str().unwrap()])

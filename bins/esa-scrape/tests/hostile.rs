@@ -1,8 +1,6 @@
 //! esa-scrape against hostile servers and a second run on the same folder (issue #14): each ends
 //! with a non-zero exit, one line naming the thing, in bounded time, and no records lost.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -29,39 +27,14 @@ fn esa_scrape(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// A raw server: `reply(path)` gives the whole answer, `None` holds the connection silent.
+/// A raw server (`test-servers`): `reply(path)` gives the whole answer, `None` holds the
+/// connection silent.
 fn raw_server(reply: impl Fn(&str) -> Option<Vec<u8>> + Send + 'static) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let n = stream.read(&mut buf).unwrap_or(0);
-            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-            match reply(&path) {
-                Some(r) => {
-                    let _ = stream.write_all(&r);
-                }
-                None => {
-                    std::thread::spawn(move || {
-                        std::thread::sleep(Duration::from_secs(60));
-                        drop(stream);
-                    });
-                }
-            }
-        }
-    });
-    format!("http://{addr}")
+    test_servers::RawServer::start(move |r| reply(&r.path)).base
 }
 
 fn answer(status: &str, extra: &str, body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+    test_servers::answer(status, "application/json", extra, body.as_bytes())
 }
 
 fn base_args<'a>(base: &'a str, out: &'a str) -> Vec<&'a str> {

@@ -1,8 +1,6 @@
 //! survey-fetch against hostile servers and arguments (issue #14): exit code ≠ 0, one line naming
 //! the thing, and no output file written.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -14,29 +12,10 @@ fn limited(bin: &str) -> Command {
     c
 }
 
-/// A server answering every request with `reply`, or holding the connection silent when `None`.
+/// A server (`test-servers`) answering every request with `reply`, or holding the connection
+/// silent when `None`.
 fn server(reply: Option<Vec<u8>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            match &reply {
-                Some(r) => {
-                    let _ = stream.write_all(r);
-                }
-                None => {
-                    std::thread::spawn(move || {
-                        std::thread::sleep(Duration::from_secs(60));
-                        drop(stream);
-                    });
-                }
-            }
-        }
-    });
-    format!("http://{addr}/hips2fits")
+    format!("{}/hips2fits", test_servers::RawServer::start(move |_| reply.clone()).base)
 }
 
 fn run(args: &[&str]) -> (bool, String) {
@@ -61,13 +40,7 @@ const REGION: [&str; 10] = ["--ra", "10", "--dec", "20", "--fov", "0.1", "--widt
 fn a_maintenance_page_served_with_200_is_not_written_as_the_output() {
     let page = b"<html><body>maintenance</body></html>";
     for ct in ["text/html", "image/png"] {
-        let mut reply = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            page.len()
-        )
-        .into_bytes();
-        reply.extend_from_slice(page);
-        let url = server(Some(reply));
+        let url = server(Some(test_servers::answer("200 OK", ct, "", page)));
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("cut.png");
         let cache = dir.path().join("cache");

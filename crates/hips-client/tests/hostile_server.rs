@@ -2,53 +2,19 @@
 //! image/png), a server that accepts and never answers, a 429 with a huge Retry-After, and requests
 //! above the pixel budget. Each is refused quickly, with the URL in the message, and nothing cached.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
 use hips_client::{DiskCache, HipsError, ImageFormat, Policy};
+use test_servers::{RawServer, answer};
 
-/// A raw HTTP server on 127.0.0.1: `reply(n)` gives the whole answer to the n-th request (`None`:
-/// accept, read the request and never answer). Returns the base URL and the request counter.
+/// A raw HTTP server on 127.0.0.1 (`test-servers`): `reply(n)` gives the whole answer to the n-th
+/// request (`None`: accept, read the request and never answer). Returns the URL and the counter.
 fn raw_server(reply: impl Fn(usize) -> Option<Vec<u8>> + Send + 'static) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let c = count.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let n = c.fetch_add(1, Ordering::SeqCst);
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            match reply(n) {
-                Some(bytes) => {
-                    let _ = stream.write_all(&bytes);
-                }
-                // Keep the connection open and silent.
-                None => {
-                    std::thread::spawn(move || {
-                        std::thread::sleep(Duration::from_secs(120));
-                        drop(stream);
-                    });
-                }
-            }
-        }
-    });
-    (format!("http://{addr}/hips2fits"), count)
-}
-
-fn answer(status: &str, content_type: &str, extra: &str, body: &[u8]) -> Vec<u8> {
-    let mut r = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n",
-        body.len()
-    )
-    .into_bytes();
-    r.extend_from_slice(body);
-    r
+    let server = RawServer::start(move |r| reply(r.n));
+    (format!("{}/hips2fits", server.base), server.count)
 }
 
 fn request(w: u32, h: u32) -> CutoutRequest {

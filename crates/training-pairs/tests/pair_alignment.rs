@@ -4,14 +4,12 @@
 //! displayed RA/Dec (the reference value, rounded as the ESA pages show it). The residual shift is
 //! measured by phase correlation, as `build-dataset` does.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::TestServer;
 use hips_client::align::phase_correlation;
 use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
 use hips_client::{ImageFormat, Policy, SkyImage, Wcs};
+use test_servers::TestServer;
 use training_pairs::filters::{FilterConfig, black_mask, check_survey, judge};
 
 /// Star positions (ra, dec, amplitude) around (150°, 20°).
