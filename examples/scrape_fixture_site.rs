@@ -4,11 +4,11 @@
 //!
 //! `cargo run --example scrape_fixture_site`
 
-use esa_scraper::fixture::FixtureServer;
 use esa_scraper::{FilterConfig, ImageFormat, ScrapeOptions, Site, SiteConfig, read_metadata, scrape};
+use test_servers::FixtureServer;
 
 fn main() -> anyhow::Result<()> {
-    let server = FixtureServer::bundled("hubble")?;
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("hubble"))?;
     let out = std::env::temp_dir().join(format!("prettier-space-esa-example-{}", std::process::id()));
     let mut opts = ScrapeOptions::new(SiteConfig::with_base(Site::Hubble, &server.base_url()), &out);
     opts.format = ImageFormat::Large;

@@ -2,7 +2,8 @@
 
 use std::process::Command;
 
-use esa_scraper::fixture::{Fault, FixtureServer, fixture_dir};
+use esa_scraper::fixture::fixture_dir;
+use test_servers::{Fault, FixtureServer};
 
 fn esa_scrape(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_esa-scrape")).args(args).output().expect("run esa-scrape");
@@ -24,7 +25,7 @@ fn line_value(stdout: &str, label: &str) -> usize {
 
 #[test]
 fn scrape_webb_fixture_then_rerun_downloads_nothing() {
-    let server = FixtureServer::bundled("webb").unwrap();
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("webb")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let md = out.path().join("credits.md");
     let base = server.base_url();
@@ -58,7 +59,7 @@ fn scrape_webb_fixture_then_rerun_downloads_nothing() {
 
 #[test]
 fn failures_set_the_exit_status_and_bad_arguments_are_named() {
-    let server = FixtureServer::bundled("webb").unwrap();
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("webb")).unwrap();
     server.inject("/archives/images/screen/weic9902a.jpg", Fault::Status(500), None);
     let out = tempfile::tempdir().unwrap();
     let base = server.base_url();

@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use esa_scraper::fixture::FixtureServer;
+use test_servers::FixtureServer;
 
 /// The binary under a 2 GB address-space limit (`ulimit -v`): a tool that tried to allocate what a
 /// hostile input declares would be killed instead of passing (issue #14: bounded memory).
@@ -43,7 +43,7 @@ fn base_args<'a>(base: &'a str, out: &'a str) -> Vec<&'a str> {
 
 #[test]
 fn a_second_run_on_the_same_folder_is_refused_and_loses_nothing() {
-    let server = FixtureServer::bundled("hubble").unwrap();
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("hubble")).unwrap();
     let base = server.base_url();
     let out = tempfile::tempdir().unwrap();
     let o = out.path().to_str().unwrap();

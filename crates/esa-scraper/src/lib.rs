@@ -19,7 +19,6 @@ pub mod credits;
 pub mod error;
 pub mod feed;
 pub mod filter;
-#[cfg(feature = "fixture-site")]
 pub mod fixture;
 pub mod geometry;
 pub mod html;

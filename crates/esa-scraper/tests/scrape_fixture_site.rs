@@ -5,10 +5,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{image_hits, leftovers, options};
-use esa_scraper::fixture::{Fault, FixtureServer};
 use esa_scraper::scrape::ListingSource;
 use esa_scraper::store::{FailureLedger, Stage};
 use esa_scraper::{MetadataSource, ResumeMode, Site, read_metadata, scrape};
+use test_servers::{Fault, FixtureServer};
 
 fn run(opts: &esa_scraper::ScrapeOptions) -> esa_scraper::Summary {
     scrape(opts, &mut |_| {}).expect("scrape runs")
@@ -16,7 +16,7 @@ fn run(opts: &esa_scraper::ScrapeOptions) -> esa_scraper::Summary {
 
 #[test]
 fn hubble_feed_run_records_filters_and_resumes_without_downloads() {
-    let server = FixtureServer::bundled("hubble").unwrap();
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("hubble")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let opts = options(&server, Site::Hubble, out.path());
 
@@ -89,7 +89,7 @@ fn hubble_feed_run_records_filters_and_resumes_without_downloads() {
 
 #[test]
 fn faults_are_retried_or_recorded_and_missing_retries_only_failures() {
-    let server = FixtureServer::bundled("hubble").unwrap();
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("hubble")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let opts = options(&server, Site::Hubble, out.path());
     // Transient faults that the retries absorb.
@@ -138,7 +138,7 @@ fn faults_are_retried_or_recorded_and_missing_retries_only_failures() {
 
 #[test]
 fn webb_html_fallback_reads_search_and_detail_pages() {
-    let server = FixtureServer::bundled("webb").unwrap();
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("webb")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let mut opts = options(&server, Site::Webb, out.path());
     opts.format = esa_scraper::ImageFormat::Screen;
@@ -177,7 +177,7 @@ fn webb_html_fallback_reads_search_and_detail_pages() {
 
 #[test]
 fn broken_feed_falls_back_to_html_and_broken_pages_fail_cleanly() {
-    let server = FixtureServer::bundled("hubble").unwrap();
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("hubble")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let opts = options(&server, Site::Hubble, out.path());
     let page = std::fs::read(esa_scraper::fixture::fixture_dir().join("hubble/d2d/page-1.json")).unwrap();
@@ -222,7 +222,7 @@ fn broken_feed_falls_back_to_html_and_broken_pages_fail_cleanly() {
 
 #[test]
 fn killed_run_is_recovered_without_downloads_or_duplicates() {
-    let server = FixtureServer::bundled("hubble").unwrap();
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("hubble")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let opts = options(&server, Site::Hubble, out.path());
     run(&opts);
@@ -253,7 +253,7 @@ fn killed_run_is_recovered_without_downloads_or_duplicates() {
 
 #[test]
 fn dry_run_writes_nothing_and_limit_stops_early() {
-    let server = FixtureServer::bundled("hubble").unwrap();
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("hubble")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let mut opts = options(&server, Site::Hubble, out.path());
     opts.dry_run = true;
@@ -272,7 +272,7 @@ fn dry_run_writes_nothing_and_limit_stops_early() {
 
 #[test]
 fn requests_to_one_host_are_rate_limited() {
-    let server = FixtureServer::bundled("hubble").unwrap();
+    let server = FixtureServer::start(&esa_scraper::fixture::fixture_dir().join("hubble")).unwrap();
     let out = tempfile::tempdir().unwrap();
     let mut opts = options(&server, Site::Hubble, out.path());
     opts.http.requests_per_second = 10.0;

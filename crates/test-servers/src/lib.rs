@@ -6,9 +6,16 @@
 //!   huge `Retry-After`, a truncated body) or a connection held silent; [`answer`] builds a
 //!   response.
 //!
-//! The ESA archive stand-in with fault injection (`esa_scraper::fixture`, feature `fixture-site`)
-//! mirrors the archives' URL layout and stays with the scraper. Only ever a dev-dependency.
+//! - [`FixtureServer`] (feature `archive`): the ESA archive stand-in serving fixture files laid out
+//!   like the archives' URLs, with fault injection ([`Fault`]) and hit counters.
+//!
+//! Only ever a dev-dependency.
 #![warn(missing_docs)]
+
+#[cfg(feature = "archive")]
+mod archive;
+#[cfg(feature = "archive")]
+pub use archive::{Fault, FixtureServer};
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use esa_scraper::fixture::{FixtureServer, fixture_dir};
+use esa_scraper::fixture::fixture_dir;
 use esa_scraper::{Blacklist, FilterConfig, HttpConfig, ImageFormat, ScrapeOptions, Site, SiteConfig};
+use test_servers::FixtureServer;
 
 /// HTTP settings with tiny delays so fault tests stay quick.
 pub fn fast_http() -> HttpConfig {
