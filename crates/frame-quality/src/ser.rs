@@ -490,14 +490,6 @@ impl SerReader {
         }
         let k = self.scale * 0.25;
         let half = self.scale * 0.5;
-        // One 2×2 block: mean into `o`, squared checkerboard difference into `n` (when wanted).
-        let block = |o: &mut f32, n: Option<&mut f32>, a0: u32, a1: u32, b0: u32, b1: u32| {
-            *o = (a0 + a1 + b0 + b1) as f32 * k;
-            if let Some(n) = n {
-                let c = (a0 as f32 - a1 as f32 - b0 as f32 + b1 as f32) * half;
-                *n = c * c;
-            }
-        };
         let bps = self.header.bytes_per_sample();
         let le = self.header.little_endian;
         let px = |c: &[u8]| -> u32 {
@@ -505,20 +497,38 @@ impl SerReader {
         };
         for by in 0..bh {
             let o = &mut out[by * bw..(by + 1) * bw];
-            let mut nrow = noise.as_deref_mut().map(|nz| &mut nz[by * bw..(by + 1) * bw]);
-            if bps == 1 {
-                let r0 = &bytes[2 * by * w..2 * by * w + 2 * bw];
-                let r1 = &bytes[(2 * by + 1) * w..(2 * by + 1) * w + 2 * bw];
-                for (x, ((o, a), b)) in o.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)).enumerate() {
-                    let n = nrow.as_deref_mut().map(|r| &mut r[x]);
-                    block(o, n, a[0] as u32, a[1] as u32, b[0] as u32, b[1] as u32);
+            let nrow = noise.as_deref_mut().map(|nz| &mut nz[by * bw..(by + 1) * bw]);
+            // The 2×2 blocks of this row pair as (top-left, top-right, bottom-left, bottom-right).
+            let (r0, r1) = (2 * by * w * bps, (2 * by + 1) * w * bps);
+            let (r0, r1) = (&bytes[r0..r0 + 2 * bw * bps], &bytes[r1..r1 + 2 * bw * bps]);
+            // Branch once per row, not per pixel: with or without the noise map, 8 or 16 bits.
+            match (nrow, bps) {
+                (None, 1) => {
+                    for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+                        *o = (a[0] as u32 + a[1] as u32 + b[0] as u32 + b[1] as u32) as f32 * k;
+                    }
                 }
-            } else {
-                let r0 = &bytes[2 * (2 * by * w)..2 * (2 * by * w + 2 * bw)];
-                let r1 = &bytes[2 * ((2 * by + 1) * w)..2 * ((2 * by + 1) * w + 2 * bw)];
-                for (x, ((o, a), b)) in o.iter_mut().zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)).enumerate() {
-                    let n = nrow.as_deref_mut().map(|r| &mut r[x]);
-                    block(o, n, px(&a[..2]), px(&a[2..]), px(&b[..2]), px(&b[2..]));
+                (None, _) => {
+                    for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)) {
+                        *o = (px(&a[..2]) + px(&a[2..]) + px(&b[..2]) + px(&b[2..])) as f32 * k;
+                    }
+                }
+                (Some(n), 1) => {
+                    for (((o, n), a), b) in o.iter_mut().zip(n).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+                        let (a0, a1, b0, b1) = (a[0] as f32, a[1] as f32, b[0] as f32, b[1] as f32);
+                        *o = (a0 + a1 + b0 + b1) * k;
+                        let c = (a0 - a1 - b0 + b1) * half;
+                        *n = c * c;
+                    }
+                }
+                (Some(n), _) => {
+                    for (((o, n), a), b) in o.iter_mut().zip(n).zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)) {
+                        let (a0, a1, b0, b1) =
+                            (px(&a[..2]) as f32, px(&a[2..]) as f32, px(&b[..2]) as f32, px(&b[2..]) as f32);
+                        *o = (a0 + a1 + b0 + b1) * k;
+                        let c = (a0 - a1 - b0 + b1) * half;
+                        *n = c * c;
+                    }
                 }
             }
         }
