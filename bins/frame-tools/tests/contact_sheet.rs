@@ -324,10 +324,13 @@ fn train_ranker_labels_errors_keep_the_old_model() {
         ("0,1\n1,1\n2,1\n3,1\n4,1\n5,1\n", "picks.csv: all 6 labels are good (1)"),
         ("0,1\n1,0\n", "picks.csv: 2 labels; at least 6 are needed"),
     ];
-    for (text, want) in cases {
+    // The same for the logistic picks ranker (the default) and the CNN fine-tuning (--kind cnn).
+    for ((text, want), kind) in cases.iter().flat_map(|c| [(*c, "picks"), (*c, "cnn")]) {
         std::fs::write(d("picks.csv"), text).unwrap();
-        let (ok, out) =
-            run(env!("CARGO_BIN_EXE_train-ranker"), &[&ser, "--labels", &d("picks.csv"), "-o", &d("model.json")]);
+        let (ok, out) = run(
+            env!("CARGO_BIN_EXE_train-ranker"),
+            &[&ser, "--labels", &d("picks.csv"), "--kind", kind, "-o", &d("model.json")],
+        );
         assert!(!ok, "{out}");
         assert!(out.contains(want), "want '{want}' in: {out}");
         assert_eq!(out.trim_end().lines().count(), 1, "one-line error: {out}");
@@ -339,6 +342,18 @@ fn train_ranker_labels_errors_keep_the_old_model() {
     assert!(!ok && out.contains("missing.csv"), "{out}");
     let (ok, out) = run(env!("CARGO_BIN_EXE_train-ranker"), &[&ser, "-o", &d("model.json")]);
     assert!(!ok && out.contains("--labels"), "neither --kind nor --labels: {out}");
+    // Good picks fine-tune the CNN; rank-frames and stack-frames use the model.
+    std::fs::write(d("picks.csv"), "0,1\n1,0\n2,1\n3,0\n4,1\n5,0\n").unwrap();
+    let (ok, out) = run(
+        env!("CARGO_BIN_EXE_train-ranker"),
+        &[&ser, "--labels", &d("picks.csv"), "--kind", "cnn", "--steps", "20", "-o", &d("cnn.json")],
+    );
+    assert!(ok && out.contains("fine-tuned the quality CNN on 6 labels (3 good, 3 bad"), "{out}");
+    let model: Value = serde_json::from_slice(&std::fs::read(d("cnn.json")).unwrap()).unwrap();
+    assert_eq!(model["kind"], "cnn-picks");
+    let (ok, out) = run(env!("CARGO_BIN_EXE_rank-frames"), &[&ser, "--model", &d("cnn.json"), "--csv", &d("r.csv")]);
+    assert!(ok, "{out}");
+    assert_eq!(std::fs::read_to_string(d("r.csv")).unwrap().lines().filter(|l| !l.trim().is_empty()).count(), 13);
     let (ok, out) =
         run(env!("CARGO_BIN_EXE_rank-frames"), &[&ser, "--contact-sheet", &d("s.html"), "--sheet-frames", "0"]);
     assert!(!ok && out.contains("--sheet-frames 0"), "{out}");

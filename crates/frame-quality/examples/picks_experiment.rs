@@ -13,15 +13,22 @@
 //! like the ROI user but flips 15% of the labels at random. Mean ± sample standard deviation
 //! over seeds (one simulated video per seed).
 //!
+//! The bundled quality CNN (`--metric learned`) is scored on the same videos, and fine-tuned on
+//! each user's 50 labels (`train-ranker --labels --kind cnn`, default settings): row "cnn
+//! fine-tuned on picks", whose "no labels" column is the bundled model.
+//!
 //! ```text
 //! cargo run --release -p frame-quality --example picks_experiment -- [--frames 300] [--seeds 4]
 //! ```
 
 use std::time::Instant;
 
+use burn::backend::{Autodiff, Flex};
 use frame_quality::anisoplanatic::{AnisoConfig, simulate_aniso_to_dir};
 use frame_quality::contact_sheet::sheet_frames;
 use frame_quality::eval::spearman;
+use frame_quality::learned::finetune::{FinetuneConfig, finetune_prepared};
+use frame_quality::learned::quality::{BUNDLED_WEIGHTS, QualityModel, prepare_source};
 use frame_quality::picks::{DEFAULT_ALPHA, DEFAULT_GRID, Pick, PicksRanker, standardize, video_features};
 use frame_quality::sim::{SimConfig, planet_texture};
 use frame_quality::{Metric, SerReader};
@@ -85,6 +92,9 @@ struct Results {
     picks_metrics_only: Vec<Vec<f64>>,
     /// The same with the L2 penalty chosen per fit by leave-one-out accuracy on the labels.
     picks_loo_alpha: Vec<Vec<f64>>,
+    /// ρ per seed of the bundled quality CNN and of the CNN fine-tuned on the 50 labels.
+    cnn_bundled: Vec<f64>,
+    cnn_finetuned: Vec<f64>,
     /// Seeds where a fit failed (one class among the labels).
     failures: usize,
 }
@@ -166,6 +176,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let z = standardize(&raw);
             let z_metrics: Vec<Vec<f64>> = z.iter().map(|r| r[..Metric::ALL.len()].to_vec()).collect();
             let default_scores: Vec<f32> = raw.iter().map(|f| f[0]).collect();
+            let device = Default::default();
+            let bundled = QualityModel::<Flex>::bundled(&device)?;
+            let all: Vec<usize> = (0..frames).collect();
+            let inputs = prepare_source(&source, &all, bundled.crops)?;
+            let bundled_scores = bundled.score_source(&source, &|_| {})?;
             println!(
                 "{} seed {seed}: ρ(global Strehl, ROI Strehl) = {:.3}, mean global Strehl {:.3}, features {:.0} frames/s ({:.0} s)",
                 c.name,
@@ -188,6 +203,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     res.fixed[j].1.push(spearman(&s, pref));
                 }
                 res.fixed[Metric::ALL.len()].1.push(spearman(&global, pref));
+                res.cnn_bundled.push(spearman(&bundled_scores, pref));
                 for (li, &k) in LABELS.iter().enumerate() {
                     let mut picks = user_picks(&default_scores, pref, k, seed * 31 + k as u64);
                     if u == 2 {
@@ -197,6 +213,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                                 p.label = 1 - p.label;
                             }
                         }
+                    }
+                    if k == 50 {
+                        let t = Instant::now();
+                        let labelled: Vec<_> = picks.iter().map(|p| inputs[p.frame].clone()).collect();
+                        let ft = finetune_prepared::<Autodiff<Flex>>(
+                            BUNDLED_WEIGHTS,
+                            &labelled,
+                            &picks,
+                            &FinetuneConfig::default(),
+                            &device,
+                            &|_| {},
+                        );
+                        let rho = match ft {
+                            Ok((m, rep)) => {
+                                let r = spearman(&m.score_prepared::<Flex>(&inputs, &device)?, pref);
+                                println!(
+                                    "  user {u}: cnn fine-tuned on {} labels: {} steps, pairs ordered {:.2} → {:.2}, \
+                                     crop weights {:.2?}, ρ {r:.3} (bundled {:.3}), {:.1} s",
+                                    picks.len(),
+                                    rep.steps,
+                                    rep.pair_accuracy_before,
+                                    rep.pair_accuracy_after,
+                                    m.crop_weights,
+                                    spearman(&bundled_scores, pref),
+                                    t.elapsed().as_secs_f64()
+                                );
+                                r
+                            }
+                            Err(_) => f64::NAN,
+                        };
+                        res.cnn_finetuned.push(rho);
                     }
                     let fit = PicksRanker::fit_standardized(&z, &picks, grid, DEFAULT_ALPHA);
                     let fit_m = PicksRanker::fit_standardized(&z_metrics, &picks, 0, DEFAULT_ALPHA);
@@ -241,6 +288,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("| picks (metrics only) | – | {} |", row(&res.picks_metrics_only));
             println!("| picks, α by leave-one-out | – | {} |", row(&res.picks_loo_alpha));
             let blanks = vec!["–"; LABELS.len()].join(" | ");
+            let at50: Vec<String> =
+                LABELS.iter().map(|&k| if k == 50 { fmt(&res.cnn_finetuned) } else { "–".to_string() }).collect();
+            println!("| cnn fine-tuned on picks | {} | {} |", fmt(&res.cnn_bundled), at50.join(" | "));
             for (name, v) in &res.fixed {
                 println!("| {name} | {} | {blanks} |", fmt(v));
             }
@@ -248,9 +298,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let i50 = LABELS.iter().position(|&k| k == 50).unwrap_or(0);
             let n_metrics = Metric::ALL.len();
             let mut wins = 0;
+            let (mut cnn_wins, mut cnn_over_picks) = (0, 0);
             for s in 0..seeds as usize {
                 let best = res.fixed[..n_metrics].iter().map(|(_, v)| v[s]).fold(f64::NEG_INFINITY, f64::max);
                 wins += (res.picks[i50][s] > best) as usize;
+                cnn_wins += (res.cnn_finetuned[s] > best) as usize;
+                cnn_over_picks += (res.cnn_finetuned[s] > res.picks[i50][s]) as usize;
             }
             let best_mean = res.fixed[..n_metrics]
                 .iter()
@@ -261,6 +314,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "\nBest fixed metric on average: {} ({:.3}). Picks (50 labels) beats the best fixed metric of the same \
                  video in {wins}/{seeds} seeds; {} fits failed (one class among the labels).",
                 best_mean.0, best_mean.1, res.failures
+            );
+            println!(
+                "CNN fine-tuned on 50 labels beats the best fixed metric of the same video in {cnn_wins}/{seeds} seeds \
+                 and picks (50 labels) in {cnn_over_picks}/{seeds}."
             );
         }
     }

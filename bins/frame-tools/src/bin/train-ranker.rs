@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Parser;
 use dataset::backend::DeviceKind;
+use frame_quality::learned::finetune::{FinetuneConfig, finetune_on_picks};
 use frame_quality::learned::{PatchConfig, RankerKind, TrainConfig, fit};
 use frame_quality::picks::{DEFAULT_ALPHA, DEFAULT_GRID, PicksRanker, read_picks};
 use frame_quality::{Ranker, open_source};
@@ -18,7 +19,8 @@ use frame_tools::{frame_bar, init_logs};
 struct Args {
     /// A .ser video or a folder of PNG/TIFF frames.
     input: PathBuf,
-    /// linear | ridge | logistic | reference | cnn (teacher mode); not needed with --labels.
+    /// linear | ridge | logistic | reference | cnn (teacher mode). With --labels: picks (the
+    /// default, logistic regression on metrics) or cnn (fine-tune the bundled quality CNN).
     #[arg(long)]
     kind: Option<RankerKind>,
     /// Your picks: a CSV of `frame,label` lines (frame index in the video, 1 good / 0 bad), as
@@ -50,6 +52,12 @@ struct Args {
     /// At most this many frames (evenly spaced) are used.
     #[arg(long, default_value_t = 4000)]
     max_frames: usize,
+    /// --labels --kind cnn: at most this many fine-tuning steps (every good × bad pair in each).
+    #[arg(long, default_value_t = FinetuneConfig::default().steps)]
+    steps: usize,
+    /// --labels --kind cnn: Adam learning rate of the fine-tuning.
+    #[arg(long, default_value_t = FinetuneConfig::default().learning_rate)]
+    learning_rate: f64,
     /// Backend for the CNN: flex, ndarray or cuda.
     #[arg(long)]
     device: Option<DeviceKind>,
@@ -63,10 +71,15 @@ fn body() -> anyhow::Result<()> {
     init_logs();
     let a = Args::parse();
     if let Some(labels) = &a.labels {
+        if matches!(a.kind, Some(RankerKind::Cnn | RankerKind::CnnPicks)) {
+            return finetune_cnn_on_picks(&a, labels);
+        }
         return train_on_picks(&a, labels);
     }
     let kind = match a.kind {
-        Some(RankerKind::Picks) => anyhow::bail!("--kind picks needs --labels picks.csv (your good/bad frames)"),
+        Some(k @ (RankerKind::Picks | RankerKind::CnnPicks)) => {
+            anyhow::bail!("--kind {k:?} needs --labels picks.csv (your good/bad frames)")
+        }
         Some(k) => k,
         None => anyhow::bail!("give --kind linear|ridge|logistic|reference|cnn (teacher mode) or --labels picks.csv"),
     };
@@ -101,7 +114,9 @@ fn body() -> anyhow::Result<()> {
 
 fn train_on_picks(a: &Args, labels: &std::path::Path) -> anyhow::Result<()> {
     if let Some(k) = a.kind.filter(|k| *k != RankerKind::Picks) {
-        anyhow::bail!("--labels trains a picks ranker; drop --kind {k:?} (or use --kind picks)");
+        anyhow::bail!(
+            "--labels trains a picks ranker (--kind picks, the default) or fine-tunes the CNN (--kind cnn), not --kind {k:?}"
+        );
     }
     if !(1..=8).contains(&a.grid) {
         anyhow::bail!("--grid {}: must be 1–8", a.grid);
@@ -127,6 +142,38 @@ fn train_on_picks(a: &Args, labels: &std::path::Path) -> anyhow::Result<()> {
         100.0 * report.train_accuracy,
         100.0 * report.loo_accuracy,
         top.join(", "),
+        a.output.display()
+    );
+    Ok(())
+}
+
+fn finetune_cnn_on_picks(a: &Args, labels: &std::path::Path) -> anyhow::Result<()> {
+    if a.steps == 0 || !(a.learning_rate.is_finite() && a.learning_rate > 0.0) {
+        anyhow::bail!("--steps {} / --learning-rate {}: need ≥ 1 step and a rate > 0", a.steps, a.learning_rate);
+    }
+    let source = open_source(&a.input)?;
+    let picks = read_picks(labels, source.len())?;
+    let cfg = FinetuneConfig { steps: a.steps, learning_rate: a.learning_rate, ..FinetuneConfig::default() };
+    let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+    let (model, report) = dataset::with_backend!(kind, B, device => {
+        finetune_on_picks::<burn::backend::Autodiff<B>>(source.as_ref(), &picks, None, &cfg, &device, &|m| tracing::info!("{m}"))?
+    }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
+    let weights: Vec<String> = model.crop_weights.iter().map(|w| format!("{w:.2}")).collect();
+    Ranker::CnnPicks(model).save(&a.output)?;
+    println!(
+        "fine-tuned the quality CNN on {} labels ({} good, {} bad; {} without a disc left out) of {} in {} steps; \
+         pairs ordered {:.0}% → {:.0}%, pair loss {:.3} → {:.3}; crop weights [{}]; saved {}",
+        report.labels,
+        report.good,
+        report.labels - report.good,
+        report.dropped,
+        source.name(),
+        report.steps,
+        100.0 * report.pair_accuracy_before,
+        100.0 * report.pair_accuracy_after,
+        report.loss_before,
+        report.loss_after,
+        weights.join(", "),
         a.output.display()
     );
     Ok(())

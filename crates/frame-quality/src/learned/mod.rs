@@ -3,6 +3,7 @@
 //! teacher metric (PIPP local contrast by default), saved to one JSON file, loaded and used to score.
 
 pub mod data;
+pub mod finetune;
 pub mod inference;
 pub mod linear;
 pub mod model;
@@ -23,6 +24,7 @@ use crate::rank::{Scorer, score_source};
 use crate::source::{DecodeScratch, FrameSource};
 use crate::view::ImageView;
 pub use data::PatchConfig;
+pub use finetune::{CnnPicksRanker, FinetuneConfig};
 pub use linear::{LinearRanker, LogisticRanker, ReferenceRanker};
 pub use model::{RankNet, RankNetConfig};
 pub use training::CnnTrainConfig;
@@ -43,6 +45,9 @@ pub enum RankerKind {
     Cnn,
     /// Logistic regression on the user's own good/bad picks ([`crate::picks`]; `train-ranker --labels`).
     Picks,
+    /// The bundled quality CNN fine-tuned on the user's picks ([`finetune`]; `train-ranker --labels --kind cnn`).
+    #[serde(rename = "cnn-picks")]
+    CnnPicks,
 }
 
 impl FromStr for RankerKind {
@@ -55,9 +60,10 @@ impl FromStr for RankerKind {
             "reference" => RankerKind::Reference,
             "cnn" => RankerKind::Cnn,
             "picks" => RankerKind::Picks,
+            "cnn-picks" => RankerKind::CnnPicks,
             other => {
                 return Err(FrameError::Invalid(format!(
-                    "unknown ranker kind '{other}' (expected linear, ridge, logistic, reference, cnn or picks)"
+                    "unknown ranker kind '{other}' (expected linear, ridge, logistic, reference, cnn, picks or cnn-picks)"
                 )));
             }
         })
@@ -93,6 +99,9 @@ pub enum Ranker {
     Cnn(CnnRanker),
     /// Fitted on the user's picks ([`crate::picks::PicksRanker`]).
     Picks(crate::picks::PicksRanker),
+    /// The bundled quality CNN fine-tuned on the user's picks ([`finetune::CnnPicksRanker`]).
+    #[serde(rename = "cnn-picks")]
+    CnnPicks(CnnPicksRanker),
 }
 
 /// Training settings shared by all ranker kinds.
@@ -181,7 +190,7 @@ pub fn fit<B: AutodiffBackend>(
     device: &B::Device,
     log: &dyn Fn(&str),
 ) -> Result<(Ranker, TrainReport)> {
-    if cfg.kind == RankerKind::Picks {
+    if matches!(cfg.kind, RankerKind::Picks | RankerKind::CnnPicks) {
         return Err(FrameError::Training(
             "the picks ranker learns from labels: train-ranker VIDEO --labels picks.csv".into(),
         ));
@@ -205,7 +214,9 @@ pub fn fit<B: AutodiffBackend>(
             Ranker::Logistic(LogisticRanker::fit(patch, &patches, &teacher, cfg.fraction, cfg.logistic_alpha)?)
         }
         RankerKind::Reference => Ranker::Reference(ReferenceRanker::fit(patch, &patches, &teacher, cfg.fraction)?),
-        RankerKind::Picks => return Err(FrameError::Training("the picks ranker learns from labels".into())),
+        RankerKind::Picks | RankerKind::CnnPicks => {
+            return Err(FrameError::Training("the picks rankers learn from labels".into()));
+        }
         RankerKind::Cnn => {
             let net = RankNetConfig::new();
             let (model, history) = training::train_ranknet::<B>(
@@ -242,6 +253,7 @@ impl Ranker {
             Ranker::Reference(_) => RankerKind::Reference,
             Ranker::Cnn(_) => RankerKind::Cnn,
             Ranker::Picks(_) => RankerKind::Picks,
+            Ranker::CnnPicks(_) => RankerKind::CnnPicks,
         }
     }
 
@@ -252,7 +264,7 @@ impl Ranker {
             Ranker::Logistic(r) => r.patch,
             Ranker::Reference(r) => r.patch,
             Ranker::Cnn(r) => r.patch,
-            Ranker::Picks(_) => PatchConfig::default(),
+            Ranker::Picks(_) | Ranker::CnnPicks(_) => PatchConfig::default(),
         }
     }
 
@@ -270,6 +282,9 @@ impl Ranker {
         let r: Ranker = serde_json::from_slice(&bytes)
             .map_err(|e| FrameError::Model { path: path.into(), reason: format!("not a ranker model: {e}") })?;
         if let Ranker::Picks(m) = &r {
+            m.validate().map_err(|reason| FrameError::Model { path: path.into(), reason })?;
+        }
+        if let Ranker::CnnPicks(m) = &r {
             m.validate().map_err(|reason| FrameError::Model { path: path.into(), reason })?;
         }
         let p = r.patch();
@@ -291,7 +306,7 @@ impl Ranker {
                     .map_err(|reason| FrameError::Model { path: "(cnn)".into(), reason })?;
                 inference::score_patches(&model, patches, r.patch.size, device)
             }
-            Ranker::Picks(_) => {
+            Ranker::Picks(_) | Ranker::CnnPicks(_) => {
                 return Err(FrameError::Model {
                     path: "(picks)".into(),
                     reason: "the picks ranker scores whole videos (score_source), not patches".into(),
@@ -310,6 +325,9 @@ impl Ranker {
     ) -> Result<Vec<f32>> {
         if let Ranker::Picks(r) = self {
             return r.score_source(source, progress);
+        }
+        if let Ranker::CnnPicks(r) = self {
+            return r.score_source::<B>(source, device, progress);
         }
         let patch = self.patch();
         let mut out = Vec::with_capacity(source.len());
