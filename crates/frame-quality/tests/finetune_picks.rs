@@ -10,7 +10,7 @@ use frame_quality::learned::finetune::{FinetuneConfig, finetune_prepared};
 use frame_quality::learned::quality::{BUNDLED_WEIGHTS, QualityModel, prepare_source};
 use frame_quality::picks::Pick;
 use frame_quality::sim::{SimConfig, planet_texture};
-use frame_quality::{FrameSource as _, Ranker, SerReader};
+use frame_quality::{Ranker, SerReader};
 
 type B = Flex;
 
