@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use dataset::image_io::{ColorMode, ImageLimits, Planes, load_image, save_image};
 use esa_scraper::ImageRecord;
 use hips_client::{SkyImage, Survey};
 
 use crate::filters::{CutoutSource, FilterConfig, PairRecord, PairSurvey, Verdict, black_mask, check_survey, judge};
+use crate::{PairError, Result};
 
 /// What to build and how.
 #[derive(Clone, Debug)]
@@ -66,7 +66,7 @@ pub struct BuildSummary {
 /// Every record of every `<site>/metadata.jsonl` (last line per id wins), sorted by id.
 pub fn read_records(scraped: &Path) -> Result<Vec<ImageRecord>> {
     let mut by_id: BTreeMap<String, ImageRecord> = BTreeMap::new();
-    let entries = std::fs::read_dir(scraped).with_context(|| format!("{}: cannot list", scraped.display()))?;
+    let entries = std::fs::read_dir(scraped).map_err(|source| PairError::Io { path: scraped.to_path_buf(), source })?;
     for entry in entries.flatten() {
         let meta = entry.path().join("metadata.jsonl");
         if meta.is_file() {
@@ -103,7 +103,7 @@ pub fn build_all(
         match build_pair(rec, opts, surveys, source, &dir, existing && opts.missing) {
             Ok(()) => built += 1,
             Err(e) => {
-                let error = format!("{e:#}");
+                let error = e.to_string();
                 progress(Progress::Failed { id: &rec.id, error: &error });
                 failed.push((rec.id.clone(), error));
             }
@@ -133,7 +133,7 @@ fn build_pair(
     dir: &Path,
     only_missing: bool,
 ) -> Result<()> {
-    let file = rec.file.as_ref().context("no downloaded image")?;
+    let file = rec.file.as_ref().ok_or(PairError::NoImage)?;
     let image_path = opts.scraped.join(rec.site.name()).join(&file.path);
     let full_wcs = rec.wcs()?;
     let obs = load_image(&image_path, ColorMode::Rgb, ImageLimits::default())?;

@@ -8,11 +8,42 @@
 //! - [`build`]: the pair directories and `manifest.jsonl` that `build-dataset` writes and
 //!   `train-srgan` reads, resumable, with a summary.
 //!
-//! It owns neither sky geometry (`sky-geometry`) nor fetching (`hips-client`, `polite-http`).
+//! Errors are typed ([`PairError`]). It owns neither sky geometry (`sky-geometry`) nor fetching (`hips-client`, `polite-http`).
 #![warn(missing_docs)]
 
 pub mod build;
 pub mod filters;
+
+/// Why a pair could not be built, or the manifest written.
+#[derive(Debug, thiserror::Error)]
+pub enum PairError {
+    /// The record has no downloaded image.
+    #[error("no downloaded image")]
+    NoImage,
+    /// The record's geometry or metadata is unusable.
+    #[error(transparent)]
+    Record(#[from] esa_scraper::EsaError),
+    /// A survey cutout or a file write of `hips-client` failed.
+    #[error(transparent)]
+    Survey(#[from] hips_client::HipsError),
+    /// An image could not be read, resized or written.
+    #[error(transparent)]
+    Image(#[from] dataset::DatasetError),
+    /// `pair.json` could not be encoded.
+    #[error("pair.json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A directory could not be listed.
+    #[error("{path}: cannot list: {source}")]
+    Io {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = PairError> = std::result::Result<T, E>;
 
 pub use build::{BuildOptions, BuildSummary, Progress, build_all, read_records, write_manifest};
 pub use filters::{CutoutSource, FilterConfig, PairRecord, PairSurvey, Verdict};
