@@ -69,7 +69,9 @@ fn grid_simulation_and_evaluation_print_the_tables_and_the_verdict() {
     let (ok, text) =
         run(env!("CARGO_BIN_EXE_frame-sim"), &["--grid", "--cells", cells, "--frames", "30", "-o", &d("grid")]);
     assert!(ok, "{text}");
-    assert!(dir.path().join("grid/mars-tiny-noisy/truth.csv").is_file() && !dir.path().join("grid/moon-field").exists());
+    assert!(
+        dir.path().join("grid/mars-tiny-noisy/truth.csv").is_file() && !dir.path().join("grid/moon-field").exists()
+    );
     let (ok, text) = run(env!("CARGO_BIN_EXE_frame-eval"), &["--grid", &d("grid"), "--markdown", &d("grid.md")]);
     assert!(ok, "{text}");
     let md = std::fs::read_to_string(d("grid.md")).unwrap();

@@ -121,7 +121,15 @@ fn rank_frames_ranks_an_avi_and_a_fits_folder_and_stack_frames_stacks_the_avi() 
     let best_ser = dir.path().join("best.ser");
     let (ok, text) = run_with(
         env!("CARGO_BIN_EXE_stack-frames"),
-        &[avi.to_str().unwrap(), "-o", png.to_str().unwrap(), "--best", "4", "--export-best", best_ser.to_str().unwrap()],
+        &[
+            avi.to_str().unwrap(),
+            "-o",
+            png.to_str().unwrap(),
+            "--best",
+            "4",
+            "--export-best",
+            best_ser.to_str().unwrap(),
+        ],
         None,
     );
     assert!(ok, "{text}");
