@@ -2,9 +2,9 @@
 //! learned rankers), align and stack the best, and measure rankers on simulated turbulence.
 
 pub mod align;
-pub mod bandpass;
 pub mod anisoplanatic;
 pub mod avi;
+pub mod bandpass;
 pub mod contact_sheet;
 pub mod disc;
 pub mod error;
