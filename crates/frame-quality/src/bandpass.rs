@@ -21,6 +21,9 @@ use crate::view::ImageView;
 /// Number of scales (bin 2, 4, 8).
 pub const LEVELS: usize = 3;
 
+/// Scales the per-video rule ([`BandpassScorer::fit`]) can use: bin 2 and bin 4.
+pub const RULE_LEVELS: usize = 2;
+
 /// Σk² of the [1 2 1]²/16 smoothing followed by the 4-neighbour Laplacian (white-noise gain).
 pub const KERNEL_NORM2: f32 = 0.40625;
 
@@ -63,22 +66,39 @@ impl BandMeasure {
     }
 }
 
-/// Bin 2×2 into `out` and write each block's squared checkerboard difference into `noise`.
+/// Blocks per entry of the noise map: each entry sums the squared checkerboard differences of
+/// [`NOISE_CHUNK`] neighbouring 2×2 blocks of one block row (an eighth of the memory traffic of a
+/// per-block map; the disc box is widened to whole chunks when averaging).
+pub const NOISE_CHUNK: usize = 8;
+
+/// Width of the noise map for `bw` blocks per row.
+pub fn noise_map_width(bw: usize) -> usize {
+    bw.div_ceil(NOISE_CHUNK)
+}
+
+/// Bin 2×2 into `out` and sum each chunk of [`NOISE_CHUNK`] blocks' squared checkerboard
+/// differences `((a − b − c + d)/2)²` into `noise` (`noise_map_width(bw) × bh`).
 pub fn bin2_with_noise(img: ImageView<'_>, out: &mut Vec<f32>, noise: &mut Vec<f32>) -> (usize, usize) {
     let (bw, bh) = (img.width / 2, img.height / 2);
+    let nw = noise_map_width(bw);
     out.clear();
     out.resize(bw * bh, 0.0);
     noise.clear();
-    noise.resize(bw * bh, 0.0);
+    noise.resize(nw * bh, 0.0);
     for by in 0..bh {
         let r0 = &img.row(2 * by)[..2 * bw];
         let r1 = &img.row(2 * by + 1)[..2 * bw];
         let o = &mut out[by * bw..(by + 1) * bw];
-        let nz = &mut noise[by * bw..(by + 1) * bw];
-        for (((o, n), a), b) in o.iter_mut().zip(nz.iter_mut()).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
-            *o = (a[0] + a[1] + b[0] + b[1]) * 0.25;
-            let c = (a[0] - a[1] - b[0] + b[1]) * 0.5;
-            *n = c * c;
+        let nz = &mut noise[by * nw..(by + 1) * nw];
+        let chunks = o.chunks_mut(NOISE_CHUNK).zip(r0.chunks(2 * NOISE_CHUNK)).zip(r1.chunks(2 * NOISE_CHUNK));
+        for (((o, a), b), n) in chunks.zip(nz.iter_mut()) {
+            let mut sum = 0.0f32;
+            for ((o, a), b) in o.iter_mut().zip(a.chunks_exact(2)).zip(b.chunks_exact(2)) {
+                *o = (a[0] + a[1] + b[0] + b[1]) * 0.25;
+                let c = (a[0] - a[1] - b[0] + b[1]) * 0.5;
+                sum += c * c;
+            }
+            *n = sum;
         }
     }
     (bw, bh)
@@ -94,10 +114,24 @@ pub fn measure(img: ImageView<'_>, s: &mut Scratch) -> BandMeasure {
     m
 }
 
-/// [`measure`] on a 2×2-binned frame and its per-block squared checkerboard differences.
+/// [`measure`] on a 2×2-binned frame and its noise map (see [`bin2_with_noise`]).
 pub fn measure_binned(binned: &[f32], noise: &[f32], bw: usize, bh: usize, s: &mut Scratch) -> BandMeasure {
+    measure_binned_levels(binned, noise, bw, bh, LEVELS, s)
+}
+
+/// [`measure_binned`] computing only the finest `levels` band energies (the others stay 0), for
+/// videos whose fitted rule needs no more.
+pub fn measure_binned_levels(
+    binned: &[f32],
+    noise: &[f32],
+    bw: usize,
+    bh: usize,
+    levels: usize,
+    s: &mut Scratch,
+) -> BandMeasure {
     let none = BandMeasure::default();
-    if bw < 8 || bh < 8 || noise.len() != bw * bh {
+    let nw = noise_map_width(bw);
+    if bw < 8 || bh < 8 || noise.len() != nw * bh {
         return none;
     }
     let view = ImageView::new(binned, bw, bh);
@@ -107,23 +141,27 @@ pub fn measure_binned(binned: &[f32], noise: &[f32], bw: usize, bh: usize, s: &m
     if rw < 4 || rh < 4 || level.is_nan() || level <= 0.0 {
         return none;
     }
+    // The disc box widened to whole noise chunks.
+    let (c0, c1) = (x0 / NOISE_CHUNK, (x0 + rw).div_ceil(NOISE_CHUNK).min(nw));
+    let blocks = ((c1 * NOISE_CHUNK).min(bw) - c0 * NOISE_CHUNK) * rh;
     let mut nsum = 0.0f64;
     for y in y0..y0 + rh {
-        nsum += noise[y * bw + x0..y * bw + x0 + rw].iter().map(|&v| v as f64).sum::<f64>();
+        nsum += noise[y * nw + c0..y * nw + c1].iter().map(|&v| v as f64).sum::<f64>();
     }
-    let noise_var = (nsum / (rw * rh) as f64) as f32;
-    let (mut cur, mut tmp, mut smooth) = (std::mem::take(&mut s.b), std::mem::take(&mut s.c), Vec::new());
+    let noise_var = (nsum / blocks.max(1) as f64) as f32;
+    let (mut cur, mut tmp) = (std::mem::take(&mut s.b), std::mem::take(&mut s.c));
+    let (mut smooth, mut next) = (std::mem::take(&mut s.e), std::mem::take(&mut s.f));
     view.crop(x0, y0, rw, rh).copy_into(&mut cur);
     let (mut w, mut h) = (rw, rh);
     let mut energy = [0f32; LEVELS];
-    let mut next = Vec::new();
-    for (l, e) in energy.iter_mut().enumerate() {
+    let levels = levels.clamp(1, LEVELS);
+    for (l, e) in energy.iter_mut().enumerate().take(levels) {
         if w < 3 || h < 3 {
             break;
         }
         separable_into(&cur, w, h, &[0.25, 0.5, 0.25], &mut tmp, &mut smooth);
         *e = laplacian_energy(ImageView::new(&smooth, w, h));
-        if l + 1 < LEVELS {
+        if l + 1 < levels {
             let (nw, nh) = bin_into(ImageView::new(&cur, w, h), 2, &mut next);
             std::mem::swap(&mut cur, &mut next);
             (w, h) = (nw, nh);
@@ -131,6 +169,8 @@ pub fn measure_binned(binned: &[f32], noise: &[f32], bw: usize, bh: usize, s: &m
     }
     s.b = cur;
     s.c = tmp;
+    s.e = smooth;
+    s.f = next;
     BandMeasure { found: true, level, noise_var, energy, touches_border: disc.touches_border }
 }
 
@@ -154,6 +194,11 @@ fn median(v: impl Iterator<Item = f32>) -> f32 {
 }
 
 impl BandpassScorer {
+    /// How many of the finest band energies this scorer reads.
+    pub fn levels_used(&self) -> usize {
+        self.weights.iter().rposition(|&w| w != 0.0).map_or(1, |l| l + 1)
+    }
+
     /// The finest band alone when its median SNR reaches [`MIN_BAND_SNR`]; otherwise the finest two
     /// bands, each divided by its median signal so both count equally (the coarser band carries
     /// the ranking when noise swamps the finer one).
@@ -166,7 +211,7 @@ impl BandpassScorer {
         if median(whole().map(|m| m.snr(0))) >= MIN_BAND_SNR {
             weights[0] = 1.0;
         } else {
-            for (l, w) in weights.iter_mut().enumerate().take(2) {
+            for (l, w) in weights.iter_mut().enumerate().take(RULE_LEVELS) {
                 let m = median(whole().map(|m| m.signal(l))).abs();
                 *w = if m > 1e-12 { 1.0 / m } else { 0.0 };
             }
@@ -209,8 +254,9 @@ mod tests {
         let img: Vec<f32> =
             (0..w * h).map(|i| 0.5 + 0.3 * ((i % w) as f32 / 20.0).sin() + n.sample(&mut rng)).collect();
         let (mut a, mut z) = (Vec::new(), Vec::new());
-        bin2_with_noise(ImageView::new(&img, w, h), &mut a, &mut z);
-        let est = z.iter().sum::<f32>() / z.len() as f32;
+        let (bw, bh) = bin2_with_noise(ImageView::new(&img, w, h), &mut a, &mut z);
+        assert_eq!(z.len(), noise_map_width(bw) * bh);
+        let est = z.iter().sum::<f32>() / (bw * bh) as f32;
         assert!((est / 0.0004 - 1.0).abs() < 0.1, "σ² estimate {est} vs 0.0004");
     }
 

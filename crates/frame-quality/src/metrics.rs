@@ -22,6 +22,8 @@ pub struct Scratch {
     pub(crate) b: Vec<f32>,
     pub(crate) c: Vec<f32>,
     pub(crate) d: Vec<f32>,
+    pub(crate) e: Vec<f32>,
+    pub(crate) f: Vec<f32>,
     fft: Vec<Complex32>,
     fft_tmp: Vec<Complex32>,
     planner: Option<FftPlanner<f32>>,

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use crate::bandpass::{BandMeasure, BandpassScorer};
+use crate::bandpass::{BandMeasure, BandpassScorer, RULE_LEVELS};
 use crate::error::{FrameError, Result};
 use crate::metrics::{DiscLaplaceParams, Metric, Scratch, detect_disc_binned, disc_laplace_prebinned};
 use crate::source::{DecodeScratch, FrameSource};
@@ -91,22 +91,24 @@ pub fn score_source(source: &dyn FrameSource, scorer: &Scorer, progress: &(dyn F
         .collect()
 }
 
-/// [`crate::bandpass::measure`] of every frame of `source`, in parallel.
+/// [`crate::bandpass::measure`] of every frame of `source`, in parallel, in one pass, computing
+/// the two finest band energies (all the per-video rule can read; the coarsest band is only for
+/// studies such as the `bandpass_search` example).
 pub fn measure_source(source: &dyn FrameSource, progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<BandMeasure>> {
     let (w, h) = source.dims();
-    debug_assert!(w > 0 && h > 0);
+    let n = source.len();
     let done = AtomicUsize::new(0);
-    (0..source.len())
+    (0..n)
         .into_par_iter()
         .map_init(
             || (Vec::<f32>::with_capacity(w * h / 4), Vec::<f32>::new(), DecodeScratch::default(), Scratch::default()),
             |(buf, noise, dec, scratch), i| {
                 // Fused for SER: decode, 2×2 binning and the noise estimate in one pass.
                 let (bw, bh) = source.read_luma_binned2_noise_into(i, buf, noise, dec)?;
-                let m = crate::bandpass::measure_binned(buf, noise, bw, bh, scratch);
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if n.is_multiple_of(64) || n == source.len() {
-                    progress(n);
+                let m = crate::bandpass::measure_binned_levels(buf, noise, bw, bh, RULE_LEVELS, scratch);
+                let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if k.is_multiple_of(64) || k == n {
+                    progress(k);
                 }
                 Ok(m)
             },
