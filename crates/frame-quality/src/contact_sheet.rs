@@ -3,6 +3,7 @@
 //! score range, each as a crop around the planet disc, where the user marks frames good or bad and
 //! downloads `picks.csv` (`frame,label`, 1 good / 0 bad) for `train-ranker --labels`.
 
+use base64::Engine as _;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -117,24 +118,6 @@ pub fn render_frames(source: &dyn FrameSource, frames: &[usize]) -> Result<Vec<S
             Ok(SheetFrame { index, png: png.into_inner(), width: w, height: h })
         })
         .collect()
-}
-
-/// Standard base64 (RFC 4648, with padding).
-pub fn base64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
-        let v = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for k in 0..4 {
-            if k <= c.len() {
-                out.push(T[(v >> (18 - 6 * k) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// Escape text for HTML content and attribute values.
@@ -263,7 +246,7 @@ pub fn sheet_html(video_name: &str, total: usize, frames: &[SheetFrame]) -> Stri
             i = f.index,
             w = f.width,
             ht = f.height,
-            b64 = base64(&f.png)
+            b64 = base64::engine::general_purpose::STANDARD.encode(&f.png)
         );
     }
     let _ = write!(
@@ -298,22 +281,6 @@ pub fn write_contact_sheet(source: &dyn FrameSource, scores: &[f32], n: usize, p
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(i.as_bytes()), o);
-        }
-        assert_eq!(base64(&[0xff, 0xfe, 0xfd]), "//79");
-    }
 
     #[test]
     fn strata_cover_the_score_range_and_are_in_video_order() {
