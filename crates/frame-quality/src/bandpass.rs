@@ -15,7 +15,7 @@
 //! do (the target fills the frame, like the Moon at high power).
 
 use crate::disc::detect_disc;
-use crate::metrics::{Scratch, bin_into, laplacian_energy, separable_into};
+use crate::metrics::{Scratch, bin_into, smoothed_laplacian_energy};
 use crate::view::ImageView;
 
 /// Number of scales (bin 2, 4, 8).
@@ -159,8 +159,7 @@ pub fn measure_binned_levels(
         if w < 3 || h < 3 {
             break;
         }
-        separable_into(&cur, w, h, &[0.25, 0.5, 0.25], &mut tmp, &mut smooth);
-        *e = laplacian_energy(ImageView::new(&smooth, w, h));
+        *e = smoothed_laplacian_energy(&cur, w, h, &mut tmp, &mut smooth);
         if l + 1 < levels {
             let (nw, nh) = bin_into(ImageView::new(&cur, w, h), 2, &mut next);
             std::mem::swap(&mut cur, &mut next);

@@ -349,13 +349,19 @@ fn disc_laplace_binned(
     }
     // Smooth the binned crop with a [1 2 1]² kernel, then take the Laplacian energy.
     view.crop(x0, y0, rw, rh).copy_into(packed);
-    separable_into(packed, rw, rh, &[0.25, 0.5, 0.25], tmp, smooth);
-    let e = laplacian_energy(ImageView::new(smooth, rw, rh));
+    let e = smoothed_laplacian_energy(packed, rw, rh, tmp, smooth);
     let mut q = e / (level * level);
     if disc.touches_border {
         q *= p.border_penalty;
     }
     q
+}
+
+/// Mean squared 4-neighbour Laplacian of a packed `w × h` image after [1 2 1]²/16 smoothing: the
+/// band measure shared by `disc-laplace`, `bandpass` and the picks' regional features.
+pub fn smoothed_laplacian_energy(packed: &[f32], w: usize, h: usize, tmp: &mut Vec<f32>, smooth: &mut Vec<f32>) -> f32 {
+    separable_into(packed, w, h, &[0.25, 0.5, 0.25], tmp, smooth);
+    laplacian_energy(ImageView::new(smooth, w, h))
 }
 
 /// Mean squared 4-neighbour Laplacian over the view.

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::bandpass::{BandMeasure, BandpassScorer};
 use crate::disc::detect_disc;
 use crate::error::{FrameError, Result};
-use crate::metrics::{Metric, Scratch, bin_into, laplacian_energy, separable_into};
+use crate::metrics::{Metric, Scratch, bin_into, smoothed_laplacian_energy};
 use crate::source::{DecodeScratch, FrameSource};
 use crate::view::ImageView;
 
@@ -164,8 +164,7 @@ pub fn regional_laplace(img: ImageView<'_>, grid: usize, rs: &mut RegionScratch)
                 continue;
             }
             view.crop(cx0, cy0, cw, ch).copy_into(&mut rs.crop);
-            separable_into(&rs.crop, cw, ch, &[0.25, 0.5, 0.25], &mut rs.tmp, &mut rs.smooth);
-            let e = laplacian_energy(ImageView::new(&rs.smooth, cw, ch));
+            let e = smoothed_laplacian_energy(&rs.crop, cw, ch, &mut rs.tmp, &mut rs.smooth);
             let q = e / (level * level);
             out[r * grid + c] = if q.is_finite() { q } else { 0.0 };
         }

@@ -222,11 +222,14 @@ impl Simulator {
         let n = cfg.size;
         let frame_fft = Fft2::new(n, n);
         let view = cfg.view();
-        let scene = render(cfg.target, texture, rings, &view, if cfg.bayer { 3 } else { 1 });
+        let channels = if cfg.bayer { 3 } else { 1 };
+        // Peak-normalised like `render`; the cut scene below shares this scale.
+        let mut scene = render_unnormalised(cfg.target, texture, rings, &view, channels);
+        let peak = scene.data.iter().fold(0f32, |m, &v| m.max(v)).max(1e-12);
+        scene.data.iter_mut().for_each(|v| *v /= peak);
         let luma_of = |p: &Planes| if p.channels == 1 { p.clone() } else { p.to_luma() };
         let object_spec = spectra(&frame_fft, &luma_of(&scene)).remove(0);
         let colour_specs = if cfg.bayer { spectra(&frame_fft, &scene) } else { Vec::new() };
-        let channels = if cfg.bayer { 3 } else { 1 };
         let (cut_specs, cut_sky_cols) = if cfg.cut_fraction > 0.0 {
             // The disc centre 0.35 radii inside the right edge: about 60 % of the disc is outside.
             // The FFT convolution is periodic, so the part beyond the right edge is rendered into
@@ -242,12 +245,7 @@ impl Simulator {
             );
             let wrap = View { offset: (cx - n as f32, view.offset.1), ..view };
             let left = render_unnormalised(cfg.target, texture, rings, &wrap, channels);
-            let max = render_unnormalised(cfg.target, texture, rings, &view, channels)
-                .data
-                .iter()
-                .fold(0f32, |m, &v| m.max(v))
-                .max(1e-12);
-            let data = right.data.iter().zip(&left.data).map(|(a, b)| (a + b) / max).collect();
+            let data = right.data.iter().zip(&left.data).map(|(a, b)| (a + b) / peak).collect();
             let cut = Planes { data, ..right };
             let mut v = spectra(&frame_fft, &luma_of(&cut));
             if cfg.bayer {
