@@ -66,39 +66,23 @@ impl BandMeasure {
     }
 }
 
-/// Blocks per entry of the noise map: each entry sums the squared checkerboard differences of
-/// [`NOISE_CHUNK`] neighbouring 2×2 blocks of one block row (an eighth of the memory traffic of a
-/// per-block map; the disc box is widened to whole chunks when averaging).
-pub const NOISE_CHUNK: usize = 8;
-
-/// Width of the noise map for `bw` blocks per row.
-pub fn noise_map_width(bw: usize) -> usize {
-    bw.div_ceil(NOISE_CHUNK)
-}
-
-/// Bin 2×2 into `out` and sum each chunk of [`NOISE_CHUNK`] blocks' squared checkerboard
-/// differences `((a − b − c + d)/2)²` into `noise` (`noise_map_width(bw) × bh`).
+/// Bin 2×2 into `out` and write each block's squared checkerboard difference
+/// `((a − b − c + d)/2)²` into `noise` (`bw × bh`, the noise map).
 pub fn bin2_with_noise(img: ImageView<'_>, out: &mut Vec<f32>, noise: &mut Vec<f32>) -> (usize, usize) {
     let (bw, bh) = (img.width / 2, img.height / 2);
-    let nw = noise_map_width(bw);
     out.clear();
     out.resize(bw * bh, 0.0);
     noise.clear();
-    noise.resize(nw * bh, 0.0);
+    noise.resize(bw * bh, 0.0);
     for by in 0..bh {
         let r0 = &img.row(2 * by)[..2 * bw];
         let r1 = &img.row(2 * by + 1)[..2 * bw];
         let o = &mut out[by * bw..(by + 1) * bw];
-        let nz = &mut noise[by * nw..(by + 1) * nw];
-        let chunks = o.chunks_mut(NOISE_CHUNK).zip(r0.chunks(2 * NOISE_CHUNK)).zip(r1.chunks(2 * NOISE_CHUNK));
-        for (((o, a), b), n) in chunks.zip(nz.iter_mut()) {
-            let mut sum = 0.0f32;
-            for ((o, a), b) in o.iter_mut().zip(a.chunks_exact(2)).zip(b.chunks_exact(2)) {
-                *o = (a[0] + a[1] + b[0] + b[1]) * 0.25;
-                let c = (a[0] - a[1] - b[0] + b[1]) * 0.5;
-                sum += c * c;
-            }
-            *n = sum;
+        let nz = &mut noise[by * bw..(by + 1) * bw];
+        for (((o, n), a), b) in o.iter_mut().zip(nz.iter_mut()).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+            *o = (a[0] + a[1] + b[0] + b[1]) * 0.25;
+            let c = (a[0] - a[1] - b[0] + b[1]) * 0.5;
+            *n = c * c;
         }
     }
     (bw, bh)
@@ -130,8 +114,7 @@ pub fn measure_binned_levels(
     s: &mut Scratch,
 ) -> BandMeasure {
     let none = BandMeasure::default();
-    let nw = noise_map_width(bw);
-    if bw < 8 || bh < 8 || noise.len() != nw * bh {
+    if bw < 8 || bh < 8 || noise.len() != bw * bh {
         return none;
     }
     let view = ImageView::new(binned, bw, bh);
@@ -141,14 +124,11 @@ pub fn measure_binned_levels(
     if rw < 4 || rh < 4 || level.is_nan() || level <= 0.0 {
         return none;
     }
-    // The disc box widened to whole noise chunks.
-    let (c0, c1) = (x0 / NOISE_CHUNK, (x0 + rw).div_ceil(NOISE_CHUNK).min(nw));
-    let blocks = ((c1 * NOISE_CHUNK).min(bw) - c0 * NOISE_CHUNK) * rh;
     let mut nsum = 0.0f64;
     for y in y0..y0 + rh {
-        nsum += noise[y * nw + c0..y * nw + c1].iter().map(|&v| v as f64).sum::<f64>();
+        nsum += noise[y * bw + x0..y * bw + x0 + rw].iter().map(|&v| v as f64).sum::<f64>();
     }
-    let noise_var = (nsum / blocks.max(1) as f64) as f32;
+    let noise_var = (nsum / (rw * rh) as f64) as f32;
     let (mut cur, mut tmp) = (std::mem::take(&mut s.b), std::mem::take(&mut s.c));
     let (mut smooth, mut next) = (std::mem::take(&mut s.e), std::mem::take(&mut s.f));
     view.crop(x0, y0, rw, rh).copy_into(&mut cur);
@@ -253,9 +233,8 @@ mod tests {
         let img: Vec<f32> =
             (0..w * h).map(|i| 0.5 + 0.3 * ((i % w) as f32 / 20.0).sin() + n.sample(&mut rng)).collect();
         let (mut a, mut z) = (Vec::new(), Vec::new());
-        let (bw, bh) = bin2_with_noise(ImageView::new(&img, w, h), &mut a, &mut z);
-        assert_eq!(z.len(), noise_map_width(bw) * bh);
-        let est = z.iter().sum::<f32>() / (bw * bh) as f32;
+        bin2_with_noise(ImageView::new(&img, w, h), &mut a, &mut z);
+        let est = z.iter().sum::<f32>() / z.len() as f32;
         assert!((est / 0.0004 - 1.0).abs() < 0.1, "σ² estimate {est} vs 0.0004");
     }
 

@@ -448,7 +448,7 @@ impl SerReader {
     }
 
     /// [`SerReader::read_mono_binned2_into`] that also writes the noise map of
-    /// [`crate::bandpass::bin2_with_noise`] (chunk sums of squared checkerboard differences).
+    /// [`crate::bandpass::bin2_with_noise`] (each block's squared checkerboard difference).
     pub fn read_mono_binned2_noise_into(
         &self,
         index: usize,
@@ -484,14 +484,12 @@ impl SerReader {
         out.clear();
         out.resize(bw * bh, 0.0);
         let mut noise = noise;
-        let nw = crate::bandpass::noise_map_width(bw);
         if let Some(nz) = noise.as_deref_mut() {
             nz.clear();
-            nz.resize(nw * bh, 0.0);
+            nz.resize(bw * bh, 0.0);
         }
         let k = self.scale * 0.25;
         let half = self.scale * 0.5;
-        const C: usize = crate::bandpass::NOISE_CHUNK;
         let bps = self.header.bytes_per_sample();
         let le = self.header.little_endian;
         let px = |c: &[u8]| -> u32 {
@@ -499,7 +497,7 @@ impl SerReader {
         };
         for by in 0..bh {
             let o = &mut out[by * bw..(by + 1) * bw];
-            let nrow = noise.as_deref_mut().map(|nz| &mut nz[by * nw..(by + 1) * nw]);
+            let nrow = noise.as_deref_mut().map(|nz| &mut nz[by * bw..(by + 1) * bw]);
             // The 2×2 blocks of this row pair as (top-left, top-right, bottom-left, bottom-right).
             let (r0, r1) = (2 * by * w * bps, (2 * by + 1) * w * bps);
             let (r0, r1) = (&bytes[r0..r0 + 2 * bw * bps], &bytes[r1..r1 + 2 * bw * bps]);
@@ -516,30 +514,20 @@ impl SerReader {
                     }
                 }
                 (Some(n), 1) => {
-                    let chunks = o.chunks_mut(C).zip(r0.chunks(2 * C)).zip(r1.chunks(2 * C));
-                    for (((o, r0), r1), n) in chunks.zip(n.iter_mut()) {
-                        let mut sum = 0.0f32;
-                        for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
-                            let (a0, a1, b0, b1) = (a[0] as f32, a[1] as f32, b[0] as f32, b[1] as f32);
-                            *o = (a0 + a1 + b0 + b1) * k;
-                            let c = (a0 - a1 - b0 + b1) * half;
-                            sum += c * c;
-                        }
-                        *n = sum;
+                    for (((o, n), a), b) in o.iter_mut().zip(n).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+                        let (a0, a1, b0, b1) = (a[0] as f32, a[1] as f32, b[0] as f32, b[1] as f32);
+                        *o = (a0 + a1 + b0 + b1) * k;
+                        let c = (a0 - a1 - b0 + b1) * half;
+                        *n = c * c;
                     }
                 }
                 (Some(n), _) => {
-                    let chunks = o.chunks_mut(C).zip(r0.chunks(4 * C)).zip(r1.chunks(4 * C));
-                    for (((o, r0), r1), n) in chunks.zip(n.iter_mut()) {
-                        let mut sum = 0.0f32;
-                        for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)) {
-                            let (a0, a1, b0, b1) =
-                                (px(&a[..2]) as f32, px(&a[2..]) as f32, px(&b[..2]) as f32, px(&b[2..]) as f32);
-                            *o = (a0 + a1 + b0 + b1) * k;
-                            let c = (a0 - a1 - b0 + b1) * half;
-                            sum += c * c;
-                        }
-                        *n = sum;
+                    for (((o, n), a), b) in o.iter_mut().zip(n).zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)) {
+                        let (a0, a1, b0, b1) =
+                            (px(&a[..2]) as f32, px(&a[2..]) as f32, px(&b[..2]) as f32, px(&b[2..]) as f32);
+                        *o = (a0 + a1 + b0 + b1) * k;
+                        let c = (a0 - a1 - b0 + b1) * half;
+                        *n = c * c;
                     }
                 }
             }

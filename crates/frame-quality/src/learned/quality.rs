@@ -31,7 +31,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::bandpass::{NOISE_CHUNK, bin2_with_noise, noise_map_width};
+use crate::bandpass::bin2_with_noise;
 use crate::disc::detect_disc;
 use crate::error::{FrameError, Result};
 use crate::source::{DecodeScratch, FrameSource};
@@ -183,15 +183,13 @@ pub fn prepare_frame(img: ImageView<'_>, k: usize, s: &mut PrepScratch) -> Frame
         for y in 0..CROP {
             let sy = (y0 + y as isize).clamp(0, bh as isize - 1) as usize;
             let row = &s.binned[sy * bw..(sy + 1) * bw];
-            // The noise map holds chunk sums of NOISE_CHUNK blocks: its per-block mean here.
-            let nw = noise_map_width(bw);
-            let nrow = &s.noise[sy * nw..(sy + 1) * nw];
+            let nrow = &s.noise[sy * bw..(sy + 1) * bw];
             for x in 0..CROP {
                 let sx = (x0 + x as isize).clamp(0, bw as isize - 1) as usize;
                 let v = row[sx];
                 out[y * CROP + x] = v;
                 sum += v as f64;
-                nsum += nrow[sx / NOISE_CHUNK] as f64 / NOISE_CHUNK as f64;
+                nsum += nrow[sx] as f64;
             }
         }
         ncount += CROP * CROP;
