@@ -9,6 +9,7 @@ pub mod image_io;
 pub mod patches;
 pub mod resize;
 pub mod split;
+pub mod stars;
 pub mod stellarium;
 pub mod video;
 
