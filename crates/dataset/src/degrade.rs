@@ -99,6 +99,9 @@ pub struct DegradationConfig {
     pub second_order: Option<OrderConfig>,
     /// Kernel of the final resampling to the output grid (MATLAB bicubic by default).
     pub final_kernel: ResizeKernel,
+    /// Survey sky and tone curve (grey sky pedestal, less stretched mid-tones), at the output
+    /// resolution before grain and noise.
+    pub sky: Option<SkyConfig>,
     /// Photographic-plate grain, at the output resolution.
     pub grain: Option<GrainConfig>,
     /// Noise at the output resolution.
@@ -324,6 +327,25 @@ impl Default for NoiseConfig {
     }
 }
 
+/// Survey sky and tone: `x → level + (1 − level) · x^gamma`. Survey cutouts keep a grey sky and
+/// a nearly linear stretch where outreach images are black-skied and strongly stretched.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SkyConfig {
+    /// Probability of applying the step.
+    pub prob: f64,
+    /// Sky pedestal range (default 0.05–0.15).
+    pub level: Span,
+    /// Tone exponent range (default 1–1.5; > 1 darkens mid-tones, undoing part of a stretch).
+    pub gamma: Span,
+}
+
+impl Default for SkyConfig {
+    fn default() -> Self {
+        SkyConfig { prob: 1.0, level: Span(0.05, 0.15), gamma: Span(1.0, 1.5) }
+    }
+}
+
 /// Photographic-plate grain: spatially correlated noise whose σ grows as √(signal + fog).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -372,6 +394,7 @@ impl DegradationConfig {
             first_order: None,
             second_order: None,
             final_kernel: ResizeKernel::Cubic,
+            sky: None,
             grain: None,
             noise: None,
             jpeg: None,
@@ -394,6 +417,7 @@ impl DegradationConfig {
             first_order: None,
             second_order: None,
             final_kernel: ResizeKernel::Cubic,
+            sky: None,
             grain: Some(GrainConfig::default()),
             noise: Some(NoiseConfig {
                 prob: 1.0,
@@ -424,6 +448,7 @@ impl DegradationConfig {
             first_order: None,
             second_order: None,
             final_kernel: ResizeKernel::Cubic,
+            sky: None,
             grain: None,
             noise: Some(NoiseConfig {
                 prob: 1.0,
@@ -601,6 +626,11 @@ impl DegradationConfig {
                     j.check(&format!("{name}.jpeg"))?;
                 }
             }
+        }
+        if let Some(k) = &self.sky {
+            check_prob("sky.prob", k.prob)?;
+            k.level.check("sky.level", 0.0, 0.9)?;
+            k.gamma.check("sky.gamma", 0.2, 5.0)?;
         }
         if let Some(g) = &self.grain {
             check_prob("grain.prob", g.prob)?;
@@ -1264,6 +1294,12 @@ pub fn degrade(hr: &Planes, cfg: &DegradationConfig, scale: usize, rng: &mut Cha
     }
     if (img.width, img.height) != (out_w, out_h) {
         img = imresize_with(&img, out_w, out_h, cfg.final_kernel, true);
+    }
+    if let Some(k) = &cfg.sky
+        && rng.random::<f64>() < k.prob
+    {
+        let (level, gamma) = (k.level.sample(rng) as f32, k.gamma.sample(rng) as f32);
+        img.data.par_iter_mut().for_each(|v| *v = level + (1.0 - level) * v.max(0.0).powf(gamma));
     }
     if let Some(g) = &cfg.grain
         && rng.random::<f64>() < g.prob

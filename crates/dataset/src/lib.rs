@@ -10,6 +10,7 @@ pub mod patches;
 pub mod resize;
 pub mod split;
 pub mod stars;
+pub mod survey_look;
 pub mod stellarium;
 pub mod video;
 

@@ -578,6 +578,58 @@ pub struct DsoImage {
     pub credit: String,
 }
 
+/// The sky survey an image comes from (by credit or file name); `None` means an outreach,
+/// professional or amateur photograph. Survey images are never prettify training data: they are
+/// its real inputs for evaluation and the statistics its degradation is calibrated against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SurveyOrigin {
+    /// Digitized Sky Survey (POSS/UKST photographic plates), including ESO's DSS2 credits.
+    Dss,
+    /// Sloan Digital Sky Survey (CCD, gri).
+    Sdss,
+    /// Two Micron All Sky Survey (near-infrared JHK).
+    TwoMass,
+    /// Pan-STARRS1.
+    PanStarrs,
+}
+
+impl SurveyOrigin {
+    /// Classify by credit line and file name (`n185-dss.png`, `DSS`, `SDSS`, `2MASS`, `PS1` …).
+    pub fn of(file: &str, credit: &str) -> Option<SurveyOrigin> {
+        let f = file.to_ascii_lowercase();
+        let c = credit.to_ascii_lowercase();
+        let has = |needle: &str| f.contains(needle) || c.contains(needle);
+        if has("sdss") {
+            Some(SurveyOrigin::Sdss)
+        } else if has("2mass") {
+            Some(SurveyOrigin::TwoMass)
+        } else if has("dss") || c.contains("digitized sky survey") {
+            Some(SurveyOrigin::Dss)
+        } else if c.contains("pan-starrs") || c.contains("(ps1)") {
+            Some(SurveyOrigin::PanStarrs)
+        } else {
+            None
+        }
+    }
+
+    /// Short name (`DSS`, `SDSS`, `2MASS`, `Pan-STARRS`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SurveyOrigin::Dss => "DSS",
+            SurveyOrigin::Sdss => "SDSS",
+            SurveyOrigin::TwoMass => "2MASS",
+            SurveyOrigin::PanStarrs => "Pan-STARRS",
+        }
+    }
+}
+
+impl DsoImage {
+    /// The survey this image comes from, if any (see [`SurveyOrigin::of`]).
+    pub fn survey(&self) -> Option<SurveyOrigin> {
+        SurveyOrigin::of(&self.file, &self.credit)
+    }
+}
+
 /// Objects whose file names carry no catalogue number but whose class is known.
 fn named_region(stem: &str) -> Option<(&'static str, u32)> {
     let s = stem.to_ascii_lowercase();
@@ -738,5 +790,19 @@ mod tests {
         assert!(err.contains("truncated"), "{err}");
         let ok = parse_catalog(&raw[..raw.len() - 12]).unwrap();
         assert!(ok.is_empty());
+    }
+
+    #[test]
+    fn survey_images_are_known_by_credit_or_file_name() {
+        assert_eq!(SurveyOrigin::of("n185-dss.png", ""), Some(SurveyOrigin::Dss));
+        assert_eq!(SurveyOrigin::of("n2419-sdss.png", ""), Some(SurveyOrigin::Sdss));
+        assert_eq!(SurveyOrigin::of("p47847-sdss2.png", ""), Some(SurveyOrigin::Sdss));
+        assert_eq!(SurveyOrigin::of("n6441-2mass.png", ""), Some(SurveyOrigin::TwoMass));
+        assert_eq!(SurveyOrigin::of("n45.png", "DSS"), Some(SurveyOrigin::Dss));
+        assert_eq!(SurveyOrigin::of("m8.png", "ESO/Digitized Sky Survey 2"), Some(SurveyOrigin::Dss));
+        assert_eq!(SurveyOrigin::of("n6445.png", "The Pan-STARRS1 Surveys (PS1) and …"), Some(SurveyOrigin::PanStarrs));
+        assert_eq!(SurveyOrigin::of("m2.png", "Starhopper"), None);
+        assert_eq!(SurveyOrigin::of("m57dumont.png", "Stephane Dumont"), None);
+        assert_eq!(SurveyOrigin::of("m31.png", "Stellarium default nebula set"), None);
     }
 }
