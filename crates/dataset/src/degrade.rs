@@ -89,6 +89,9 @@ pub struct DegradationConfig {
     pub survey_pixel_scale_arcsec: Option<f64>,
     /// Which bands the imitated instrument records.
     pub colour: ColourMode,
+    /// Probability of the colour reduction; otherwise full colour is kept (a mix of survey
+    /// products, some recombined from more bands). Default 1.
+    pub colour_prob: f64,
     /// Atmospheric seeing PSF.
     pub seeing: Option<SeeingConfig>,
     /// Detector or plate saturation on bright sources.
@@ -389,6 +392,7 @@ impl DegradationConfig {
             source_pixel_scale_arcsec: None,
             survey_pixel_scale_arcsec: None,
             colour: ColourMode::Full,
+            colour_prob: 1.0,
             seeing: None,
             saturation: None,
             first_order: None,
@@ -408,6 +412,7 @@ impl DegradationConfig {
             source_pixel_scale_arcsec: None,
             survey_pixel_scale_arcsec: Some(1.0),
             colour: ColourMode::TwoPlate { red: [1.0, 0.0, 0.0], blue: [0.0, 0.3, 0.7] },
+            colour_prob: 1.0,
             seeing: Some(SeeingConfig {
                 prob: 1.0,
                 fwhm_arcsec: Span(1.5, 3.0),
@@ -439,6 +444,7 @@ impl DegradationConfig {
             source_pixel_scale_arcsec: None,
             survey_pixel_scale_arcsec: Some(0.396),
             colour: ColourMode::Full,
+            colour_prob: 1.0,
             seeing: Some(SeeingConfig {
                 prob: 1.0,
                 fwhm_arcsec: Span(1.0, 1.8),
@@ -627,6 +633,7 @@ impl DegradationConfig {
                 }
             }
         }
+        check_prob("colour_prob", self.colour_prob)?;
         if let Some(k) = &self.sky {
             check_prob("sky.prob", k.prob)?;
             k.level.check("sky.level", 0.0, 0.9)?;
@@ -1258,7 +1265,9 @@ pub fn degrade(hr: &Planes, cfg: &DegradationConfig, scale: usize, rng: &mut Cha
     // Pixel scale of the clean input: given, or `scale` times finer than the survey.
     let source_scale = cfg.source_pixel_scale_arcsec.or(cfg.survey_pixel_scale_arcsec.map(|s| s / scale as f64));
 
-    let mut img = to_bands(hr, &cfg.colour);
+    // Draw only when the reduction is optional, so presets keep their random streams.
+    let colour = if cfg.colour_prob < 1.0 && rng.random::<f64>() >= cfg.colour_prob { ColourMode::Full } else { cfg.colour };
+    let mut img = to_bands(hr, &colour);
     if let Some(s) = &cfg.seeing
         && rng.random::<f64>() < s.prob
         && let Some(px) = source_scale

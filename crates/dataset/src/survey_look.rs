@@ -136,7 +136,7 @@ impl SurveyLook {
     /// offset by a floor so that near-zero values compare on a sensible scale. Star FWHM, the
     /// most visible difference, weighs four times.
     pub fn distance(&self, target: &SurveyLook) -> f64 {
-        const FLOOR: [f64; 8] = [0.0, 0.02, 0.002, 0.1, 0.01, 0.05, 0.02, 0.05];
+        const FLOOR: [f64; 8] = [0.0, 0.02, 0.002, 0.1, 0.01, 0.05, 0.02, 0.01];
         const WEIGHT: [f64; 8] = [4.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
         self.values()
             .iter()
@@ -210,10 +210,13 @@ pub enum Knob {
     Saturation,
     /// JPEG probability (quality kept).
     Jpeg,
+    /// Probability of the two-plate colour reduction.
+    TwoPlate,
 }
 
 /// Every knob, in the order one round of [`calibrate`] turns them.
-pub const KNOBS: [Knob; 8] = [
+pub const KNOBS: [Knob; 9] = [
+    Knob::TwoPlate,
     Knob::Seeing,
     Knob::SkyLevel,
     Knob::Gamma,
@@ -246,6 +249,7 @@ impl Knob {
             Knob::GrainSize => cfg.grain.map_or(0.0, |g| centre(g.size_px)),
             Knob::Saturation => cfg.saturation.map_or(1.0, |s| centre(s.level)),
             Knob::Jpeg => cfg.jpeg.map_or(0.0, |j| j.prob),
+            Knob::TwoPlate => cfg.colour_prob,
         }
     }
 
@@ -293,6 +297,7 @@ impl Knob {
                 j.prob = v.clamp(0.0, 1.0);
                 c.jpeg = Some(j);
             }
+            Knob::TwoPlate => c.colour_prob = v.clamp(0.0, 1.0),
         }
         c
     }
@@ -302,7 +307,7 @@ impl Knob {
         let step = 1.0 + 0.5 / (round + 1) as f64;
         let factors = [step.powi(-2), 1.0 / step, step, step * step];
         match self {
-            Knob::Jpeg => vec![0.0, 0.25, 0.5, 0.75, 1.0],
+            Knob::Jpeg | Knob::TwoPlate => vec![0.0, 0.25, 0.5, 0.75, 1.0],
             Knob::Gamma => factors.iter().map(|f| v * f.sqrt()).collect(),
             _ if v <= 0.0 => vec![0.0],
             _ => factors.iter().map(|f| v * f).collect(),
@@ -320,6 +325,7 @@ impl Knob {
             Knob::GrainSize => "grain size (px)",
             Knob::Saturation => "saturation level",
             Knob::Jpeg => "JPEG probability",
+            Knob::TwoPlate => "two-plate colour probability",
         }
     }
 }
