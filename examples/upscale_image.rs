@@ -31,7 +31,7 @@ fn main() -> Result<()> {
         &config,
         &input,
         &output,
-        Tiling { tile: 256, overlap: 32 },
+        Tiling::new(256, 32),
         DEFAULT_MAX_OUTPUT_PIXELS,
         &device,
         &mut |done, total| eprintln!("tile {done}/{total}"),

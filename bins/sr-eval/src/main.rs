@@ -12,6 +12,9 @@ use dataset::backend::DeviceKind;
 use indicatif::{ProgressBar, ProgressStyle};
 use sr_models::data::{self, StoredImage};
 use sr_models::evaluation::{self, Candidate};
+use sr_models::inference::Tiling;
+use sr_models::star_protection::Finish;
+use sr_models::survey_eval;
 use sr_models::weights::ModelChoice;
 
 /// Standard SR evaluation: bicubic vs models, PSNR/SSIM on Y with border crop.
@@ -48,6 +51,20 @@ struct Args {
     /// Images in the gallery.
     #[arg(long, default_value_t = 6)]
     gallery_count: usize,
+    /// With --stellarium-test: only its outreach (non-survey) images, e.g. for prettify.
+    #[arg(long)]
+    outreach_only: bool,
+    /// Real survey images instead (no ground truth): the Stellarium set's DSS/SDSS/2MASS images
+    /// (or the images in the folders given), scored by change, star FWHM ratio, stars kept and
+    /// invented, chroma ratio — for bicubic and each model, at the input's resolution.
+    #[arg(long)]
+    real_survey: bool,
+    /// Models' blend with bicubic (0–1), as `prettify --strength`.
+    #[arg(long, default_value_t = 1.0, value_parser = cli_args::unit_f32)]
+    strength: f32,
+    /// Protect saturated stars, as `prettify` does by default.
+    #[arg(long)]
+    protect_saturated: bool,
     /// Compute backend: flex, ndarray, cuda.
     #[arg(long, default_value = "flex")]
     device: DeviceKind,
@@ -67,8 +84,16 @@ fn evaluate(args: &Args) -> Result<()> {
     for d in &args.dirs {
         files.extend(evaluation::image_files_recursive(d)?);
     }
+    if args.real_survey {
+        if files.is_empty() {
+            files = data::stellarium_survey_images()?;
+        }
+        return dataset::with_backend!(args.device, B, device => real_survey::<B>(args, &files, &device),
+            unavailable k => bail!("backend {k} is not compiled into this build"));
+    }
     if args.stellarium_test {
-        files.extend(data::stellarium_images("test", args.split_seed)?);
+        let test = data::stellarium_images("test", args.split_seed)?;
+        files.extend(if args.outreach_only { data::outreach_only(test)? } else { test });
     }
     if files.is_empty() {
         bail!("nothing to evaluate: give folders of HR images and/or --stellarium-test");
@@ -123,6 +148,65 @@ fn run<B: burn::prelude::Backend>(
         args.degradation,
         args.scale,
         loaded.iter().map(|(n, c, _, src)| format!("{n} = {} ({src})", c.describe())).collect::<Vec<_>>().join(", ")
+    );
+    print!("{table}");
+    if let Some(p) = &args.markdown {
+        dataset::image_io::write_atomic(p, table.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The real-survey figures (no ground truth) of bicubic and every model.
+fn real_survey<B: burn::prelude::Backend>(args: &Args, files: &[PathBuf], device: &B::Device) -> Result<()> {
+    let mut loaded = Vec::new();
+    for m in &args.model {
+        let (cfg, model, _) = m.load::<B>(args.scale, device)?;
+        loaded.push((format!("{m}"), cfg, model));
+    }
+    let models: Vec<_> = loaded.iter().map(|(_, c, m)| (c, m)).collect();
+    let tiling = Tiling {
+        finish: Finish { strength: args.strength, protect_saturated: args.protect_saturated },
+        ..Tiling::new(256, 32)
+    };
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} images, ETA {eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut per_method: Vec<Vec<survey_eval::SurveyFigures>> = vec![Vec::new(); models.len() + 1];
+    for (i, f) in files.iter().enumerate() {
+        bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let img = StoredImage::load(f)?.planes();
+        let input = if args.max_side > 0 {
+            let (w, h) = (img.width.min(args.max_side), img.height.min(args.max_side));
+            img.crop((img.width - w) / 2, (img.height - h) / 2, w, h)?
+        } else {
+            img
+        };
+        let outputs = survey_eval::survey_outputs(&input, &models, tiling, device)?;
+        for (k, o) in outputs.iter().enumerate() {
+            per_method[k].push(survey_eval::survey_figures(&input, o));
+        }
+        if let Some(dir) = &args.gallery
+            && i < args.gallery_count
+        {
+            std::fs::create_dir_all(dir)?;
+            let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let row = survey_eval::survey_gallery_row(&input, &outputs)?;
+            dataset::image_io::save_image(&row, &dir.join(format!("{stem}.png")), 8)?;
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let mut names = vec![format!("bicubic ×{}", args.scale)];
+    names.extend(loaded.iter().map(|(n, c, _)| format!("{n} ({})", c.describe())));
+    let summaries: Vec<_> = per_method.iter().map(|r| survey_eval::summarise(r)).collect();
+    let table = survey_eval::survey_table(&names, &summaries);
+    println!(
+        "real survey images, ×{}, strength {}, saturated-star protection {}; figures at the input's resolution",
+        args.scale,
+        args.strength,
+        if args.protect_saturated { "on" } else { "off" }
     );
     print!("{table}");
     if let Some(p) = &args.markdown {

@@ -70,7 +70,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         output: output.clone(),
         model: args.model.clone(),
         scale: args.scale,
-        tiling: Tiling { tile: args.tile, overlap: args.overlap },
+        tiling: Tiling::new(args.tile, args.overlap),
         max_output_pixels: args.max_pixels,
         overwrite: args.overwrite,
     };

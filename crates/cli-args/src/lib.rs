@@ -43,6 +43,12 @@ pub fn non_negative_f32(s: &str) -> Result<f32, String> {
     if v >= 0.0 { Ok(v) } else { Err("must be 0 or more".into()) }
 }
 
+/// A finite `f32` in [0, 1] (a blend strength, a fraction).
+pub fn unit_f32(s: &str) -> Result<f32, String> {
+    let v = finite_f32(s)?;
+    if (0.0..=1.0).contains(&v) { Ok(v) } else { Err("must be between 0 and 1".into()) }
+}
+
 /// A finite `f64` ≥ 0.
 pub fn non_negative_f64(s: &str) -> Result<f64, String> {
     let v = finite_f64(s)?;

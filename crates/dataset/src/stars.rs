@@ -203,7 +203,8 @@ fn measure_star(luma: &[f32], width: usize, height: usize, bg: &SkyBackground, x
         for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
             let (xx, yy) = (x + dx, y + dy);
             let (lx, ly) = (xx - px + MAX_RADIUS, yy - py + MAX_RADIUS);
-            if xx < 0 || yy < 0 || xx >= w || yy >= h || lx < 0 || ly < 0 || lx >= side as isize || ly >= side as isize {
+            if xx < 0 || yy < 0 || xx >= w || yy >= h || lx < 0 || ly < 0 || lx >= side as isize || ly >= side as isize
+            {
                 continue;
             }
             let k = (ly as usize) * side + lx as usize;
@@ -213,9 +214,46 @@ fn measure_star(luma: &[f32], width: usize, height: usize, bg: &SkyBackground, x
             }
         }
     }
-    let fwhm = 2.0 * (area as f32 / std::f32::consts::PI).sqrt();
+    let fwhm_area = 2.0 * (area as f32 / std::f32::consts::PI).sqrt();
+    let fwhm = curvature_fwhm(luma, width, height, b, px, py, fwhm_area).unwrap_or(fwhm_area);
     let (cx, cy) = if sw > 0.0 { ((sx / sw) as f32, (sy / sw) as f32) } else { (px as f32, py as f32) };
     Star { x: cx, y: cy, peak, fwhm, saturated: pv >= SATURATED }
+}
+
+/// FWHM from the curvature of the log-profile through the peak along x and y: for a Gaussian,
+/// `ln v` is a parabola, so three samples `d` apart give σ² = −d² / (ln v₋ − 2 ln v₀ + ln v₊)
+/// exactly, free of the half-maximum area's pixel quantisation. `d` grows with the star (from
+/// the area estimate) so wide stars are not measured in their noisy flat top. `None` when the
+/// profile is not peaked (flat or saturated top, negative samples) or leaves the image.
+fn curvature_fwhm(
+    luma: &[f32],
+    width: usize,
+    height: usize,
+    bg: f32,
+    px: isize,
+    py: isize,
+    fwhm_area: f32,
+) -> Option<f32> {
+    let d = (fwhm_area / 2.5).round().clamp(1.0, 4.0) as isize;
+    let (w, h) = (width as isize, height as isize);
+    if px < d || py < d || px + d >= w || py + d >= h {
+        return None;
+    }
+    let at = |x: isize, y: isize| luma[(y * w + x) as usize] - bg;
+    let v0 = at(px, py);
+    let mut sig2 = [0.0f32; 2];
+    for (k, (a, b)) in [(at(px - d, py), at(px + d, py)), (at(px, py - d), at(px, py + d))].into_iter().enumerate() {
+        if v0 <= 0.0 || a <= 0.0 || b <= 0.0 {
+            return None;
+        }
+        let c = a.ln() - 2.0 * v0.ln() + b.ln();
+        if c >= -1e-4 {
+            return None;
+        }
+        sig2[k] = -((d * d) as f32) / c;
+    }
+    let fwhm = 2.3548 * (sig2[0] * sig2[1]).sqrt().sqrt();
+    (fwhm.is_finite() && fwhm < 4.0 * MAX_RADIUS as f32).then_some(fwhm)
 }
 
 /// For each star of `a`, the index of the nearest star of `b` within `radius` pixels.
@@ -289,11 +327,7 @@ pub fn compare_stars(input: &[f32], output: &[f32], width: usize, height: usize)
     let invented = out_hi
         .iter()
         .filter(|o| {
-            let r = in_lo
-                .iter()
-                .map(|i| ((i.x - o.x).powi(2) + (i.y - o.y).powi(2), radius_of(i)))
-                .all(|(d2, r)| d2 > r * r);
-            r
+            in_lo.iter().map(|i| ((i.x - o.x).powi(2) + (i.y - o.y).powi(2), radius_of(i))).all(|(d2, r)| d2 > r * r)
         })
         .count();
     let fwhm_ratio = if ratios.is_empty() { f32::NAN } else { median(&mut ratios) };

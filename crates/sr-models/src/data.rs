@@ -378,6 +378,21 @@ pub fn stellarium_images(part: &str, seed: u64) -> Result<Vec<PathBuf>> {
     Ok(items.into_iter().map(|i| i.path).collect())
 }
 
+/// Every survey image (DSS, SDSS, 2MASS, Pan-STARRS; see `SurveyOrigin`) of the Stellarium set:
+/// real inputs for prettify's evaluation, never training data.
+pub fn stellarium_survey_images() -> Result<Vec<PathBuf>> {
+    let set = dataset::stellarium::StellariumSet::locate()?;
+    Ok(set.manifest()?.into_iter().filter(|m| m.survey().is_some()).map(|m| m.path).collect())
+}
+
+/// Keep only the outreach (non-survey) images of a list of Stellarium images.
+pub fn outreach_only(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
+    let set = dataset::stellarium::StellariumSet::locate()?;
+    let survey: std::collections::HashSet<PathBuf> =
+        set.manifest()?.into_iter().filter(|m| m.survey().is_some()).map(|m| m.path).collect();
+    Ok(paths.into_iter().filter(|p| !survey.contains(p)).collect())
+}
+
 /// Image files directly inside a folder (png, jpg, jpeg, tif, tiff), sorted by name.
 pub fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let rd = std::fs::read_dir(dir).map_err(|e| SrError::io(dir, e))?;

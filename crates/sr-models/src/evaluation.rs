@@ -101,7 +101,7 @@ pub fn outputs<B: Backend>(
                     c.config.scale()
                 )));
             }
-            upscale_tiled(c.model, c.config, &t.lr, Tiling { tile: 256, overlap: 16 }, device, &mut |_, _| {})
+            upscale_tiled(c.model, c.config, &t.lr, Tiling::new(256, 16), device, &mut |_, _| {})
         })
         .collect()
 }

@@ -11,6 +11,7 @@ use dataset::Planes;
 
 use crate::error::{Result, SrError};
 use crate::model::{Generator, GeneratorConfig};
+use crate::star_protection::Finish;
 
 /// MATLAB-style bicubic resize to `w`×`h` (the identity when the size already matches).
 pub fn bicubic_upscale(p: &Planes, w: usize, h: usize) -> Planes {
@@ -67,18 +68,28 @@ pub fn upscale_planes<B: Backend>(
     Ok(if grey { out.to_luma() } else { out })
 }
 
-/// Tiling settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Tiling settings, and the finish applied to every tile's output (prettify's strength and
+/// saturated-star protection; none by default).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tiling {
     /// Side of the input tiles in pixels (including overlap).
     pub tile: usize,
     /// Overlap between neighbouring tiles in input pixels (blended linearly).
     pub overlap: usize,
+    /// Blend with bicubic and star protection, per tile.
+    pub finish: Finish,
 }
 
 impl Default for Tiling {
     fn default() -> Self {
-        Tiling { tile: 256, overlap: 32 }
+        Tiling { tile: 256, overlap: 32, finish: Finish::default() }
+    }
+}
+
+impl Tiling {
+    /// Tiles of `tile` px overlapping by `overlap`, no finish.
+    pub fn new(tile: usize, overlap: usize) -> Self {
+        Tiling { tile, overlap, finish: Finish::default() }
     }
 }
 
@@ -212,7 +223,8 @@ pub fn upscale_tiled_rows<B: Backend>(
         return Err(SrError::BadInput { name: "image".into(), reason: "zero-size image".into() });
     }
     if w <= tiling.tile && h <= tiling.tile {
-        let mut out = upscale_planes(model, config, &source.crop(0, 0, w, h)?, device)?;
+        let input = source.crop(0, 0, w, h)?;
+        let mut out = tiling.finish.apply(&input, upscale_planes(model, config, &input, device)?);
         out.bit_depth = source.bit_depth();
         progress(1, 1);
         return sink(&out);
@@ -234,7 +246,7 @@ pub fn upscale_tiled_rows<B: Backend>(
         for &tx in &xs {
             let (tw, th) = (tiling.tile.min(w - tx), tiling.tile.min(h - ty));
             let tile = source.crop(tx, ty, tw, th)?;
-            let up = upscale_planes(model, config, &tile, device)?;
+            let up = tiling.finish.apply(&tile, upscale_planes(model, config, &tile, device)?);
             if up.channels != out_c {
                 return Err(SrError::BadInput {
                     name: "image".into(),
@@ -334,8 +346,7 @@ mod tests {
             let img = scene(200, 150);
             let whole = upscale_planes(&g, &cfg, &img, &d).unwrap();
             let mut calls = 0;
-            let tiled =
-                upscale_tiled(&g, &cfg, &img, Tiling { tile: 96, overlap: 46 }, &d, &mut |_, _| calls += 1).unwrap();
+            let tiled = upscale_tiled(&g, &cfg, &img, Tiling::new(96, 46), &d, &mut |_, _| calls += 1).unwrap();
             assert!(calls >= 6, "{calls} tiles");
             assert_eq!((tiled.width, tiled.height), (200 * scale, 150 * scale));
             let max = whole.data.iter().zip(&tiled.data).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);

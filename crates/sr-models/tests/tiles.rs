@@ -23,7 +23,7 @@ fn tiled_and_whole_image_outputs_agree_away_from_the_border() {
     let img = crop_of_the_sample(160);
     let whole = upscale_planes(&model, &config, &img, &d).unwrap();
     // The binary's default overlap (32) on small tiles, so a 160 px crop crosses seams both ways.
-    let tiling = Tiling { tile: 80, overlap: 32 };
+    let tiling = Tiling::new(80, 32);
     let mut tiles = 0;
     let tiled = upscale_tiled(&model, &config, &img, tiling, &d, &mut |_, total| tiles = total).unwrap();
     assert!(tiles >= 9, "only {tiles} tiles: the test would not cross seams");
