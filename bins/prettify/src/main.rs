@@ -8,9 +8,10 @@ use clap::Parser;
 use dataset::backend::DeviceKind;
 use indicatif::{ProgressBar, ProgressStyle};
 use sr_models::apply::DEFAULT_MAX_OUTPUT_PIXELS;
-use sr_models::cli::{Job, default_output, run_job_on};
+use sr_models::cli::{Job, Then, default_output, run_job_on};
 use sr_models::inference::Tiling;
-use sr_models::weights::{ModelChoice, SAMPLE_CREDIT, SAMPLE_SURVEY_IMAGE};
+use sr_models::star_protection::Finish;
+use sr_models::weights::{Family, ModelChoice, SAMPLE_CREDIT, SAMPLE_SURVEY_IMAGE};
 
 /// Enhance a survey image (default: a bundled DSS image of NGC 185) with the bundled prettify model.
 #[derive(Parser, Debug)]
@@ -22,9 +23,20 @@ struct Args {
     /// cutout, INPUT-prettified.EXT next to an input).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Model: a bundled family name or a .srmodel file (×1); default: the bundled prettify model.
+    /// Model: a bundled family name or a .srmodel file; default: the bundled prettify model (×2).
     #[arg(long, default_value = "prettify")]
     model: ModelChoice,
+    /// Output size over the input's: 2 (default: the model's own), 1 (the ×2 result area-averaged
+    /// back to the input's pixels) or 4 (then `general` ×2). 1 and 4: still images only.
+    #[arg(long, default_value_t = 2, value_parser = scale_arg)]
+    scale: usize,
+    /// How much of the model's picture to keep: 0 = plain bicubic, 1 = all of it.
+    #[arg(long, default_value_t = 1.0, value_parser = cli_args::unit_f32)]
+    strength: f32,
+    /// Let the model redraw saturated stars too (by default their cores stay as in the input,
+    /// bicubic-enlarged and feathered in, so a burnt-out star never becomes a cluster).
+    #[arg(long)]
+    no_star_protection: bool,
     /// Right ascension (degrees) of a survey cutout to fetch through hips2fits.
     #[arg(long, requires_all = ["dec", "fov"], conflicts_with = "input", value_parser = cli_args::right_ascension)]
     ra: Option<f64>,
@@ -55,6 +67,16 @@ struct Args {
     /// Compute backend: flex, ndarray, cuda.
     #[arg(long, default_value = "flex")]
     device: DeviceKind,
+}
+
+/// `--scale`: 1, 2 or 4.
+fn scale_arg(s: &str) -> Result<usize, String> {
+    match s.trim() {
+        "1" => Ok(1),
+        "2" => Ok(2),
+        "4" => Ok(4),
+        _ => Err("must be 1, 2 or 4".into()),
+    }
 }
 
 fn fetch_cutout(args: &Args, ra: f64, dec: f64, fov: f64) -> Result<Vec<u8>, String> {
@@ -124,16 +146,22 @@ fn main() -> ExitCode {
         }
     };
     let output = args.output.clone().unwrap_or(default_out);
+    let then = match args.scale {
+        1 => Then::AreaDownscale,
+        4 => Then::Upscale(ModelChoice::Bundled(Family::General), 2),
+        _ => Then::Nothing,
+    };
+    let finish = Finish { strength: args.strength, protect_saturated: !args.no_star_protection };
     let job = Job {
         input: input.clone(),
         output: output.clone(),
         model: args.model.clone(),
-        scale: 1,
-        tiling: sr_models::inference::Tiling { tile: args.tile, overlap: args.overlap },
+        scale: 2,
+        tiling: Tiling { finish, ..Tiling::new(args.tile, args.overlap) },
         max_output_pixels: args.max_pixels,
         overwrite: true,
+        then,
     };
-    let _ = Tiling::default();
     let bar = ProgressBar::new(1);
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} tiles")

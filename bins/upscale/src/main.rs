@@ -73,6 +73,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         tiling: Tiling::new(args.tile, args.overlap),
         max_output_pixels: args.max_pixels,
         overwrite: args.overwrite,
+        then: Default::default(),
     };
     let bar = ProgressBar::new(1);
     let mut unit = "";

@@ -29,6 +29,20 @@ pub struct Job {
     pub max_output_pixels: u64,
     /// Folder inputs: replace outputs that already exist.
     pub overwrite: bool,
+    /// What follows the model (prettify's ×1 and ×4); still images only.
+    pub then: Then,
+}
+
+/// What follows the model when the wanted scale is not the model's own (`prettify --scale 1|4`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Then {
+    /// The model's output is the result.
+    #[default]
+    Nothing,
+    /// Area-average the output back to the input's pixels (prettify ×1).
+    AreaDownscale,
+    /// Upscale the output further with this model at this scale (prettify ×4: `general` ×2).
+    Upscale(ModelChoice, usize),
 }
 
 /// A progress update for the binary's bar.
@@ -79,7 +93,11 @@ pub fn run_job<B: Backend>(job: &Job, device: &B::Device, progress: &mut dyn FnM
         let report = Report { input: (0, 0), output: (0, 0), frames: 0 };
         return Ok(Outcome { report, model: model_name, folder: Some(summary) });
     }
-    let unit = crate::apply::input_kind(&job.input).unit();
+    let kind = crate::apply::input_kind(&job.input);
+    if job.then != Then::Nothing {
+        return run_chain(job, kind, &config, &model, model_name, device, progress);
+    }
+    let unit = kind.unit();
     let report = enhance_file(
         &model,
         &config,
@@ -90,6 +108,79 @@ pub fn run_job<B: Backend>(job: &Job, device: &B::Device, progress: &mut dyn FnM
         device,
         &mut |done, total| progress(&Progress { done, total, unit, note: None }),
     )?;
+    Ok(Outcome { report, model: model_name, folder: None })
+}
+
+/// The model, then [`Then`], through a hidden temporary file beside the output (removed on every
+/// path); the output is written atomically by the last stage.
+fn run_chain<B: Backend>(
+    job: &Job,
+    kind: crate::apply::InputKind,
+    config: &crate::model::GeneratorConfig,
+    model: &crate::model::Generator<B>,
+    model_name: String,
+    device: &B::Device,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Outcome> {
+    if kind != crate::apply::InputKind::Still {
+        return Err(crate::error::SrError::BadInput {
+            name: job.input.display().to_string(),
+            reason: format!(
+                "this scale works on still images (png, jpg, tif) only; use ×{} for GIF, FITS and video",
+                config.scale()
+            ),
+        });
+    }
+    plan(&job.input, &job.output)?;
+    let name = job.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = job.output.with_file_name(format!(".{name}.{}.stage1.png", std::process::id()));
+    struct Remove<'a>(&'a Path);
+    impl Drop for Remove<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(self.0);
+        }
+    }
+    let _guard = Remove(&tmp);
+    let mut report = enhance_file(
+        model,
+        config,
+        &job.input,
+        &tmp,
+        job.tiling,
+        job.max_output_pixels,
+        device,
+        &mut |done, total| progress(&Progress { done, total, unit: "tiles", note: None }),
+    )?;
+    let model_name = match &job.then {
+        Then::Nothing => model_name,
+        Then::AreaDownscale => {
+            let up = dataset::image_io::load_image(
+                &tmp,
+                dataset::ColorMode::Keep,
+                dataset::ImageLimits { max_pixels: u64::MAX },
+            )?;
+            let (w, h) = report.input;
+            let down = dataset::resize::imresize_with(&up, w, h, dataset::resize::ResizeKernel::Box, true);
+            dataset::image_io::save_image(&down, &job.output, up.bit_depth.clamp(8, 16))?;
+            report.output = (w, h);
+            format!("{model_name}, area-averaged back to the input's pixels")
+        }
+        Then::Upscale(next, scale) => {
+            let (c2, m2, src2) = next.load::<B>(*scale, device)?;
+            let r2 = enhance_file(
+                &m2,
+                &c2,
+                &tmp,
+                &job.output,
+                Tiling { finish: Default::default(), ..job.tiling },
+                job.max_output_pixels,
+                device,
+                &mut |done, total| progress(&Progress { done, total, unit: "tiles", note: None }),
+            )?;
+            report.output = r2.output;
+            format!("{model_name}, then {} ({src2})", c2.describe())
+        }
+    };
     Ok(Outcome { report, model: model_name, folder: None })
 }
 

@@ -12,8 +12,9 @@ use crate::error::{Result, SrError};
 use crate::model::{Generator, GeneratorConfig};
 use crate::store::model_from_bytes;
 
-/// Same-size survey → outreach-style translation (lightweight, ×1).
-pub const PRETTIFY_X1: &[u8] = include_bytes!("../weights/prettify-light-x1.srmodel");
+/// Survey → outreach-style translation at ×2 (`prettify`): outreach targets only, the degradation
+/// calibrated against real DSS images.
+pub const PRETTIFY_X2: &[u8] = include_bytes!("../weights/prettify-light-x2.srmodel");
 /// `general` ×2: photographs and astronomical images, bicubic + mild blur/noise/JPEG.
 pub const GENERAL_X2: &[u8] = include_bytes!("../weights/upscale-general-x2.srmodel");
 /// `general` ×4: photographs and astronomical images, bicubic + mild blur/noise/JPEG.
@@ -37,7 +38,7 @@ pub enum Family {
     Survey,
     /// Real-world blind degradations (Real-ESRGAN-style), GAN fine-tuned.
     Real,
-    /// Same-size survey → outreach-style translation (`prettify`).
+    /// Survey → outreach-style translation at ×2 (`prettify`).
     Prettify,
 }
 
@@ -76,8 +77,8 @@ impl Family {
 /// The bundled models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bundled {
-    /// [`PRETTIFY_X1`].
-    PrettifyX1,
+    /// [`PRETTIFY_X2`].
+    PrettifyX2,
     /// [`GENERAL_X2`].
     GeneralX2,
     /// [`GENERAL_X4`].
@@ -91,12 +92,12 @@ pub enum Bundled {
 impl Bundled {
     /// Every bundled model.
     pub const ALL: [Bundled; 5] =
-        [Bundled::PrettifyX1, Bundled::GeneralX2, Bundled::GeneralX4, Bundled::SurveyX4, Bundled::RealX4];
+        [Bundled::PrettifyX2, Bundled::GeneralX2, Bundled::GeneralX4, Bundled::SurveyX4, Bundled::RealX4];
 
     /// Its family.
     pub fn family(self) -> Family {
         match self {
-            Bundled::PrettifyX1 => Family::Prettify,
+            Bundled::PrettifyX2 => Family::Prettify,
             Bundled::GeneralX2 | Bundled::GeneralX4 => Family::General,
             Bundled::SurveyX4 => Family::Survey,
             Bundled::RealX4 => Family::Real,
@@ -106,8 +107,7 @@ impl Bundled {
     /// Its scale.
     pub fn scale(self) -> usize {
         match self {
-            Bundled::PrettifyX1 => 1,
-            Bundled::GeneralX2 => 2,
+            Bundled::PrettifyX2 | Bundled::GeneralX2 => 2,
             Bundled::GeneralX4 | Bundled::SurveyX4 | Bundled::RealX4 => 4,
         }
     }
@@ -115,7 +115,7 @@ impl Bundled {
     /// Its bytes.
     pub fn bytes(self) -> &'static [u8] {
         match self {
-            Bundled::PrettifyX1 => PRETTIFY_X1,
+            Bundled::PrettifyX2 => PRETTIFY_X2,
             Bundled::GeneralX2 => GENERAL_X2,
             Bundled::GeneralX4 => GENERAL_X4,
             Bundled::SurveyX4 => SURVEY_X4,
@@ -126,7 +126,7 @@ impl Bundled {
     /// A name used in messages.
     pub fn name(self) -> &'static str {
         match self {
-            Bundled::PrettifyX1 => "bundled prettify-light-x1",
+            Bundled::PrettifyX2 => "bundled prettify-light-x2",
             Bundled::GeneralX2 => "bundled upscale-general-x2",
             Bundled::GeneralX4 => "bundled upscale-general-x4",
             Bundled::SurveyX4 => "bundled upscale-survey-x4",
