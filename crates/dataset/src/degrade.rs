@@ -541,16 +541,25 @@ impl DegradationConfig {
         if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) { Self::load(p) } else { Self::preset(arg) }
     }
 
-    /// A preset by name: `bicubic`, `general`, `dss`, `sdss` or `real_esrgan` (also `real-esrgan`).
+    /// The `dss` preset fitted to the real DSS images of the Stellarium set
+    /// (`examples/calibrate_survey.rs`; docs/degradations.md has the statistics before and after).
+    pub fn survey_calibrated() -> Self {
+        serde_json::from_str(include_str!("../presets/survey-calibrated.json"))
+            .expect("the bundled survey-calibrated preset is valid JSON")
+    }
+
+    /// A preset by name: `bicubic`, `general`, `dss`, `sdss`, `survey-calibrated` or
+    /// `real_esrgan` (also `real-esrgan`).
     pub fn preset(name: &str) -> Result<Self> {
         match name.to_ascii_lowercase().as_str() {
+            "survey-calibrated" | "survey_calibrated" => Ok(Self::survey_calibrated()),
             "bicubic" => Ok(Self::bicubic()),
             "general" => Ok(Self::general()),
             "dss" => Ok(Self::dss()),
             "sdss" => Ok(Self::sdss()),
             "real_esrgan" | "real-esrgan" | "realesrgan" => Ok(Self::real_esrgan()),
             other => Err(DatasetError::Config(format!(
-                "unknown degradation preset '{other}' (expected bicubic, general, dss, sdss or real_esrgan)"
+                "unknown degradation preset '{other}' (expected bicubic, general, dss, sdss, survey-calibrated or real_esrgan)"
             ))),
         }
     }
@@ -1266,7 +1275,8 @@ pub fn degrade(hr: &Planes, cfg: &DegradationConfig, scale: usize, rng: &mut Cha
     let source_scale = cfg.source_pixel_scale_arcsec.or(cfg.survey_pixel_scale_arcsec.map(|s| s / scale as f64));
 
     // Draw only when the reduction is optional, so presets keep their random streams.
-    let colour = if cfg.colour_prob < 1.0 && rng.random::<f64>() >= cfg.colour_prob { ColourMode::Full } else { cfg.colour };
+    let colour =
+        if cfg.colour_prob < 1.0 && rng.random::<f64>() >= cfg.colour_prob { ColourMode::Full } else { cfg.colour };
     let mut img = to_bands(hr, &colour);
     if let Some(s) = &cfg.seeing
         && rng.random::<f64>() < s.prob
@@ -1394,7 +1404,7 @@ mod tests {
 
     #[test]
     fn presets_validate_and_round_trip_through_json() {
-        for name in ["bicubic", "dss", "sdss", "real_esrgan"] {
+        for name in ["bicubic", "dss", "sdss", "survey-calibrated", "real_esrgan"] {
             let cfg = DegradationConfig::preset(name).unwrap();
             cfg.validate().unwrap();
             let json = serde_json::to_string_pretty(&cfg).unwrap();
