@@ -1,7 +1,7 @@
 //! `train-srgan`: train a super-resolution or same-size "prettify" generator, PSNR-oriented
 //! pretraining first, then (optionally) adversarial fine-tuning; resumable from checkpoints.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use burn::backend::Autodiff;
@@ -9,11 +9,12 @@ use clap::Parser;
 use dataset::backend::DeviceKind;
 use dataset::degrade::DegradationConfig;
 use indicatif::{ProgressBar, ProgressStyle};
-use sr_models::data::{self, PairSource};
+use sr_models::data::{self, PairSource, StoredImage};
 use sr_models::discriminator::DiscriminatorConfig;
 use sr_models::loss::{GanLoss, PixelLossWeights};
 use sr_models::model::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
 use sr_models::training::{self, TrainConfig, TrainEvent, Trainer};
+use training_pairs::Manifest;
 
 /// Train a super-resolution (×2/×4) or prettify (×1) generator.
 #[derive(Parser, Debug)]
@@ -44,6 +45,17 @@ struct Args {
     /// Folder of real LR images paired by file name with --hr-dir (no synthetic degradation).
     #[arg(long, requires = "hr_dir")]
     lr_dir: Option<PathBuf>,
+    /// Real pairs from a `build-dataset` manifest (OUT/manifest.jsonl): for every kept pair, each
+    /// fetched survey cutout is an input and the observation its target (files resolved against
+    /// the manifest's folder). The cutouts lie on the observation's pixel grid: at --scale 1 they
+    /// are used as they are; at ×2/×4 the cutout is downsampled by the scale (bicubic) so the
+    /// observation stays the full-resolution target. Every 10th kept observation is held back for
+    /// validation (when there are at least 10).
+    #[arg(long, conflicts_with_all = ["hr_dir", "lr_dir", "stellarium"])]
+    pairs: Option<PathBuf>,
+    /// With --pairs: use only these surveys' cutouts (keys such as dss, sdss; default every one fetched).
+    #[arg(long, value_delimiter = ',', requires = "pairs")]
+    pair_survey: Vec<String>,
     /// Degradation for HR-only data: dss, sdss, bicubic, real-esrgan, or a JSON file.
     #[arg(long, default_value = "dss")]
     degradation: String,
@@ -195,16 +207,103 @@ fn generator_config(a: &Args) -> Result<GeneratorConfig> {
     Ok(g)
 }
 
+/// (training, validation) pairs of a `build-dataset` manifest: (survey cutout, observation) of
+/// every kept record and every fetched survey (or only `surveys`), at `scale`; every 10th kept
+/// observation goes to validation when there are at least 10.
+#[allow(clippy::type_complexity)]
+fn manifest_pairs(
+    path: &Path,
+    surveys: &[String],
+    scale: usize,
+) -> Result<(Vec<(StoredImage, StoredImage)>, Vec<(StoredImage, StoredImage)>)> {
+    let manifest = Manifest::read(path)?;
+    let total = manifest.records.len();
+    let kept: Vec<_> = manifest.records.iter().filter(|r| r.kept).collect();
+    if kept.is_empty() {
+        let mut reasons: Vec<String> = manifest.records.iter().flat_map(|r| r.reject_reasons()).collect();
+        reasons.sort();
+        reasons.dedup();
+        let why = if reasons.is_empty() { String::new() } else { format!(" (rejected: {})", reasons.join(", ")) };
+        bail!("{}: no kept pairs among its {total} records{why}", path.display());
+    }
+    // (observation index, survey file) of every pair to load.
+    let mut inputs: Vec<(usize, PathBuf)> = Vec::new();
+    for (i, r) in kept.iter().enumerate() {
+        for (key, file) in manifest.survey_paths(r) {
+            if surveys.is_empty() || surveys.contains(&key) {
+                inputs.push((i, file));
+            }
+        }
+    }
+    if inputs.is_empty() {
+        bail!(
+            "{}: no survey cutout{} in its {} kept pairs",
+            path.display(),
+            if surveys.is_empty() { String::new() } else { format!(" of {}", surveys.join(", ")) },
+            kept.len()
+        );
+    }
+    let obs_paths: Vec<PathBuf> = kept.iter().map(|r| manifest.obs_path(r)).collect();
+    // The image errors already say why (their source repeats it): one line each.
+    let obs = data::load_all(&obs_paths).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let survey_paths: Vec<PathBuf> = inputs.iter().map(|(_, p)| p.clone()).collect();
+    let cutouts = data::load_all(&survey_paths).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let held_out = |i: usize| kept.len() >= 10 && i % 10 == 9;
+    let (mut train, mut val) = (Vec::new(), Vec::new());
+    for ((i, _), cut) in inputs.iter().zip(cutouts) {
+        let hr = &obs[*i];
+        if (cut.width, cut.height) != (hr.width, hr.height) {
+            bail!(
+                "{}: {}x{} is not on the pixel grid of {} ({}x{}); rebuild the pair with build-dataset --override",
+                cut.path.display(),
+                cut.width,
+                cut.height,
+                hr.path.display(),
+                hr.width,
+                hr.height
+            );
+        }
+        let pair = if scale == 1 {
+            (cut, hr.clone())
+        } else {
+            // The observation stays the target; the cutout becomes the input at 1/scale (both
+            // cropped to a multiple of the scale so the grids keep matching exactly).
+            let (w, h) = (hr.width / scale * scale, hr.height / scale * scale);
+            if w == 0 || h == 0 {
+                bail!("{}: {}x{} is smaller than the scale {scale}", hr.path.display(), hr.width, hr.height);
+            }
+            let lr = dataset::resize::imresize(&cut.crop(0, 0, w, h), w / scale, h / scale);
+            (
+                StoredImage::from_planes(cut.path.clone(), &lr),
+                StoredImage::from_planes(hr.path.clone(), &hr.crop(0, 0, w, h)),
+            )
+        };
+        if held_out(*i) { val.push(pair) } else { train.push(pair) }
+    }
+    eprintln!(
+        "data: {}: {} of {total} pairs kept, {} survey cutouts as inputs, ×{scale}",
+        path.display(),
+        kept.len(),
+        inputs.len()
+    );
+    Ok((train, val))
+}
+
 fn degradation(name: &str) -> Result<DegradationConfig> {
     Ok(DegradationConfig::from_arg(name)?)
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    // Errors as one `error: …` line, exit 1 (no stack trace even with RUST_BACKTRACE set).
+    cli_args::run(|| train(args))
+}
+
+fn train(args: Args) -> Result<()> {
     if !args.evaluate.is_empty() {
         return evaluate(&args);
     }
@@ -257,21 +356,28 @@ fn main() -> Result<()> {
     // Data: training source and fixed validation pairs.
     let scale = gen_cfg.scale();
     let val_crop = (args.val_crop > 0).then_some(args.val_crop);
-    let (source, val_images, val_degr) = match &args.lr_dir {
-        Some(lr) => {
+    // Validation of real pairs: the LR image is used as is (no degradation).
+    let real = |pairs: Vec<(StoredImage, StoredImage)>, val: Vec<(StoredImage, StoredImage)>| {
+        eprintln!("data: {} real pairs for training, {} held out for validation", pairs.len(), val.len());
+        let val_pairs = val
+            .into_iter()
+            .map(|(l, h)| sr_models::data::SrSample { lr: l.planes(), hr: h.planes() })
+            .collect::<Vec<_>>();
+        (PairSource::Paired { pairs }, Err(val_pairs), None)
+    };
+    let (source, val_images, val_degr) = match (&args.lr_dir, &args.pairs) {
+        (_, Some(manifest)) => {
+            let (pairs, val) = manifest_pairs(manifest, &args.pair_survey, scale)?;
+            real(pairs, val)
+        }
+        (Some(lr), None) => {
             let [hr] = args.hr_dir.as_slice() else { bail!("--lr-dir pairs with exactly one --hr-dir") };
             let mut pairs = data::paired_folders(lr, hr)?;
             let val: Vec<_> =
                 if pairs.len() >= 10 { pairs.split_off(pairs.len() - pairs.len() / 10) } else { Vec::new() };
-            eprintln!("data: {} real pairs for training, {} held out for validation", pairs.len(), val.len());
-            // Validation of real pairs: the LR image is used as is (no degradation).
-            let val_pairs = val
-                .into_iter()
-                .map(|(l, h)| sr_models::data::SrSample { lr: l.planes(), hr: h.planes() })
-                .collect::<Vec<_>>();
-            (PairSource::Paired { pairs }, Err(val_pairs), None)
+            real(pairs, val)
         }
-        None => {
+        (None, None) => {
             let sources = data::HrSources {
                 folders: args.hr_dir.clone(),
                 stellarium: args.stellarium || args.hr_dir.is_empty(),

@@ -8,6 +8,9 @@
 //!
 //! - [`FixtureServer`] (feature `archive`): the ESA archive stand-in serving fixture files laid out
 //!   like the archives' URLs, with fault injection ([`Fault`]) and hit counters.
+//! - [`Hips2FitsServer`] (feature `hips2fits`): the CDS hips2fits stand-in rendering a sky
+//!   function ([`star_field`] or the test's own) on the WCS each request asks for, or refusing
+//!   every request with a given status and body.
 //!
 //! Only ever a dev-dependency.
 #![warn(missing_docs)]
@@ -16,6 +19,10 @@
 mod archive;
 #[cfg(feature = "archive")]
 pub use archive::{Fault, FixtureServer};
+#[cfg(feature = "hips2fits")]
+pub mod hips2fits;
+#[cfg(feature = "hips2fits")]
+pub use hips2fits::{Hips2FitsServer, star_field};
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

@@ -7,12 +7,15 @@
 //!   [`filters::CutoutSource`] (hips2fits or native tiles).
 //! - [`build`]: the pair directories and `manifest.jsonl` that `build-dataset` writes and
 //!   `train-srgan` reads, resumable, with a summary.
+//! - [`manifest`]: the one reader of `manifest.jsonl` ([`Manifest`]), resolving each record's files
+//!   against the manifest's folder.
 //!
 //! Errors are typed ([`PairError`]). It owns neither sky geometry (`sky-geometry`) nor fetching (`hips-client`, `polite-http`).
 #![warn(missing_docs)]
 
 pub mod build;
 pub mod filters;
+pub mod manifest;
 
 /// Why a pair could not be built, or the manifest written.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,14 @@ pub enum PairError {
     /// `pair.json` could not be encoded.
     #[error("pair.json: {0}")]
     Json(#[from] serde_json::Error),
+    /// The manifest could not be read, or a line of it is not a pair record.
+    #[error("{}: {reason}", path.display())]
+    Manifest {
+        /// The manifest file.
+        path: std::path::PathBuf,
+        /// What is wrong (one line).
+        reason: String,
+    },
     /// A directory could not be listed.
     #[error("{path}: cannot list: {source}")]
     Io {
@@ -47,3 +58,4 @@ pub type Result<T, E = PairError> = std::result::Result<T, E>;
 
 pub use build::{BuildOptions, BuildSummary, Progress, build_all, read_records, write_manifest};
 pub use filters::{CutoutSource, FilterConfig, PairRecord, PairSurvey, Verdict};
+pub use manifest::Manifest;
