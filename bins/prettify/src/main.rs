@@ -23,7 +23,7 @@ struct Args {
     /// cutout, INPUT-prettified.EXT next to an input).
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Model: a bundled family name or a .srmodel file; default: the bundled prettify model (×2).
+    /// Model: a bundled family name or a ×2 .srmodel file; default: the bundled prettify model.
     #[arg(long, default_value = "prettify")]
     model: ModelChoice,
     /// Output size over the input's: 2 (default: the model's own), 1 (the ×2 result area-averaged

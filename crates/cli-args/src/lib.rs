@@ -81,7 +81,19 @@ pub fn positive_u32(s: &str) -> Result<u32, String> {
 
 /// The error as one line: the context chain joined by ": ", newlines folded.
 pub fn one_line(e: &anyhow::Error) -> String {
-    format!("{e:#}").split_whitespace().collect::<Vec<_>>().join(" ")
+    // A cause whose text the message above it already contains is not repeated
+    // ("x.png: No such file (os error 2)" over "No such file (os error 2)").
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Run `main`'s body: `Ok` → exit 0; `Err` → `error: …` as one line on stderr and exit 1.
@@ -98,6 +110,14 @@ pub fn run(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_joins_causes_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file (os error 2)");
+        let e = anyhow::Error::new(io).context("x.png: No such file (os error 2)").context("loading\nthe  input");
+        assert_eq!(one_line(&e), "loading the input: x.png: No such file (os error 2)");
+        assert!(unit_f32("1.5").is_err() && unit_f32("-0.1").is_err() && unit_f32("0.25").unwrap() == 0.25);
+    }
 
     #[test]
     fn parsers_refuse_non_finite_and_out_of_range_values() {
