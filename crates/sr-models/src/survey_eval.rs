@@ -25,8 +25,32 @@ pub struct SurveyFigures {
     pub invented: usize,
     /// Median output/input FWHM over kept, unsaturated stars (NaN without any).
     pub fwhm_ratio: f64,
-    /// Output chroma over input chroma.
+    /// Output chroma over input chroma, per pixel (colour noise counts).
     pub chroma_ratio: f64,
+    /// The same on 4×4-binned images: the colour of structures, not of the noise.
+    pub chroma_ratio_binned: f64,
+}
+
+/// Mean over `k`×`k` blocks (the last partial row/column dropped).
+fn bin(p: &Planes, k: usize) -> Planes {
+    let (w, h) = (p.width / k, p.height / k);
+    let mut out = Planes::zeros(p.channels, h.max(1), w.max(1));
+    for c in 0..p.channels {
+        let src = p.plane(c);
+        let dst = out.plane_mut(c);
+        for y in 0..h {
+            for x in 0..w {
+                let mut sum = 0.0;
+                for yy in 0..k {
+                    for xx in 0..k {
+                        sum += src[(y * k + yy) * p.width + x * k + xx];
+                    }
+                }
+                dst[y * w + x] = sum / (k * k) as f32;
+            }
+        }
+    }
+    out
 }
 
 /// Figures of `output` (any multiple of the input's size) against `input`.
@@ -43,14 +67,18 @@ pub fn survey_figures(input: &Planes, output: &Planes) -> SurveyFigures {
         * 255.0;
     let (la, lb) = (a.to_luma(), b.to_luma());
     let c = compare_stars(la.plane(0), lb.plane(0), input.width, input.height);
-    let (ca, cb) = (SurveyLook::measure(&a).chroma, SurveyLook::measure(&b).chroma);
+    let ratio = |a: &Planes, b: &Planes| {
+        let (ca, cb) = (SurveyLook::measure(a).chroma, SurveyLook::measure(b).chroma);
+        if ca > 1e-9 { cb / ca } else { 1.0 }
+    };
     SurveyFigures {
         mean_change,
         input_stars: c.input_stars,
         kept: c.kept,
         invented: c.invented,
         fwhm_ratio: c.fwhm_ratio as f64,
-        chroma_ratio: if ca > 1e-9 { cb / ca } else { 1.0 },
+        chroma_ratio: ratio(&a, &b),
+        chroma_ratio_binned: ratio(&bin(&a, 4), &bin(&b, 4)),
     }
 }
 
@@ -69,6 +97,8 @@ pub struct SurveySummary {
     pub invented_per_star: f64,
     /// Median chroma ratio.
     pub chroma_ratio: f64,
+    /// Median chroma ratio on 4×4-binned images.
+    pub chroma_ratio_binned: f64,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -90,30 +120,39 @@ pub fn summarise(rows: &[SurveyFigures]) -> SurveySummary {
         kept: rows.iter().map(|r| r.kept).sum::<usize>() as f64 / stars.max(1) as f64,
         invented_per_star: rows.iter().map(|r| r.invented).sum::<usize>() as f64 / stars.max(1) as f64,
         chroma_ratio: median(rows.iter().map(|r| r.chroma_ratio).collect()),
+        chroma_ratio_binned: median(rows.iter().map(|r| r.chroma_ratio_binned).collect()),
     }
 }
 
 /// The goals: visibly changed (≥ 6 levels), sharper stars (FWHM ratio ≤ 0.85), ≥ 93 %
-/// of stars kept, ≤ 5 % invented, colour not washed out (chroma ratio ≥ 0.9).
+/// of stars kept, ≤ 5 % invented, colour not washed out (chroma ratio of structures, 4×4
+/// binned, ≥ 0.9).
 pub fn goals_met(s: &SurveySummary) -> [bool; 5] {
-    [s.mean_change >= 6.0, s.fwhm_ratio <= 0.85, s.kept >= 0.93, s.invented_per_star <= 0.05, s.chroma_ratio >= 0.9]
+    [
+        s.mean_change >= 6.0,
+        s.fwhm_ratio <= 0.85,
+        s.kept >= 0.93,
+        s.invented_per_star <= 0.05,
+        s.chroma_ratio_binned >= 0.9,
+    ]
 }
 
 /// A markdown table: one row per method.
 pub fn survey_table(names: &[String], summaries: &[SurveySummary]) -> String {
     let mut s = String::from(
-        "| method | images | mean change (levels) | FWHM ratio | stars kept | invented per star | chroma ratio |\n|---|---|---|---|---|---|---|\n",
+        "| method | images | mean change (levels) | FWHM ratio | stars kept | invented per star | chroma ratio (per pixel) | chroma ratio (4×4 binned) |\n|---|---|---|---|---|---|---|---|\n",
     );
-    let goal = "| goal | | ≥ 6 | ≤ 0.85 | ≥ 93 % | ≤ 5 % | ≥ 0.9 (not washed out) |\n";
+    let goal = "| goal | | ≥ 6 | ≤ 0.85 | ≥ 93 % | ≤ 5 % | — | ≥ 0.9 (not washed out) |\n";
     for (n, m) in names.iter().zip(summaries) {
         s.push_str(&format!(
-            "| {n} | {} | {:.2} | {:.3} | {:.1} % | {:.1} % | {:.2} |\n",
+            "| {n} | {} | {:.2} | {:.3} | {:.1} % | {:.1} % | {:.2} | {:.2} |\n",
             m.images,
             m.mean_change,
             m.fwhm_ratio,
             100.0 * m.kept,
             100.0 * m.invented_per_star,
-            m.chroma_ratio
+            m.chroma_ratio,
+            m.chroma_ratio_binned
         ));
     }
     s.push_str(goal);
