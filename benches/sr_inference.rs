@@ -27,6 +27,17 @@ fn bundled(c: &mut Criterion) {
             bench.iter(|| prettier_space::sr_models::inference::upscale_planes(&model, &cfg, &input, &device).unwrap())
         });
     }
+    // prettify as the binary runs it: tiled, with the strength blend and saturated-star protection.
+    let (cfg, model) = Bundled::PrettifyX2.load::<Flex>(&device).expect("bundled model");
+    let finish = prettier_space::sr_models::star_protection::Finish { strength: 0.8, protect_saturated: true, keep_colour: true };
+    let tiling = prettier_space::sr_models::inference::Tiling { finish, ..Default::default() };
+    group.throughput(Throughput::Elements((side * 2 * side * 2) as u64));
+    group.bench_function("prettify-light-x2+finish", |bench| {
+        bench.iter(|| {
+            prettier_space::sr_models::inference::upscale_tiled(&model, &cfg, &input, tiling, &device, &mut |_, _| {})
+                .unwrap()
+        })
+    });
     group.finish();
 }
 

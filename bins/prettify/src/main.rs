@@ -37,6 +37,10 @@ struct Args {
     /// bicubic-enlarged and feathered in, so a burnt-out star never becomes a cluster).
     #[arg(long)]
     no_star_protection: bool,
+    /// Let the model change colours too (by default the output keeps the input's colour and
+    /// takes the model's luminance: the learned colour turned yellow DSS galaxy cores pink).
+    #[arg(long)]
+    model_colour: bool,
     /// Right ascension (degrees) of a survey cutout to fetch through hips2fits.
     #[arg(long, requires_all = ["dec", "fov"], conflicts_with = "input", value_parser = cli_args::right_ascension)]
     ra: Option<f64>,
@@ -151,7 +155,11 @@ fn main() -> ExitCode {
         4 => Then::Upscale(ModelChoice::Bundled(Family::General), 2),
         _ => Then::Nothing,
     };
-    let finish = Finish { strength: args.strength, protect_saturated: !args.no_star_protection };
+    let finish = Finish {
+        strength: args.strength,
+        protect_saturated: !args.no_star_protection,
+        keep_colour: !args.model_colour,
+    };
     let job = Job {
         input: input.clone(),
         output: output.clone(),

@@ -65,6 +65,9 @@ struct Args {
     /// Protect saturated stars, as `prettify` does by default.
     #[arg(long)]
     protect_saturated: bool,
+    /// Keep the input's colour (the model's luminance only), as `prettify` does by default.
+    #[arg(long)]
+    keep_colour: bool,
     /// Compute backend: flex, ndarray, cuda.
     #[arg(long, default_value = "flex")]
     device: DeviceKind,
@@ -165,7 +168,11 @@ fn real_survey<B: burn::prelude::Backend>(args: &Args, files: &[PathBuf], device
     }
     let models: Vec<_> = loaded.iter().map(|(_, c, m)| (c, m)).collect();
     let tiling = Tiling {
-        finish: Finish { strength: args.strength, protect_saturated: args.protect_saturated },
+        finish: Finish {
+            strength: args.strength,
+            protect_saturated: args.protect_saturated,
+            keep_colour: args.keep_colour,
+        },
         ..Tiling::new(256, 32)
     };
     let bar = ProgressBar::new(files.len() as u64);
@@ -203,10 +210,11 @@ fn real_survey<B: burn::prelude::Backend>(args: &Args, files: &[PathBuf], device
     let summaries: Vec<_> = per_method.iter().map(|r| survey_eval::summarise(r)).collect();
     let table = survey_eval::survey_table(&names, &summaries);
     println!(
-        "real survey images, ×{}, strength {}, saturated-star protection {}; figures at the input's resolution",
+        "real survey images, ×{}, strength {}, saturated-star protection {}, input colour kept {}; figures at the input's resolution",
         args.scale,
         args.strength,
-        if args.protect_saturated { "on" } else { "off" }
+        if args.protect_saturated { "on" } else { "off" },
+        if args.keep_colour { "yes" } else { "no" }
     );
     print!("{table}");
     if let Some(p) = &args.markdown {

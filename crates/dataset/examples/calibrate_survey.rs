@@ -30,7 +30,13 @@ fn centre_crop(p: &Planes, side: usize) -> Planes {
 }
 
 fn fmt(v: f64) -> String {
-    if v.is_nan() { "—".into() } else if v.abs() >= 0.1 { format!("{v:.3}") } else { format!("{v:.4}") }
+    if v.is_nan() {
+        "—".into()
+    } else if v.abs() >= 0.1 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.4}")
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -65,7 +71,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|p| p.width >= 2 * 64 && p.height >= 2 * 64)
         .collect();
     let clean = SurveyLook::median_of(&images.iter().map(SurveyLook::measure).collect::<Vec<_>>());
-    let start = DegradationConfig::dss();
+    // The dss preset without its saturation step (see `survey_look::KNOBS`).
+    let start = DegradationConfig { saturation: None, ..DegradationConfig::dss() };
     let t = std::time::Instant::now();
     let cal = calibrate(&images, &dss, &start, SCALE, 3, 11, |m| eprintln!("{m}"))?;
     eprintln!("calibrated in {:.0} s", t.elapsed().as_secs_f64());

@@ -60,8 +60,11 @@ impl SurveyLook {
         let stars = detect_stars(l, w, h, &bg, DETECT_SIGMA * bg.sigma_smoothed);
         let mut fwhm: Vec<f32> = stars.iter().filter(|s| !s.saturated).map(|s| s.fwhm).collect();
         let star_fwhm_px = if fwhm.is_empty() { f64::NAN } else { median(&mut fwhm) as f64 };
-        let saturated_stars =
-            if stars.is_empty() { 0.0 } else { stars.iter().filter(|s| s.saturated).count() as f64 / stars.len() as f64 };
+        let saturated_stars = if stars.is_empty() {
+            0.0
+        } else {
+            stars.iter().filter(|s| s.saturated).count() as f64 / stars.len() as f64
+        };
         let sigma = pixel_noise(l, w, h) as f64;
         let binned = bin2(l, w, h);
         let sigma2 = pixel_noise(&binned, w / 2, h / 2) as f64;
@@ -124,7 +127,8 @@ impl SurveyLook {
     pub fn median_of(looks: &[SurveyLook]) -> SurveyLook {
         let mut out = [f64::NAN; 8];
         for (k, o) in out.iter_mut().enumerate() {
-            let mut v: Vec<f32> = looks.iter().map(|l| l.values()[k]).filter(|x| x.is_finite()).map(|x| x as f32).collect();
+            let mut v: Vec<f32> =
+                looks.iter().map(|l| l.values()[k]).filter(|x| x.is_finite()).map(|x| x as f32).collect();
             if !v.is_empty() {
                 *o = median(&mut v) as f64;
             }
@@ -214,8 +218,11 @@ pub enum Knob {
     TwoPlate,
 }
 
-/// Every knob, in the order one round of [`calibrate`] turns them.
-pub const KNOBS: [Knob; 9] = [
+/// Every knob, in the order one round of [`calibrate`] turns them. Saturation is not among
+/// them: its rescale by 1/level brightens the whole image, a direction no statistic constrains,
+/// and a model trained on it learned to dim real survey images (the clean outreach images
+/// already have the real images' share of saturated stars).
+pub const KNOBS: [Knob; 8] = [
     Knob::TwoPlate,
     Knob::Seeing,
     Knob::SkyLevel,
@@ -223,7 +230,6 @@ pub const KNOBS: [Knob; 9] = [
     Knob::Noise,
     Knob::GrainAmplitude,
     Knob::GrainSize,
-    Knob::Saturation,
     Knob::Jpeg,
 ];
 
@@ -398,7 +404,13 @@ pub fn calibrate(
                     best = (cfg, look, d);
                 }
             }
-            progress(&format!("round {} {}: {:.4} → distance {:.4}", round + 1, knob.name(), knob.get(&best.0), best.2));
+            progress(&format!(
+                "round {} {}: {:.4} → distance {:.4}",
+                round + 1,
+                knob.name(),
+                knob.get(&best.0),
+                best.2
+            ));
         }
     }
     let knobs = KNOBS.iter().map(|k| (*k, k.get(start), k.get(&best.0))).collect();
@@ -416,8 +428,9 @@ mod tests {
         let mut p = Planes::zeros(3, h, w);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         use rand::Rng;
-        let stars: Vec<(f32, f32, f32)> =
-            (0..40).map(|_| (rng.random::<f32>() * 180.0 + 6.0, rng.random::<f32>() * 180.0 + 6.0, rng.random::<f32>())).collect();
+        let stars: Vec<(f32, f32, f32)> = (0..40)
+            .map(|_| (rng.random::<f32>() * 180.0 + 6.0, rng.random::<f32>() * 180.0 + 6.0, rng.random::<f32>()))
+            .collect();
         for c in 0..3 {
             for y in 0..h {
                 for x in 0..w {

@@ -23,18 +23,29 @@ pub struct Finish {
     pub strength: f32,
     /// Keep saturated stars as they were (bicubic) instead of the model's version.
     pub protect_saturated: bool,
+    /// Keep the input's colour: the model's luminance on the input's chromaticity, so a learned
+    /// colour translation cannot shift hues (it turned yellow DSS galaxy cores pink).
+    pub keep_colour: bool,
 }
 
 impl Default for Finish {
     fn default() -> Self {
-        Finish { strength: 1.0, protect_saturated: false }
+        Finish { strength: 1.0, protect_saturated: false, keep_colour: false }
     }
+}
+
+/// Softening of the luminance ratio in [`Finish::keep_colour`], so dark sky is not amplified.
+pub const COLOUR_EPSILON: f32 = 0.02;
+
+/// BT.601 luma.
+fn luma(r: f32, g: f32, b: f32) -> f32 {
+    0.299 * r + 0.587 * g + 0.114 * b
 }
 
 impl Finish {
     /// Whether this finish changes anything.
     pub fn is_identity(&self) -> bool {
-        self.strength >= 1.0 && !self.protect_saturated
+        self.strength >= 1.0 && !self.protect_saturated && !self.keep_colour
     }
 
     /// Apply to the model's output `out` of the input tile `input` (`out` is `scale` × larger).
@@ -45,6 +56,20 @@ impl Finish {
         let (ow, oh) = (out.width, out.height);
         let scale = ow / input.width.max(1);
         let bic = bicubic_upscale(input, ow, oh);
+        if self.keep_colour && out.channels == 3 && bic.channels == 3 {
+            let n = ow * oh;
+            for i in 0..n {
+                let (o, b) = (
+                    [out.data[i], out.data[n + i], out.data[2 * n + i]],
+                    [bic.data[i], bic.data[n + i], bic.data[2 * n + i]],
+                );
+                let gain = (luma(o[0], o[1], o[2]).max(0.0) + COLOUR_EPSILON)
+                    / (luma(b[0], b[1], b[2]).max(0.0) + COLOUR_EPSILON);
+                for c in 0..3 {
+                    out.data[c * n + i] = (b[c].max(0.0) * gain).min(1.0);
+                }
+            }
+        }
         // Weight of the model's output per output pixel.
         let mut keep = vec![self.strength.clamp(0.0, 1.0); ow * oh];
         if self.protect_saturated {
@@ -122,13 +147,13 @@ mod tests {
         let input = image(32, 32, |x, y| (0.05 + star(x, y, 8.0, 8.0, 1.5) + star(x, y, 24.0, 24.0, 0.3)).min(1.0));
         let bic = bicubic_upscale(&input, 64, 64);
         let model = image(64, 64, |_, _| 0.5);
-        let half = Finish { strength: 0.5, protect_saturated: false }.apply(&input, model.clone());
+        let half = Finish { strength: 0.5, protect_saturated: false, keep_colour: false }.apply(&input, model.clone());
         for i in [0, 100, 2000, 4095] {
             assert!((half.plane(1)[i] - 0.5 * (bic.plane(1)[i] + 0.5)).abs() < 1e-6);
         }
         let full = Finish::default().apply(&input, model.clone());
         assert_eq!(full, model);
-        let protected = Finish { strength: 1.0, protect_saturated: true }.apply(&input, model);
+        let protected = Finish { strength: 1.0, protect_saturated: true, keep_colour: false }.apply(&input, model);
         // The saturated core is bicubic; the faint star and the sky are the model's.
         let at = |p: &Planes, x: usize, y: usize| p.plane(0)[y * 64 + x];
         assert!((at(&protected, 16, 16) - at(&bic, 16, 16)).abs() < 1e-6);
@@ -137,5 +162,24 @@ mod tests {
         // The edge of the protection is feathered, neither the model's nor bicubic.
         let edge = (0..64).map(|x| at(&protected, x, 16)).filter(|v| (v - 0.5).abs() > 1e-3).count();
         assert!(edge > 10 && edge < 40, "{edge} protected output pixels on the star's row");
+    }
+
+    #[test]
+    fn keeping_colour_takes_the_models_luminance_on_the_inputs_hue() {
+        // A yellow input; the "model" made it brighter and pink.
+        let mut input = Planes::zeros(3, 8, 8);
+        for (c, v) in [0.6f32, 0.5, 0.1].iter().enumerate() {
+            input.plane_mut(c).iter_mut().for_each(|x| *x = *v);
+        }
+        let mut model = Planes::zeros(3, 16, 16);
+        for (c, v) in [0.8f32, 0.5, 0.6].iter().enumerate() {
+            model.plane_mut(c).iter_mut().for_each(|x| *x = *v);
+        }
+        let out = Finish { keep_colour: true, ..Finish::default() }.apply(&input, model.clone());
+        let px = |p: &Planes| [p.plane(0)[40], p.plane(1)[40], p.plane(2)[40]];
+        let (o, m) = (px(&out), px(&model));
+        // Same luminance as the model's (to the ε softening), the input's proportions.
+        assert!((luma(o[0], o[1], o[2]) - luma(m[0], m[1], m[2])).abs() < 0.01, "{o:?}");
+        assert!((o[0] / o[1] - 0.6 / 0.5).abs() < 1e-4 && (o[2] / o[0] - 0.1 / 0.6).abs() < 1e-4, "{o:?}");
     }
 }
