@@ -41,6 +41,10 @@ struct Args {
     /// takes the model's luminance: the learned colour turned yellow DSS galaxy cores pink).
     #[arg(long)]
     model_colour: bool,
+    /// Colour saturation gain (1 = the input's); the default is the measured median chroma of
+    /// outreach images over that of real survey images.
+    #[arg(long, default_value_t = sr_models::star_protection::OUTREACH_SATURATION, value_parser = cli_args::non_negative_f32)]
+    saturation: f32,
     /// Right ascension (degrees) of a survey cutout to fetch through hips2fits.
     #[arg(long, requires_all = ["dec", "fov"], conflicts_with = "input", value_parser = cli_args::right_ascension)]
     ra: Option<f64>,
@@ -159,6 +163,7 @@ fn main() -> ExitCode {
         strength: args.strength,
         protect_saturated: !args.no_star_protection,
         keep_colour: !args.model_colour,
+        saturation: args.saturation,
     };
     let job = Job {
         input: input.clone(),

@@ -26,13 +26,20 @@ pub struct Finish {
     /// Keep the input's colour: the model's luminance on the input's chromaticity, so a learned
     /// colour translation cannot shift hues (it turned yellow DSS galaxy cores pink).
     pub keep_colour: bool,
+    /// Colour saturation gain about the luma (1 = unchanged). Outreach images are about 1.8×
+    /// as colourful as survey images (median chroma, docs/degradations.md); prettify's default.
+    pub saturation: f32,
 }
 
 impl Default for Finish {
     fn default() -> Self {
-        Finish { strength: 1.0, protect_saturated: false, keep_colour: false }
+        Finish { strength: 1.0, protect_saturated: false, keep_colour: false, saturation: 1.0 }
     }
 }
+
+/// Median chroma of clean outreach images over that of real DSS images (0.0114 / 0.0062, the
+/// calibration table in docs/degradations.md): `prettify`'s default saturation gain.
+pub const OUTREACH_SATURATION: f32 = 1.8;
 
 /// Softening of the luminance ratio in [`Finish::keep_colour`], so dark sky is not amplified.
 pub const COLOUR_EPSILON: f32 = 0.02;
@@ -45,7 +52,7 @@ fn luma(r: f32, g: f32, b: f32) -> f32 {
 impl Finish {
     /// Whether this finish changes anything.
     pub fn is_identity(&self) -> bool {
-        self.strength >= 1.0 && !self.protect_saturated && !self.keep_colour
+        self.strength >= 1.0 && !self.protect_saturated && !self.keep_colour && self.saturation == 1.0
     }
 
     /// Apply to the model's output `out` of the input tile `input` (`out` is `scale` × larger).
@@ -65,8 +72,19 @@ impl Finish {
                 );
                 let gain = (luma(o[0], o[1], o[2]).max(0.0) + COLOUR_EPSILON)
                     / (luma(b[0], b[1], b[2]).max(0.0) + COLOUR_EPSILON);
+                for (c, bc) in b.iter().enumerate() {
+                    out.data[c * n + i] = (bc.max(0.0) * gain).min(1.0);
+                }
+            }
+        }
+        if self.saturation != 1.0 && out.channels == 3 {
+            let n = ow * oh;
+            let k = self.saturation.max(0.0);
+            for i in 0..n {
+                let y = luma(out.data[i], out.data[n + i], out.data[2 * n + i]);
                 for c in 0..3 {
-                    out.data[c * n + i] = (b[c].max(0.0) * gain).min(1.0);
+                    let v = &mut out.data[c * n + i];
+                    *v = (y + k * (*v - y)).clamp(0.0, 1.0);
                 }
             }
         }
@@ -147,13 +165,13 @@ mod tests {
         let input = image(32, 32, |x, y| (0.05 + star(x, y, 8.0, 8.0, 1.5) + star(x, y, 24.0, 24.0, 0.3)).min(1.0));
         let bic = bicubic_upscale(&input, 64, 64);
         let model = image(64, 64, |_, _| 0.5);
-        let half = Finish { strength: 0.5, protect_saturated: false, keep_colour: false }.apply(&input, model.clone());
+        let half = Finish { strength: 0.5, ..Finish::default() }.apply(&input, model.clone());
         for i in [0, 100, 2000, 4095] {
             assert!((half.plane(1)[i] - 0.5 * (bic.plane(1)[i] + 0.5)).abs() < 1e-6);
         }
         let full = Finish::default().apply(&input, model.clone());
         assert_eq!(full, model);
-        let protected = Finish { strength: 1.0, protect_saturated: true, keep_colour: false }.apply(&input, model);
+        let protected = Finish { strength: 1.0, protect_saturated: true, ..Finish::default() }.apply(&input, model);
         // The saturated core is bicubic; the faint star and the sky are the model's.
         let at = |p: &Planes, x: usize, y: usize| p.plane(0)[y * 64 + x];
         assert!((at(&protected, 16, 16) - at(&bic, 16, 16)).abs() < 1e-6);
@@ -181,5 +199,13 @@ mod tests {
         // Same luminance as the model's (to the ε softening), the input's proportions.
         assert!((luma(o[0], o[1], o[2]) - luma(m[0], m[1], m[2])).abs() < 0.01, "{o:?}");
         assert!((o[0] / o[1] - 0.6 / 0.5).abs() < 1e-4 && (o[2] / o[0] - 0.1 / 0.6).abs() < 1e-4, "{o:?}");
+        // A saturation gain of 1.2 moves every channel 1.2× as far from the luma (nothing clips here).
+        let vivid = Finish { keep_colour: true, saturation: 1.2, ..Finish::default() }.apply(&input, model);
+        let v = px(&vivid);
+        let (yo, yv) = (luma(o[0], o[1], o[2]), luma(v[0], v[1], v[2]));
+        assert!((yo - yv).abs() < 1e-4);
+        for c in 0..3 {
+            assert!(((v[c] - yv) - 1.2 * (o[c] - yo)).abs() < 1e-4, "{v:?} vs {o:?}");
+        }
     }
 }
