@@ -29,7 +29,12 @@ fn bundled(c: &mut Criterion) {
     }
     // prettify as the binary runs it: tiled, with the strength blend and saturated-star protection.
     let (cfg, model) = Bundled::PrettifyX2.load::<Flex>(&device).expect("bundled model");
-    let finish = prettier_space::sr_models::star_protection::Finish { strength: 0.8, protect_saturated: true, keep_colour: true };
+    let finish = prettier_space::sr_models::star_protection::Finish {
+        strength: 0.8,
+        protect_saturated: true,
+        keep_colour: true,
+        saturation: prettier_space::sr_models::star_protection::OUTREACH_SATURATION,
+    };
     let tiling = prettier_space::sr_models::inference::Tiling { finish, ..Default::default() };
     group.throughput(Throughput::Elements((side * 2 * side * 2) as u64));
     group.bench_function("prettify-light-x2+finish", |bench| {
