@@ -15,11 +15,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let split = stellarium_split(&manifest, 0);
     let mut surveys: Vec<String> = manifest
         .iter()
-        .filter_map(|m| m.survey().map(|s| format!("{}\t{}\t{}", m.file, s.name(), m.credit.lines().next().unwrap_or(""))))
+        .filter_map(|m| {
+            m.survey().map(|s| format!("{}\t{}\t{}", m.file, s.name(), m.credit.lines().next().unwrap_or("")))
+        })
         .collect();
     surveys.sort();
     let header = "# file\tsurvey\tcredit — survey images: never prettify training data (calibration statistics, evaluation, gallery)\n";
-    dataset::image_io::write_atomic(&dir.join("survey-images.txt"), (header.to_string() + &surveys.join("\n") + "\n").as_bytes())?;
+    dataset::image_io::write_atomic(
+        &dir.join("survey-images.txt"),
+        (header.to_string() + &surveys.join("\n") + "\n").as_bytes(),
+    )?;
     for (name, part) in [("train", &split.train), ("validation", &split.validation), ("test", &split.test)] {
         let mut files: Vec<&str> = part.iter().filter(|m| m.survey().is_none()).map(|m| m.file.as_str()).collect();
         files.sort();

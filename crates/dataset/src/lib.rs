@@ -10,8 +10,8 @@ pub mod patches;
 pub mod resize;
 pub mod split;
 pub mod stars;
-pub mod survey_look;
 pub mod stellarium;
+pub mod survey_look;
 pub mod video;
 
 pub use error::DatasetError;
