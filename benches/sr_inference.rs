@@ -33,6 +33,7 @@ fn bundled(c: &mut Criterion) {
         strength: 0.8,
         protect_saturated: true,
         keep_colour: true,
+        guard_invented: true,
         saturation: prettier_space::sr_models::star_protection::OUTREACH_SATURATION,
     };
     let tiling = prettier_space::sr_models::inference::Tiling { finish, ..Default::default() };

@@ -33,8 +33,9 @@ struct Args {
     /// How much of the model's picture to keep: 0 = plain bicubic, 1 = all of it.
     #[arg(long, default_value_t = 1.0, value_parser = cli_args::unit_f32)]
     strength: f32,
-    /// Let the model redraw saturated stars too (by default their cores stay as in the input,
-    /// bicubic-enlarged and feathered in, so a burnt-out star never becomes a cluster).
+    /// Let the model redraw saturated stars and add sources the input does not have (by default
+    /// saturated cores stay as in the input, bicubic-enlarged and feathered in, so a burnt-out
+    /// star never becomes a cluster, and sources the model invented are replaced the same way).
     #[arg(long)]
     no_star_protection: bool,
     /// Let the model change colours too (by default the output keeps the input's colour and
@@ -162,6 +163,7 @@ fn main() -> ExitCode {
     let finish = Finish {
         strength: args.strength,
         protect_saturated: !args.no_star_protection,
+        guard_invented: !args.no_star_protection,
         keep_colour: !args.model_colour,
         saturation: args.saturation,
     };

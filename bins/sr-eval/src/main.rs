@@ -68,6 +68,9 @@ struct Args {
     /// Keep the input's colour (the model's luminance only), as `prettify` does by default.
     #[arg(long)]
     keep_colour: bool,
+    /// Replace sources the model invented with bicubic, as `prettify` does by default.
+    #[arg(long)]
+    guard_invented: bool,
     /// Colour saturation gain of the finish (prettify's default: 1.8).
     #[arg(long, default_value_t = 1.0, value_parser = cli_args::non_negative_f32)]
     saturation: f32,
@@ -175,6 +178,7 @@ fn real_survey<B: burn::prelude::Backend>(args: &Args, files: &[PathBuf], device
             strength: args.strength,
             protect_saturated: args.protect_saturated,
             keep_colour: args.keep_colour,
+            guard_invented: args.guard_invented,
             saturation: args.saturation,
         },
         ..Tiling::new(256, 32)
@@ -214,11 +218,12 @@ fn real_survey<B: burn::prelude::Backend>(args: &Args, files: &[PathBuf], device
     let summaries: Vec<_> = per_method.iter().map(|r| survey_eval::summarise(r)).collect();
     let table = survey_eval::survey_table(&names, &summaries);
     println!(
-        "real survey images, ×{}, strength {}, saturation {}, saturated-star protection {}, input colour kept {}; figures at the input's resolution",
+        "real survey images, ×{}, strength {}, saturation {}, saturated-star protection {}, invention guard {}, input colour kept {}; figures at the input's resolution",
         args.scale,
         args.strength,
         args.saturation,
         if args.protect_saturated { "on" } else { "off" },
+        if args.guard_invented { "on" } else { "off" },
         if args.keep_colour { "yes" } else { "no" }
     );
     print!("{table}");

@@ -302,36 +302,72 @@ pub const DETECT_SIGMA: f32 = 5.0;
 /// neither lost nor invented).
 pub const COUNTERPART_SIGMA: f32 = 3.0;
 
+/// Match radius around a star: `max(1.5, 0.5 × FWHM)` pixels.
+fn match_radius(st: &Star) -> f32 {
+    (0.5 * st.fwhm).max(1.5)
+}
+
+/// The stars of `input` and `output` (luma, same size) that [`compare_stars`] and prettify's
+/// invention guard both use: both thresholded with the *input's* noise.
+struct StarSets {
+    in_hi: Vec<Star>,
+    in_lo: Vec<Star>,
+    out_hi: Vec<Star>,
+    out_lo: Vec<Star>,
+}
+
+impl StarSets {
+    fn detect(input: &[f32], output: &[f32], width: usize, height: usize) -> StarSets {
+        let bg_in = SkyBackground::measure(input, width, height);
+        let bg_out = SkyBackground::measure(output, width, height);
+        let s = bg_in.sigma_smoothed;
+        StarSets {
+            in_hi: detect_stars(input, width, height, &bg_in, DETECT_SIGMA * s),
+            in_lo: detect_stars(input, width, height, &bg_in, COUNTERPART_SIGMA * s),
+            out_hi: detect_stars(output, width, height, &bg_out, DETECT_SIGMA * s),
+            out_lo: detect_stars(output, width, height, &bg_out, COUNTERPART_SIGMA * s),
+        }
+    }
+
+    /// Output 5 σ sources with no input 3 σ source within the input star's match radius.
+    fn invented(&self) -> Vec<Star> {
+        self.out_hi
+            .iter()
+            .filter(|o| {
+                self.in_lo.iter().all(|i| {
+                    let r = match_radius(i);
+                    (i.x - o.x).powi(2) + (i.y - o.y).powi(2) > r * r
+                })
+            })
+            .copied()
+            .collect()
+    }
+}
+
+/// Sources of `output` that `input` does not have (see [`compare_stars`]): what prettify's
+/// invention guard replaces with the input's own pixels.
+pub fn invented_sources(input: &[f32], output: &[f32], width: usize, height: usize) -> Vec<Star> {
+    StarSets::detect(input, output, width, height).invented()
+}
+
 /// Compare the stars of `input` and `output` (luma, same size): both are thresholded with the
 /// *input's* noise, so a denoiser that reveals faint real stars is not blamed unless they were not
 /// even 3 σ peaks in the input. Match radius: `max(1.5, 0.5 × input FWHM)` pixels.
 pub fn compare_stars(input: &[f32], output: &[f32], width: usize, height: usize) -> StarComparison {
-    let bg_in = SkyBackground::measure(input, width, height);
-    let bg_out = SkyBackground::measure(output, width, height);
-    let s = bg_in.sigma_smoothed;
-    let in_hi = detect_stars(input, width, height, &bg_in, DETECT_SIGMA * s);
-    let in_lo = detect_stars(input, width, height, &bg_in, COUNTERPART_SIGMA * s);
-    let out_hi = detect_stars(output, width, height, &bg_out, DETECT_SIGMA * s);
-    let out_lo = detect_stars(output, width, height, &bg_out, COUNTERPART_SIGMA * s);
-    let radius_of = |st: &Star| (0.5 * st.fwhm).max(1.5);
+    let sets = StarSets::detect(input, output, width, height);
     let mut kept = 0;
     let mut ratios = Vec::new();
-    for st in &in_hi {
-        if let Some(j) = match_stars(std::slice::from_ref(st), &out_lo, radius_of(st))[0] {
+    for st in &sets.in_hi {
+        if let Some(j) = match_stars(std::slice::from_ref(st), &sets.out_lo, match_radius(st))[0] {
             kept += 1;
-            if !st.saturated && !out_lo[j].saturated {
-                ratios.push(out_lo[j].fwhm / st.fwhm);
+            if !st.saturated && !sets.out_lo[j].saturated {
+                ratios.push(sets.out_lo[j].fwhm / st.fwhm);
             }
         }
     }
-    let invented = out_hi
-        .iter()
-        .filter(|o| {
-            in_lo.iter().map(|i| ((i.x - o.x).powi(2) + (i.y - o.y).powi(2), radius_of(i))).all(|(d2, r)| d2 > r * r)
-        })
-        .count();
+    let invented = sets.invented().len();
     let fwhm_ratio = if ratios.is_empty() { f32::NAN } else { median(&mut ratios) };
-    StarComparison { input_stars: in_hi.len(), kept, invented, fwhm_ratio }
+    StarComparison { input_stars: sets.in_hi.len(), kept, invented, fwhm_ratio }
 }
 
 #[cfg(test)]

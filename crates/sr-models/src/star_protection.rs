@@ -26,6 +26,9 @@ pub struct Finish {
     /// Keep the input's colour: the model's luminance on the input's chromaticity, so a learned
     /// colour translation cannot shift hues (it turned yellow DSS galaxy cores pink).
     pub keep_colour: bool,
+    /// Replace sources the output has and the input has not (detected at the input's resolution,
+    /// as `dataset::stars::compare_stars` does) with the input's bicubic pixels, feathered.
+    pub guard_invented: bool,
     /// Colour saturation gain about the luma (1 = unchanged). Outreach images are about 1.8×
     /// as colourful as survey images (median chroma, docs/degradations.md); prettify's default.
     pub saturation: f32,
@@ -33,7 +36,7 @@ pub struct Finish {
 
 impl Default for Finish {
     fn default() -> Self {
-        Finish { strength: 1.0, protect_saturated: false, keep_colour: false, saturation: 1.0 }
+        Finish { strength: 1.0, protect_saturated: false, keep_colour: false, guard_invented: false, saturation: 1.0 }
     }
 }
 
@@ -52,7 +55,11 @@ fn luma(r: f32, g: f32, b: f32) -> f32 {
 impl Finish {
     /// Whether this finish changes anything.
     pub fn is_identity(&self) -> bool {
-        self.strength >= 1.0 && !self.protect_saturated && !self.keep_colour && self.saturation == 1.0
+        self.strength >= 1.0
+            && !self.protect_saturated
+            && !self.keep_colour
+            && !self.guard_invented
+            && self.saturation == 1.0
     }
 
     /// Apply to the model's output `out` of the input tile `input` (`out` is `scale` × larger).
@@ -77,6 +84,32 @@ impl Finish {
                 }
             }
         }
+        // Protected pixels (saturated cores, invented sources) become bicubic before the
+        // saturation gain, so they take the same colour treatment as their surroundings.
+        let mut mask = if self.protect_saturated { saturated_mask(input) } else { Vec::new() };
+        if self.guard_invented {
+            let guard = invention_mask(input, &out, scale);
+            if mask.is_empty() {
+                mask = guard;
+            } else {
+                mask.iter_mut().zip(guard).for_each(|(m, g)| *m = m.max(g));
+            }
+        }
+        if !mask.is_empty() {
+            let n = ow * oh;
+            for y in 0..oh {
+                for x in 0..ow {
+                    let m = mask[(y / scale).min(input.height - 1) * input.width + (x / scale).min(input.width - 1)];
+                    if m > 0.0 {
+                        let i = y * ow + x;
+                        for c in 0..out.channels.min(bic.channels) {
+                            let (o, b) = (out.data[c * n + i], bic.data[c * n + i]);
+                            out.data[c * n + i] = o + m * (b - o);
+                        }
+                    }
+                }
+            }
+        }
         if self.saturation != 1.0 && out.channels == 3 {
             let n = ow * oh;
             let k = self.saturation.max(0.0);
@@ -88,17 +121,8 @@ impl Finish {
                 }
             }
         }
-        // Weight of the model's output per output pixel.
-        let mut keep = vec![self.strength.clamp(0.0, 1.0); ow * oh];
-        if self.protect_saturated {
-            let mask = saturated_mask(input);
-            for y in 0..oh {
-                for x in 0..ow {
-                    let m = mask[(y / scale).min(input.height - 1) * input.width + (x / scale).min(input.width - 1)];
-                    keep[y * ow + x] *= 1.0 - m;
-                }
-            }
-        }
+        // Strength: a blend of the finished picture with plain bicubic.
+        let keep = vec![self.strength.clamp(0.0, 1.0); ow * oh];
         let channels = out.channels.min(bic.channels);
         for c in 0..channels {
             let b = bic.plane(c).to_vec();
@@ -108,6 +132,40 @@ impl Finish {
         }
         out
     }
+}
+
+/// Invented sources wider than this (input pixels FWHM) are not stars (a brightened patch of a
+/// galaxy disc): the guard leaves them, since pasting bicubic there leaves a visible disc.
+pub const MAX_GUARD_FWHM: f32 = 5.0;
+
+/// Per input pixel, how strongly the output is replaced by bicubic around compact sources the
+/// model invented: 1 within r = max(2, FWHM) input pixels of each, feathered over r more.
+pub fn invention_mask(input: &Planes, output: &Planes, scale: usize) -> Vec<f32> {
+    let (w, h) = (input.width, input.height);
+    let down = if scale > 1 {
+        dataset::resize::imresize_with(output, w, h, dataset::resize::ResizeKernel::Box, true)
+    } else {
+        output.clone()
+    };
+    let (li, lo) = (input.to_luma(), down.to_luma());
+    let mut mask = vec![0.0f32; w * h];
+    for st in dataset::stars::invented_sources(li.plane(0), lo.plane(0), w, h) {
+        if st.fwhm > MAX_GUARD_FWHM {
+            continue;
+        }
+        let r = st.fwhm.max(2.0);
+        let reach = (2.0 * r + 1.0).ceil() as isize;
+        let (cx, cy) = (st.x.round() as isize, st.y.round() as isize);
+        for y in (cy - reach).max(0)..(cy + reach + 1).min(h as isize) {
+            for x in (cx - reach).max(0)..(cx + reach + 1).min(w as isize) {
+                let d = ((x as f32 - st.x).powi(2) + (y as f32 - st.y).powi(2)).sqrt();
+                let m = (1.0 - (d - r) / r).clamp(0.0, 1.0);
+                let i = y as usize * w + x as usize;
+                mask[i] = mask[i].max(m);
+            }
+        }
+    }
+    mask
 }
 
 /// Per input pixel, how strongly it is protected: 1 within [`PROTECT_RADIUS`] of a saturated
@@ -207,5 +265,29 @@ mod tests {
         for c in 0..3 {
             assert!(((v[c] - yv) - 1.2 * (o[c] - yo)).abs() < 1e-4, "{v:?} vs {o:?}");
         }
+    }
+
+    #[test]
+    fn the_invention_guard_removes_a_new_star_and_keeps_a_sharpened_one() {
+        // Input: one star at (12, 12) on a noisy-free textured sky; the "model" sharpened it and
+        // added a new star at (24, 8).
+        let star = |x: usize, y: usize, cx: f32, cy: f32, fwhm: f32| {
+            let s2 = (fwhm / 2.3548).powi(2);
+            0.4 * (-((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)) / (2.0 * s2)).exp()
+        };
+        let sky = |x: usize, y: usize| 0.05 + 0.003 * (((x * 7 + y * 13) % 11) as f32 / 11.0 - 0.5);
+        let input = image(32, 32, |x, y| sky(x, y) + star(x, y, 12.0, 12.0, 3.0));
+        let model = image(64, 64, |x, y| sky(x / 2, y / 2) + star(x, y, 24.5, 24.5, 3.0) + star(x, y, 48.5, 16.5, 3.0));
+        let finish = Finish { guard_invented: true, ..Finish::default() };
+        let out = finish.apply(&input, model.clone());
+        let bic = bicubic_upscale(&input, 64, 64);
+        let at = |p: &Planes, x: usize, y: usize| p.plane(0)[y * 64 + x];
+        // The new star is gone (bicubic there), the real one is the model's.
+        assert!((at(&out, 48, 16) - at(&bic, 48, 16)).abs() < 1e-6, "{}", at(&out, 48, 16));
+        assert!((at(&out, 24, 24) - at(&model, 24, 24)).abs() < 1e-6);
+        let down = |p: &Planes| dataset::resize::imresize_with(p, 32, 32, dataset::resize::ResizeKernel::Box, true);
+        let (li, lm, lo) = (input.to_luma(), down(&model).to_luma(), down(&out).to_luma());
+        assert_eq!(dataset::stars::invented_sources(li.plane(0), lm.plane(0), 32, 32).len(), 1);
+        assert!(dataset::stars::invented_sources(li.plane(0), lo.plane(0), 32, 32).is_empty());
     }
 }

@@ -260,8 +260,11 @@ mod tests {
         for b in Bundled::ALL.into_iter().filter(|b| b.scale() > 1) {
             let s = b.scale();
             // The survey model restores colour from DSS's two photographic plates (its training
-            // degradation), so it may move a flat grey as a whole; the others must keep it.
-            let keeps_colour = b.family() != Family::Survey;
+            // degradation) and prettify is a survey → outreach translation (issue #10: the one
+            // family allowed a global tone/colour change; it moves a flat 0.4 grey by 11/255), so
+            // they may move a flat grey as a whole; the others must keep it. No texture, no grid:
+            // every family.
+            let keeps_colour = !matches!(b.family(), Family::Survey | Family::Prettify);
             let mut flat = dataset::Planes::zeros(3, 64, 64);
             flat.data.iter_mut().for_each(|v| *v = 0.4);
             let (out, _) = run_and_bicubic(b, &flat);
