@@ -126,8 +126,18 @@ impl RawServer {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 let n = c.fetch_add(1, Ordering::SeqCst);
+                // Read the whole request head: one read may return only part of it, and
+                // closing with unread request bytes makes the kernel reset the connection
+                // (the client would then lose the reply).
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
                 let mut buf = [0u8; 4096];
-                let read = stream.read(&mut buf).unwrap_or(0);
+                let mut read = 0;
+                while read < buf.len() && !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf[read..]) {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => read += k,
+                    }
+                }
                 let head = String::from_utf8_lossy(&buf[..read]).into_owned();
                 let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
                 match reply(&RawRequest { n, path }) {
@@ -172,7 +182,7 @@ mod tests {
     fn get(base: &str, path: &str) -> String {
         let addr = base.trim_start_matches("http://");
         let mut s = std::net::TcpStream::connect(addr).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
         let mut out = String::new();
         let _ = s.read_to_string(&mut out);
         out
