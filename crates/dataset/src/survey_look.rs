@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::Planes;
-use crate::degrade::{DegradationConfig, GrainConfig, JpegConfig, NoiseConfig, SaturationConfig, Span, degrade};
+use crate::degrade::{DegradationConfig, GrainConfig, JpegConfig, NoiseConfig, Span, degrade};
 use crate::error::Result;
 use crate::stars::{DETECT_SIGMA, SkyBackground, detect_stars, median, pixel_noise};
 
@@ -69,20 +69,17 @@ impl SurveyLook {
         let binned = bin2(l, w, h);
         let sigma2 = pixel_noise(&binned, w / 2, h / 2) as f64;
         let noise_correlation = if sigma > 1e-6 { 2.0 * sigma2 / sigma } else { 1.0 };
-        let (chroma, green_deviation) = if img.channels == 3 {
+        let chroma = chroma(img);
+        let green_deviation = if img.channels == 3 {
             let (r, g, b) = (img.plane(0), img.plane(1), img.plane(2));
-            let mut c = 0.0f64;
             let (mut gd, mut rb) = (0.0f64, 0.0f64);
             for i in 0..img.pixels() {
-                let y = l[i];
-                c += (((r[i] - y).powi(2) + (g[i] - y).powi(2) + (b[i] - y).powi(2)) / 3.0).sqrt() as f64;
                 gd += (g[i] - 0.5 * (r[i] + b[i])).abs() as f64;
                 rb += (r[i] - b[i]).abs() as f64;
             }
-            let n = img.pixels().max(1) as f64;
-            (c / n, if rb > 1e-9 { gd / rb } else { 0.0 })
+            if rb > 1e-9 { gd / rb } else { 0.0 }
         } else {
-            (0.0, 0.0)
+            0.0
         };
         SurveyLook {
             star_fwhm_px,
@@ -152,6 +149,22 @@ impl SurveyLook {
     }
 }
 
+/// Colourfulness: the RMS distance of R, G, B from their BT.601 luma, averaged over the image
+/// (0 for grey images).
+pub fn chroma(img: &Planes) -> f64 {
+    if img.channels != 3 {
+        return 0.0;
+    }
+    let (r, g, b) = (img.plane(0), img.plane(1), img.plane(2));
+    let c: f64 = (0..img.pixels())
+        .map(|i| {
+            let y = 0.299 * r[i] + 0.587 * g[i] + 0.114 * b[i];
+            (((r[i] - y).powi(2) + (g[i] - y).powi(2) + (b[i] - y).powi(2)) / 3.0).sqrt() as f64
+        })
+        .sum();
+    c / img.pixels().max(1) as f64
+}
+
 /// 2×2 mean binning (odd last row/column dropped).
 fn bin2(l: &[f32], w: usize, h: usize) -> Vec<f32> {
     let (bw, bh) = (w / 2, h / 2);
@@ -210,16 +223,14 @@ pub enum Knob {
     GrainAmplitude,
     /// Grain correlation length.
     GrainSize,
-    /// Saturation level.
-    Saturation,
     /// JPEG probability (quality kept).
     Jpeg,
     /// Probability of the two-plate colour reduction.
     TwoPlate,
 }
 
-/// Every knob, in the order one round of [`calibrate`] turns them. Saturation is not among
-/// them: its rescale by 1/level brightens the whole image, a direction no statistic constrains,
+/// Every knob, in the order one round of [`calibrate`] turns them. There is no saturation knob:
+/// its rescale by 1/level brightens the whole image, a direction no statistic constrains,
 /// and a model trained on it learned to dim real survey images (the clean outreach images
 /// already have the real images' share of saturated stars).
 pub const KNOBS: [Knob; 8] = [
@@ -253,7 +264,6 @@ impl Knob {
             Knob::Noise => cfg.noise.map_or(0.0, |n| centre(n.gaussian_sigma)),
             Knob::GrainAmplitude => cfg.grain.map_or(0.0, |g| centre(g.amplitude)),
             Knob::GrainSize => cfg.grain.map_or(0.0, |g| centre(g.size_px)),
-            Knob::Saturation => cfg.saturation.map_or(1.0, |s| centre(s.level)),
             Knob::Jpeg => cfg.jpeg.map_or(0.0, |j| j.prob),
             Knob::TwoPlate => cfg.colour_prob,
         }
@@ -293,11 +303,6 @@ impl Knob {
                 g.size_px = recentre(g.size_px, v).clamp_to(0.0, 20.0);
                 c.grain = Some(g);
             }
-            Knob::Saturation => {
-                let mut s: SaturationConfig = c.saturation.unwrap_or_default();
-                s.level = recentre(s.level, v).clamp_to(0.05, 1.0);
-                c.saturation = Some(s);
-            }
             Knob::Jpeg => {
                 let mut j: JpegConfig = c.jpeg.unwrap_or_default();
                 j.prob = v.clamp(0.0, 1.0);
@@ -329,7 +334,6 @@ impl Knob {
             Knob::Noise => "Gaussian noise σ",
             Knob::GrainAmplitude => "grain amplitude",
             Knob::GrainSize => "grain size (px)",
-            Knob::Saturation => "saturation level",
             Knob::Jpeg => "JPEG probability",
             Knob::TwoPlate => "two-plate colour probability",
         }

@@ -122,11 +122,10 @@ impl Finish {
             }
         }
         // Strength: a blend of the finished picture with plain bicubic.
-        let keep = vec![self.strength.clamp(0.0, 1.0); ow * oh];
-        let channels = out.channels.min(bic.channels);
-        for c in 0..channels {
-            let b = bic.plane(c).to_vec();
-            for ((o, b), k) in out.plane_mut(c).iter_mut().zip(b).zip(&keep) {
+        let k = self.strength.clamp(0.0, 1.0);
+        if k < 1.0 {
+            let n = ow * oh * out.channels.min(bic.channels);
+            for (o, b) in out.data[..n].iter_mut().zip(&bic.data[..n]) {
                 *o = b + k * (*o - b);
             }
         }

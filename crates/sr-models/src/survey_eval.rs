@@ -6,7 +6,7 @@
 use burn::prelude::*;
 use dataset::Planes;
 use dataset::stars::compare_stars;
-use dataset::survey_look::SurveyLook;
+use dataset::survey_look::chroma;
 
 use crate::error::Result;
 use crate::inference::{Tiling, bicubic_upscale, upscale_tiled};
@@ -68,7 +68,7 @@ pub fn survey_figures(input: &Planes, output: &Planes) -> SurveyFigures {
     let (la, lb) = (a.to_luma(), b.to_luma());
     let c = compare_stars(la.plane(0), lb.plane(0), input.width, input.height);
     let ratio = |a: &Planes, b: &Planes| {
-        let (ca, cb) = (SurveyLook::measure(a).chroma, SurveyLook::measure(b).chroma);
+        let (ca, cb) = (chroma(a), chroma(b));
         if ca > 1e-9 { cb / ca } else { 1.0 }
     };
     SurveyFigures {
