@@ -1,152 +1,38 @@
 //! Training: PSNR-oriented pretraining (pixel/SSIM losses), then adversarial fine-tuning with
 //! its own loop and two Adam optimizers, EMA of the generator, warm-up + cosine learning rate,
 //! gradient-norm clipping, seeded runs, validation, sample grids and exactly resumable checkpoints.
+//!
+//! Split by idea: `config` (the run's settings and schedule), `ema` (the generator's moving
+//! average), `checkpoint` (save and exact resume), `validation` (figures and sample grids) and
+//! `fit` (the whole run); the [`Trainer`] and its steps are here.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+mod checkpoint;
+mod config;
+mod ema;
+mod fit;
+mod validation;
+
+pub use checkpoint::generator_mismatch;
+pub use config::{StepStats, TrainConfig};
+pub use fit::{TrainEvent, fit};
+pub use validation::{evaluate, evaluate_bicubic, sample_grid};
 
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::{AutodiffModule, Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
-use dataset::Planes;
-use dataset::degrade::DegradationConfig;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
-use crate::data::{PairSource, SrSample};
-use crate::discriminator::{Discriminator, DiscriminatorConfig};
+use crate::data::PairSource;
+use crate::discriminator::Discriminator;
 use crate::error::{Result, SrError};
-use crate::inference::{bicubic_upscale, upscale_planes};
-use crate::loss::{GanLoss, PixelLossWeights, feature_matching};
-use crate::metrics::{Quality, quality_y};
-use crate::model::{Generator, GeneratorConfig};
+use crate::loss::feature_matching;
+use crate::model::Generator;
 use crate::store;
-
-/// Everything that defines a training run (saved in every checkpoint).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// The generator to train.
-    pub generator: GeneratorConfig,
-    /// The discriminator for the adversarial phase (`None`: pretraining only).
-    pub discriminator: Option<DiscriminatorConfig>,
-    /// How LR inputs are made from HR-only images (recorded for the model card).
-    pub degradation: DegradationConfig,
-    /// Steps of PSNR-oriented pretraining.
-    pub pretrain_steps: usize,
-    /// Steps of adversarial fine-tuning after pretraining.
-    pub gan_steps: usize,
-    /// Patches per batch.
-    pub batch_size: usize,
-    /// Side of the square HR patches (a multiple of the scale, and of 16 for the VGG discriminator).
-    pub hr_patch: usize,
-    /// Peak generator learning rate.
-    pub lr: f64,
-    /// Discriminator learning rate.
-    pub lr_d: f64,
-    /// Linear warm-up steps at the start of each phase.
-    pub warmup: usize,
-    /// The cosine schedule ends at `lr · min_lr_ratio`.
-    pub min_lr_ratio: f64,
-    /// Per-parameter gradient-norm clipping (`None`: off).
-    pub grad_clip: Option<f32>,
-    /// EMA decay of the generator weights (0.999 in Real-ESRGAN).
-    pub ema_decay: f64,
-    /// Pixel/structure loss weights (both phases).
-    pub pixel: PixelLossWeights,
-    /// GAN objective.
-    pub gan_loss: GanLoss,
-    /// Weight of the adversarial term in the generator loss.
-    pub gan_weight: f64,
-    /// Weight of discriminator feature matching (the offline perceptual loss).
-    pub feature_matching: f64,
-    /// Seed of weights, data order and degradations.
-    pub seed: u64,
-    /// Validate every this many steps.
-    pub val_every: usize,
-    /// Write a checkpoint every this many steps.
-    pub checkpoint_every: usize,
-}
-
-impl TrainConfig {
-    /// Sensible defaults for a generator (Real-ESRGAN's Adam β2 = 0.99, EMA 0.999).
-    pub fn new(generator: GeneratorConfig) -> Self {
-        TrainConfig {
-            generator,
-            discriminator: None,
-            degradation: DegradationConfig::dss(),
-            pretrain_steps: 2000,
-            gan_steps: 0,
-            batch_size: 8,
-            hr_patch: 96,
-            lr: 5e-4,
-            lr_d: 1e-4,
-            warmup: 50,
-            min_lr_ratio: 0.05,
-            grad_clip: Some(1.0),
-            ema_decay: 0.999,
-            pixel: PixelLossWeights::default(),
-            gan_loss: GanLoss::Ragan,
-            gan_weight: 0.01,
-            feature_matching: 1.0,
-            seed: 42,
-            val_every: 200,
-            checkpoint_every: 100,
-        }
-    }
-
-    /// Total steps of both phases.
-    pub fn total_steps(&self) -> usize {
-        self.pretrain_steps + self.gan_steps
-    }
-
-    /// Check the settings fit together.
-    pub fn validate(&self) -> Result<()> {
-        let s = self.generator.scale();
-        let m = self.generator.size_multiple();
-        if self.batch_size == 0 || self.total_steps() == 0 {
-            return Err(SrError::Config("batch size and step count must be positive".into()));
-        }
-        if !self.hr_patch.is_multiple_of(s) || !(self.hr_patch / s).is_multiple_of(m) {
-            return Err(SrError::Config(format!("patch {} does not fit scale ×{s}", self.hr_patch)));
-        }
-        if self.gan_steps > 0 && self.discriminator.is_none() {
-            return Err(SrError::Config("adversarial steps need a discriminator".into()));
-        }
-        Ok(())
-    }
-
-    /// Learning rate at `step`: linear warm-up then cosine decay, restarted for the GAN phase.
-    pub fn learning_rate(&self, step: usize, peak: f64) -> f64 {
-        let (s, len) = if step < self.pretrain_steps {
-            (step, self.pretrain_steps)
-        } else {
-            (step - self.pretrain_steps, self.gan_steps)
-        };
-        if s < self.warmup {
-            return peak * (s + 1) as f64 / self.warmup as f64;
-        }
-        let t = (s - self.warmup) as f64 / (len.saturating_sub(self.warmup).max(1)) as f64;
-        let cos = 0.5 * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos());
-        peak * (self.min_lr_ratio + (1.0 - self.min_lr_ratio) * cos)
-    }
-}
-
-/// Losses of one step.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-pub struct StepStats {
-    /// The step just done (1-based count).
-    pub step: usize,
-    /// Generator loss.
-    pub loss: f64,
-    /// Discriminator loss (adversarial phase only).
-    pub d_loss: Option<f64>,
-    /// Generator learning rate used.
-    pub lr: f64,
-}
+use ema::ema_update;
 
 type GenOptim<B> = OptimizerAdaptor<Adam, Generator<B>, B>;
 type DiscOptim<B> = OptimizerAdaptor<Adam, Discriminator<B>, B>;
@@ -172,46 +58,6 @@ pub struct Trainer<B: AutodiffBackend> {
 
 fn adam(beta_2: f32, clip: Option<f32>) -> AdamConfig {
     AdamConfig::new().with_beta_2(beta_2).with_grad_clipping(clip.map(GradientClippingConfig::Norm))
-}
-
-/// Every float parameter flattened, in visiting order.
-fn flat_params<B: Backend, M: Module<B>>(m: &M) -> Vec<Tensor<B, 1>> {
-    struct V<B: Backend>(Vec<Tensor<B, 1>>);
-    impl<B: Backend> ModuleVisitor<B> for V<B> {
-        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<B, D>>) {
-            let t = p.val();
-            let n = t.shape().num_elements();
-            self.0.push(t.reshape([n]));
-        }
-    }
-    let mut v = V(Vec::new());
-    m.visit(&mut v);
-    v.0
-}
-
-/// `ema ← decay·ema + (1−decay)·model`, parameter by parameter.
-fn ema_update<B: Backend, M: Module<B>>(ema: M, model: &M, decay: f64) -> M {
-    struct Blend<B: Backend> {
-        src: std::vec::IntoIter<Tensor<B, 1>>,
-        decay: f64,
-    }
-    impl<B: Backend> ModuleMapper<B> for Blend<B> {
-        fn map_float<const D: usize>(&mut self, p: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
-            let (id, t, mapper) = p.consume();
-            let s = self.src.next().expect("same module structure").reshape(t.dims());
-            Param::from_mapped_value(id, t * self.decay + s * (1.0 - self.decay), mapper)
-        }
-    }
-    ema.map(&mut Blend { src: flat_params(model).into_iter(), decay })
-}
-
-#[derive(Serialize, Deserialize)]
-struct Meta {
-    step: usize,
-    config: TrainConfig,
-    rng_seed: [u8; 32],
-    rng_stream: u64,
-    rng_word_pos: String,
 }
 
 impl<B: AutodiffBackend> Trainer<B> {
@@ -339,278 +185,23 @@ impl<B: AutodiffBackend> Trainer<B> {
             source.batch::<B>(&mut self.rng, self.config.batch_size, self.config.hr_patch, scale, &self.device)?;
         if self.in_gan_phase() { self.gan_step(lr, hr) } else { Ok(self.pretrain_step(lr, hr)) }
     }
-
-    /// Save everything needed to continue exactly (models, optimizer moments, EMA, step, RNG), atomically.
-    pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
-        let meta = Meta {
-            step: self.step,
-            config: self.config.clone(),
-            rng_seed: self.rng.get_seed(),
-            rng_stream: self.rng.get_stream(),
-            rng_word_pos: self.rng.get_word_pos().to_string(),
-        };
-        let mut sections = vec![
-            ("meta", serde_json::to_vec(&meta).map_err(|e| SrError::Config(e.to_string()))?),
-            ("generator", store::record_to_bytes::<B, _>(self.generator.clone().into_record())?),
-            ("opt_g", store::record_to_bytes::<B, _>(self.opt_g.to_record())?),
-            ("ema", store::record_to_bytes::<B::InnerBackend, _>(self.ema.clone().into_record())?),
-        ];
-        if let (Some(d), Some(o)) = (&self.discriminator, &self.opt_d) {
-            sections.push(("discriminator", store::record_to_bytes::<B, _>(d.clone().into_record())?));
-            sections.push(("opt_d", store::record_to_bytes::<B, _>(o.to_record())?));
-        }
-        store::write_sections(path, &sections)
-    }
-
-    /// Continue a run from a checkpoint. `extend` may raise the step counts (e.g. add a GAN phase).
-    pub fn resume(path: &Path, device: &B::Device, extend: Option<TrainConfig>) -> Result<Self> {
-        let bad = |reason: String| SrError::BadModelFile { path: path.to_path_buf(), what: "checkpoint", reason };
-        let mut sections = store::read_sections(path)?;
-        let mut take = |name: &str| -> Result<Option<Vec<u8>>> {
-            Ok(sections.iter_mut().find(|(n, _)| n == name).map(|(_, b)| std::mem::take(b)))
-        };
-        let meta: Meta = serde_json::from_slice(&take("meta")?.ok_or_else(|| bad("no meta section".into()))?)
-            .map_err(|e| bad(format!("unreadable meta: {e}")))?;
-        let mut config = meta.config.clone();
-        if let Some(new) = extend {
-            if new.generator != config.generator {
-                return Err(bad(generator_mismatch(&config.generator, &new.generator)));
-            }
-            config = new;
-        }
-        let mut t = Trainer::<B>::new(config, device)?;
-        let need = |b: Option<Vec<u8>>, what: &str| b.ok_or_else(|| bad(format!("no {what} section")));
-        let g = store::record_from_bytes::<B, _>(need(take("generator")?, "generator")?, path, device)?;
-        let want = store::param_shapes::<B, _>(&t.generator);
-        t.generator = t.generator.load_record(g);
-        if store::param_shapes::<B, _>(&t.generator) != want {
-            return Err(bad("generator weights do not match the configuration".into()));
-        }
-        let o = store::record_from_bytes::<B, _>(need(take("opt_g")?, "opt_g")?, path, device)?;
-        t.opt_g = t.opt_g.load_record(o);
-        let e = store::record_from_bytes::<B::InnerBackend, _>(need(take("ema")?, "ema")?, path, device)?;
-        t.ema = t.ema.load_record(e);
-        if let (Some(d), Some(od)) = (take("discriminator")?, take("opt_d")?)
-            && let (Some(disc), Some(opt)) = (t.discriminator.take(), t.opt_d.take())
-        {
-            t.discriminator = Some(disc.load_record(store::record_from_bytes::<B, _>(d, path, device)?));
-            t.opt_d = Some(opt.load_record(store::record_from_bytes::<B, _>(od, path, device)?));
-        }
-        let mut rng = ChaCha8Rng::from_seed(meta.rng_seed);
-        rng.set_stream(meta.rng_stream);
-        rng.set_word_pos(meta.rng_word_pos.parse::<u128>().map_err(|e| bad(format!("bad RNG position: {e}")))?);
-        t.rng = rng;
-        t.step = meta.step;
-        Ok(t)
-    }
-}
-
-/// Why a checkpoint's generator is not the one asked for, naming each setting that differs
-/// (e.g. `holds light ×4 with features 48, but light ×4 with features 56 was asked for`).
-pub fn generator_mismatch(held: &GeneratorConfig, asked: &GeneratorConfig) -> String {
-    let (a, b) = (serde_json::to_value(held).ok(), serde_json::to_value(asked).ok());
-    let diffs: Vec<(String, String, String)> = match (a, b) {
-        (Some(serde_json::Value::Object(a)), Some(serde_json::Value::Object(b))) => a
-            .iter()
-            .filter(|(k, v)| b.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.to_string(), b.get(k).map(|x| x.to_string()).unwrap_or_default()))
-            .collect(),
-        _ => Vec::new(),
-    };
-    if diffs.is_empty() {
-        return format!("holds {} but {} was asked for", held.describe(), asked.describe());
-    }
-    let held_s: Vec<String> = diffs.iter().map(|(k, h, _)| format!("{k} {h}")).collect();
-    let asked_s: Vec<String> = diffs.iter().map(|(k, _, a)| format!("{k} {a}")).collect();
-    format!(
-        "holds {} with {}, but {} with {} was asked for",
-        held.describe(),
-        held_s.join(", "),
-        asked.describe(),
-        asked_s.join(", ")
-    )
-}
-
-/// PSNR/SSIM (Y, `scale`-pixel border; 1 pixel for ×1) of a model over fixed pairs, averaged.
-pub fn evaluate<B: Backend>(
-    model: &Generator<B>,
-    config: &GeneratorConfig,
-    pairs: &[SrSample],
-    device: &B::Device,
-) -> Result<Quality> {
-    let border = config.scale().max(1);
-    let mut sum = Quality::default();
-    for p in pairs {
-        let out = upscale_planes(model, config, &p.lr, device)?;
-        let q = quality_y(&out, &p.hr, border)?;
-        sum.psnr += q.psnr;
-        sum.ssim += q.ssim;
-    }
-    let n = pairs.len().max(1) as f64;
-    Ok(Quality { psnr: sum.psnr / n, ssim: sum.ssim / n })
-}
-
-/// The baseline: MATLAB-style bicubic upscaling (×1: the degraded input itself).
-pub fn evaluate_bicubic(pairs: &[SrSample], scale: usize) -> Result<Quality> {
-    let border = scale.max(1);
-    let mut sum = Quality::default();
-    for p in pairs {
-        let up = bicubic_upscale(&p.lr, p.hr.width, p.hr.height);
-        let q = quality_y(&up, &p.hr, border)?;
-        sum.psnr += q.psnr;
-        sum.ssim += q.ssim;
-    }
-    let n = pairs.len().max(1) as f64;
-    Ok(Quality { psnr: sum.psnr / n, ssim: sum.ssim / n })
-}
-
-/// A grid of rows `[bicubic input | model output | target]` for eyeballing progress.
-pub fn sample_grid<B: Backend>(
-    model: &Generator<B>,
-    config: &GeneratorConfig,
-    pairs: &[SrSample],
-    device: &B::Device,
-) -> Result<Planes> {
-    let rows: Vec<[Planes; 3]> = pairs
-        .iter()
-        .map(|p| {
-            let up = bicubic_upscale(&p.lr, p.hr.width, p.hr.height);
-            Ok([up, upscale_planes(model, config, &p.lr, device)?, p.hr.to_rgb()])
-        })
-        .collect::<Result<_>>()?;
-    let cell_w = rows.iter().map(|r| r[2].width).max().unwrap_or(1);
-    let cell_h = rows.iter().map(|r| r[2].height).max().unwrap_or(1);
-    let mut grid = Planes::zeros(3, cell_h * rows.len().max(1), cell_w * 3);
-    for (ri, row) in rows.iter().enumerate() {
-        for (ci, cell) in row.iter().enumerate() {
-            let cell = cell.to_rgb();
-            for c in 0..3 {
-                for y in 0..cell.height {
-                    for x in 0..cell.width {
-                        let v = cell.get(c, y, x).clamp(0.0, 1.0);
-                        let gw = grid.width;
-                        grid.plane_mut(c)[(ri * cell_h + y) * gw + ci * cell_w + x] = v;
-                    }
-                }
-            }
-        }
-    }
-    Ok(grid)
-}
-
-/// What [`fit`] reports as it goes.
-#[derive(Debug, Clone)]
-pub enum TrainEvent {
-    /// A step finished.
-    Step {
-        /// Its losses.
-        stats: StepStats,
-        /// Steps per second over the run so far (this session).
-        it_per_s: f64,
-    },
-    /// Validation figures of the EMA generator.
-    Validation {
-        /// Step.
-        step: usize,
-        /// PSNR/SSIM on Y.
-        quality: Quality,
-    },
-    /// A checkpoint and model file were written.
-    Saved {
-        /// The checkpoint.
-        checkpoint: PathBuf,
-        /// The exported EMA model.
-        model: PathBuf,
-    },
-}
-
-/// Run a trainer to the end, writing `out/checkpoint.ckpt`, `out/model.srmodel` (EMA),
-/// `out/best.srmodel` (best validation PSNR), `out/samples/step-N.png` and `out/validation.jsonl`.
-pub fn fit<B: AutodiffBackend>(
-    trainer: &mut Trainer<B>,
-    source: &PairSource,
-    validation: &[SrSample],
-    out: &Path,
-    observer: &mut dyn FnMut(&TrainEvent),
-) -> Result<()> {
-    let scale = trainer.config.generator.scale();
-    source.validate(trainer.config.hr_patch, scale)?;
-    std::fs::create_dir_all(out.join("samples")).map_err(|e| SrError::io(out, e))?;
-    let start = Instant::now();
-    let first = trainer.step;
-    let mut best = f64::NEG_INFINITY;
-    let ckpt = out.join("checkpoint.ckpt");
-    let model_path = out.join("model.srmodel");
-    let device = trainer.device.clone();
-    while !trainer.finished() {
-        let stats = trainer.train_step(source)?;
-        let it_per_s = (trainer.step - first) as f64 / start.elapsed().as_secs_f64().max(1e-9);
-        observer(&TrainEvent::Step { stats, it_per_s });
-        let step = trainer.step;
-        let last = trainer.finished();
-        if !validation.is_empty() && (step.is_multiple_of(trainer.config.val_every) || last) {
-            let quality = evaluate(&trainer.ema, &trainer.config.generator, validation, &device_inner::<B>(&device))?;
-            observer(&TrainEvent::Validation { step, quality });
-            let line = serde_json::json!({"step": step, "psnr": quality.psnr, "ssim": quality.ssim,
-                "phase": if step > trainer.config.pretrain_steps { "gan" } else { "pretrain" }});
-            append_line(&out.join("validation.jsonl"), &line.to_string())?;
-            let grid = sample_grid(
-                &trainer.ema,
-                &trainer.config.generator,
-                &validation[..validation.len().min(4)],
-                &device_inner::<B>(&device),
-            )?;
-            dataset::image_io::save_image(&grid, &out.join("samples").join(format!("step-{step:06}.png")), 8)?;
-            if quality.psnr > best {
-                best = quality.psnr;
-                store::save_model(&out.join("best.srmodel"), &trainer.config.generator, &trainer.ema)?;
-            }
-        }
-        if step.is_multiple_of(trainer.config.checkpoint_every) || last {
-            trainer.save_checkpoint(&ckpt)?;
-            store::save_model(&model_path, &trainer.config.generator, &trainer.ema)?;
-            observer(&TrainEvent::Saved { checkpoint: ckpt.clone(), model: model_path.clone() });
-        }
-    }
-    Ok(())
-}
-
-/// The inner backend's device matching an autodiff device.
-fn device_inner<B: AutodiffBackend>(device: &B::Device) -> burn::tensor::Device<B::InnerBackend> {
-    let t = Tensor::<B, 1>::zeros([1], device);
-    t.inner().device()
-}
-
-fn append_line(path: &Path, line: &str) -> Result<()> {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| SrError::io(path, e))?;
-    writeln!(f, "{line}").map_err(|e| SrError::io(path, e))
-}
-
-#[cfg(test)]
-mod mismatch_tests {
-    use super::*;
-
-    #[test]
-    fn a_resume_mismatch_names_the_setting_that_differs() {
-        let held = GeneratorConfig::Light(crate::model::LightSrConfig::new().with_features(48));
-        let asked = GeneratorConfig::light(4);
-        let m = generator_mismatch(&held, &asked);
-        assert_eq!(m, "holds light ×4 with features 48, but light ×4 with features 56 was asked for");
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::ema::flat_params;
     use super::*;
     use crate::data::StoredImage;
-    use crate::discriminator::VggDiscriminatorConfig;
-    use crate::model::LightSrConfig;
+    use crate::discriminator::{DiscriminatorConfig, VggDiscriminatorConfig};
+    use crate::loss::GanLoss;
+    use crate::model::{GeneratorConfig, LightSrConfig};
     use burn::backend::{Autodiff, Flex};
+    use burn::module::{Module, ModuleVisitor, Param};
+    use dataset::degrade::DegradationConfig;
 
-    type A = Autodiff<Flex>;
+    pub(super) type A = Autodiff<Flex>;
 
-    fn tiny_config(scale: usize) -> TrainConfig {
+    pub(super) fn tiny_config(scale: usize) -> TrainConfig {
         let mut c = TrainConfig::new(GeneratorConfig::Light(
             LightSrConfig::new().with_scale(scale).with_features(8).with_blocks(1),
         ));
@@ -624,26 +215,14 @@ mod tests {
     }
 
     /// A few real Stellarium images (fails, not skips, when the data set is missing).
-    fn real_images(n: usize) -> Vec<StoredImage> {
+    pub(super) fn real_images(n: usize) -> Vec<StoredImage> {
         let paths =
             crate::data::stellarium_images("train", 0).expect("Stellarium data (run datasets/stellarium/fetch.sh)");
         crate::data::load_all(&paths[..n]).unwrap()
     }
 
-    fn params(m: &Generator<A>) -> Vec<f32> {
+    pub(super) fn params(m: &Generator<A>) -> Vec<f32> {
         flat_params::<A, _>(m).into_iter().flat_map(|t| t.into_data().to_vec::<f32>().unwrap()).collect()
-    }
-
-    #[test]
-    fn learning_rate_warms_up_then_decays_per_phase() {
-        let mut c = tiny_config(2);
-        c.pretrain_steps = 100;
-        c.gan_steps = 50;
-        c.warmup = 10;
-        assert!((c.learning_rate(0, 1.0) - 0.1).abs() < 1e-12);
-        assert!((c.learning_rate(9, 1.0) - 1.0).abs() < 1e-12);
-        assert!(c.learning_rate(50, 1.0) < 1.0 && c.learning_rate(99, 1.0) < 0.06);
-        assert!((c.learning_rate(100, 1.0) - 0.1).abs() < 1e-12, "GAN phase restarts the warm-up");
     }
 
     #[test]
@@ -745,63 +324,5 @@ mod tests {
         let moved: f32 =
             d_after.iter().zip(&d_before).map(|(a, b)| (a.clone().inner() - b.clone()).abs().sum().into_scalar()).sum();
         assert!(moved > 0.0, "the discriminator must learn");
-    }
-
-    #[test]
-    fn resume_continues_exactly() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut cfg = tiny_config(2);
-        cfg.pretrain_steps = 2;
-        cfg.gan_steps = 2;
-        cfg.discriminator =
-            Some(DiscriminatorConfig::Unet(crate::discriminator::UNetDiscriminatorConfig::new().with_features(4)));
-        let source = PairSource::Degrade { images: real_images(2), degradation: DegradationConfig::dss() };
-        let device = Default::default();
-        let mut straight = Trainer::<A>::new(cfg.clone(), &device).unwrap();
-        while !straight.finished() {
-            straight.train_step(&source).unwrap();
-        }
-        let mut first = Trainer::<A>::new(cfg.clone(), &device).unwrap();
-        for _ in 0..3 {
-            first.train_step(&source).unwrap();
-        }
-        let ckpt = dir.path().join("c.ckpt");
-        first.save_checkpoint(&ckpt).unwrap();
-        drop(first);
-        let mut resumed = Trainer::<A>::resume(&ckpt, &device, None).unwrap();
-        assert_eq!(resumed.step, 3);
-        while !resumed.finished() {
-            resumed.train_step(&source).unwrap();
-        }
-        let (a, b) = (params(&straight.generator), params(&resumed.generator));
-        let max = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
-        assert!(max < 1e-6, "resumed run differs by {max}");
-        let ea: Vec<f32> = flat_params::<Flex, _>(&straight.ema)
-            .into_iter()
-            .flat_map(|t| t.into_data().to_vec::<f32>().unwrap())
-            .collect();
-        let eb: Vec<f32> = flat_params::<Flex, _>(&resumed.ema)
-            .into_iter()
-            .flat_map(|t| t.into_data().to_vec::<f32>().unwrap())
-            .collect();
-        assert!(ea.iter().zip(&eb).all(|(x, y)| (x - y).abs() < 1e-6));
-
-        // A corrupt checkpoint is a one-line error naming the file.
-        let bytes = std::fs::read(&ckpt).unwrap();
-        std::fs::write(&ckpt, &bytes[..bytes.len() / 3]).unwrap();
-        let err = Trainer::<A>::resume(&ckpt, &device, None).err().expect("corrupt checkpoint").to_string();
-        assert!(err.contains("c.ckpt") && !err.contains('\n'), "{err}");
-        // A checkpoint of another generator is refused.
-        first_checkpoint_other_arch(&dir, &device);
-    }
-
-    fn first_checkpoint_other_arch(dir: &tempfile::TempDir, device: &burn::tensor::Device<A>) {
-        let cfg = tiny_config(2);
-        let t = Trainer::<A>::new(cfg.clone(), device).unwrap();
-        let path = dir.path().join("o.ckpt");
-        t.save_checkpoint(&path).unwrap();
-        let other = tiny_config(4);
-        let err = Trainer::<A>::resume(&path, device, Some(other)).err().expect("wrong model").to_string();
-        assert!(err.contains("o.ckpt") && err.contains("×4"), "{err}");
     }
 }

@@ -1,0 +1,103 @@
+//! The whole run: [`fit`] steps a trainer to the end, validating, writing samples, checkpoints
+//! and model files as it goes, and reports [`TrainEvent`]s.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+
+use super::{StepStats, Trainer, evaluate, sample_grid};
+use crate::data::{PairSource, SrSample};
+use crate::error::{Result, SrError};
+use crate::metrics::Quality;
+use crate::store;
+
+/// What [`fit`] reports as it goes.
+#[derive(Debug, Clone)]
+pub enum TrainEvent {
+    /// A step finished.
+    Step {
+        /// Its losses.
+        stats: StepStats,
+        /// Steps per second over the run so far (this session).
+        it_per_s: f64,
+    },
+    /// Validation figures of the EMA generator.
+    Validation {
+        /// Step.
+        step: usize,
+        /// PSNR/SSIM on Y.
+        quality: Quality,
+    },
+    /// A checkpoint and model file were written.
+    Saved {
+        /// The checkpoint.
+        checkpoint: PathBuf,
+        /// The exported EMA model.
+        model: PathBuf,
+    },
+}
+
+/// Run a trainer to the end, writing `out/checkpoint.ckpt`, `out/model.srmodel` (EMA),
+/// `out/best.srmodel` (best validation PSNR), `out/samples/step-N.png` and `out/validation.jsonl`.
+pub fn fit<B: AutodiffBackend>(
+    trainer: &mut Trainer<B>,
+    source: &PairSource,
+    validation: &[SrSample],
+    out: &Path,
+    observer: &mut dyn FnMut(&TrainEvent),
+) -> Result<()> {
+    let scale = trainer.config.generator.scale();
+    source.validate(trainer.config.hr_patch, scale)?;
+    std::fs::create_dir_all(out.join("samples")).map_err(|e| SrError::io(out, e))?;
+    let start = Instant::now();
+    let first = trainer.step;
+    let mut best = f64::NEG_INFINITY;
+    let ckpt = out.join("checkpoint.ckpt");
+    let model_path = out.join("model.srmodel");
+    let device = trainer.device.clone();
+    while !trainer.finished() {
+        let stats = trainer.train_step(source)?;
+        let it_per_s = (trainer.step - first) as f64 / start.elapsed().as_secs_f64().max(1e-9);
+        observer(&TrainEvent::Step { stats, it_per_s });
+        let step = trainer.step;
+        let last = trainer.finished();
+        if !validation.is_empty() && (step.is_multiple_of(trainer.config.val_every) || last) {
+            let quality = evaluate(&trainer.ema, &trainer.config.generator, validation, &device_inner::<B>(&device))?;
+            observer(&TrainEvent::Validation { step, quality });
+            let line = serde_json::json!({"step": step, "psnr": quality.psnr, "ssim": quality.ssim,
+                "phase": if step > trainer.config.pretrain_steps { "gan" } else { "pretrain" }});
+            append_line(&out.join("validation.jsonl"), &line.to_string())?;
+            let grid = sample_grid(
+                &trainer.ema,
+                &trainer.config.generator,
+                &validation[..validation.len().min(4)],
+                &device_inner::<B>(&device),
+            )?;
+            dataset::image_io::save_image(&grid, &out.join("samples").join(format!("step-{step:06}.png")), 8)?;
+            if quality.psnr > best {
+                best = quality.psnr;
+                store::save_model(&out.join("best.srmodel"), &trainer.config.generator, &trainer.ema)?;
+            }
+        }
+        if step.is_multiple_of(trainer.config.checkpoint_every) || last {
+            trainer.save_checkpoint(&ckpt)?;
+            store::save_model(&model_path, &trainer.config.generator, &trainer.ema)?;
+            observer(&TrainEvent::Saved { checkpoint: ckpt.clone(), model: model_path.clone() });
+        }
+    }
+    Ok(())
+}
+
+/// The inner backend's device matching an autodiff device.
+fn device_inner<B: AutodiffBackend>(device: &B::Device) -> burn::tensor::Device<B::InnerBackend> {
+    let t = Tensor::<B, 1>::zeros([1], device);
+    t.inner().device()
+}
+
+fn append_line(path: &Path, line: &str) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| SrError::io(path, e))?;
+    writeln!(f, "{line}").map_err(|e| SrError::io(path, e))
+}
