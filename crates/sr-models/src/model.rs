@@ -5,7 +5,7 @@
 //! nearest must learn interpolation itself, and a weak one leaves a block grid), with sub-pixel
 //! convolutions ICNR-initialised, so an untrained network starts at plain bicubic.
 
-use burn::module::Param;
+use burn::module::{ModuleVisitor, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{PRelu, PReluConfig, PaddingConfig2d};
 use burn::prelude::*;
@@ -420,7 +420,7 @@ impl GeneratorConfig {
             GeneratorConfig::SrResNet(c) => Generator::SrResNet(c.init(device)?),
             GeneratorConfig::Rrdb(c) => Generator::Rrdb(c.init(device)?),
         };
-        crate::store::param_shapes::<B, _>(&g);
+        param_shapes::<B, _>(&g);
         Ok(g)
     }
 }
@@ -436,9 +436,19 @@ impl<B: Backend> Generator<B> {
     }
 }
 
-/// Keep `Param` in scope for doc links.
-#[allow(dead_code)]
-type _P<B> = Param<Tensor<B, 1>>;
+/// Shapes of every float parameter, in visiting order (reading them also materialises lazily
+/// initialised weights). Model files and checkpoints compare them to refuse weights that do not fit.
+pub fn param_shapes<B: Backend, M: Module<B>>(m: &M) -> Vec<Vec<usize>> {
+    struct V(Vec<Vec<usize>>);
+    impl<B: Backend> ModuleVisitor<B> for V {
+        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<B, D>>) {
+            self.0.push(p.val().dims().to_vec());
+        }
+    }
+    let mut v = V(Vec::new());
+    m.visit(&mut v);
+    v.0
+}
 
 #[cfg(test)]
 mod tests {

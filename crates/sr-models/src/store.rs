@@ -8,7 +8,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::Module;
 use burn::prelude::*;
 use burn::record::{FullPrecisionSettings, HalfPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
 use flate2::Compression;
@@ -16,23 +16,11 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 
 use crate::error::{Result, SrError};
+pub use crate::model::param_shapes;
 use crate::model::{Generator, GeneratorConfig};
 
 const MODEL_MAGIC: &[u8; 8] = b"PSSRMDL1";
 const CKPT_MAGIC: &[u8; 8] = b"PSSRCKP1";
-
-/// Shapes of every float parameter, in visiting order.
-pub fn param_shapes<B: Backend, M: Module<B>>(m: &M) -> Vec<Vec<usize>> {
-    struct V(Vec<Vec<usize>>);
-    impl<B: Backend> ModuleVisitor<B> for V {
-        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<B, D>>) {
-            self.0.push(p.val().dims().to_vec());
-        }
-    }
-    let mut v = V(Vec::new());
-    m.visit(&mut v);
-    v.0
-}
 
 /// Encode a record as half-precision named MessagePack, gzip-compressed.
 fn encode_half<B: Backend, R: Record<B>>(record: R) -> Result<Vec<u8>> {

@@ -30,8 +30,7 @@ use crate::data::PairSource;
 use crate::discriminator::Discriminator;
 use crate::error::{Result, SrError};
 use crate::loss::feature_matching;
-use crate::model::Generator;
-use crate::store;
+use crate::model::{Generator, param_shapes};
 use ema::ema_update;
 
 type GenOptim<B> = OptimizerAdaptor<Adam, Generator<B>, B>;
@@ -83,8 +82,8 @@ impl<B: AutodiffBackend> Trainer<B> {
 
     /// Start from trained weights (fine-tuning: `train-srgan --init`); the EMA starts from them too.
     pub fn with_initial_weights(mut self, generator: Generator<B>) -> Result<Self> {
-        let want = store::param_shapes::<B, _>(&self.generator);
-        if store::param_shapes::<B, _>(&generator) != want {
+        let want = param_shapes::<B, _>(&self.generator);
+        if param_shapes::<B, _>(&generator) != want {
             return Err(SrError::Config(format!(
                 "initial weights do not fit {} (different architecture or size)",
                 self.config.generator.describe()

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{TrainConfig, Trainer};
 use crate::error::{Result, SrError};
-use crate::model::GeneratorConfig;
+use crate::model::{GeneratorConfig, param_shapes};
 use crate::store;
 
 #[derive(Serialize, Deserialize)]
@@ -66,9 +66,9 @@ impl<B: AutodiffBackend> Trainer<B> {
         let mut t = Trainer::<B>::new(config, device)?;
         let need = |b: Option<Vec<u8>>, what: &str| b.ok_or_else(|| bad(format!("no {what} section")));
         let g = store::record_from_bytes::<B, _>(need(take("generator")?, "generator")?, path, device)?;
-        let want = store::param_shapes::<B, _>(&t.generator);
+        let want = param_shapes::<B, _>(&t.generator);
         t.generator = t.generator.load_record(g);
-        if store::param_shapes::<B, _>(&t.generator) != want {
+        if param_shapes::<B, _>(&t.generator) != want {
             return Err(bad("generator weights do not match the configuration".into()));
         }
         let o = store::record_from_bytes::<B, _>(need(take("opt_g")?, "opt_g")?, path, device)?;
