@@ -1,5 +1,7 @@
 //! `prettify`: turn a sky-survey image (DSS/SDSS-like) into a Hubble/Webb-outreach-like image.
-//! With no input it enhances a bundled real DSS image, offline.
+//! With no input it enhances a bundled real DSS image, offline. The job (staging the input,
+//! the finish, the scale chain) is `sr_models::prettify`; this parses flags, fetches a cutout
+//! through `hips_client`, shows progress and prints the result.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,10 +10,10 @@ use clap::Parser;
 use dataset::backend::DeviceKind;
 use indicatif::{ProgressBar, ProgressStyle};
 use sr_models::apply::DEFAULT_MAX_OUTPUT_PIXELS;
-use sr_models::cli::{Job, Then, default_output, run_job_on};
+use sr_models::cli::run_job_on;
 use sr_models::inference::Tiling;
-use sr_models::star_protection::Finish;
-use sr_models::weights::{Family, ModelChoice, SAMPLE_CREDIT, SAMPLE_SURVEY_IMAGE};
+use sr_models::prettify::{self, Input, TempDir};
+use sr_models::weights::ModelChoice;
 
 /// Enhance a survey image (default: a bundled DSS image of NGC 185) with the bundled prettify model.
 #[derive(Parser, Debug)]
@@ -97,6 +99,12 @@ fn fetch_cutout(args: &Args, ra: f64, dec: f64, fov: f64) -> Result<Vec<u8>, Str
     client.fetch_encoded(&req).map_err(|e| e.to_string())
 }
 
+/// Print `prettify: {message}` and fail.
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("prettify: {message}");
+    ExitCode::FAILURE
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -104,79 +112,38 @@ fn main() -> ExitCode {
         .init();
     let args = Args::parse();
     if args.ra.is_some() && (args.size as u64).pow(2) > args.max_pixels {
-        eprintln!(
-            "prettify: --size {0}: a {0}x{0} cutout is {1} pixels, above --max-pixels {2}",
-            args.size,
-            (args.size as u64).pow(2),
+        let (size, pixels) = (args.size, (args.size as u64).pow(2));
+        return fail(format!(
+            "--size {size}: a {size}x{size} cutout is {pixels} pixels, above --max-pixels {}",
             args.max_pixels
-        );
-        return ExitCode::FAILURE;
+        ));
     }
-    let tmp = match tempdir() {
+    let tmp = match TempDir::new() {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("prettify: cannot create a temporary folder: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return fail(format!("cannot create a temporary folder: {e}")),
     };
-    let (input, label, default_out) = match (&args.input, args.ra, args.dec, args.fov) {
-        (Some(p), _, _, _) => (p.clone(), p.display().to_string(), default_output(p, "prettified")),
+    let input = match (&args.input, args.ra, args.dec, args.fov) {
+        (Some(p), _, _, _) => Input::File(p.clone()),
         (None, Some(ra), Some(dec), Some(fov)) => {
             eprintln!(
                 "fetching a {}×{} px cutout of {} at RA {ra}°, Dec {dec}°, FoV {fov}° from {}",
                 args.size, args.size, args.hips, args.hips2fits_url
             );
             match fetch_cutout(&args, ra, dec, fov) {
-                Ok(bytes) => {
-                    let p = tmp.0.join("cutout.png");
-                    if let Err(e) = std::fs::write(&p, bytes) {
-                        eprintln!("prettify: {}: {e}", p.display());
-                        return ExitCode::FAILURE;
-                    }
-                    (
-                        p,
-                        format!("{} cutout at RA {ra}° Dec {dec}° (FoV {fov}°)", args.hips),
-                        PathBuf::from("prettified.png"),
-                    )
-                }
-                Err(e) => {
-                    eprintln!("prettify: cannot fetch the survey cutout: {e}");
-                    return ExitCode::FAILURE;
-                }
+                Ok(bytes) => Input::Cutout { bytes, hips: args.hips.clone(), ra, dec, fov },
+                Err(e) => return fail(format!("cannot fetch the survey cutout: {e}")),
             }
         }
-        _ => {
-            let p = tmp.0.join("sample-ngc185-dss.png");
-            if let Err(e) = std::fs::write(&p, SAMPLE_SURVEY_IMAGE) {
-                eprintln!("prettify: {}: {e}", p.display());
-                return ExitCode::FAILURE;
-            }
-            (p, format!("bundled sample survey image: {SAMPLE_CREDIT}"), PathBuf::from("prettified.png"))
-        }
+        _ => Input::Sample,
     };
-    let output = args.output.clone().unwrap_or(default_out);
-    let then = match args.scale {
-        1 => Then::AreaDownscale,
-        4 => Then::Upscale(ModelChoice::Bundled(Family::General), 2),
-        _ => Then::Nothing,
+    let staged = match prettify::stage(input, &tmp) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
     };
-    let finish = Finish {
-        strength: args.strength,
-        protect_saturated: !args.no_star_protection,
-        guard_invented: !args.no_star_protection,
-        keep_colour: !args.model_colour,
-        saturation: args.saturation,
-    };
-    let job = Job {
-        input: input.clone(),
-        output: output.clone(),
-        model: args.model.clone(),
-        scale: 2,
-        tiling: Tiling { finish, ..Tiling::new(args.tile, args.overlap) },
-        max_output_pixels: args.max_pixels,
-        overwrite: true,
-        then,
-    };
+    let output = args.output.clone().unwrap_or(staged.default_output);
+    let finish = prettify::finish(args.strength, args.no_star_protection, args.model_colour, args.saturation);
+    let tiling = Tiling { finish, ..Tiling::new(args.tile, args.overlap) };
+    let job = prettify::job(staged.path, output.clone(), args.model.clone(), args.scale, tiling, args.max_pixels);
     let bar = ProgressBar::new(1);
     bar.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} tiles")
@@ -192,7 +159,7 @@ fn main() -> ExitCode {
     match result {
         Ok(o) => {
             let r = o.report;
-            println!("input:  {label} ({}x{})", r.input.0, r.input.1);
+            println!("input:  {} ({}x{})", staged.label, r.input.0, r.input.1);
             println!("model:  {}", o.model);
             println!(
                 "output: {} ({}x{}) in {:.1} s",
@@ -203,25 +170,6 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("prettify: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(e),
     }
-}
-
-/// A private temporary folder for the sample / fetched cutout, removed when dropped (on every
-/// return path, errors included).
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tempdir() -> std::io::Result<TempDir> {
-    let dir = std::env::temp_dir().join(format!("prettify-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(TempDir(dir))
 }

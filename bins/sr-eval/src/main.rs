@@ -3,6 +3,8 @@
 //! `sr-eval DIR… [--stellarium-test] --scale 4 --model general --model my.srmodel` downscales
 //! every image with MATLAB bicubic (or `--degradation`), upscales it with plain bicubic and with
 //! each model, and prints PSNR/SSIM on Y (s-pixel border crop) per image, the mean and the gain.
+//! The runs over the images are `sr_models::benchmark`; this parses flags, loads the models,
+//! shows progress and prints the tables.
 
 use std::path::PathBuf;
 
@@ -10,7 +12,7 @@ use anyhow::{Result, bail};
 use clap::Parser;
 use dataset::backend::DeviceKind;
 use indicatif::{ProgressBar, ProgressStyle};
-use sr_models::data::{self, StoredImage};
+use sr_models::benchmark::{self, Gallery};
 use sr_models::evaluation::{self, Candidate};
 use sr_models::inference::Tiling;
 use sr_models::star_protection::Finish;
@@ -89,20 +91,11 @@ fn main() -> std::process::ExitCode {
 }
 
 fn evaluate(args: &Args) -> Result<()> {
-    let mut files = Vec::new();
-    for d in &args.dirs {
-        files.extend(evaluation::image_files_recursive(d)?);
-    }
+    let (dirs, test) = (&args.dirs, args.stellarium_test.then_some(args.outreach_only));
+    let files = benchmark::image_list(dirs, args.real_survey, test, args.split_seed)?;
     if args.real_survey {
-        if files.is_empty() {
-            files = data::stellarium_survey_images()?;
-        }
         return dataset::with_backend!(args.device, B, device => real_survey::<B>(args, &files, &device),
             unavailable k => bail!("backend {k} is not compiled into this build"));
-    }
-    if args.stellarium_test {
-        let test = data::stellarium_images("test", args.split_seed)?;
-        files.extend(if args.outreach_only { data::outreach_only(test)? } else { test });
     }
     if files.is_empty() {
         bail!("nothing to evaluate: give folders of HR images and/or --stellarium-test");
@@ -110,6 +103,24 @@ fn evaluate(args: &Args) -> Result<()> {
     let degradation = dataset::degrade::DegradationConfig::from_arg(&args.degradation)?;
     dataset::with_backend!(args.device, B, device => run::<B>(args, &files, &degradation, &device),
         unavailable k => bail!("backend {k} is not compiled into this build"))
+}
+
+/// A progress bar over `n` images showing the current file's name.
+fn image_bar(n: usize) -> ProgressBar {
+    let bar = ProgressBar::new(n as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} images, ETA {eta} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// What the bar shows as an image starts (`Some`) or ends (`None`).
+fn on_image(bar: &ProgressBar) -> impl FnMut(Option<&std::path::Path>) + '_ {
+    |f| match f {
+        Some(f) => bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
+        None => bar.inc(1),
+    }
 }
 
 fn run<B: burn::prelude::Backend>(
@@ -125,29 +136,11 @@ fn run<B: burn::prelude::Backend>(
     }
     let candidates: Vec<Candidate<'_, B>> =
         loaded.iter().map(|(n, c, m, _)| Candidate { name: n.clone(), config: c, model: m }).collect();
-    let bar = ProgressBar::new(files.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} images, ETA {eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = image_bar(files.len());
     let max_side = (args.max_side > 0).then_some(args.max_side);
-    let mut rows = Vec::new();
-    for (i, f) in files.iter().enumerate() {
-        bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        let img = StoredImage::load(f)?;
-        let t = evaluation::test_image(&img, args.scale, degradation, max_side, 777 + i as u64 * 7919)?;
-        let outputs = evaluation::outputs(&t, args.scale, &candidates, device)?;
-        rows.push(evaluation::score(&t, args.scale, &outputs)?);
-        if let Some(dir) = &args.gallery
-            && i < args.gallery_count
-        {
-            std::fs::create_dir_all(dir)?;
-            let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let row = evaluation::gallery_row(&t, args.scale, &outputs)?;
-            dataset::image_io::save_image(&row, &dir.join(format!("{stem}-x{}.png", args.scale)), 8)?;
-        }
-        bar.inc(1);
-    }
+    let gallery = args.gallery.as_deref().map(|dir| Gallery { dir, count: args.gallery_count });
+    let (scale, on) = (args.scale, &mut on_image(&bar));
+    let rows = benchmark::standard(files, scale, degradation, max_side, &candidates, gallery, device, on)?;
     bar.finish_and_clear();
     let names: Vec<String> = loaded.iter().map(|(n, ..)| n.clone()).collect();
     let table = evaluation::markdown_table(&names, &rows);
@@ -173,45 +166,18 @@ fn real_survey<B: burn::prelude::Backend>(args: &Args, files: &[PathBuf], device
         loaded.push((format!("{m}"), cfg, model));
     }
     let models: Vec<_> = loaded.iter().map(|(_, c, m)| (c, m)).collect();
-    let tiling = Tiling {
-        finish: Finish {
-            strength: args.strength,
-            protect_saturated: args.protect_saturated,
-            keep_colour: args.keep_colour,
-            guard_invented: args.guard_invented,
-            saturation: args.saturation,
-        },
-        ..Tiling::new(256, 32)
+    let finish = Finish {
+        strength: args.strength,
+        protect_saturated: args.protect_saturated,
+        keep_colour: args.keep_colour,
+        guard_invented: args.guard_invented,
+        saturation: args.saturation,
     };
-    let bar = ProgressBar::new(files.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} images, ETA {eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let mut per_method: Vec<Vec<survey_eval::SurveyFigures>> = vec![Vec::new(); models.len() + 1];
-    for (i, f) in files.iter().enumerate() {
-        bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        let img = StoredImage::load(f)?.planes();
-        let input = if args.max_side > 0 {
-            let (w, h) = (img.width.min(args.max_side), img.height.min(args.max_side));
-            img.crop((img.width - w) / 2, (img.height - h) / 2, w, h)?
-        } else {
-            img
-        };
-        let outputs = survey_eval::survey_outputs(&input, &models, tiling, device)?;
-        for (k, o) in outputs.iter().enumerate() {
-            per_method[k].push(survey_eval::survey_figures(&input, o));
-        }
-        if let Some(dir) = &args.gallery
-            && i < args.gallery_count
-        {
-            std::fs::create_dir_all(dir)?;
-            let stem = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let row = survey_eval::survey_gallery_row(&input, &outputs)?;
-            dataset::image_io::save_image(&row, &dir.join(format!("{stem}.png")), 8)?;
-        }
-        bar.inc(1);
-    }
+    let tiling = Tiling { finish, ..Tiling::new(256, 32) };
+    let bar = image_bar(files.len());
+    let max_side = (args.max_side > 0).then_some(args.max_side);
+    let gallery = args.gallery.as_deref().map(|dir| Gallery { dir, count: args.gallery_count });
+    let per_method = benchmark::real_survey(files, &models, tiling, max_side, gallery, device, &mut on_image(&bar))?;
     bar.finish_and_clear();
     let mut names = vec![format!("bicubic ×{}", args.scale)];
     names.extend(loaded.iter().map(|(n, c, _)| format!("{n} ({})", c.describe())));

@@ -2,11 +2,13 @@
 
 pub mod apply;
 pub mod atomic;
+pub mod benchmark;
 pub mod cli;
 pub mod data;
 pub mod discriminator;
 pub mod error;
 pub mod evaluation;
+pub mod experiment;
 pub mod fits;
 pub mod folder;
 pub mod inference;
@@ -14,6 +16,7 @@ pub mod loss;
 pub mod metrics;
 pub mod model;
 pub mod pixel_shuffle;
+pub mod prettify;
 pub mod star_protection;
 pub mod still;
 pub mod store;

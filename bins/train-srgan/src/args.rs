@@ -1,0 +1,228 @@
+//! `train-srgan`'s flags, and what they mean for the library: the run's [`TrainConfig`], where
+//! its data comes from ([`DataPlan`]) and which checkpoint to resume.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use clap::Parser;
+use dataset::backend::DeviceKind;
+use dataset::degrade::DegradationConfig;
+use sr_models::data::HrSources;
+use sr_models::discriminator::DiscriminatorConfig;
+use sr_models::experiment::{DataPlan, KeptPair, PairManifest};
+use sr_models::loss::{GanLoss, PixelLossWeights};
+use sr_models::model::GeneratorConfig;
+use sr_models::training::TrainConfig;
+use training_pairs::Manifest;
+
+/// Train a super-resolution (×2/×4) or prettify (×1) generator.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+pub struct Args {
+    /// Generator architecture: light, srresnet, rrdb.
+    #[arg(long, default_value = "light")]
+    pub arch: String,
+    /// Scale: 1 (prettify), 2 or 4.
+    #[arg(long, default_value_t = 4)]
+    pub scale: usize,
+    /// Feature channels (architecture default when omitted).
+    #[arg(long)]
+    pub features: Option<usize>,
+    /// Blocks (architecture default when omitted).
+    #[arg(long)]
+    pub blocks: Option<usize>,
+    /// Folder of clean HR images, degraded on the fly; repeat for several (default: the Stellarium
+    /// deep-sky set, train split). Every 10th file of each folder is held back for validation.
+    #[arg(long)]
+    pub hr_dir: Vec<PathBuf>,
+    /// Also train on the Stellarium deep-sky set's train split (implied when no --hr-dir is given).
+    #[arg(long)]
+    pub stellarium: bool,
+    /// Training images are cut into tiles of this side, so sampling follows image area.
+    #[arg(long, default_value_t = 384)]
+    pub tile: usize,
+    /// Folder of real LR images paired by file name with --hr-dir (no synthetic degradation).
+    #[arg(long, requires = "hr_dir")]
+    pub lr_dir: Option<PathBuf>,
+    /// Real pairs from a `build-dataset` manifest (OUT/manifest.jsonl): for every kept pair, each
+    /// fetched survey cutout is an input and the observation its target (files resolved against
+    /// the manifest's folder). The cutouts lie on the observation's pixel grid: at --scale 1 they
+    /// are used as they are; at ×2/×4 the cutout is downsampled by the scale (bicubic) so the
+    /// observation stays the full-resolution target. Every 10th kept observation is held back for
+    /// validation (when there are at least 10).
+    #[arg(long, conflicts_with_all = ["hr_dir", "lr_dir", "stellarium"])]
+    pub pairs: Option<PathBuf>,
+    /// With --pairs: use only these surveys' cutouts (keys such as dss, sdss; default every one fetched).
+    #[arg(long, value_delimiter = ',', requires = "pairs")]
+    pub pair_survey: Vec<String>,
+    /// Degradation for HR-only data: dss, sdss, bicubic, real-esrgan, or a JSON file.
+    #[arg(long, default_value = "dss")]
+    pub degradation: String,
+    /// Seed of the Stellarium object-level split.
+    #[arg(long, default_value_t = 0)]
+    pub split_seed: u64,
+    /// Pretraining steps (L1 + SSIM).
+    #[arg(long, default_value_t = 2000)]
+    pub steps: usize,
+    /// Adversarial fine-tuning steps after pretraining.
+    #[arg(long, default_value_t = 0)]
+    pub gan_steps: usize,
+    /// Discriminator for the adversarial phase: vgg, unet.
+    #[arg(long, default_value = "unet")]
+    pub disc: String,
+    /// GAN loss: vanilla, lsgan, ragan.
+    #[arg(long, default_value = "ragan")]
+    pub gan_loss: GanLoss,
+    /// Weight of the adversarial term.
+    #[arg(long, default_value_t = 0.01)]
+    pub gan_weight: f64,
+    /// Weight of discriminator feature matching.
+    #[arg(long, default_value_t = 1.0)]
+    pub fm_weight: f64,
+    /// L1 weight.
+    #[arg(long, default_value_t = 1.0)]
+    pub l1: f64,
+    /// 1 − SSIM weight.
+    #[arg(long, default_value_t = 0.1)]
+    pub ssim: f64,
+    /// 1 − MS-SSIM weight.
+    #[arg(long, default_value_t = 0.0)]
+    pub ms_ssim: f64,
+    /// Gradient-loss weight.
+    #[arg(long, default_value_t = 0.0)]
+    pub gradient: f64,
+    /// DFT-amplitude loss weight.
+    #[arg(long, default_value_t = 0.0)]
+    pub fft: f64,
+    /// Patches per batch.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// HR patch side.
+    #[arg(long, default_value_t = 96)]
+    pub patch: usize,
+    /// Peak generator learning rate.
+    #[arg(long, default_value_t = 5e-4)]
+    pub lr: f64,
+    /// Discriminator learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    pub lr_d: f64,
+    /// Warm-up steps.
+    #[arg(long, default_value_t = 50)]
+    pub warmup: usize,
+    /// Gradient-norm clip per parameter (0: off).
+    #[arg(long, default_value_t = 1.0)]
+    pub grad_clip: f32,
+    /// EMA decay of the generator.
+    #[arg(long, default_value_t = 0.999)]
+    pub ema: f64,
+    /// Seed of weights, data order and degradations.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Validate every K steps.
+    #[arg(long, default_value_t = 200)]
+    pub val_every: usize,
+    /// Validation crop side (HR pixels; 0 = whole images).
+    #[arg(long, default_value_t = 192)]
+    pub val_crop: usize,
+    /// Checkpoint every K steps.
+    #[arg(long, default_value_t = 100)]
+    pub checkpoint_every: usize,
+    /// Output folder (checkpoint.ckpt, model.srmodel, best.srmodel, samples/, validation.jsonl).
+    #[arg(short, long, default_value = "runs/srgan")]
+    pub out: PathBuf,
+    /// Continue from OUT/checkpoint.ckpt (or this file) exactly where it stopped.
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    pub resume: Option<String>,
+    /// Start from this trained model (fine-tuning); its architecture replaces --arch/--features/--blocks.
+    #[arg(long, conflicts_with = "resume")]
+    pub init: Option<PathBuf>,
+    /// Compute backend: flex, ndarray, cuda.
+    #[arg(long, default_value = "flex")]
+    pub device: DeviceKind,
+    /// Instead of training: report PSNR/SSIM (Y) of bicubic and of these model files on the
+    /// Stellarium test split with --degradation (centre crops of --val-crop).
+    #[arg(long, num_args = 1..)]
+    pub evaluate: Vec<PathBuf>,
+}
+
+impl Args {
+    /// The run's settings for `generator` (`--degradation` parsed first, then the rest checked).
+    pub fn train_config(&self, generator: GeneratorConfig) -> Result<TrainConfig> {
+        let degradation = DegradationConfig::from_arg(&self.degradation)?;
+        let mut cfg = TrainConfig::new(generator);
+        cfg.discriminator =
+            if self.gan_steps > 0 { Some(DiscriminatorConfig::from_arch(&self.disc, self.patch)?) } else { None };
+        cfg.degradation = degradation;
+        cfg.pretrain_steps = self.steps;
+        cfg.gan_steps = self.gan_steps;
+        cfg.batch_size = self.batch;
+        cfg.hr_patch = self.patch;
+        cfg.lr = self.lr;
+        cfg.lr_d = self.lr_d;
+        cfg.warmup = self.warmup;
+        cfg.grad_clip = (self.grad_clip > 0.0).then_some(self.grad_clip);
+        cfg.ema_decay = self.ema;
+        let (l1, ssim, ms_ssim, gradient, fft) = (self.l1, self.ssim, self.ms_ssim, self.gradient, self.fft);
+        cfg.pixel = PixelLossWeights { l1, charbonnier: 0.0, ssim, ms_ssim, gradient, fft };
+        cfg.gan_loss = self.gan_loss;
+        cfg.gan_weight = self.gan_weight;
+        cfg.feature_matching = self.fm_weight;
+        cfg.seed = self.seed;
+        cfg.val_every = self.val_every.max(1);
+        cfg.checkpoint_every = self.checkpoint_every.max(1);
+        for (name, v) in [("--lr", self.lr), ("--lr-d", self.lr_d)] {
+            if !(v.is_finite() && v > 0.0) {
+                bail!("{name} {v}: the learning rate must be a positive number");
+            }
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Where the training pairs come from: `--pairs`, `--lr-dir` with one `--hr-dir`, or clean
+    /// images (`--hr-dir`, `--stellarium`; the Stellarium set when no folder is given).
+    pub fn data_plan(&self, degradation: &DegradationConfig) -> Result<DataPlan> {
+        Ok(match (&self.lr_dir, &self.pairs) {
+            (_, Some(manifest)) => {
+                DataPlan::Manifest { manifest: read_manifest(manifest)?, surveys: self.pair_survey.clone() }
+            }
+            (Some(lr), None) => {
+                let [hr] = self.hr_dir.as_slice() else { bail!("--lr-dir pairs with exactly one --hr-dir") };
+                DataPlan::Folders { lr: lr.clone(), hr: hr.clone() }
+            }
+            (None, None) => DataPlan::Degrade {
+                sources: HrSources {
+                    folders: self.hr_dir.clone(),
+                    stellarium: self.stellarium || self.hr_dir.is_empty(),
+                    split_seed: self.split_seed,
+                },
+                tile: self.tile,
+                patch: self.patch,
+                degradation: degradation.clone(),
+                name: self.degradation.clone(),
+            },
+        })
+    }
+
+    /// `--val-crop` (0: whole images).
+    pub fn val_crop_side(&self) -> Option<usize> {
+        (self.val_crop > 0).then_some(self.val_crop)
+    }
+
+    /// The checkpoint `--resume` names (OUT/checkpoint.ckpt when given without a file).
+    pub fn resume_path(&self) -> Option<PathBuf> {
+        self.resume.as_ref().map(|r| if r.is_empty() { self.out.join("checkpoint.ckpt") } else { PathBuf::from(r) })
+    }
+}
+
+/// A `build-dataset` manifest as the library's pair loader takes it.
+fn read_manifest(path: &Path) -> Result<PairManifest> {
+    let m = Manifest::read(path)?;
+    let kept = m.records.iter().filter(|r| r.kept);
+    Ok(PairManifest {
+        path: path.to_path_buf(),
+        total: m.records.len(),
+        reject_reasons: m.records.iter().flat_map(|r| r.reject_reasons()).collect(),
+        kept: kept.map(|r| KeptPair { observation: m.obs_path(r), cutouts: m.survey_paths(r) }).collect(),
+    })
+}
