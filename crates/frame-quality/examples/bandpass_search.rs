@@ -108,6 +108,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let r = spearman(&BandpassScorer::scores(&ms), &q);
         sums[k] += r;
         print!(" chosen {r:.3} |");
+        // Contrast relative to the local brightness (Helmli–Scherer's idea) at bin 2, noise-corrected.
+        let rel: Vec<f32> = ms
+            .iter()
+            .map(|m| {
+                let e = m.relative_signal();
+                if base.penalise_border && m.touches_border { e.min(0.0) - 10.0 } else { e }
+            })
+            .collect();
+        print!(" relative {:.3} |", spearman(&rel, &q));
+        let med_of = |x: Vec<f32>| {
+            let mut x: Vec<f32> = x.into_iter().filter(|v| v.is_finite()).collect();
+            x.sort_by(f32::total_cmp);
+            x.get(x.len() / 2).copied().unwrap_or(0.0)
+        };
+        let rel_snr = med_of(
+            ms.iter()
+                .filter(|m| m.found)
+                .map(|m| m.relative_signal() / (m.noise_var / 4.0 * 20.0 * m.inverse_level2).max(1e-20))
+                .collect(),
+        );
+        let chosen = BandpassScorer::scores(&ms);
+        let (mc, mr) = (
+            med_of(chosen.iter().copied().filter(|v| *v > 0.0).collect()).max(1e-12),
+            med_of(ms.iter().filter(|m| m.found).map(|m| m.relative_signal()).collect()).abs().max(1e-12),
+        );
+        let combo: Vec<f32> =
+            ms.iter().zip(&chosen).map(|(m, &c)| if c < 0.0 { c } else { c / mc + m.relative_signal() / mr }).collect();
+        print!(" relsnr {rel_snr:.2} | combo {:.3} |", spearman(&combo, &q));
         println!();
     }
     print!("| mean | | | |");

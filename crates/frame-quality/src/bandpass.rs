@@ -8,6 +8,10 @@
 //! subtract the energy that noise alone would give there (σ²/4^(l+1) × ‖kernel‖²). Divided by the
 //! disc's brightness squared, this is blind to transparency and to the noise level of each frame.
 //!
+//! Colour (Bayer) SER files are binned into superpixels straight from the mosaic and their noise is
+//! taken from each block's two greens (demosaicing first would correlate the noise); SER sources
+//! read the noise over the disc box only ([`measure_binned_with`]), not a whole-frame map.
+//!
 //! Per video ([`BandpassScorer::fit`]): choose the bands from the frames' own signal-to-noise —
 //! the finest band alone when its median noise-corrected energy is at least [`MIN_BAND_SNR`] times
 //! the noise energy there (fine scales see seeing best), else the two finest bands together
@@ -27,6 +31,9 @@ pub const RULE_LEVELS: usize = 2;
 /// Σk² of the [1 2 1]²/16 smoothing followed by the 4-neighbour Laplacian (white-noise gain).
 pub const KERNEL_NORM2: f32 = 0.40625;
 
+/// Σk² of the bare 4-neighbour Laplacian (white-noise gain of the relative band).
+pub const LAPLACIAN_NORM2: f32 = 20.0;
+
 /// Median band SNR (noise-corrected energy over noise energy) a scale needs to be chosen.
 pub const MIN_BAND_SNR: f32 = 1.0;
 
@@ -43,6 +50,13 @@ pub struct BandMeasure {
     pub energy: [f32; LEVELS],
     /// Whether the disc touches the frame border.
     pub touches_border: bool,
+    /// Mean of (L/I)² at bin 2 over the disc's bright pixels (I the binned image, L its bare
+    /// 4-neighbour Laplacian): contrast relative to the local brightness, as Helmli–Scherer
+    /// measures it, at the finest scale.
+    pub relative_energy: f32,
+    /// Mean of 1/I² over the same pixels (what the noise adds to [`BandMeasure::relative_energy`]
+    /// is σ²/4 × [`LAPLACIAN_NORM2`] × this).
+    pub inverse_level2: f32,
 }
 
 impl BandMeasure {
@@ -57,6 +71,14 @@ impl BandMeasure {
             return 0.0;
         }
         (self.energy[l] - self.noise_energy(l)) / (self.level * self.level)
+    }
+
+    /// Noise-corrected relative band signal at bin 2 (see [`BandMeasure::relative_energy`]).
+    pub fn relative_signal(&self) -> f32 {
+        if !self.found {
+            return 0.0;
+        }
+        self.relative_energy - self.noise_var / 4.0 * LAPLACIAN_NORM2 * self.inverse_level2
     }
 
     /// Band SNR at scale `l` (noise-corrected energy over noise energy).
@@ -113,8 +135,31 @@ pub fn measure_binned_levels(
     levels: usize,
     s: &mut Scratch,
 ) -> BandMeasure {
+    if noise.len() != bw * bh {
+        return BandMeasure::default();
+    }
+    measure_binned_with(binned, bw, bh, levels, s, |x0, y0, rw, rh| {
+        let mut nsum = 0.0f64;
+        for y in y0..y0 + rh {
+            nsum += noise[y * bw + x0..y * bw + x0 + rw].iter().map(|&v| v as f64).sum::<f64>();
+        }
+        (nsum / (rw * rh) as f64) as f32
+    })
+}
+
+/// [`measure_binned_levels`] with the noise variance supplied for the disc box only:
+/// `box_noise_var(x0, y0, w, h)` (binned coordinates) returns the mean noise of those blocks, so a
+/// source that can read it straight from its samples never computes a whole-frame noise map.
+pub fn measure_binned_with(
+    binned: &[f32],
+    bw: usize,
+    bh: usize,
+    levels: usize,
+    s: &mut Scratch,
+    box_noise_var: impl FnOnce(usize, usize, usize, usize) -> f32,
+) -> BandMeasure {
     let none = BandMeasure::default();
-    if bw < 8 || bh < 8 || noise.len() != bw * bh {
+    if bw < 8 || bh < 8 || binned.len() < bw * bh {
         return none;
     }
     let view = ImageView::new(binned, bw, bh);
@@ -124,22 +169,23 @@ pub fn measure_binned_levels(
     if rw < 4 || rh < 4 || level.is_nan() || level <= 0.0 {
         return none;
     }
-    let mut nsum = 0.0f64;
-    for y in y0..y0 + rh {
-        nsum += noise[y * bw + x0..y * bw + x0 + rw].iter().map(|&v| v as f64).sum::<f64>();
-    }
-    let noise_var = (nsum / (rw * rh) as f64) as f32;
+    let noise_var = box_noise_var(x0, y0, rw, rh);
     let (mut cur, mut tmp) = (std::mem::take(&mut s.b), std::mem::take(&mut s.c));
     let (mut smooth, mut next) = (std::mem::take(&mut s.e), std::mem::take(&mut s.f));
     view.crop(x0, y0, rw, rh).copy_into(&mut cur);
     let (mut w, mut h) = (rw, rh);
     let mut energy = [0f32; LEVELS];
+    let (mut relative_energy, mut inverse_level2) = (0f32, 0f32);
     let levels = levels.clamp(1, LEVELS);
     for (l, e) in energy.iter_mut().enumerate().take(levels) {
         if w < 3 || h < 3 {
             break;
         }
         *e = smoothed_laplacian_energy(&cur, w, h, &mut tmp, &mut smooth);
+        if l == 0 {
+            (relative_energy, inverse_level2) =
+                relative_laplacian_energy(&cur, w, h, disc.background + RELATIVE_FLOOR * level);
+        }
         if l + 1 < levels {
             let (nw, nh) = bin_into(ImageView::new(&cur, w, h), 2, &mut next);
             std::mem::swap(&mut cur, &mut next);
@@ -150,7 +196,45 @@ pub fn measure_binned_levels(
     s.c = tmp;
     s.e = smooth;
     s.f = next;
-    BandMeasure { found: true, level, noise_var, energy, touches_border: disc.touches_border }
+    BandMeasure {
+        found: true,
+        level,
+        noise_var,
+        energy,
+        touches_border: disc.touches_border,
+        relative_energy,
+        inverse_level2,
+    }
+}
+
+/// Pixels darker than background + this fraction of the disc level are left out of the relative band.
+pub const RELATIVE_FLOOR: f32 = 0.2;
+
+/// Mean of (L/I)² and of 1/I² over the pixels of the binned image `img` brighter than `floor`,
+/// L being its (unsmoothed) 4-neighbour Laplacian.
+pub fn relative_laplacian_energy(img: &[f32], w: usize, h: usize, floor: f32) -> (f32, f32) {
+    if w < 3 || h < 3 || floor <= 0.0 {
+        return (0.0, 0.0);
+    }
+    let (mut acc, mut inv, mut n) = (0f64, 0f64, 0f64);
+    for y in 1..h - 1 {
+        let (rm, r, rp) = (&img[(y - 1) * w..y * w], &img[y * w..(y + 1) * w], &img[(y + 1) * w..(y + 2) * w]);
+        // Branch-free (a 0/1 mask), row sums in f32: the loop vectorises.
+        let (mut a, mut i, mut c) = (0f32, 0f32, 0f32);
+        for x in 1..w - 1 {
+            let v = r[x];
+            let l = r[x - 1] + r[x + 1] + rm[x] + rp[x] - 4.0 * v;
+            let mask = if v > floor { 1.0f32 } else { 0.0 };
+            let i2 = mask / (v * v).max(floor * floor);
+            a += l * l * i2;
+            i += i2;
+            c += mask;
+        }
+        acc += a as f64;
+        inv += i as f64;
+        n += c as f64;
+    }
+    if n == 0.0 { (0.0, 0.0) } else { ((acc / n) as f32, (inv / n) as f32) }
 }
 
 /// Per-video choice of bands and border handling, fitted on the video's own measurements.
@@ -160,7 +244,13 @@ pub struct BandpassScorer {
     pub weights: [f32; LEVELS],
     /// Whether frames touching the border rank below whole frames (false when most frames touch it).
     pub penalise_border: bool,
+    /// Weight of the relative band ([`BandMeasure::relative_signal`]); 0 unless the finest band's
+    /// SNR reaches [`RELATIVE_MIN_SNR`].
+    pub relative_weight: f32,
 }
+
+/// Median SNR of the finest band from which the relative band is added to it.
+pub const RELATIVE_MIN_SNR: f32 = 2.0;
 
 /// Median of the finite values of an iterator (0 when empty).
 fn median(v: impl Iterator<Item = f32>) -> f32 {
@@ -178,7 +268,8 @@ impl BandpassScorer {
         self.weights.iter().rposition(|&w| w != 0.0).map_or(1, |l| l + 1)
     }
 
-    /// The finest band alone when its median SNR reaches [`MIN_BAND_SNR`]; otherwise the finest two
+    /// The finest band plus the relative band when the finest band's median SNR reaches
+    /// [`RELATIVE_MIN_SNR`]; the finest band alone when it reaches [`MIN_BAND_SNR`]; otherwise the finest two
     /// bands, each divided by its median signal so both count equally (the coarser band carries
     /// the ranking when noise swamps the finer one).
     pub fn fit(measures: &[BandMeasure]) -> BandpassScorer {
@@ -187,7 +278,15 @@ impl BandpassScorer {
         let penalise_border = touching * 2 < found.len().max(1);
         let whole = || found.iter().filter(|m| !(penalise_border && m.touches_border));
         let mut weights = [0f32; LEVELS];
-        if median(whole().map(|m| m.snr(0))) >= MIN_BAND_SNR {
+        let mut relative_weight = 0.0;
+        let snr0 = median(whole().map(|m| m.snr(0)));
+        let (m0, mr) = (median(whole().map(|m| m.signal(0))).abs(), median(whole().map(|m| m.relative_signal())).abs());
+        if snr0 >= RELATIVE_MIN_SNR && m0 > 1e-12 && mr > 1e-12 {
+            // Bright enough for the finest, unsmoothed scale: the finest band plus the relative
+            // band, each divided by its median so both count equally.
+            weights[0] = 1.0 / m0;
+            relative_weight = 1.0 / mr;
+        } else if snr0 >= MIN_BAND_SNR {
             weights[0] = 1.0;
         } else {
             for (l, w) in weights.iter_mut().enumerate().take(RULE_LEVELS) {
@@ -198,7 +297,7 @@ impl BandpassScorer {
                 weights[0] = 1.0;
             }
         }
-        BandpassScorer { weights, penalise_border }
+        BandpassScorer { weights, penalise_border, relative_weight }
     }
 
     /// The score of one frame: the weighted band signal; a disc touching the border lands below
@@ -207,7 +306,10 @@ impl BandpassScorer {
         if !m.found {
             return 0.0;
         }
-        let q: f32 = (0..LEVELS).filter(|&l| self.weights[l] != 0.0).map(|l| self.weights[l] * m.signal(l)).sum();
+        let mut q: f32 = (0..LEVELS).filter(|&l| self.weights[l] != 0.0).map(|l| self.weights[l] * m.signal(l)).sum();
+        if self.relative_weight != 0.0 {
+            q += self.relative_weight * m.relative_signal();
+        }
         let q = if q.is_finite() { q } else { 0.0 };
         if self.penalise_border && m.touches_border { q.min(0.0) - 1.0 - 1.0 / (1.0 + q.max(0.0)) } else { q }
     }
@@ -264,8 +366,14 @@ mod tests {
 
     #[test]
     fn cut_discs_rank_below_whole_discs_unless_most_frames_touch_the_border() {
-        let whole =
-            BandMeasure { found: true, level: 0.5, noise_var: 1e-4, energy: [1e-4, 1e-4, 1e-4], touches_border: false };
+        let whole = BandMeasure {
+            found: true,
+            level: 0.5,
+            noise_var: 1e-4,
+            energy: [1e-4, 1e-4, 1e-4],
+            touches_border: false,
+            ..BandMeasure::default()
+        };
         let cut = BandMeasure { energy: [1e-2; LEVELS], touches_border: true, ..whole };
         let s = BandpassScorer::scores(&[whole, whole, cut]);
         assert!(s[2] < s[0] && s[2] < -1.0, "{s:?}");

@@ -115,7 +115,11 @@ impl Metric {
         let v = match self {
             Metric::Bandpass => {
                 let m = crate::bandpass::measure(img, s);
-                let single = crate::bandpass::BandpassScorer { weights: [1.0, 0.0, 0.0], penalise_border: true };
+                let single = crate::bandpass::BandpassScorer {
+                    weights: [1.0, 0.0, 0.0],
+                    penalise_border: true,
+                    relative_weight: 0.0,
+                };
                 single.score(&m)
             }
             Metric::DiscLaplace => disc_laplace(img, DiscLaplaceParams::default(), s),

@@ -103,9 +103,24 @@ pub fn measure_source(source: &dyn FrameSource, progress: &(dyn Fn(usize) + Sync
         .map_init(
             || (Vec::<f32>::with_capacity(w * h / 4), Vec::<f32>::new(), DecodeScratch::default(), Scratch::default()),
             |(buf, noise, dec, scratch), i| {
-                // Fused for SER: decode, 2×2 binning and the noise estimate in one pass.
-                let (bw, bh) = source.read_luma_binned2_noise_into(i, buf, noise, dec)?;
-                let m = crate::bandpass::measure_binned_levels(buf, noise, bw, bh, RULE_LEVELS, scratch);
+                let m = if source.reads_block_noise() {
+                    // SER: decode and bin in one pass, then read the noise over the disc box only.
+                    let (bw, bh) = source.read_luma_binned2_into(i, buf, dec)?;
+                    let mut failed = None;
+                    let m = crate::bandpass::measure_binned_with(buf, bw, bh, RULE_LEVELS, scratch, |x, y, w, h| {
+                        source.block_noise_var(i, x, y, w, h).unwrap_or_else(|e| {
+                            failed = Some(e);
+                            0.0
+                        })
+                    });
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
+                    m
+                } else {
+                    let (bw, bh) = source.read_luma_binned2_noise_into(i, buf, noise, dec)?;
+                    crate::bandpass::measure_binned_levels(buf, noise, bw, bh, RULE_LEVELS, scratch)
+                };
                 let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if k.is_multiple_of(64) || k == n {
                     progress(k);

@@ -469,7 +469,7 @@ impl SerReader {
         self.check_index(index)?;
         let (w, h) = (self.header.width, self.header.height);
         let (bw, bh) = (w / 2, h / 2);
-        if self.header.color != ColorId::Mono {
+        if matches!(self.header.color, ColorId::Rgb | ColorId::Bgr) {
             let mut full = std::mem::take(&mut scratch.full);
             self.read_luma_into(index, &mut full, &mut scratch.samples)?;
             let view = crate::view::ImageView::new(&full, w, h);
@@ -495,25 +495,37 @@ impl SerReader {
         let px = |c: &[u8]| -> u32 {
             if le { u16::from_le_bytes([c[0], c[1]]) as u32 } else { u16::from_be_bytes([c[0], c[1]]) as u32 }
         };
+        let greens = self.bayer_greens();
         for by in 0..bh {
             let o = &mut out[by * bw..(by + 1) * bw];
             let nrow = noise.as_deref_mut().map(|nz| &mut nz[by * bw..(by + 1) * bw]);
             // The 2×2 blocks of this row pair as (top-left, top-right, bottom-left, bottom-right).
             let (r0, r1) = (2 * by * w * bps, (2 * by + 1) * w * bps);
             let (r0, r1) = (&bytes[r0..r0 + 2 * bw * bps], &bytes[r1..r1 + 2 * bw * bps]);
-            // Branch once per row, not per pixel: with or without the noise map, 8 or 16 bits.
-            match (nrow, bps) {
-                (None, 1) => {
+            // A Bayer file bins into superpixels (R + 2G + B)/4 straight from the mosaic, with no
+            // demosaicing (its interpolation would correlate the noise); its noise comes from the
+            // two greens of each block, the one same-colour pair there.
+            match (nrow, greens, bps) {
+                (Some(n), Some(anti), _) => {
+                    for (bx, (o, n)) in o.iter_mut().zip(n.iter_mut()).enumerate() {
+                        let (a0, a1, b0, b1) = self.quad(r0, r1, bx);
+                        *o = (a0 + a1 + b0 + b1) * k;
+                        let d = if anti { a1 - b0 } else { a0 - b1 } * self.scale;
+                        *n = d * d * 0.5;
+                    }
+                }
+                // Branch once per row, not per pixel: with or without the noise map, 8 or 16 bits.
+                (None, _, 1) => {
                     for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
                         *o = (a[0] as u32 + a[1] as u32 + b[0] as u32 + b[1] as u32) as f32 * k;
                     }
                 }
-                (None, _) => {
+                (None, _, _) => {
                     for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)) {
                         *o = (px(&a[..2]) + px(&a[2..]) + px(&b[..2]) + px(&b[2..])) as f32 * k;
                     }
                 }
-                (Some(n), 1) => {
+                (Some(n), None, 1) => {
                     for (((o, n), a), b) in o.iter_mut().zip(n).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
                         let (a0, a1, b0, b1) = (a[0] as f32, a[1] as f32, b[0] as f32, b[1] as f32);
                         *o = (a0 + a1 + b0 + b1) * k;
@@ -521,7 +533,7 @@ impl SerReader {
                         *n = c * c;
                     }
                 }
-                (Some(n), _) => {
+                (Some(n), None, _) => {
                     for (((o, n), a), b) in o.iter_mut().zip(n).zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)) {
                         let (a0, a1, b0, b1) =
                             (px(&a[..2]) as f32, px(&a[2..]) as f32, px(&b[..2]) as f32, px(&b[2..]) as f32);
@@ -533,6 +545,90 @@ impl SerReader {
             }
         }
         Ok((bw, bh))
+    }
+
+    /// For a Bayer file, where each 2×2 block's two greens sit: `Some(true)` on the anti-diagonal
+    /// (RGGB, BGGR), `Some(false)` on the diagonal (GRBG, GBRG); `None` for other layouts.
+    fn bayer_greens(&self) -> Option<bool> {
+        match self.header.color {
+            ColorId::Bayer(BayerPattern::Rggb | BayerPattern::Bggr) => Some(true),
+            ColorId::Bayer(BayerPattern::Grbg | BayerPattern::Gbrg) => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The raw samples (not scaled) of 2×2 block `bx` of a row pair, as
+    /// (top-left, top-right, bottom-left, bottom-right).
+    #[inline]
+    fn quad(&self, r0: &[u8], r1: &[u8], bx: usize) -> (f32, f32, f32, f32) {
+        if self.header.bytes_per_sample() == 1 {
+            let (a, b) = (&r0[2 * bx..2 * bx + 2], &r1[2 * bx..2 * bx + 2]);
+            (a[0] as f32, a[1] as f32, b[0] as f32, b[1] as f32)
+        } else {
+            let le = self.header.little_endian;
+            let px =
+                |c: &[u8]| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) } as f32;
+            let (a, b) = (&r0[4 * bx..4 * bx + 4], &r1[4 * bx..4 * bx + 4]);
+            (px(&a[..2]), px(&a[2..]), px(&b[..2]), px(&b[2..]))
+        }
+    }
+
+    /// Whether [`SerReader::block_noise_var`] can read this file (mono and Bayer; RGB/BGR cannot).
+    pub fn reads_block_noise(&self) -> bool {
+        !matches!(self.header.color, ColorId::Rgb | ColorId::Bgr)
+    }
+
+    /// Mean of the noise map of [`SerReader::read_mono_binned2_noise_into`] over the 2×2 blocks
+    /// `[x0, x0 + bw) × [y0, y0 + bh)` of frame `index`, read straight from the stored samples: the
+    /// band-pass metric needs the noise on the planet's box only, not over the whole frame.
+    pub fn block_noise_var(&self, index: usize, x0: usize, y0: usize, bw: usize, bh: usize) -> Result<f32> {
+        self.check_index(index)?;
+        let w = self.header.width;
+        if !self.reads_block_noise() || bw == 0 || bh == 0 || 2 * (x0 + bw) > w || 2 * (y0 + bh) > self.header.height {
+            return Err(FrameError::Invalid(format!(
+                "{}: no block noise for a {bw}×{bh} box at ({x0}, {y0})",
+                self.path.display()
+            )));
+        }
+        let bytes = self.raw_frame_unchecked(index);
+        let bps = self.header.bytes_per_sample();
+        let greens = self.bayer_greens();
+        let mut sum = 0.0f64;
+        for by in y0..y0 + bh {
+            let (r0, r1) = (2 * by * w * bps, (2 * by + 1) * w * bps);
+            let (r0, r1) = (&bytes[r0..r0 + w * bps], &bytes[r1..r1 + w * bps]);
+            let row: f32 = match (greens, bps) {
+                // Mono 8-bit, the common case: straight over the bytes, so the loop vectorises.
+                (None, 1) => {
+                    let (a, b) = (&r0[2 * x0..2 * (x0 + bw)], &r1[2 * x0..2 * (x0 + bw)]);
+                    a.chunks_exact(2)
+                        .zip(b.chunks_exact(2))
+                        .map(|(a, b)| {
+                            let c = (a[0] as f32 - a[1] as f32 - b[0] as f32 + b[1] as f32) * 0.5;
+                            c * c
+                        })
+                        .sum()
+                }
+                _ => (x0..x0 + bw)
+                    .map(|bx| {
+                        let (a0, a1, b0, b1) = self.quad(r0, r1, bx);
+                        match greens {
+                            None => {
+                                let c = (a0 - a1 - b0 + b1) * 0.5;
+                                c * c
+                            }
+                            Some(anti) => {
+                                let d = if anti { a1 - b0 } else { a0 - b1 };
+                                d * d * 0.5
+                            }
+                        }
+                    })
+                    .sum(),
+            };
+            sum += row as f64;
+        }
+        let s = self.scale as f64;
+        Ok((sum * s * s / (bw * bh) as f64) as f32)
     }
 
     /// Decode frame `index` to planes: 1 channel for mono, 3 (RGB) for Bayer and RGB/BGR.
@@ -846,6 +942,70 @@ mod tests {
         assert_eq!(r.effective_bit_depth(), 12);
         let p = r.read_planes(0).unwrap();
         assert!(p.data.iter().all(|&x| x <= 1.0 && x > 0.9));
+    }
+
+    #[test]
+    fn bayer_bins_into_superpixels_and_its_noise_comes_from_the_greens() {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Normal};
+        let dir = tempfile::tempdir().unwrap();
+        let (w, h, sigma) = (64, 48, 0.02f32);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let noise = Normal::new(0.0f32, sigma).unwrap();
+        for (pattern, depth) in [(BayerPattern::Rggb, 16), (BayerPattern::Gbrg, 8), (BayerPattern::Bggr, 16)] {
+            // A smooth, strongly coloured scene (R 0.7, G 0.4, B 0.15) with white noise.
+            let mut p = Planes::zeros(1, h, w);
+            for y in 0..h {
+                for x in 0..w {
+                    let c = [0.7f32, 0.4, 0.15][pattern.channel_at(x, y)];
+                    p.data[y * w + x] = c + 0.05 * (x as f32 / 15.0).sin() + noise.sample(&mut rng);
+                }
+            }
+            let path = dir.path().join(format!("{pattern:?}.ser"));
+            let mut wr = SerWriter::create(&path, SerHeader::new(w, h, ColorId::Bayer(pattern), depth)).unwrap();
+            wr.write_planes(&p).unwrap();
+            wr.finish().unwrap();
+            let r = SerReader::open(&path).unwrap();
+            let (mut out, mut nz, mut sc) = (Vec::new(), Vec::new(), crate::source::DecodeScratch::default());
+            let (bw, bh) = r.read_mono_binned2_noise_into(0, &mut out, &mut nz, &mut sc).unwrap();
+            assert_eq!((bw, bh), (w / 2, h / 2));
+            // Superpixels: the block means of the mosaic, (R + 2G + B)/4 (not a demosaiced luma).
+            let (x, y) = (7, 5);
+            let quad = (p.data[2 * y * w + 2 * x] + p.data[2 * y * w + 2 * x + 1])
+                + (p.data[(2 * y + 1) * w + 2 * x] + p.data[(2 * y + 1) * w + 2 * x + 1]);
+            let q = 1.0 / ((1u32 << depth) - 1) as f32;
+            assert!(
+                (out[y * bw + x] - quad / 4.0).abs() < 2.0 * q,
+                "{pattern:?}: {} vs {}",
+                out[y * bw + x],
+                quad / 4.0
+            );
+            // The greens' difference sees the noise, not the colour (the checkerboard R − 2G + B would see 0.05²).
+            let est = nz.iter().sum::<f32>() / nz.len() as f32;
+            assert!((est / (sigma * sigma) - 1.0).abs() < 0.2, "{pattern:?}: noise {est} vs {}", sigma * sigma);
+            // The box reader agrees with the map, on the whole frame and on a box.
+            let whole = r.block_noise_var(0, 0, 0, bw, bh).unwrap();
+            assert!((whole / est - 1.0).abs() < 1e-4, "{whole} vs {est}");
+            let boxed = r.block_noise_var(0, 3, 5, 10, 7).unwrap();
+            let map: f32 =
+                (5..12).flat_map(|y| (3..13).map(move |x| (x, y))).map(|(x, y)| nz[y * bw + x]).sum::<f32>() / 70.0;
+            assert!((boxed / map - 1.0).abs() < 1e-4, "{boxed} vs {map}");
+            assert!(r.block_noise_var(0, 30, 0, 4, 4).is_err(), "a box past the frame is refused");
+        }
+    }
+
+    #[test]
+    fn mono_block_noise_equals_the_noise_map_mean() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.ser");
+        write_mono(&path, 40, 30, 8, 2);
+        let r = SerReader::open(&path).unwrap();
+        let (mut out, mut nz, mut sc) = (Vec::new(), Vec::new(), crate::source::DecodeScratch::default());
+        let (bw, _) = r.read_mono_binned2_noise_into(1, &mut out, &mut nz, &mut sc).unwrap();
+        let boxed = r.block_noise_var(1, 2, 1, 9, 6).unwrap();
+        let map: f32 =
+            (1..7).flat_map(|y| (2..11).map(move |x| (x, y))).map(|(x, y)| nz[y * bw + x]).sum::<f32>() / 54.0;
+        assert!(map > 0.0 && (boxed / map - 1.0).abs() < 1e-4, "{boxed} vs {map}");
     }
 
     #[test]

@@ -68,6 +68,17 @@ pub trait FrameSource: Sync + Send {
         scratch.full = full;
         Ok(dims)
     }
+    /// Whether [`FrameSource::block_noise_var`] works here (then the band-pass metric reads the
+    /// noise over the planet's box only, instead of a whole-frame noise map).
+    fn reads_block_noise(&self) -> bool {
+        false
+    }
+    /// Mean of [`FrameSource::read_luma_binned2_noise_into`]'s noise map over the 2×2 blocks
+    /// `[x0, x0 + bw) × [y0, y0 + bh)` of frame `index`, from the stored samples.
+    fn block_noise_var(&self, index: usize, x0: usize, y0: usize, bw: usize, bh: usize) -> Result<f32> {
+        let _ = (index, x0, y0, bw, bh);
+        Err(FrameError::Invalid(format!("{}: no block noise reader", self.name())))
+    }
 }
 
 impl FrameSource for SerReader {
@@ -105,6 +116,12 @@ impl FrameSource for SerReader {
         scratch: &mut DecodeScratch,
     ) -> Result<(usize, usize)> {
         SerReader::read_mono_binned2_noise_into(self, index, out, noise, scratch)
+    }
+    fn reads_block_noise(&self) -> bool {
+        SerReader::reads_block_noise(self)
+    }
+    fn block_noise_var(&self, index: usize, x0: usize, y0: usize, bw: usize, bh: usize) -> Result<f32> {
+        SerReader::block_noise_var(self, index, x0, y0, bw, bh)
     }
 }
 
