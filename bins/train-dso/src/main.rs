@@ -1,4 +1,5 @@
 //! `train-dso`: train the galaxy/nebula and three-class deep-sky classifiers on the Stellarium set.
+//! The experiment (tasks, images, settings, training, saving) is `dso_classify::experiment`.
 
 use std::path::{Path, PathBuf};
 
@@ -8,9 +9,9 @@ use burn::tensor::backend::Backend;
 use clap::Parser;
 use dataset::backend::DeviceKind;
 use dataset::stellarium::{DsoImage, StellariumSet};
+use dso_classify::augment::AugmentConfig;
 use dso_classify::data::{DEFAULT_IMAGE_SIZE, DsoSample, load_samples};
-use dso_classify::experiment::{ExperimentEvent, ExperimentOptions, run_experiment};
-use dso_classify::inference::save_model;
+use dso_classify::experiment::{self, ExperimentEvent, ExperimentOptions, TrainingSettings, run_experiment};
 use dso_classify::training::TrainingConfig;
 use dso_classify::{ModelCard, Task};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -82,50 +83,42 @@ fn body() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let tasks: Vec<Task> = match args.task.as_str() {
-        "both" | "all" => Task::ALL.to_vec(),
-        other => vec![other.parse().map_err(anyhow::Error::msg).context("--task")?],
-    };
+    let tasks = experiment::tasks_from_arg(&args.task).map_err(anyhow::Error::msg).context("--task")?;
     let set = match &args.data {
         Some(dir) => StellariumSet::at(dir),
         None => StellariumSet::locate(),
     }
     .context("Stellarium data")?;
-    let mut manifest = set.manifest().context("Stellarium manifest")?;
-    if let Some(n) = args.limit {
-        manifest.truncate(n);
-    }
+    let (manifest, excluded) =
+        experiment::experiment_images(&set, args.limit, args.keep_tiles).context("Stellarium manifest")?;
     if !args.keep_tiles {
-        let before = manifest.len();
-        manifest.retain(dso_classify::data::is_classifiable);
-        tracing::info!(
-            excluded = before - manifest.len(),
-            "left out Magellanic Cloud mosaic tiles (--keep-tiles keeps them)"
-        );
+        tracing::info!(excluded, "left out Magellanic Cloud mosaic tiles (--keep-tiles keeps them)");
     }
     let bar = ProgressBar::new(manifest.len() as u64).with_style(style("loading images"));
     let samples = load_samples(&manifest, Task::ThreeClass, args.image_size, &|| bar.inc(1))
         .context("loading Stellarium images")?;
     bar.finish_and_clear();
     tracing::info!(images = samples.len(), "images loaded and resized to {0}x{0}", args.image_size);
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let augment = AugmentConfig::preset(&args.augment)
+        .with_context(|| format!("--augment {}: expected default, light or none", args.augment))?;
+    let settings = TrainingSettings {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.lr,
+        image_size: args.image_size,
+        seed: args.seed,
+        weight_decay: args.weight_decay,
+        augment,
+    };
+    let options = ExperimentOptions {
+        folds: args.folds,
+        cv_epochs: args.cv_epochs,
+        split_seed: args.split_seed,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        cv_only: args.cv_only,
+    };
     for task in tasks {
-        let mut config = TrainingConfig::new(task);
-        config.epochs = args.epochs;
-        config.batch_size = args.batch_size;
-        config.learning_rate = args.lr;
-        config.image_size = args.image_size;
-        config.seed = args.seed;
-        config.weight_decay = args.weight_decay;
-        config.augment = dso_classify::augment::AugmentConfig::preset(&args.augment)
-            .with_context(|| format!("--augment {}: expected default, light or none", args.augment))?;
-        let options = ExperimentOptions {
-            folds: args.folds,
-            cv_epochs: args.cv_epochs,
-            split_seed: args.split_seed,
-            command: command.clone(),
-            cv_only: args.cv_only,
-        };
+        let config = settings.config(task);
         let (paths, card) = dataset::with_backend!(args.device, B, _device => {
             run_task::<B>(&config, &manifest, &samples, &options, &args.out)?
         }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
@@ -185,13 +178,7 @@ fn run_task<B: Backend>(
         }
     })?;
     bar.finish_and_clear();
-    if options.cv_only {
-        let path = out.join(format!("{}-cv.json", config.task.slug()));
-        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-        dataset::image_io::write_atomic(&path, &serde_json::to_vec_pretty(&card)?)?;
-        return Ok(((path.clone(), path), card));
-    }
-    Ok((save_model(&model, &card, out, config.task.slug())?, card))
+    Ok((experiment::save_result(&model, &card, out, options.cv_only)?, card))
 }
 
 fn style(name: &str) -> ProgressStyle {

@@ -1,17 +1,104 @@
-//! A full training experiment on the Stellarium set: object-level train/validation/test split,
-//! training, held-out test evaluation, optional k-fold cross-validation by object, model card.
+//! A full training experiment on the Stellarium set: the tasks and images it uses, the training
+//! settings, object-level train/validation/test split, training, held-out test evaluation,
+//! optional k-fold cross-validation by object, model card, and saving the result. `train-dso`
+//! parses flags, shows progress and calls these.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
-use burn::tensor::backend::AutodiffBackend;
-use dataset::stellarium::DsoImage;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use dataset::stellarium::{DsoImage, StellariumSet};
 
-use crate::data::{DsoSample, k_fold_by_object};
+use crate::augment::AugmentConfig;
+use crate::classes::Task;
+use crate::data::{DsoSample, is_classifiable, k_fold_by_object};
 use crate::error::{DsoError, Result};
-use crate::inference::{CrossValidation, ModelCard};
+use crate::inference::{CrossValidation, ModelCard, save_model};
 use crate::metrics::EvalReport;
 use crate::model::DsoNet;
 use crate::training::{EpochStats, TrainProgress, TrainingConfig, evaluate, train};
+
+/// The tasks `--task` names: `both` (or `all`) for every task, or one task's name.
+pub fn tasks_from_arg(arg: &str) -> std::result::Result<Vec<Task>, String> {
+    match arg {
+        "both" | "all" => Ok(Task::ALL.to_vec()),
+        other => Ok(vec![other.parse()?]),
+    }
+}
+
+/// The manifest images of an experiment: the first `limit` (all when `None`), without the
+/// Magellanic Cloud mosaic tiles (labelled galaxy, but showing star fields) unless `keep_tiles`;
+/// returns them and how many tiles were left out.
+pub fn experiment_images(
+    set: &StellariumSet,
+    limit: Option<usize>,
+    keep_tiles: bool,
+) -> Result<(Vec<DsoImage>, usize)> {
+    let mut manifest = set.manifest()?;
+    if let Some(n) = limit {
+        manifest.truncate(n);
+    }
+    let before = manifest.len();
+    if !keep_tiles {
+        manifest.retain(is_classifiable);
+    }
+    let excluded = before - manifest.len();
+    Ok((manifest, excluded))
+}
+
+/// The training settings an experiment takes from its caller; the rest are
+/// [`TrainingConfig::new`]'s.
+#[derive(Debug, Clone)]
+pub struct TrainingSettings {
+    /// Training epochs of the final model.
+    pub epochs: usize,
+    /// Images per step.
+    pub batch_size: usize,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// Input side in pixels.
+    pub image_size: usize,
+    /// Seed for initialisation, sampling and augmentation.
+    pub seed: u64,
+    /// Decoupled weight decay.
+    pub weight_decay: f32,
+    /// Augmentation.
+    pub augment: AugmentConfig,
+}
+
+impl TrainingSettings {
+    /// The training configuration of `task` with these settings.
+    pub fn config(&self, task: Task) -> TrainingConfig {
+        let mut config = TrainingConfig::new(task);
+        config.epochs = self.epochs;
+        config.batch_size = self.batch_size;
+        config.learning_rate = self.learning_rate;
+        config.image_size = self.image_size;
+        config.seed = self.seed;
+        config.weight_decay = self.weight_decay;
+        config.augment = self.augment.clone();
+        config
+    }
+}
+
+/// Save an experiment's result in `out`: `<task>.mpk` + `<task>.json` (weights + card), or with
+/// `cv_only` the card alone as `<task>-cv.json` (returned twice); returns (weights, card) paths.
+pub fn save_result<B: Backend>(
+    model: &DsoNet<B>,
+    card: &ModelCard,
+    out: &Path,
+    cv_only: bool,
+) -> Result<(PathBuf, PathBuf)> {
+    if cv_only {
+        let path = out.join(format!("{}-cv.json", card.task.slug()));
+        std::fs::create_dir_all(out).map_err(|source| DsoError::Io { path: out.to_path_buf(), source })?;
+        let json = serde_json::to_vec_pretty(card)
+            .map_err(|e| DsoError::ModelCard { path: path.clone(), reason: e.to_string() })?;
+        dataset::image_io::write_atomic(&path, &json)?;
+        return Ok((path.clone(), path));
+    }
+    save_model(model, card, out, card.task.slug())
+}
 
 /// What to run besides the main training.
 #[derive(Debug, Clone)]
@@ -166,4 +253,31 @@ pub fn run_experiment<B: AutodiffBackend>(
         ),
     };
     Ok((trained.model, card))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_arguments_and_settings_map_as_train_dso_documents() {
+        assert_eq!(tasks_from_arg("both").unwrap(), Task::ALL.to_vec());
+        assert_eq!(tasks_from_arg("all").unwrap(), Task::ALL.to_vec());
+        assert_eq!(tasks_from_arg("three-class").unwrap(), vec![Task::ThreeClass]);
+        assert!(tasks_from_arg("stars").unwrap_err().contains("unknown task 'stars'"));
+        let settings = TrainingSettings {
+            epochs: 3,
+            batch_size: 5,
+            learning_rate: 1e-3,
+            image_size: 48,
+            seed: 7,
+            weight_decay: 0.0,
+            augment: AugmentConfig::none(),
+        };
+        let c = settings.config(Task::GalaxyNebula);
+        assert_eq!((c.task, c.epochs, c.batch_size, c.image_size, c.seed), (Task::GalaxyNebula, 3, 5, 48, 7));
+        assert_eq!((c.learning_rate, c.weight_decay), (1e-3, 0.0));
+        let defaults = TrainingConfig::new(Task::GalaxyNebula);
+        assert_eq!((c.label_smoothing, c.warmup_epochs), (defaults.label_smoothing, defaults.warmup_epochs));
+    }
 }
