@@ -9,34 +9,12 @@ use axum::extract::{
     multipart::{MultipartError, MultipartRejection},
 };
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use dso_classify::Task;
 use tokio::sync::{mpsc::error::TrySendError, oneshot};
 
+pub use crate::error::ApiError;
 use crate::worker::{InferenceJob, PredictResponse};
 use crate::{AppState, html_escape};
-
-/// An error answered as `{"error": message}` with a status code; the message is HTML-safe.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Human-readable, HTML-escaped message.
-    pub message: String,
-}
-
-impl ApiError {
-    /// An error with this status and (already escaped) message.
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into() }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(serde_json::json!({ "error": self.message }))).into_response()
-    }
-}
 
 /// A multipart error as an API error. A body cut off by the size limit while streaming (a chunked
 /// upload with no Content-Length) surfaces as a stream error; it is a 413 like any oversized body.

@@ -7,6 +7,7 @@
 //! user-supplied string echoed back is HTML-escaped.
 
 pub mod api;
+pub mod error;
 pub mod pages;
 pub mod worker;
 

@@ -11,7 +11,7 @@ use dso_classify::{Classifier, Task};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 use crate::html_escape;
 
 /// One prediction request waiting for the worker.
