@@ -6,7 +6,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use prettier_space::hips_client::tiles::{HipsTileClient, tile_path};
-use prettier_space::hips_client::{DiskCache, ImageFormat, Policy, Sampling, SkyImage, Wcs};
+use prettier_space::hips_client::{DiskCache, ImageFormat, Planes, Policy, Sampling, Wcs, encode_image};
 
 const BASE: &str = "http://127.0.0.1:9/hips";
 const ORDER: u8 = 6;
@@ -19,12 +19,12 @@ fn fill_cache(cache: &DiskCache, wcs: &Wcs) -> Vec<u64> {
     let probe = HipsTileClient::open(BASE, Policy::fast(), Some(cache.clone()), None).unwrap();
     let tiles = probe.covering_tiles(wcs, ORDER);
     for &n in &tiles {
-        let mut img = SkyImage::empty(3, 512, 512);
+        let mut img = Planes::no_data(3, 512, 512);
         for (i, v) in img.data.iter_mut().enumerate() {
             *v = ((i as u64 * 2654435761 + n) % 997) as f32 / 997.0;
         }
         let url = format!("{BASE}/{}", tile_path(ORDER, n, ImageFormat::Jpg));
-        cache.put(&url, "jpg", &img.encode(ImageFormat::Jpg, None).unwrap()).unwrap();
+        cache.put(&url, "jpg", &encode_image(&img, ImageFormat::Jpg, None).unwrap()).unwrap();
     }
     tiles
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use esa_scraper::record::DownloadedFile;
 use esa_scraper::site::ImageFormat as EsaFormat;
 use esa_scraper::{ImageRecord, Site, SkyGeometry};
-use hips_client::{ImageFormat, SkyImage, Wcs};
+use hips_client::{ImageFormat, Planes, Wcs};
 use test_servers::TestServer;
 use training_pairs::PairRecord;
 
@@ -23,8 +23,8 @@ fn field(ra: f64, dec: f64) -> f32 {
     (0.05 + 0.8 * (-(dx * dx + dy * dy) / (2.0 * sigma * sigma)).exp()) as f32
 }
 
-fn render(w: usize, h: usize, colour: bool, to_sky: impl Fn(f64, f64) -> (f64, f64)) -> SkyImage {
-    let mut img = SkyImage::empty(3, h, w);
+fn render(w: usize, h: usize, colour: bool, to_sky: impl Fn(f64, f64) -> (f64, f64)) -> Planes {
+    let mut img = Planes::no_data(3, h, w);
     for y in 0..h {
         for x in 0..w {
             let (ra, dec) = to_sky(x as f64 + 0.5, y as f64 + 0.5);
@@ -49,7 +49,7 @@ fn start_server() -> TestServer {
             if outside {
                 img.data.iter_mut().for_each(|v| *v = 0.0);
             }
-            (200, "image/jpeg", img.encode(ImageFormat::Jpg, None).unwrap())
+            (200, "image/jpeg", hips_client::encode_image(&img, ImageFormat::Jpg, None).unwrap())
         }
         _ => (400, "application/json", br#"{"title":"Bad","description":"no wcs"}"#.to_vec()),
     })
@@ -70,7 +70,7 @@ fn add_observation(root: &Path, id: &str, center: (f64, f64), rotation: f64, col
     let rel = format!("images/{id}.jpg");
     let path = root.join("hubble").join(&rel);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, img.encode(ImageFormat::Jpg, None).unwrap()).unwrap();
+    std::fs::write(&path, hips_client::encode_image(&img, ImageFormat::Jpg, None).unwrap()).unwrap();
     let mut rec = ImageRecord::new(Site::Hubble, id);
     rec.title = format!("Test field {id}");
     rec.credit = "ESA/Hubble & NASA, Test Team".into();

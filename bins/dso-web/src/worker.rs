@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use base64::Engine;
-use dataset::{ColorMode, DatasetError, ImageLimits};
+use dataset::{ColorMode, ImageError, ImageLimits};
 use dso_classify::{Classifier, Task};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
@@ -82,8 +82,8 @@ fn handle<B: burn::tensor::backend::Backend>(
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, format!("no model loaded for task {}", job.task)))?;
     let image = dataset::image_io::load_image_bytes(&job.bytes, &job.name, ColorMode::Rgb, limits).map_err(|e| {
         let status = match e {
-            DatasetError::TooLarge { .. } | DatasetError::AnimationTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            DatasetError::Decode { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ImageError::TooLarge { .. } | ImageError::AnimationTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ImageError::Decode { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => StatusCode::BAD_REQUEST,
         };
         // Dataset messages start with the (already escaped) upload name.

@@ -128,7 +128,7 @@ fn body() -> Result<()> {
             if covered < 1.0 {
                 tracing::warn!("{:.1}% of the cutout is outside the survey footprint", (1.0 - covered) * 100.0);
             }
-            img.encode(format, Some(&wcs))?
+            hips_client::encode_image(&img, format, Some(&wcs))?
         }
     };
     spinner.finish_and_clear();

@@ -1,18 +1,19 @@
-//! Real astronomical images for training: image I/O and tensors, the Stellarium deep-sky set,
+//! Real astronomical images for training: planes ⇄ burn tensors, the Stellarium deep-sky set,
 //! object-level splits, survey-like degradations, and HR/LR patch batches.
 
 pub mod backend;
 pub mod degrade;
 pub mod error;
-pub mod fits;
-pub mod image_io;
 pub mod patches;
-pub mod resize;
 pub mod split;
 pub mod stars;
 pub mod stellarium;
 pub mod survey_look;
-pub mod video;
+pub mod tensor;
 
 pub use error::DatasetError;
-pub use image_io::{ColorMode, Declared, Frames, ImageLimits, Planes, gate_bytes, gate_file};
+// The pixel type, image I/O, FITS, resampling and video live in the burn-free `astro-image` crate;
+// they are re-exported here under their old paths (`dataset::image_io::load_image`, …).
+pub use astro_image::{ColorMode, Declared, Frames, ImageError, ImageLimits, Planes, gate_bytes, gate_file};
+pub use astro_image::{fits, image_io, luma, quality, resize, video};
+pub use tensor::PlanesTensor;

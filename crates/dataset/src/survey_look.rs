@@ -158,7 +158,7 @@ pub fn chroma(img: &Planes) -> f64 {
     let (r, g, b) = (img.plane(0), img.plane(1), img.plane(2));
     let c: f64 = (0..img.pixels())
         .map(|i| {
-            let y = 0.299 * r[i] + 0.587 * g[i] + 0.114 * b[i];
+            let y = astro_image::luma::bt601(r[i], g[i], b[i]);
             (((r[i] - y).powi(2) + (g[i] - y).powi(2) + (b[i] - y).powi(2)) / 3.0).sqrt() as f64
         })
         .sum();

@@ -163,7 +163,7 @@ pub fn augment<R: Rng>(img: &Planes, cfg: &AugmentConfig, rng: &mut R) -> Planes
     if grey {
         let n = w * h;
         for i in 0..n {
-            let l = 0.299 * out.data[i] + 0.587 * out.data[n + i] + 0.114 * out.data[2 * n + i];
+            let l = dataset::luma::bt601(out.data[i], out.data[n + i], out.data[2 * n + i]);
             out.data[i] = l;
             out.data[n + i] = l;
             out.data[2 * n + i] = l;

@@ -29,5 +29,12 @@ pub enum DsoError {
     NotEnoughData(String),
 }
 
+impl From<dataset::ImageError> for DsoError {
+    /// Image errors arrive through the dataset crate's error, as before the image crate existed.
+    fn from(e: dataset::ImageError) -> Self {
+        DsoError::Dataset(dataset::DatasetError::Image(e))
+    }
+}
+
 /// Short alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, DsoError>;

@@ -18,24 +18,13 @@ use crate::error::{EsaError, Result};
 use crate::record::ImageRecord;
 use crate::site::{ImageFormat, Site};
 
-/// Write `bytes` to `path` atomically: a temp file in the same directory, synced, then renamed.
+/// Write `bytes` to `path` atomically (`astro_image::write_atomic`: a synced temp file in the
+/// same folder, then a rename), as an [`EsaError`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| EsaError::io(dir, e))?;
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(format!(".tmp{}", std::process::id()));
-    let tmp = path.with_file_name(name);
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(EsaError::io(path, e));
-    }
-    Ok(())
+    astro_image::write_atomic(path, bytes).map_err(|e| match e {
+        astro_image::ImageError::Io { path, source } => EsaError::io(path, source),
+        other => EsaError::io(path, std::io::Error::other(other.to_string())),
+    })
 }
 
 /// An exclusive lock on an output folder, held until dropped (the OS releases it if the process

@@ -310,7 +310,7 @@ impl AviReader {
                 ));
             }
         }
-        let palette_luma = palette.iter().map(|p| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]).collect();
+        let palette_luma = palette.iter().map(|p| astro_image::luma::bt601(p[0], p[1], p[2])).collect();
         Ok(AviOpen::Raw(AviReader { path: path.to_path_buf(), mmap, format, frames, dropped, palette, palette_luma }))
     }
 
@@ -426,7 +426,7 @@ impl AviReader {
                     let bpp = self.format.pixels.bytes_per_pixel();
                     out.extend(
                         row.chunks_exact(bpp)
-                            .map(|p| (0.114 * p[0] as f32 + 0.587 * p[1] as f32 + 0.299 * p[2] as f32) * (1.0 / 255.0)),
+                            .map(|p| astro_image::luma::bt601(p[2] as f32, p[1] as f32, p[0] as f32) * (1.0 / 255.0)),
                     )
                 }
             }
@@ -465,7 +465,7 @@ impl AviReader {
                     }
                 }
                 AviPixels::Bgr24 | AviPixels::Bgra32 => {
-                    let luma = |p: &[u8]| 0.114 * p[0] as f32 + 0.587 * p[1] as f32 + 0.299 * p[2] as f32;
+                    let luma = |p: &[u8]| astro_image::luma::bt601(p[2] as f32, p[1] as f32, p[0] as f32);
                     for ((o, a), b) in pairs {
                         let s = luma(&a[..bpp]) + luma(&a[bpp..]) + luma(&b[..bpp]) + luma(&b[bpp..]);
                         *o = s * (0.25 / 255.0);
@@ -513,7 +513,7 @@ fn bad(path: &Path, reason: String) -> FrameError {
 
 /// A frame that cannot be decoded: `{path}: cannot decode image: {reason}`.
 fn bad_frame(path: &Path, reason: String) -> FrameError {
-    FrameError::Dataset(dataset::DatasetError::Decode { path: path.to_path_buf(), reason })
+    FrameError::from(dataset::ImageError::Decode { path: path.to_path_buf(), reason })
 }
 
 /// What the header list says about the video stream.

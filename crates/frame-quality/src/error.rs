@@ -47,6 +47,13 @@ pub enum FrameError {
     Dataset(#[from] dataset::DatasetError),
 }
 
+impl From<dataset::ImageError> for FrameError {
+    /// Image errors arrive through the dataset crate's error, as before the image crate existed.
+    fn from(e: dataset::ImageError) -> Self {
+        FrameError::Dataset(dataset::DatasetError::Image(e))
+    }
+}
+
 /// Short alias used throughout the crate.
 pub type Result<T> = std::result::Result<T, FrameError>;
 

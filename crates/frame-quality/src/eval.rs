@@ -57,54 +57,8 @@ pub fn top_k_overlap(scores: &[f32], truth: &[f32], k: usize) -> f64 {
     b[..k].iter().filter(|i| set.contains(i)).count() as f64 / k as f64
 }
 
-/// Peak signal-to-noise ratio in dB for signals in [0, `peak`].
-pub fn psnr(a: &[f32], b: &[f32], peak: f32) -> f64 {
-    let n = a.len().min(b.len());
-    let mse = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>() / n.max(1) as f64;
-    if mse <= 0.0 { f64::INFINITY } else { 10.0 * ((peak as f64).powi(2) / mse).log10() }
-}
-
-/// Mean SSIM (Wang et al. 2004: 11×11 Gaussian window σ = 1.5, K1 = 0.01, K2 = 0.03) of two
-/// `w × h` mono images with dynamic range `range`.
-pub fn ssim(a: &[f32], b: &[f32], w: usize, h: usize, range: f32) -> f64 {
-    use crate::metrics::{gaussian_kernel, separable_into};
-    if w < 11 || h < 11 {
-        return if a == b { 1.0 } else { 0.0 };
-    }
-    let k = gaussian_kernel(11, 1.5);
-    let mut tmp = Vec::new();
-    let blur = |src: &[f32], tmp: &mut Vec<f32>| {
-        let mut out = Vec::new();
-        separable_into(src, w, h, &k, tmp, &mut out);
-        out
-    };
-    let ma = blur(a, &mut tmp);
-    let mb = blur(b, &mut tmp);
-    let aa: Vec<f32> = a.iter().map(|v| v * v).collect();
-    let bb: Vec<f32> = b.iter().map(|v| v * v).collect();
-    let ab: Vec<f32> = a.iter().zip(b).map(|(x, y)| x * y).collect();
-    let saa = blur(&aa, &mut tmp);
-    let sbb = blur(&bb, &mut tmp);
-    let sab = blur(&ab, &mut tmp);
-    let c1 = (0.01 * range).powi(2);
-    let c2 = (0.03 * range).powi(2);
-    let mut sum = 0f64;
-    // Skip the 5-pixel border where the window is reflected.
-    let mut n = 0usize;
-    for y in 5..h - 5 {
-        for x in 5..w - 5 {
-            let i = y * w + x;
-            let (mx, my) = (ma[i], mb[i]);
-            let vx = saa[i] - mx * mx;
-            let vy = sbb[i] - my * my;
-            let cxy = sab[i] - mx * my;
-            let s = ((2.0 * mx * my + c1) * (2.0 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
-            sum += s as f64;
-            n += 1;
-        }
-    }
-    sum / n as f64
-}
+/// PSNR and SSIM of a stack against its truth (one definition: `astro_image::quality`).
+pub use astro_image::quality::{psnr, ssim};
 
 /// Least-squares gain `g` minimising `|g·a − b|²` (to compare a stack with the truth photometrically).
 pub fn fit_gain(a: &[f32], b: &[f32]) -> f32 {

@@ -32,7 +32,7 @@ pub struct DecodedVideo {
 
 /// A video error as a frame-quality error naming the file (`{path}: cannot decode image: {reason}`).
 fn video_err(e: VideoError) -> FrameError {
-    FrameError::Dataset(dataset::DatasetError::Decode { path: PathBuf::from(e.name), reason: e.reason })
+    FrameError::from(dataset::ImageError::Decode { path: PathBuf::from(e.name), reason: e.reason })
 }
 
 fn bad(path: &Path, reason: String) -> FrameError {

@@ -183,7 +183,7 @@ fn fits_planes(img: &dataset::fits::FitsImage, divisor: f64, mode: ColorMode) ->
         }
     }
     if c == 3 && mode == ColorMode::Luma {
-        let luma: Vec<f32> = (0..n).map(|i| 0.299 * data[i] + 0.587 * data[n + i] + 0.114 * data[2 * n + i]).collect();
+        let luma: Vec<f32> = (0..n).map(|i| astro_image::luma::bt601(data[i], data[n + i], data[2 * n + i])).collect();
         data = luma;
     }
     if c == 1 && mode == ColorMode::Rgb {

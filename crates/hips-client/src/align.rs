@@ -4,7 +4,7 @@
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex;
 
-use crate::sky_image::SkyImage;
+use crate::sky_image::Planes;
 
 /// Measured translation of `moving` relative to `reference`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -25,14 +25,14 @@ impl Shift {
 }
 
 /// Luminance plane (BT.601 for RGB), NaN → 0.
-pub fn luminance(img: &SkyImage) -> Vec<f32> {
+pub fn luminance(img: &Planes) -> Vec<f32> {
     let n = img.pixels();
     let clean = |v: f32| if v.is_nan() { 0.0 } else { v };
     if img.channels == 1 {
         return img.data.iter().map(|&v| clean(v)).collect();
     }
     (0..n)
-        .map(|i| 0.299 * clean(img.data[i]) + 0.587 * clean(img.data[n + i]) + 0.114 * clean(img.data[2 * n + i]))
+        .map(|i| astro_image::luma::bt601(clean(img.data[i]), clean(img.data[n + i]), clean(img.data[2 * n + i])))
         .collect()
 }
 
@@ -55,7 +55,7 @@ fn bin(plane: &[f32], w: usize, h: usize, f: usize) -> (Vec<f32>, usize, usize) 
 
 /// Phase-correlation shift of `moving` against `reference` (same size). Images are binned so the
 /// working size is at most `max_work` pixels a side; the result is in the input's pixels.
-pub fn phase_correlation(reference: &SkyImage, moving: &SkyImage, max_work: usize) -> Option<Shift> {
+pub fn phase_correlation(reference: &Planes, moving: &Planes, max_work: usize) -> Option<Shift> {
     if (reference.width, reference.height) != (moving.width, moving.height) || reference.pixels() == 0 {
         return None;
     }
@@ -133,8 +133,8 @@ mod tests {
     use super::*;
 
     /// A star field with Gaussian stars; `(ox, oy)` shifts the whole field.
-    fn stars(w: usize, h: usize, ox: f64, oy: f64) -> SkyImage {
-        let mut img = SkyImage::empty(1, h, w);
+    fn stars(w: usize, h: usize, ox: f64, oy: f64) -> Planes {
+        let mut img = Planes::no_data(1, h, w);
         img.data.iter_mut().for_each(|v| *v = 0.05);
         let mut s = 12345u64;
         let mut rnd = || {

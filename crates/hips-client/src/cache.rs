@@ -44,21 +44,11 @@ impl DiskCache {
     }
 }
 
-/// Write `bytes` to `path` through a temporary sibling file and a rename.
+/// Write `bytes` to `path` atomically (`astro_image::write_atomic`), as a [`HipsError::Io`].
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| HipsError::Io { path, source }
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
-    }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.{:?}.tmp", std::process::id(), std::thread::current().id()));
-    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        HipsError::Io { path: path.to_path_buf(), source: e }
+    astro_image::write_atomic(path, bytes).map_err(|e| match e {
+        astro_image::ImageError::Io { path, source } => HipsError::Io { path, source },
+        other => HipsError::Io { path: path.to_path_buf(), source: std::io::Error::other(other.to_string()) },
     })
 }
 

@@ -9,7 +9,7 @@
 
 use crate::cache::DiskCache;
 use crate::error::{HipsError, Result};
-use crate::sky_image::{ImageFormat, SkyImage};
+use crate::sky_image::{ImageFormat, Planes};
 use crate::wcs::Wcs;
 use polite_http::{Client as HttpClient, Policy};
 
@@ -317,13 +317,13 @@ impl Hips2FitsClient {
 
     /// Fetch and decode a cutout of any size, tiling requests larger than `max_side` (WCS
     /// geometry; a centre geometry is converted to its WCS first when it needs tiling).
-    pub fn fetch(&self, req: &CutoutRequest) -> Result<SkyImage> {
+    pub fn fetch(&self, req: &CutoutRequest) -> Result<Planes> {
         req.check()?;
         self.check_budget(req)?;
         let (w, h) = req.size();
         if w <= self.max_side && h <= self.max_side {
             let bytes = self.fetch_bytes(req)?;
-            let img = SkyImage::decode(&bytes, &format!("hips2fits {} cutout", req.hips))?;
+            let img = crate::sky_image::decode_image(&bytes, &format!("hips2fits {} cutout", req.hips))?;
             if (img.width, img.height) != (w as usize, h as usize) {
                 return Err(HipsError::Decode {
                     what: format!("hips2fits {} cutout", req.hips),
@@ -333,13 +333,15 @@ impl Hips2FitsClient {
             return Ok(img);
         }
         let wcs = req.wcs()?;
-        let mut out: Option<SkyImage> = None;
+        let mut out: Option<Planes> = None;
         for (x0, y0, tw, th) in tile_grid(w, h, self.max_side) {
             let sub = sub_wcs(&wcs, x0, y0, tw, th);
             let piece_req = CutoutRequest { geometry: Geometry::Wcs(sub), ..req.clone() };
             let piece = self.fetch(&piece_req)?;
-            let canvas = out.get_or_insert_with(|| SkyImage::empty(piece.channels, h as usize, w as usize));
-            canvas.paste(&piece, x0 as usize, y0 as usize)?;
+            let canvas = out.get_or_insert_with(|| Planes::no_data(piece.channels, h as usize, w as usize));
+            canvas
+                .paste(&piece, x0 as usize, y0 as usize)
+                .map_err(|e| HipsError::Decode { what: "stitched cutout".into(), reason: e.to_string() })?;
         }
         out.ok_or_else(|| HipsError::InvalidRequest("empty tiling".into()))
     }
@@ -353,7 +355,7 @@ impl Hips2FitsClient {
             return self.fetch_bytes(req);
         }
         let img = self.fetch(req)?;
-        img.encode(req.format, Some(&req.wcs()?))
+        crate::sky_image::encode_image(&img, req.format, Some(&req.wcs()?))
     }
 }
 

@@ -46,8 +46,10 @@ pub fn check_pixels(what: &str, width: u32, height: u32, budget: u64) -> Result<
     }
     Ok(())
 }
+/// The pixel type (owned by `astro-image`; NaN = no data).
+pub use astro_image::Planes;
 /// The sky geometry every request is built from (owned by `sky-geometry`).
 pub use sky_geometry::{Wcs, wcs};
-pub use sky_image::{ImageFormat, SkyImage};
+pub use sky_image::{ImageFormat, decode_image, encode_image};
 pub use survey::Survey;
 pub use tiles::{HipsTileClient, Sampling};

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 
 use crate::cache::DiskCache;
 use crate::error::{HipsError, Result};
-use crate::sky_image::{ImageFormat, SkyImage};
+use crate::sky_image::{ImageFormat, Planes};
 use crate::wcs::Wcs;
 use polite_http::{Client as HttpClient, Policy};
 
@@ -171,7 +171,7 @@ pub struct HipsTileClient {
     properties: HipsProperties,
     format: ImageFormat,
     tile_width: u32,
-    tiles: Mutex<HashMap<TileKey, Option<Arc<SkyImage>>>>,
+    tiles: Mutex<HashMap<TileKey, Option<Arc<Planes>>>>,
     max_pixels: u64,
 }
 
@@ -305,7 +305,7 @@ impl HipsTileClient {
 
     /// One tile, decoded (rows top-down), from memory, the disk cache or the server. `Ok(None)`
     /// when the server has no such tile (404: outside the survey's footprint).
-    pub fn tile(&self, order: u8, npix: u64) -> Result<Option<Arc<SkyImage>>> {
+    pub fn tile(&self, order: u8, npix: u64) -> Result<Option<Arc<Planes>>> {
         if let Some(t) = self.tiles.lock().unwrap_or_else(|p| p.into_inner()).get(&(order, npix)) {
             return Ok(t.clone());
         }
@@ -346,7 +346,7 @@ impl HipsTileClient {
         let tile = match bytes {
             None => None,
             Some(b) => {
-                let img = SkyImage::decode(&b, &url)?;
+                let img = crate::sky_image::decode_image(&b, &url)?;
                 let w = self.tile_width as usize;
                 if img.width != w || img.height != w {
                     return Err(HipsError::Decode {
@@ -373,13 +373,13 @@ impl HipsTileClient {
     }
 
     /// Reproject the survey onto `wcs` at the order chosen from its pixel scale.
-    pub fn reproject(&self, wcs: &Wcs, sampling: Sampling) -> Result<SkyImage> {
+    pub fn reproject(&self, wcs: &Wcs, sampling: Sampling) -> Result<Planes> {
         let order = self.choose_order(wcs.pixel_scale_deg())?;
         self.reproject_at(wcs, order, sampling)
     }
 
     /// Reproject the survey onto `wcs` using tiles of `order`. Pixels with no data are `NaN`.
-    pub fn reproject_at(&self, wcs: &Wcs, order: u8, sampling: Sampling) -> Result<SkyImage> {
+    pub fn reproject_at(&self, wcs: &Wcs, order: u8, sampling: Sampling) -> Result<Planes> {
         crate::check_pixels("reprojected cutout", wcs.width, wcs.height, self.max_pixels)?;
         let tiles = self.covering_tiles(wcs, order);
         tracing::debug!(order, tiles = tiles.len(), "reprojecting");
@@ -414,7 +414,7 @@ impl HipsTileClient {
                 Ok(row)
             })
             .collect();
-        let mut out = SkyImage::empty(channels, h, w);
+        let mut out = Planes::no_data(channels, h, w);
         for (y, row) in rows.into_iter().enumerate() {
             let row = row?;
             for c in 0..channels {

@@ -16,7 +16,7 @@ fn sky(c: usize, ra: f64, dec: f64) -> f64 {
     sky_k(c, ra, dec, K)
 }
 use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
-use hips_client::{DiskCache, HipsError, ImageFormat, Policy, SkyImage, Wcs};
+use hips_client::{DiskCache, HipsError, ImageFormat, Planes, Policy, Wcs};
 
 fn json_error(status: u16, title: &str, description: &str) -> Reply {
     let body = serde_json::json!({"title": title, "description": description}).to_string();
@@ -67,7 +67,7 @@ fn stand_in(max_side: i64, fail_first: usize) -> TestServer {
         };
         let channels = if hips.ends_with("color") { 3 } else { 1 };
         let (w, h) = (w as usize, h as usize);
-        let mut img = SkyImage::empty(channels, h, w);
+        let mut img = Planes::no_data(channels, h, w);
         for j in 0..h {
             for i in 0..w {
                 // Image pixel (i, j) from the top-left is FITS pixel (i + 1, h − j).
@@ -83,7 +83,7 @@ fn stand_in(max_side: i64, fail_first: usize) -> TestServer {
             ImageFormat::Png => "image/png",
             ImageFormat::Jpg => "image/jpeg",
         };
-        (200, ctype, img.encode(format, None).unwrap())
+        (200, ctype, hips_client::encode_image(&img, format, None).unwrap())
     })
 }
 
@@ -92,7 +92,7 @@ fn client(server: &TestServer, cache: Option<DiskCache>) -> Hips2FitsClient {
 }
 
 /// Largest difference between the cutout and the analytic sky at our WCS's pixel centres.
-fn max_error(img: &SkyImage, wcs: &Wcs) -> f64 {
+fn max_error(img: &Planes, wcs: &Wcs) -> f64 {
     let mut worst = 0f64;
     for y in 0..img.height {
         for x in 0..img.width {

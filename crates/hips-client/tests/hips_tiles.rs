@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use common::{Reply, TestServer, sky_k};
 use hips_client::tiles::{HipsTileClient, Sampling, cell_size_deg};
-use hips_client::{DiskCache, ImageFormat, Policy, SkyImage, Wcs};
+use hips_client::{DiskCache, ImageFormat, Planes, Policy, Wcs};
 
 /// Tile width 2^M, deepest order ORDER: cells of depth 9 (0.115°).
 const M: u8 = 6;
@@ -30,11 +30,11 @@ fn interleave(ix: u64, iy: u64) -> u64 {
 }
 
 /// Render tile `npix` of `order`: row `ix`, column `iy` (JPEG/PNG orientation).
-fn render_tile(order: u8, npix: u64, colour: bool) -> SkyImage {
+fn render_tile(order: u8, npix: u64, colour: bool) -> Planes {
     let n = 1usize << M;
     let channels = if colour { 3 } else { 1 };
     let depth = order + M;
-    let mut img = SkyImage::empty(channels, n, n);
+    let mut img = Planes::no_data(channels, n, n);
     for ix in 0..n {
         for iy in 0..n {
             let hash = (npix << (2 * M)) | interleave(ix as u64, iy as u64);
@@ -74,10 +74,16 @@ fn hips_server(formats: &'static str) -> TestServer {
             return (404, "text/plain", b"outside footprint".to_vec());
         }
         match ext.as_str() {
-            "png" => (200, "image/png", render_tile(order, npix, true).encode(ImageFormat::Png, None).unwrap()),
-            "fits" => {
-                (200, "application/fits", render_tile(order, npix, false).encode(ImageFormat::Fits, None).unwrap())
-            }
+            "png" => (
+                200,
+                "image/png",
+                hips_client::encode_image(&render_tile(order, npix, true), ImageFormat::Png, None).unwrap(),
+            ),
+            "fits" => (
+                200,
+                "application/fits",
+                hips_client::encode_image(&render_tile(order, npix, false), ImageFormat::Fits, None).unwrap(),
+            ),
             _ => (404, "text/plain", b"format".to_vec()),
         }
     })
@@ -88,7 +94,7 @@ fn open(server: &TestServer, cache: Option<DiskCache>, prefer: Option<ImageForma
 }
 
 /// (max, mean) absolute error against the analytic sky over pixels with data; and the coverage.
-fn errors(img: &SkyImage, wcs: &Wcs) -> (f64, f64, f64) {
+fn errors(img: &Planes, wcs: &Wcs) -> (f64, f64, f64) {
     let (mut worst, mut sum, mut n) = (0f64, 0f64, 0usize);
     for y in 0..img.height {
         for x in 0..img.width {

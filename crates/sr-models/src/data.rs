@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 use dataset::degrade::{DegradationConfig, degrade};
 use dataset::image_io::load_image;
-use dataset::{ColorMode, ImageLimits, Planes};
+use dataset::{ColorMode, ImageLimits, Planes, PlanesTensor};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;

@@ -64,6 +64,13 @@ pub enum SrError {
     Data(String),
 }
 
+impl From<dataset::ImageError> for SrError {
+    /// Image errors arrive through the dataset crate's error, as before the image crate existed.
+    fn from(e: dataset::ImageError) -> Self {
+        SrError::Dataset(dataset::DatasetError::Image(e))
+    }
+}
+
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, SrError>;
 

@@ -111,7 +111,10 @@ pub fn score(t: &TestImage, scale: usize, outputs: &[Planes]) -> Result<ImageSco
     let border = scale.max(1);
     let bic = quantised(bicubic_upscale(&t.lr, t.hr.width, t.hr.height));
     let bicubic = quality_y(&bic, &t.hr, border)?;
-    let models = outputs.iter().map(|o| quality_y(&quantised(o.clone()), &t.hr, border)).collect::<Result<_>>()?;
+    let models = outputs
+        .iter()
+        .map(|o| quality_y(&quantised(o.clone()), &t.hr, border).map_err(SrError::from))
+        .collect::<Result<_>>()?;
     Ok(ImageScores { path: t.path.clone(), bicubic, models })
 }
 

@@ -7,7 +7,7 @@
 //! [`upscale_tiled`] also holds the whole output as `f32` (12 bytes per output pixel).
 
 use burn::prelude::*;
-use dataset::Planes;
+use dataset::{Planes, PlanesTensor};
 
 use crate::error::{Result, SrError};
 use crate::model::{Generator, GeneratorConfig};

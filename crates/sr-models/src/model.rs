@@ -490,6 +490,7 @@ mod tests {
             }
         }
         let bicubic = dataset::resize::imresize(&p, w * 4, h * 4);
+        use dataset::PlanesTensor;
         let x = p.to_tensor::<Flex>(&device).unsqueeze::<4>();
         for cfg in [GeneratorConfig::light(4), GeneratorConfig::SrResNet(SrResNetConfig::new().with_blocks(2))] {
             let y = cfg.init::<Flex>(&device).unwrap().forward(x.clone());

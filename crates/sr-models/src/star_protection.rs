@@ -49,7 +49,7 @@ pub const COLOUR_EPSILON: f32 = 0.02;
 
 /// BT.601 luma.
 fn luma(r: f32, g: f32, b: f32) -> f32 {
-    0.299 * r + 0.587 * g + 0.114 * b
+    astro_image::luma::bt601(r, g, b)
 }
 
 impl Finish {

@@ -6,7 +6,7 @@ use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
 use dataset::image_io::{image_dimensions, sniff};
-use dataset::{ColorMode, DatasetError, ImageLimits, Planes};
+use dataset::{ColorMode, ImageError, ImageLimits, Planes};
 use image::{DynamicImage, ImageReader};
 
 use crate::error::{Result, SrError};
@@ -80,10 +80,10 @@ impl TileSource for DecodedImage {
 pub fn load_still(path: &Path, limits: ImageLimits) -> Result<DecodedImage> {
     let (w, h) = image_dimensions(path)?;
     if w == 0 || h == 0 {
-        return Err(DatasetError::Empty { path: path.to_path_buf(), width: w, height: h }.into());
+        return Err(ImageError::Empty { path: path.to_path_buf(), width: w, height: h }.into());
     }
     if w as u64 * h as u64 > limits.max_pixels {
-        return Err(DatasetError::TooLarge {
+        return Err(ImageError::TooLarge {
             path: path.to_path_buf(),
             width: w,
             height: h,
@@ -100,7 +100,7 @@ pub fn load_still(path: &Path, limits: ImageLimits) -> Result<DecodedImage> {
     let format = sniff(&head[..n], path)?;
     let mut r = ImageReader::with_format(reader, format);
     r.limits(dataset::image_io::decoder_limits(w, h));
-    let img = r.decode().map_err(|e| DatasetError::Decode { path: path.to_path_buf(), reason: e.to_string() })?;
+    let img = r.decode().map_err(|e| ImageError::Decode { path: path.to_path_buf(), reason: e.to_string() })?;
     Ok(DecodedImage::new(img))
 }
 
@@ -146,7 +146,7 @@ pub fn write_still(
     bit_depth: u8,
     run: Box<BandRun<'_>>,
 ) -> Result<()> {
-    let enc = |reason: String| SrError::from(DatasetError::Encode { path: name.to_path_buf(), reason });
+    let enc = |reason: String| SrError::from(ImageError::Encode { path: name.to_path_buf(), reason });
     let sixteen = bit_depth > 8 && format != StillFormat::Jpeg;
     match format {
         StillFormat::Png => {

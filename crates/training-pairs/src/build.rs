@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use dataset::image_io::{ColorMode, ImageLimits, Planes, load_image, save_image};
 use esa_scraper::ImageRecord;
-use hips_client::{SkyImage, Survey};
+use hips_client::Survey;
 
 use crate::filters::{CutoutSource, FilterConfig, PairRecord, PairSurvey, Verdict, black_mask, check_survey, judge};
 use crate::{PairError, Result};
@@ -114,14 +114,11 @@ pub fn build_all(
     Ok(BuildSummary { built, skipped, failed, records })
 }
 
-fn to_sky(p: &Planes) -> SkyImage {
-    SkyImage { width: p.width, height: p.height, channels: p.channels, data: p.data.clone() }
-}
-
-fn to_planes(s: &SkyImage) -> Result<Planes> {
-    let mut p = Planes::from_vec(s.channels, s.height, s.width, s.data.clone())?;
+/// A cutout ready to save as 8-bit PNG: RGB, clamped to [0, 1] (no data becomes black).
+fn savable(cut: &Planes) -> Planes {
+    let mut p = cut.to_rgb();
     p.clamp01();
-    Ok(p)
+    p
 }
 
 /// Build (or complete, with `only_missing`) one pair directory.
@@ -142,7 +139,6 @@ fn build_pair(
         (((obs.width as f64 * scale).round() as usize).max(1), ((obs.height as f64 * scale).round() as usize).max(1));
     let obs = if (w, h) == (obs.width, obs.height) { obs } else { dataset::resize::imresize(&obs, w, h) };
     let wcs = full_wcs.rescaled(w as u32, h as u32);
-    let obs_sky = to_sky(&obs);
     let previous: Option<PairRecord> = if only_missing {
         std::fs::read(dir.join("pair.json")).ok().and_then(|b| serde_json::from_slice(&b).ok())
     } else {
@@ -162,9 +158,9 @@ fn build_pair(
         }
         match source.cutout(i, s, &wcs) {
             Ok(mut cut) => {
-                let check = check_survey(s.key, &obs_sky, &cut);
+                let check = check_survey(s.key, &obs, &cut);
                 cut.fill_nan(0.0);
-                save_image(&to_planes(&cut.to_rgb())?, &dir.join(&name), 8)?;
+                save_image(&savable(&cut), &dir.join(&name), 8)?;
                 checks.push(check.clone());
                 pair_surveys.push(PairSurvey {
                     key: s.key.into(),
@@ -185,8 +181,8 @@ fn build_pair(
             }),
         }
     }
-    let mask = black_mask(&obs_sky);
-    let mut verdicts = judge(&obs_sky, &mask, &checks, &opts.filter);
+    let mask = black_mask(&obs);
+    let mut verdicts = judge(&obs, &mask, &checks, &opts.filter);
     for s in pair_surveys.iter().filter(|s| s.error.is_some()) {
         verdicts.push(Verdict {
             filter: format!("fetch-failed:{}", s.key),

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use hips_client::align::{Shift, phase_correlation};
 use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
-use hips_client::{HipsError, HipsTileClient, ImageFormat, Result, Sampling, SkyImage, Survey, Wcs};
+use hips_client::{HipsError, HipsTileClient, ImageFormat, Planes, Result, Sampling, Survey, Wcs};
 
 /// Thresholds of the validation filters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,7 +74,7 @@ pub struct SurveyCheck {
 }
 
 /// `true` when every pixel has R = G = B within one 8-bit step (or the image is single-channel).
-pub fn is_grey(img: &SkyImage) -> bool {
+pub fn is_grey(img: &Planes) -> bool {
     if img.channels == 1 {
         return true;
     }
@@ -92,7 +92,7 @@ pub fn is_grey(img: &SkyImage) -> bool {
 /// Mask of flat black areas (masked boxes, borders of mosaics): pixels that are black (all
 /// channels ≤ 1/255) together with their whole 5×5 neighbourhood, grown back by 2 px. Real sky
 /// noise is almost never exactly black over 25 pixels.
-pub fn black_mask(img: &SkyImage) -> Vec<bool> {
+pub fn black_mask(img: &Planes) -> Vec<bool> {
     let (w, h, n) = (img.width, img.height, img.pixels());
     let black: Vec<bool> = (0..n)
         .map(|i| (0..img.channels).all(|c| img.data[c * n + i].is_nan() || img.data[c * n + i] <= 1.0 / 255.0))
@@ -127,7 +127,7 @@ pub fn black_mask(img: &SkyImage) -> Vec<bool> {
 }
 
 /// Statistics and alignment of a survey cutout against the observation (same grid).
-pub fn check_survey(key: &str, obs: &SkyImage, cutout: &SkyImage) -> SurveyCheck {
+pub fn check_survey(key: &str, obs: &Planes, cutout: &Planes) -> SurveyCheck {
     let lum = hips_client::align::luminance(cutout);
     let n = lum.len().max(1) as f64;
     let mean = lum.iter().map(|&v| v as f64).sum::<f64>() / n;
@@ -142,7 +142,7 @@ pub fn check_survey(key: &str, obs: &SkyImage, cutout: &SkyImage) -> SurveyCheck
 }
 
 /// Apply every filter; the pair is kept when all verdicts pass.
-pub fn judge(obs: &SkyImage, mask: &[bool], checks: &[SurveyCheck], cfg: &FilterConfig) -> Vec<Verdict> {
+pub fn judge(obs: &Planes, mask: &[bool], checks: &[SurveyCheck], cfg: &FilterConfig) -> Vec<Verdict> {
     let mut v = Vec::new();
     let side = obs.width.min(obs.height);
     v.push(Verdict {
@@ -213,7 +213,7 @@ pub enum CutoutSource<'a> {
 
 impl CutoutSource<'_> {
     /// The cutout of survey number `index` (`survey`) on `wcs`, as an image in `[0, 1]`.
-    pub fn cutout(&self, index: usize, survey: &Survey, wcs: &Wcs) -> Result<SkyImage> {
+    pub fn cutout(&self, index: usize, survey: &Survey, wcs: &Wcs) -> Result<Planes> {
         match self {
             CutoutSource::Hips2Fits(c) => {
                 let format = if survey.colour { ImageFormat::Jpg } else { ImageFormat::Png };
@@ -234,8 +234,8 @@ impl CutoutSource<'_> {
 mod tests {
     use super::*;
 
-    fn noise(channels: usize, h: usize, w: usize) -> SkyImage {
-        let mut img = SkyImage::empty(channels, h, w);
+    fn noise(channels: usize, h: usize, w: usize) -> Planes {
+        let mut img = Planes::no_data(channels, h, w);
         let mut s = 7u64;
         for v in &mut img.data {
             s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -290,13 +290,13 @@ mod tests {
         let obs = noise(3, 64, 64);
         let cfg = FilterConfig::default();
         let good = check_survey("dss", &obs, &obs);
-        let mut black = SkyImage::empty(3, 64, 64);
+        let mut black = Planes::no_data(3, 64, 64);
         black.data.iter_mut().for_each(|v| *v = 0.0);
         let black = check_survey("sdss", &obs, &black);
         let mut white = obs.clone();
         white.data.iter_mut().for_each(|v| *v = 1.0);
         let white = check_survey("2mass", &obs, &white);
-        let mut shifted = SkyImage::empty(3, 64, 64);
+        let mut shifted = Planes::no_data(3, 64, 64);
         for c in 0..3 {
             for y in 0..64 {
                 for x in 0..64 {

@@ -53,6 +53,13 @@ pub enum PairError {
     },
 }
 
+impl From<dataset::ImageError> for PairError {
+    /// Image errors arrive through the dataset crate's error, as before the image crate existed.
+    fn from(e: dataset::ImageError) -> Self {
+        PairError::Image(dataset::DatasetError::Image(e))
+    }
+}
+
 /// Result alias for this crate.
 pub type Result<T, E = PairError> = std::result::Result<T, E>;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use hips_client::align::phase_correlation;
 use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
-use hips_client::{ImageFormat, Policy, SkyImage, Wcs};
+use hips_client::{ImageFormat, Planes, Policy, Wcs};
 use test_servers::TestServer;
 use training_pairs::filters::{FilterConfig, black_mask, check_survey, judge};
 
@@ -37,8 +37,8 @@ fn field(stars: &[(f64, f64, f64)], ra: f64, dec: f64) -> f64 {
     v.min(1.0)
 }
 
-fn render(stars: &[(f64, f64, f64)], w: usize, h: usize, to_sky: impl Fn(f64, f64) -> (f64, f64)) -> SkyImage {
-    let mut img = SkyImage::empty(3, h, w);
+fn render(stars: &[(f64, f64, f64)], w: usize, h: usize, to_sky: impl Fn(f64, f64) -> (f64, f64)) -> Planes {
+    let mut img = Planes::no_data(3, h, w);
     for y in 0..h {
         for x in 0..w {
             let (ra, dec) = to_sky(x as f64 + 0.5, y as f64 + 0.5);
@@ -63,7 +63,7 @@ fn star_server(stars: Arc<Vec<(f64, f64, f64)>>) -> TestServer {
             let ll = wcs.unproj(&wcs::ImgXY::new(x + 0.5, h as f64 + 0.5 - y)).unwrap();
             (ll.lon().to_degrees(), ll.lat().to_degrees())
         });
-        (200, "image/png", img.encode(ImageFormat::Png, None).unwrap())
+        (200, "image/png", hips_client::encode_image(&img, ImageFormat::Png, None).unwrap())
     })
 }
 

@@ -6,7 +6,7 @@ use rand_distr::{Distribution, Poisson, StandardNormal};
 use rayon::prelude::*;
 
 use super::*;
-use crate::error::{DatasetError, Result};
+use crate::error::Result;
 use crate::image_io::Planes;
 use crate::resize::{ResizeKernel, imresize_with};
 
@@ -158,7 +158,7 @@ pub fn add_grain(planes: &mut Planes, amplitude: f32, size_px: f64, fog: f32, rn
 /// Encode as JPEG at `quality` (1–100) and decode again. Two-band images are coded per band.
 pub fn jpeg_roundtrip(planes: &Planes, quality: u8) -> Result<Planes> {
     let code = |p: &Planes| -> Result<Planes> {
-        let err = |e: image::ImageError| DatasetError::Encode {
+        let err = |e: image::ImageError| astro_image::ImageError::Encode {
             path: format!("<jpeg degradation q{quality}>").into(),
             reason: e.to_string(),
         };

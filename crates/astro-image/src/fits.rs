@@ -13,7 +13,7 @@ use std::path::Path;
 use fitsrs::hdu::header::Bitpix;
 use fitsrs::{Fits, HDU};
 
-use crate::error::{DatasetError, Result};
+use crate::error::{ImageError, Result};
 
 /// FITS block size in bytes (headers and data units are padded to it).
 pub const BLOCK: usize = 2880;
@@ -96,8 +96,8 @@ pub fn align(n: usize) -> usize {
     n.div_ceil(BLOCK) * BLOCK
 }
 
-fn bad(path: &Path, reason: String) -> DatasetError {
-    DatasetError::Decode { path: path.to_path_buf(), reason }
+fn bad(path: &Path, reason: String) -> ImageError {
+    ImageError::Decode { path: path.to_path_buf(), reason }
 }
 
 /// Where the first image HDU is: its header start, data offset, whether it is an extension, and its shape.
@@ -148,14 +148,14 @@ where
 
 /// The shape of the first image HDU, reading the headers only (data units are skipped).
 pub fn read_fits_shape(path: &Path) -> Result<FitsShape> {
-    let file = std::fs::File::open(path).map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
+    let file = std::fs::File::open(path).map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
     let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
     let mut reader = BufReader::new(file);
     let mut head = [0u8; 9];
     if reader.read_exact(&mut head).is_err() || &head != b"SIMPLE  =" {
         return Err(bad(path, "not a FITS file (no SIMPLE card)".into()));
     }
-    reader.rewind().map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
+    reader.rewind().map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
     let loc = locate(reader, path)?;
     let s = loc.shape;
     let need = loc.data_offset + s.width * s.height * s.channels * loc.bitpix.byte_size();
@@ -167,7 +167,7 @@ pub fn read_fits_shape(path: &Path) -> Result<FitsShape> {
 
 /// Read the first image HDU (2-D, or 3-D with NAXIS3 = 1 or 3) of a FITS file.
 pub fn read_fits(path: &Path) -> Result<FitsImage> {
-    let bytes = std::fs::read(path).map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
     if !bytes.starts_with(b"SIMPLE  =") {
         return Err(bad(path, "not a FITS file (no SIMPLE card)".into()));
     }

@@ -18,8 +18,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DatasetError, Result};
-use crate::image_io::Planes;
+use crate::Planes;
+use crate::error::{ImageError, Result};
 
 /// Interpolation kernel of [`imresize_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -151,7 +151,7 @@ pub fn imresize(planes: &Planes, out_w: usize, out_h: usize) -> Planes {
 /// `imresize` by a scale factor (`out = ceil(in × scale)`, MATLAB's rule).
 pub fn imresize_scale(planes: &Planes, scale: f64) -> Result<Planes> {
     if !(scale.is_finite() && scale > 0.0) {
-        return Err(DatasetError::Config(format!("resize scale {scale} must be a positive number")));
+        return Err(ImageError::Config(format!("resize scale {scale} must be a positive number")));
     }
     let out_w = (planes.width as f64 * scale).ceil().max(1.0) as usize;
     let out_h = (planes.height as f64 * scale).ceil().max(1.0) as usize;
