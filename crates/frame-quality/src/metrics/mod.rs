@@ -15,6 +15,10 @@ use crate::disc::{Disc, detect_disc};
 use crate::error::FrameError;
 use crate::view::ImageView;
 
+mod filters;
+
+pub use filters::{bin_into, box3_into, gaussian_kernel, separable_into};
+
 /// Reusable per-thread buffers for the metrics (grown on first use, then reused).
 #[derive(Default)]
 pub struct Scratch {
@@ -159,109 +163,6 @@ impl FromStr for Metric {
             known: Metric::ALL.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "),
         })
     }
-}
-
-/// Mean of non-overlapping `s × s` blocks (the right and bottom remainders are dropped) into `out`.
-pub fn bin_into(img: ImageView<'_>, s: usize, out: &mut Vec<f32>) -> (usize, usize) {
-    let (bw, bh) = (img.width / s, img.height / s);
-    out.clear();
-    out.resize(bw * bh, 0.0);
-    if bw == 0 || bh == 0 {
-        return (bw, bh);
-    }
-    let inv = 1.0 / (s * s) as f32;
-    if s == 2 {
-        for by in 0..bh {
-            let r0 = &img.row(2 * by)[..2 * bw];
-            let r1 = &img.row(2 * by + 1)[..2 * bw];
-            let o = &mut out[by * bw..(by + 1) * bw];
-            for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
-                *o = (a[0] + a[1] + b[0] + b[1]) * inv;
-            }
-        }
-        return (bw, bh);
-    }
-    for by in 0..bh {
-        let o = &mut out[by * bw..(by + 1) * bw];
-        for dy in 0..s {
-            let r = &img.row(by * s + dy)[..s * bw];
-            for (o, blk) in o.iter_mut().zip(r.chunks_exact(s)) {
-                *o += blk.iter().sum::<f32>();
-            }
-        }
-        for o in o.iter_mut() {
-            *o *= inv;
-        }
-    }
-    (bw, bh)
-}
-
-/// Separable 3×3 box mean (edges clamp) of a packed `w × h` buffer into `out`, via `tmp`.
-pub fn box3_into(src: &[f32], w: usize, h: usize, tmp: &mut Vec<f32>, out: &mut Vec<f32>) {
-    separable_into(src, w, h, &[1.0 / 3.0; 3], tmp, out);
-}
-
-/// Separable convolution with an odd symmetric kernel (edges reflect like OpenCV's BORDER_REFLECT_101).
-pub fn separable_into(src: &[f32], w: usize, h: usize, k: &[f32], tmp: &mut Vec<f32>, out: &mut Vec<f32>) {
-    let r = k.len() / 2;
-    tmp.clear();
-    tmp.resize(w * h, 0.0);
-    out.clear();
-    out.resize(w * h, 0.0);
-    if w == 0 || h == 0 {
-        return;
-    }
-    let refl = |i: isize, n: usize| -> usize {
-        let n = n as isize;
-        if n == 1 {
-            return 0;
-        }
-        let mut i = i;
-        if i < 0 {
-            i = -i;
-        }
-        if i >= n {
-            i = 2 * (n - 1) - i;
-        }
-        i.clamp(0, n - 1) as usize
-    };
-    for y in 0..h {
-        let row = &src[y * w..(y + 1) * w];
-        let o = &mut tmp[y * w..(y + 1) * w];
-        for x in 0..w {
-            let mut acc = 0.0;
-            if x >= r && x + r < w {
-                for (j, kv) in k.iter().enumerate() {
-                    acc += kv * row[x + j - r];
-                }
-            } else {
-                for (j, kv) in k.iter().enumerate() {
-                    acc += kv * row[refl(x as isize + j as isize - r as isize, w)];
-                }
-            }
-            o[x] = acc;
-        }
-    }
-    for y in 0..h {
-        let o = &mut out[y * w..(y + 1) * w];
-        for (j, kv) in k.iter().enumerate() {
-            let yy = refl(y as isize + j as isize - r as isize, h);
-            let src_row = &tmp[yy * w..(yy + 1) * w];
-            for (o, s) in o.iter_mut().zip(src_row) {
-                *o += kv * s;
-            }
-        }
-    }
-}
-
-/// Normalised 1-D Gaussian kernel of odd size `n`; `sigma ≤ 0` uses OpenCV's default for that size.
-pub fn gaussian_kernel(n: usize, sigma: f32) -> Vec<f32> {
-    let sigma = if sigma > 0.0 { sigma } else { 0.3 * ((n as f32 - 1.0) * 0.5 - 1.0) + 0.8 };
-    let r = (n / 2) as f32;
-    let mut k: Vec<f32> = (0..n).map(|i| (-(i as f32 - r).powi(2) / (2.0 * sigma * sigma)).exp()).collect();
-    let s: f32 = k.iter().sum();
-    k.iter_mut().for_each(|v| *v /= s);
-    k
 }
 
 fn copy_packed(img: ImageView<'_>, out: &mut Vec<f32>) {
