@@ -19,7 +19,6 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use hips_client::hips2fits::{DEFAULT_HIPS2FITS_URL, Hips2FitsClient};
 use hips_client::{DiskCache, HipsTileClient, Policy, Sampling, Survey, survey};
-use indicatif::{ProgressBar, ProgressStyle};
 use training_pairs::{BuildOptions, CutoutSource, FilterConfig, Progress, build_all, read_records};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -87,10 +86,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn body() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    cli_args::init_logs("warn");
     let args = Args::parse();
     let surveys: Vec<Survey> = args
         .surveys
@@ -132,8 +128,7 @@ fn body() -> Result<()> {
         limit: args.limit,
         filter: FilterConfig { max_shift_px: args.max_shift, min_usable: args.min_usable, ..FilterConfig::default() },
     };
-    let bar = ProgressBar::new(0)
-        .with_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise} / eta {eta}]")?);
+    let bar = cli_args::progress_bar(0, "{bar:40} {pos}/{len} {msg} [{elapsed_precise} / eta {eta}]");
     let summary = build_all(&opts, &records, &surveys, &source, &mut |p| match p {
         Progress::Total(n) => bar.set_length(n as u64),
         Progress::Start(id) => bar.set_message(id.to_string()),

@@ -47,10 +47,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn body() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    cli_args::init_logs("warn");
     let args = Args::parse();
     dataset::with_backend!(args.device, B, _device => run::<B>(&args), unavailable k => anyhow::bail!("backend {k} is not compiled into this build"))
 }

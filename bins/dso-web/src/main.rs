@@ -49,9 +49,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn body() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    cli_args::init_logs("info");
     let args = Args::parse();
     let device = Default::default();
     let mut classifiers = Vec::new();

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use esa_scraper::scrape::DetailPolicy;
 use esa_scraper::{Blacklist, Event, ImageFormat, Outcome, ResumeMode, ScrapeOptions, Site, SiteConfig};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 
 /// Download ESA/Hubble or ESA/Webb observation images with sky geometry and credits (resumable).
 #[derive(Parser, Debug)]
@@ -131,13 +131,7 @@ fn options(args: &Args) -> anyhow::Result<ScrapeOptions> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    cli_args::init_logs("warn");
     let args = Args::parse();
     match run(&args) {
         Ok(true) => ExitCode::SUCCESS,
@@ -152,8 +146,7 @@ fn main() -> ExitCode {
 /// Run; `Ok(false)` when some images or pages failed (exit status 1).
 fn run(args: &Args) -> anyhow::Result<bool> {
     let opts = options(args)?;
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    let bar = cli_args::spinner("{spinner} {msg}");
     bar.enable_steady_tick(Duration::from_millis(200));
     let mut listed = 0usize;
     let summary = esa_scraper::scrape(&opts, &mut |ev| match ev {

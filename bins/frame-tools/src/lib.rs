@@ -4,9 +4,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// Initialise `tracing` logs on stderr (RUST_LOG overrides the `info` default).
 pub fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    cli_args::init_logs("info");
 }
 
 /// A progress bar over `len` frames with a frames/s readout.

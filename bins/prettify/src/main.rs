@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dataset::backend::DeviceKind;
-use indicatif::{ProgressBar, ProgressStyle};
 use sr_models::apply::DEFAULT_MAX_OUTPUT_PIXELS;
 use sr_models::cli::run_job_on;
 use sr_models::inference::Tiling;
@@ -106,10 +105,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    cli_args::init_logs("error");
     let args = Args::parse();
     if args.ra.is_some() && (args.size as u64).pow(2) > args.max_pixels {
         let (size, pixels) = (args.size, (args.size as u64).pow(2));
@@ -144,11 +140,7 @@ fn main() -> ExitCode {
     let finish = prettify::finish(args.strength, args.no_star_protection, args.model_colour, args.saturation);
     let tiling = Tiling { finish, ..Tiling::new(args.tile, args.overlap) };
     let job = prettify::job(staged.path, output.clone(), args.model.clone(), args.scale, tiling, args.max_pixels);
-    let bar = ProgressBar::new(1);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} tiles")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = cli_args::progress_bar(1, "{elapsed_precise} [{bar:30}] {pos}/{len} tiles");
     let start = std::time::Instant::now();
     let result = run_job_on(args.device, &job, &mut |p| {
         bar.set_length(p.total as u64);

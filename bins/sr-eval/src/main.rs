@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Parser;
 use dataset::backend::DeviceKind;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use sr_models::benchmark::{self, Gallery};
 use sr_models::evaluation::{self, Candidate};
 use sr_models::inference::Tiling;
@@ -82,10 +82,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    cli_args::init_logs("error");
     let args = Args::parse();
     cli_args::run(|| evaluate(&args))
 }
@@ -107,12 +104,7 @@ fn evaluate(args: &Args) -> Result<()> {
 
 /// A progress bar over `n` images showing the current file's name.
 fn image_bar(n: usize) -> ProgressBar {
-    let bar = ProgressBar::new(n as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} images, ETA {eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
+    cli_args::progress_bar(n as u64, "{elapsed_precise} [{bar:30}] {pos}/{len} images, ETA {eta} {msg}")
 }
 
 /// What the bar shows as an image starts (`Some`) or ends (`None`).

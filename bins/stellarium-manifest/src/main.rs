@@ -30,7 +30,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn body() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    cli_args::init_logs("error");
     let args = Args::parse();
     let set = match &args.data {
         Some(dir) => StellariumSet::at(dir)?,

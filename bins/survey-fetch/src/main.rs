@@ -12,7 +12,6 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
 use hips_client::hips2fits::{CutoutRequest, DEFAULT_HIPS2FITS_URL, Hips2FitsClient};
 use hips_client::{DiskCache, HipsTileClient, ImageFormat, Policy, Sampling, Wcs, survey};
-use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Mode {
@@ -82,10 +81,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn body() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    cli_args::init_logs("info");
     let args = Args::parse();
     let format = args
         .output
@@ -103,7 +99,7 @@ fn body() -> Result<()> {
     };
     let (ra, dec) = wcs.center();
     tracing::info!(hips = hips_id, ra, dec, width = wcs.width, height = wcs.height, "fetching");
-    let spinner = ProgressBar::new_spinner().with_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")?);
+    let spinner = cli_args::spinner("{spinner} {msg} [{elapsed}]");
     spinner.set_message(format!("{hips_id} {}x{}", wcs.width, wcs.height));
     spinner.enable_steady_tick(Duration::from_millis(120));
     let cache = Some(DiskCache::new(&args.cache));

@@ -78,10 +78,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn body() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    cli_args::init_logs("info");
     let args = Args::parse();
     let tasks = experiment::tasks_from_arg(&args.task).map_err(anyhow::Error::msg).context("--task")?;
     let set = match &args.data {

@@ -11,17 +11,13 @@ use anyhow::{Context, Result, bail};
 use burn::backend::Autodiff;
 use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
 use sr_models::experiment::{self, TrainingData};
 use sr_models::training::{self, TrainConfig, TrainEvent};
 
 use args::Args;
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    cli_args::init_logs("error");
     let args = Args::parse();
     // Errors as one `error: …` line, exit 1 (no stack trace even with RUST_BACKTRACE set).
     cli_args::run(|| train(args))
@@ -68,11 +64,7 @@ fn run<B: AutodiffBackend>(
 ) -> Result<()> {
     let report = &mut |line: String| eprintln!("{line}");
     let mut trainer = experiment::start_run::<B>(cfg, &data.validation, out, resume, init, device, report)?;
-    let bar = ProgressBar::new(cfg.total_steps() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = cli_args::progress_bar(cfg.total_steps() as u64, "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}");
     bar.set_position(trainer.step as u64);
     let mut last_val = String::new();
     let start = std::time::Instant::now();

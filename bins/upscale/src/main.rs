@@ -56,9 +56,7 @@ fn style(unit: &str) -> ProgressStyle {
 
 fn main() -> ExitCode {
     // Errors reach the user as one line from us; fitsrs's own log lines would repeat them.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error,fitsrs=off"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    cli_args::init_logs("error,fitsrs=off");
     let args = Args::parse();
     cli_args::run(|| run(args))
 }

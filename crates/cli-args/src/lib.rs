@@ -1,4 +1,6 @@
-//! Validated command-line argument types shared by every binary, and the one-line error exit.
+//! Command-line support shared by every binary: validated argument types, the logging set-up
+//! ([`init_logs`]), progress bars ([`progress_bar`], [`spinner`]) and the one-line error exit
+//! ([`run`]). A bin's `main.rs` parses, reports and calls libraries; the how lives here.
 //!
 //! Each parser is a clap `value_parser`: a bad value is refused while the arguments are parsed,
 //! before any work or allocation, with clap's message naming the flag and the value
@@ -105,6 +107,29 @@ pub fn run(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Initialise `tracing` logs on stderr: `RUST_LOG` when set, else `default` (e.g. `"warn"`,
+/// `"info"`, `"error,fitsrs=off"`). Calling it twice is harmless (tests run bins in-process).
+pub fn init_logs(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// A progress bar over `len` items drawn with the indicatif `template` (a plain bar if the template
+/// does not parse).
+pub fn progress_bar(len: u64, template: &str) -> indicatif::ProgressBar {
+    let style =
+        indicatif::ProgressStyle::with_template(template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    indicatif::ProgressBar::new(len).with_style(style)
+}
+
+/// A spinner for work of unknown length, drawn with the indicatif `template`.
+pub fn spinner(template: &str) -> indicatif::ProgressBar {
+    let style = indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    indicatif::ProgressBar::new_spinner().with_style(style)
 }
 
 #[cfg(test)]
