@@ -6,7 +6,6 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dataset::degrade::{DegradationConfig, PsfProfile, Span, convolve, degrade, psf_kernel};
-use dataset::patches::{PatchConfig, PatchSampler};
 use dataset::resize::imresize;
 use dataset::stellarium::StellariumSet;
 use dataset::{ColorMode, ImageLimits, Planes};
@@ -43,12 +42,6 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
-    let sampler = PatchSampler::new(PatchConfig::default()).expect("patch config");
-    let dss = DegradationConfig::dss();
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    c.bench_function("sample_degraded 48² LR / 192² HR patch, DSS, from 512² RGB", |b| {
-        b.iter(|| sampler.sample_degraded(black_box(&hr), &dss, &mut rng).expect("patch"))
-    });
 }
 
 criterion_group! {

@@ -27,9 +27,6 @@ pub enum DatasetError {
     /// The Stellarium data set has not been fetched yet.
     #[error("Stellarium data not found at {path}: run datasets/stellarium/fetch.sh first")]
     MissingData { path: PathBuf },
-    /// No patch passed the empty-sky test (see `patches::PatchConfig`).
-    #[error("{what}: no patch with structure found in {tries} tries (empty sky? lower min_std / min_signal_fraction)")]
-    EmptySky { what: String, tries: usize },
 }
 
 /// Short alias used throughout the crate.

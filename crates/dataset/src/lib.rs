@@ -1,10 +1,9 @@
 //! Real astronomical images for training: planes ⇄ burn tensors, the Stellarium deep-sky set,
-//! object-level splits, survey-like degradations, and HR/LR patch batches.
+//! object-level splits, survey-like degradations.
 
 pub mod backend;
 pub mod degrade;
 pub mod error;
-pub mod patches;
 pub mod split;
 pub mod stars;
 pub mod stellarium;
