@@ -6,6 +6,7 @@ pub mod anisoplanatic;
 pub mod avi;
 pub mod bandpass;
 pub mod contact_sheet;
+pub mod decode_scratch;
 pub mod disc;
 pub mod error;
 pub mod eval;

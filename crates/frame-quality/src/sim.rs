@@ -17,6 +17,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use astro_image::quality::ssim;
 use dataset::Planes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,7 +26,6 @@ use rustfft::num_complex::Complex32;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FrameError, Result, io_err};
-use crate::eval::ssim;
 use crate::fft::{Fft2, signed_freq};
 use crate::render::{Target, View, render, render_unnormalised};
 use crate::ser::{BayerPattern, ColorId, SerHeader, SerWriter};

@@ -10,14 +10,7 @@ use crate::error::{FrameError, Result, io_err};
 use crate::ffmpeg_source::DecodedVideo;
 use crate::ser::SerReader;
 
-/// Per-thread buffers a source may use while decoding (reused across frames, so no per-frame allocation).
-#[derive(Debug, Default)]
-pub struct DecodeScratch {
-    /// Colour samples before conversion to luma.
-    pub samples: Vec<f32>,
-    /// Full-resolution luma before binning.
-    pub full: Vec<f32>,
-}
+pub use crate::decode_scratch::DecodeScratch;
 
 /// A sequence of equally sized frames, read one at a time (never all in memory).
 pub trait FrameSource: Sync + Send {
