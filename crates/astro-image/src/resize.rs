@@ -141,6 +141,11 @@ pub fn resize_matrix(in_len: usize, out_len: usize, kernel: ResizeKernel, antial
     m
 }
 
+/// [`imresize`] to `w`×`h`, or a plain copy when the image already has that size.
+pub fn imresize_to(p: &Planes, w: usize, h: usize) -> Planes {
+    if p.width == w && p.height == h { p.clone() } else { imresize(p, w, h) }
+}
+
 /// MATLAB `imresize(img, [out_h out_w], 'bicubic')` with antialiasing.
 ///
 /// A zero-sized request returns zero-sized planes.

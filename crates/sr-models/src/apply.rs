@@ -19,16 +19,7 @@ use crate::still::{StillFormat, load_still, write_still};
 /// Default budget for output pixels (all frames of a GIF together, one frame of a video): 400 megapixels.
 pub const DEFAULT_MAX_OUTPUT_PIXELS: u64 = 400_000_000;
 
-/// What [`enhance_file`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
-    /// Input size.
-    pub input: (usize, usize),
-    /// Output size.
-    pub output: (usize, usize),
-    /// Frames processed (1 for still images).
-    pub frames: usize,
-}
+pub use crate::report::Report;
 
 /// The kinds of input files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,13 +115,7 @@ pub fn plan(input: &Path, output: &Path) -> Result<InputKind> {
     Ok(kind)
 }
 
-/// Refuse outputs above the pixel budget.
-pub(crate) fn check_output(name: &Path, w: usize, h: usize, frames: usize, max: u64) -> Result<()> {
-    if (w as u64) * (h as u64) * frames as u64 > max {
-        return Err(SrError::TooLarge { name: name.display().to_string(), width: w, height: h, max_pixels: max });
-    }
-    Ok(())
-}
+pub(crate) use crate::report::check_output;
 
 /// Enhance `input` into `output` with the model (tiled), by the input's kind (see [`plan`]).
 #[allow(clippy::too_many_arguments)]

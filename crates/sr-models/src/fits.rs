@@ -20,11 +20,11 @@ use dataset::fits::BLOCK;
 pub use dataset::fits::{FitsImage, is_fits, read_fits};
 use dataset::fits::{align, card_number, keyword};
 
-use crate::apply::Report;
 use crate::atomic::AtomicOutput;
 use crate::error::{Result, SrError};
 use crate::inference::{Tiling, upscale_tiled};
 use crate::model::{Generator, GeneratorConfig};
+use crate::report::Report;
 
 /// The comment of a numeric card, if any.
 fn card_comment(card: &[u8; 80]) -> Option<String> {
@@ -151,7 +151,7 @@ pub fn enhance_fits<B: Backend>(
     let img = read_fits(input)?;
     let s = config.scale();
     let (w, h, c) = (img.width, img.height, img.channels);
-    crate::apply::check_output(input, w * s, h * s, 1, max_output_pixels)?;
+    crate::report::check_output(input, w * s, h * s, 1, max_output_pixels)?;
     let mut out = AtomicOutput::create(output)?;
     // Linear map of the finite range to [0, 1]; blank pixels enter the model as 0.
     let (lo, hi) = img

@@ -14,12 +14,7 @@ use crate::model::{Generator, GeneratorConfig};
 use crate::star_protection::Finish;
 
 /// MATLAB-style bicubic resize to `w`×`h` (the identity when the size already matches).
-pub fn bicubic_upscale(p: &Planes, w: usize, h: usize) -> Planes {
-    if p.width == w && p.height == h {
-        return p.clone();
-    }
-    dataset::resize::imresize(p, w, h)
-}
+pub use dataset::resize::imresize_to as bicubic_upscale;
 
 /// Copy `p` into a `w`×`h` canvas, replicating its last row/column (padding for size multiples).
 fn pad_edge(p: &Planes, w: usize, h: usize) -> Planes {

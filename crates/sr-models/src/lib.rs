@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod pixel_shuffle;
 pub mod prettify;
+pub mod report;
 pub mod star_protection;
 pub mod still;
 pub mod store;

@@ -7,7 +7,7 @@
 
 use dataset::Planes;
 
-use crate::inference::bicubic_upscale;
+use dataset::resize::imresize_to as bicubic_upscale;
 
 /// Input luma at or above this level is a saturated core.
 pub const SATURATED_LUMA: f32 = 0.95;

@@ -20,11 +20,11 @@ use dataset::Planes;
 use dataset::video::{Guard, VideoError, check_decodable, drain, ffmpeg, first_line};
 pub use dataset::video::{VIDEO_EXTENSIONS, VideoInfo, is_video_path, probe};
 
-use crate::apply::Report;
 use crate::atomic::AtomicOutput;
 use crate::error::{Result, SrError};
 use crate::inference::{Tiling, upscale_tiled_rows};
 use crate::model::{Generator, GeneratorConfig};
+use crate::report::Report;
 
 impl From<VideoError> for SrError {
     fn from(e: VideoError) -> Self {
@@ -130,7 +130,7 @@ pub fn enhance_video<B: Backend>(
     let info = probe(input)?;
     let (w, h) = (info.width, info.height);
     let (ow, oh) = (w * s, h * s);
-    crate::apply::check_output(input, ow, oh, 1, max_output_pixels)?;
+    crate::report::check_output(input, ow, oh, 1, max_output_pixels)?;
     let cont = container(output, ow, oh, info.high_depth)?;
     if cont.muxer == "avi" && !(ow.is_multiple_of(2) && oh.is_multiple_of(2)) {
         return Err(bad(output, format!("an AVI output needs an even frame size, not {ow}x{oh} (use .mkv or .mp4)")));
