@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 use dataset::Planes;
 use dataset::video::{Guard, VideoError, VideoInfo, drain, ffmpeg, first_line, probe, spawn};
 
+use crate::decode_scratch::DecodeScratch;
 use crate::error::{FrameError, Result};
+use crate::frame_source::FrameSource;
 use crate::ser::{ColorId, MAX_FRAME_BYTES, SerHeader, SerReader, SerWriter};
-use crate::source::{DecodeScratch, FrameSource};
 
 /// A video decoded by ffmpeg into a temporary, memory-mapped SER file.
 #[derive(Debug)]

@@ -23,8 +23,9 @@ use std::path::{Path, PathBuf};
 use dataset::Planes;
 use memmap2::Mmap;
 
+use crate::decode_scratch::DecodeScratch;
 use crate::error::{FrameError, Result, io_err};
-use crate::source::{DecodeScratch, FrameSource};
+use crate::frame_source::FrameSource;
 
 mod riff;
 
