@@ -19,7 +19,7 @@
 //! do (the target fills the frame, like the Moon at high power).
 
 use crate::disc::detect_disc;
-use crate::metrics::{Scratch, bin_into, smoothed_laplacian_energy};
+use crate::filters::{Scratch, bin_into, smoothed_laplacian_energy};
 use crate::view::ImageView;
 
 /// Number of scales (bin 2, 4, 8).

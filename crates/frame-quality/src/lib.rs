@@ -12,6 +12,7 @@ pub mod error;
 pub mod eval;
 pub mod ffmpeg_source;
 pub mod fft;
+pub mod filters;
 pub mod frame_source;
 pub mod grid;
 pub mod grid_eval;

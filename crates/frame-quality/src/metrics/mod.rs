@@ -6,50 +6,16 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use rustfft::num_complex::Complex32;
-use rustfft::{Fft, FftPlanner};
 
 use crate::disc::{Disc, detect_disc};
 use crate::error::FrameError;
 use crate::view::ImageView;
 
-mod filters;
-
-pub use filters::{bin_into, box3_into, gaussian_kernel, separable_into};
-
-/// Reusable per-thread buffers for the metrics (grown on first use, then reused).
-#[derive(Default)]
-pub struct Scratch {
-    pub(crate) a: Vec<f32>,
-    pub(crate) b: Vec<f32>,
-    pub(crate) c: Vec<f32>,
-    pub(crate) d: Vec<f32>,
-    pub(crate) e: Vec<f32>,
-    pub(crate) f: Vec<f32>,
-    fft: Vec<Complex32>,
-    fft_tmp: Vec<Complex32>,
-    planner: Option<FftPlanner<f32>>,
-    plans: Vec<(usize, Arc<dyn Fft<f32>>)>,
-}
-
-impl fmt::Debug for Scratch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Scratch").field("len", &self.a.len()).finish()
-    }
-}
-
-impl Scratch {
-    fn plan(&mut self, n: usize) -> Arc<dyn Fft<f32>> {
-        if let Some((_, p)) = self.plans.iter().find(|(m, _)| *m == n) {
-            return p.clone();
-        }
-        let p = self.planner.get_or_insert_with(FftPlanner::new).plan_fft_forward(n);
-        self.plans.push((n, p.clone()));
-        p
-    }
-}
+pub use crate::filters::{
+    Scratch, bin_into, box3_into, gaussian_kernel, laplacian_energy, separable_into, smoothed_laplacian_energy,
+};
 
 /// The quality metrics this crate implements (see each function for the formula).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -260,31 +226,6 @@ fn disc_laplace_binned(
         q *= p.border_penalty;
     }
     q
-}
-
-/// Mean squared 4-neighbour Laplacian of a packed `w × h` image after [1 2 1]²/16 smoothing: the
-/// band measure shared by `disc-laplace`, `bandpass` and the picks' regional features.
-pub fn smoothed_laplacian_energy(packed: &[f32], w: usize, h: usize, tmp: &mut Vec<f32>, smooth: &mut Vec<f32>) -> f32 {
-    separable_into(packed, w, h, &[0.25, 0.5, 0.25], tmp, smooth);
-    laplacian_energy(ImageView::new(smooth, w, h))
-}
-
-/// Mean squared 4-neighbour Laplacian over the view.
-pub fn laplacian_energy(v: ImageView<'_>) -> f32 {
-    if v.width < 3 || v.height < 3 {
-        return 0.0;
-    }
-    let mut acc = 0.0f64;
-    for y in 1..v.height - 1 {
-        let (rm, r, rp) = (v.row(y - 1), v.row(y), v.row(y + 1));
-        let mut a = 0.0f32;
-        for x in 1..v.width - 1 {
-            let l = r[x - 1] + r[x + 1] + rm[x] + rp[x] - 4.0 * r[x];
-            a += l * l;
-        }
-        acc += a as f64;
-    }
-    (acc / ((v.width - 2) * (v.height - 2)) as f64) as f32
 }
 
 /// Mean of `(I(x+1,y) − I(x,y))² + (I(x,y+1) − I(x,y))²` over the view.
