@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod fft;
 pub mod fits;
 pub mod image_io;
 pub mod luma;

@@ -1,8 +1,7 @@
 //! Residual shift between two images of the same sky: phase correlation on luminance (rustfft),
 //! with a sub-pixel parabolic refinement of the correlation peak.
 
-use rustfft::FftPlanner;
-use rustfft::num_complex::Complex;
+use rustfft::num_complex::Complex32;
 
 use crate::sky_image::Planes;
 
@@ -66,32 +65,34 @@ pub fn phase_correlation(reference: &Planes, moving: &Planes, max_work: usize) -
     if bw < 8 || bh < 8 {
         return None;
     }
-    let spectrum = |p: &[f32]| -> Vec<Complex<f64>> {
+    let fft = astro_image::fft::Fft2::new(bw, bh);
+    let mut tmp = Vec::new();
+    let mut spectrum = |p: &[f32]| -> Vec<Complex32> {
         let mean = p.iter().map(|&v| v as f64).sum::<f64>() / p.len() as f64;
-        let mut buf: Vec<Complex<f64>> = Vec::with_capacity(p.len());
+        let mut buf: Vec<Complex32> = Vec::with_capacity(p.len());
         for y in 0..bh {
             let wy = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * y as f64 / (bh - 1) as f64).cos();
             for x in 0..bw {
                 let wx = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * x as f64 / (bw - 1) as f64).cos();
-                buf.push(Complex::new((p[y * bw + x] as f64 - mean) * wx * wy, 0.0));
+                buf.push(Complex32::new(((p[y * bw + x] as f64 - mean) * wx * wy) as f32, 0.0));
             }
         }
-        fft2(&mut buf, bw, bh, false);
+        fft.forward(&mut buf, &mut tmp);
         buf
     };
     let (fa, fb) = (spectrum(&a), spectrum(&b));
-    let mut cross: Vec<Complex<f64>> = fa
+    let mut cross: Vec<Complex32> = fa
         .iter()
         .zip(&fb)
         .map(|(x, y)| {
             let c = y * x.conj();
             let m = c.norm();
-            if m > 1e-12 { c / m } else { Complex::new(0.0, 0.0) }
+            if m > 1e-30 { c / m } else { Complex32::new(0.0, 0.0) }
         })
         .collect();
-    fft2(&mut cross, bw, bh, true);
-    let norm = (bw * bh) as f64;
-    let corr: Vec<f64> = cross.iter().map(|c| c.re / norm).collect();
+    // The inverse is normalised by 1/(w·h), as the correlation peak is reported.
+    fft.inverse(&mut cross, &mut tmp);
+    let corr: Vec<f64> = cross.iter().map(|c| c.re as f64).collect();
     let (imax, &peak) = corr.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
     let (px, py) = (imax % bw, imax / bw);
     let at = |x: isize, y: isize| corr[(y.rem_euclid(bh as isize) as usize) * bw + x.rem_euclid(bw as isize) as usize];
@@ -106,26 +107,6 @@ pub fn phase_correlation(reference: &Planes, moving: &Planes, max_work: usize) -
     let dx = wrap(px as f64 + sx, bw) * f as f64;
     let dy = wrap(py as f64 + sy, bh) * f as f64;
     Some(Shift { dx, dy, peak })
-}
-
-/// In-place 2-D FFT of a row-major `w × h` buffer (`inverse` unnormalised).
-fn fft2(buf: &mut [Complex<f64>], w: usize, h: usize, inverse: bool) {
-    let mut planner = FftPlanner::<f64>::new();
-    let row = if inverse { planner.plan_fft_inverse(w) } else { planner.plan_fft_forward(w) };
-    for r in buf.chunks_mut(w) {
-        row.process(r);
-    }
-    let col = if inverse { planner.plan_fft_inverse(h) } else { planner.plan_fft_forward(h) };
-    let mut tmp = vec![Complex::new(0.0, 0.0); h];
-    for x in 0..w {
-        for y in 0..h {
-            tmp[y] = buf[y * w + x];
-        }
-        col.process(&mut tmp);
-        for y in 0..h {
-            buf[y * w + x] = tmp[y];
-        }
-    }
 }
 
 #[cfg(test)]

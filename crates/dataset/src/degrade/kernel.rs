@@ -1,13 +1,12 @@
 //! Blur kernels (Real-ESRGAN's random kernels, seeing PSFs) and convolution (direct or FFT).
 
 use std::f64::consts::PI;
-use std::sync::Arc;
 
+use astro_image::fft::Fft2;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use rustfft::num_complex::Complex;
-use rustfft::{Fft, FftPlanner};
 
 use super::*;
 use crate::image_io::Planes;
@@ -203,66 +202,6 @@ pub(crate) fn convolve_direct(planes: &Planes, kernel: &Kernel) -> Planes {
     out
 }
 
-/// 2-D FFT helper for one padded size.
-pub(crate) struct Fft2 {
-    w: usize,
-    h: usize,
-    row_fwd: Arc<dyn Fft<f32>>,
-    col_fwd: Arc<dyn Fft<f32>>,
-    row_inv: Arc<dyn Fft<f32>>,
-    col_inv: Arc<dyn Fft<f32>>,
-}
-
-impl Fft2 {
-    fn new(w: usize, h: usize) -> Self {
-        let mut planner = FftPlanner::new();
-        Fft2 {
-            w,
-            h,
-            row_fwd: planner.plan_fft_forward(w),
-            col_fwd: planner.plan_fft_forward(h),
-            row_inv: planner.plan_fft_inverse(w),
-            col_inv: planner.plan_fft_inverse(h),
-        }
-    }
-
-    fn run_rows(fft: &Arc<dyn Fft<f32>>, buf: &mut [Complex<f32>], len: usize) {
-        let rows_per_task = (4096 / len).max(1);
-        buf.par_chunks_mut(len * rows_per_task).for_each(|chunk| {
-            let mut scratch = vec![Complex::new(0.0, 0.0); fft.get_inplace_scratch_len()];
-            fft.process_with_scratch(chunk, &mut scratch);
-        });
-    }
-
-    fn transpose(src: &[Complex<f32>], w: usize, h: usize) -> Vec<Complex<f32>> {
-        let mut dst = vec![Complex::new(0.0, 0.0); w * h];
-        dst.par_chunks_mut(h).enumerate().for_each(|(x, col)| {
-            for (y, d) in col.iter_mut().enumerate() {
-                *d = src[y * w + x];
-            }
-        });
-        dst
-    }
-
-    /// Row-major `h × w` buffer → spectrum in transposed (`w × h`) layout.
-    fn forward(&self, mut buf: Vec<Complex<f32>>) -> Vec<Complex<f32>> {
-        Self::run_rows(&self.row_fwd, &mut buf, self.w);
-        let mut t = Self::transpose(&buf, self.w, self.h);
-        Self::run_rows(&self.col_fwd, &mut t, self.h);
-        t
-    }
-
-    /// Spectrum in transposed layout → row-major buffer, normalised.
-    fn inverse(&self, mut spec: Vec<Complex<f32>>) -> Vec<Complex<f32>> {
-        Self::run_rows(&self.col_inv, &mut spec, self.h);
-        let mut buf = Self::transpose(&spec, self.h, self.w);
-        Self::run_rows(&self.row_inv, &mut buf, self.w);
-        let norm = 1.0 / (self.w * self.h) as f32;
-        buf.par_iter_mut().for_each(|v| *v *= norm);
-        buf
-    }
-}
-
 pub(crate) fn convolve_fft(planes: &Planes, kernel: &Kernel) -> Planes {
     let (w, h, k) = (planes.width, planes.height, kernel.size);
     let r = k / 2;
@@ -279,7 +218,7 @@ pub(crate) fn convolve_fft(planes: &Planes, kernel: &Kernel) -> Planes {
             kbuf[y * pw + x].re += kernel.get(ky, kx);
         }
     }
-    let kspec = fft.forward(kbuf);
+    let kspec = fft.forward_transposed(kbuf);
     let mut out = planes.clone();
     let mut c = 0;
     while c < planes.channels {
@@ -287,9 +226,9 @@ pub(crate) fn convolve_fft(planes: &Planes, kernel: &Kernel) -> Planes {
         let a = padded_plane(planes.plane(c), w, h, r);
         let b = if pair { padded_plane(planes.plane(c + 1), w, h, r) } else { vec![0.0; pw * ph] };
         let buf: Vec<Complex<f32>> = a.iter().zip(&b).map(|(&re, &im)| Complex::new(re, im)).collect();
-        let mut spec = fft.forward(buf);
+        let mut spec = fft.forward_transposed(buf);
         spec.par_iter_mut().zip(kspec.par_iter()).for_each(|(s, k)| *s *= k);
-        let res = fft.inverse(spec);
+        let res = fft.inverse_transposed(spec);
         for y in 0..h {
             let src = &res[(y + r) * pw + r..][..w];
             let dst = &mut out.plane_mut(c)[y * w..][..w];
