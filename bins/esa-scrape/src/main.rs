@@ -9,7 +9,6 @@ use anyhow::Context;
 use clap::Parser;
 use esa_scraper::scrape::DetailPolicy;
 use esa_scraper::{Blacklist, Event, ImageFormat, Outcome, ResumeMode, ScrapeOptions, Site, SiteConfig};
-use indicatif::ProgressStyle;
 
 /// Download ESA/Hubble or ESA/Webb observation images with sky geometry and credits (resumable).
 #[derive(Parser, Debug)]
@@ -160,10 +159,7 @@ fn run(args: &Args) -> anyhow::Result<bool> {
         Event::Queued { queued } => {
             bar.set_length(queued as u64);
             bar.set_position(0);
-            bar.set_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            bar.set_style(cli_args::progress_style("{bar:40} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]"));
         }
         Event::Done { id, outcome } => {
             let what = outcome.label();

@@ -1,6 +1,6 @@
 //! Shared helpers of the frame-tools binaries: logging set-up and progress bars.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 /// Initialise `tracing` logs on stderr (RUST_LOG overrides the `info` default).
 pub fn init_logs() {
@@ -9,11 +9,8 @@ pub fn init_logs() {
 
 /// A progress bar over `len` frames with a frames/s readout.
 pub fn frame_bar(len: usize, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len as u64);
-    let style = ProgressStyle::with_template(&format!(
-        "{what} {{bar:40.cyan/blue}} {{pos}}/{{len}} frames ({{per_sec}}, eta {{eta}})"
-    ))
-    .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar
+    cli_args::progress_bar(
+        len as u64,
+        &format!("{what} {{bar:40.cyan/blue}} {{pos}}/{{len}} frames ({{per_sec}}, eta {{eta}})"),
+    )
 }

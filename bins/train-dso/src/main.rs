@@ -179,8 +179,7 @@ fn run_task<B: Backend>(
 }
 
 fn style(name: &str) -> ProgressStyle {
-    ProgressStyle::with_template(&format!(
+    cli_args::progress_style(&format!(
         "{name} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {{msg}} (eta {{eta}})"
     ))
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
 }

@@ -51,7 +51,7 @@ fn style(unit: &str) -> ProgressStyle {
         "files" => "{elapsed_precise} [{bar:30}] {pos}/{len} files, ETA {eta}",
         _ => "{elapsed_precise} [{bar:30}] {pos}/{len} tiles",
     };
-    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+    cli_args::progress_style(template)
 }
 
 fn main() -> ExitCode {

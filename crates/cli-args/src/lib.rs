@@ -120,9 +120,12 @@ pub fn init_logs(default: &str) {
 /// A progress bar over `len` items drawn with the indicatif `template` (a plain bar if the template
 /// does not parse).
 pub fn progress_bar(len: u64, template: &str) -> indicatif::ProgressBar {
-    let style =
-        indicatif::ProgressStyle::with_template(template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    indicatif::ProgressBar::new(len).with_style(style)
+    indicatif::ProgressBar::new(len).with_style(progress_style(template))
+}
+
+/// The bar style of the indicatif `template` (a plain bar if the template does not parse).
+pub fn progress_style(template: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
 }
 
 /// A spinner for work of unknown length, drawn with the indicatif `template`.

@@ -3,7 +3,7 @@
 //! simulated grid. `cargo run --release -p frame-quality --example bandpass_search -- GRID_DIR`
 //! (GRID_DIR from `frame-sim --grid`). Tune on one seed's grid, check on another's.
 
-use frame_quality::bandpass::{BandMeasure, BandpassScorer, LEVELS, measure};
+use frame_quality::bandpass::{BandMeasure, BandpassScorer, LAPLACIAN_NORM2, LEVELS, measure};
 use frame_quality::eval::spearman;
 use frame_quality::grid_eval::{SimulatedVideo, cell_dirs};
 use frame_quality::source::{DecodeScratch, FrameSource};
@@ -125,7 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let rel_snr = med_of(
             ms.iter()
                 .filter(|m| m.found)
-                .map(|m| m.relative_signal() / (m.noise_var / 4.0 * 20.0 * m.inverse_level2).max(1e-20))
+                .map(|m| m.relative_signal() / (m.noise_var / 4.0 * LAPLACIAN_NORM2 * m.inverse_level2).max(1e-20))
                 .collect(),
         );
         let chosen = BandpassScorer::scores(&ms);
