@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use prettier_space::dataset::backend::FlexBackend;
-use prettier_space::sr_models::apply::{DEFAULT_MAX_OUTPUT_PIXELS, enhance_file};
+use prettier_space::sr_models::apply::{Enhancer, enhance_file};
 use prettier_space::sr_models::inference::Tiling;
 use prettier_space::sr_models::weights::{Bundled, SAMPLE_SURVEY_IMAGE};
 
@@ -26,16 +26,8 @@ fn main() -> Result<()> {
     let device = Default::default();
     let (config, model) = Bundled::GeneralX4.load::<FlexBackend>(&device)?;
     // 2. Run it in 256-pixel tiles with 32 pixels of blended overlap (bounded memory).
-    let report = enhance_file(
-        &model,
-        &config,
-        &input,
-        &output,
-        Tiling::new(256, 32),
-        DEFAULT_MAX_OUTPUT_PIXELS,
-        &device,
-        &mut |done, total| eprintln!("tile {done}/{total}"),
-    )?;
+    let enhancer = Enhancer::new(&model, &config, &device).with_tiling(Tiling::new(256, 32));
+    let report = enhance_file(&enhancer, &input, &output, &mut |done, total| eprintln!("tile {done}/{total}"))?;
     println!(
         "{} {:?} -> {} {:?} with {}",
         input.display(),

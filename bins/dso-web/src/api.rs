@@ -13,8 +13,9 @@ use dso_classify::Task;
 use tokio::sync::{mpsc::error::TrySendError, oneshot};
 
 pub use crate::error::ApiError;
+use crate::state::AppState;
 use crate::worker::{InferenceJob, PredictResponse};
-use crate::{AppState, html_escape};
+use html_escape::encode_quoted_attribute as html_escape;
 
 /// A multipart error as an API error. A body cut off by the size limit while streaming (a chunked
 /// upload with no Content-Length) surfaces as a stream error; it is a 413 like any oversized body.
@@ -98,7 +99,7 @@ pub async fn predict(
     }
     let (file_name, bytes) =
         image.ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "no 'image' field in the upload"))?;
-    let name = html_escape(&file_name);
+    let name = html_escape(&file_name).into_owned();
     if bytes.is_empty() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("{name}: the file is empty")));
     }

@@ -9,56 +9,19 @@
 pub mod api;
 pub mod error;
 pub mod pages;
+pub mod state;
 pub mod worker;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use dso_classify::ModelCard;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+pub use state::{AppConfig, AppState};
 pub use worker::{InferenceJob, InferenceQueue, run_worker};
-
-/// Limits and behaviour of the server.
-#[derive(Debug, Clone)]
-pub struct AppConfig {
-    /// Largest request body in bytes (default 20 MB).
-    pub body_limit: usize,
-    /// Largest accepted image, width × height, checked from the header before decoding.
-    pub max_pixels: u64,
-    /// Inference jobs that may wait; more get 503.
-    pub queue_capacity: usize,
-    /// Longest a whole request may take (408 after that).
-    pub request_timeout: Duration,
-    /// Longest a prediction may wait for the worker (504 after that).
-    pub inference_timeout: Duration,
-}
-
-impl Default for AppConfig {
-    fn default() -> Self {
-        AppConfig {
-            body_limit: 20 * 1024 * 1024,
-            max_pixels: 50_000_000,
-            queue_capacity: 8,
-            request_timeout: Duration::from_secs(60),
-            inference_timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-/// Shared state of the handlers.
-pub struct AppState {
-    /// Server limits.
-    pub config: AppConfig,
-    /// The sending side of the bounded inference queue.
-    pub queue: InferenceQueue,
-    /// Model cards of the loaded models (first = default task).
-    pub cards: Vec<ModelCard>,
-}
 
 /// Build the application router.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -97,22 +60,6 @@ fn json_errors(resp: axum::response::Response, body_limit: usize) -> axum::respo
         }
         _ => resp,
     }
-}
-
-/// Escape the five HTML-special characters (for anything user-supplied that is echoed back).
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Start the inference worker on its own thread with the bundled (or given) models and return

@@ -9,7 +9,8 @@ use axum::response::{Html, IntoResponse, Response};
 use dso_classify::ModelCard;
 use dso_classify::metrics::EvalReport;
 
-use crate::{AppState, html_escape};
+use crate::state::AppState;
+use html_escape::encode_quoted_attribute as html_escape;
 
 const INDEX_HTML: &str = include_str!("../assets/index.html");
 const APP_JS: &str = include_str!("../assets/app.js");

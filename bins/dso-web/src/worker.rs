@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
-use crate::html_escape;
+use html_escape::encode_quoted_attribute as html_escape;
 
 /// One prediction request waiting for the worker.
 pub struct InferenceJob {
@@ -112,6 +112,6 @@ fn handle<B: burn::tensor::backend::Backend>(
 fn html_escape_reason(message: &str, escaped_name: &str) -> String {
     match message.strip_prefix(escaped_name) {
         Some(rest) => format!("{escaped_name}{}", html_escape(rest)),
-        None => html_escape(message),
+        None => html_escape(message).into_owned(),
     }
 }

@@ -2,18 +2,16 @@
 //!
 //! `contact_sheet_marks_keys_and_clicks_into_picks_csv` opens the sheet that `rank-frames
 //! --contact-sheet` writes in real headless Chromium over file:// (driven through chromedriver's
-//! WebDriver protocol on 127.0.0.1 with a minimal HTTP/1.1 client), marks frames with keys and
+//! WebDriver protocol on 127.0.0.1, `test_servers::webdriver`), marks frames with keys and
 //! clicks, zooms, presses "Download picks.csv" and checks the CSV the page produced; that CSV then
 //! trains a picks ranker used by rank-frames. Needs the Debian packages `chromium` and
 //! `chromium-driver` (or $CHROME / $CHROMEDRIVER); `scripts/test` installs them. Fails if they are missing.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::{Value, json};
+use test_servers::webdriver::{Browser, ESCAPE, RIGHT};
 
 fn run(bin: &str, args: &[&str]) -> (bool, String) {
     let out = Command::new(bin).args(args).output().expect("binary runs");
@@ -45,142 +43,8 @@ fn simulate(dir: &Path, frames: usize) -> String {
     out.join("frames.ser").to_string_lossy().into_owned()
 }
 
-fn find(env: &str, names: &[&str]) -> PathBuf {
-    if let Some(p) = std::env::var_os(env) {
-        return PathBuf::from(p);
-    }
-    for dir in ["/usr/bin", "/usr/local/bin", "/usr/lib/chromium"] {
-        for name in names {
-            let p = PathBuf::from(dir).join(name);
-            if p.is_file() {
-                return p;
-            }
-        }
-    }
-    panic!("{} not found: install the Debian packages chromium and chromium-driver (or set ${env})", names[0]);
-}
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// One HTTP/1.1 request to chromedriver; returns (status, JSON body).
-fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<(u16, Value)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    // Read the head, then exactly Content-Length bytes or chunks up to the last one (the server
-    // may keep the connection open, so reading to the end could wait for its idle timeout).
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 16384];
-    let head_end = loop {
-        if let Some(p) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            break p + 4;
-        }
-        let n = s.read(&mut buf)?;
-        if n == 0 {
-            return Err(std::io::Error::other("connection closed before the response head"));
-        }
-        raw.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
-    let status: u16 = head.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let length =
-        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok());
-    let chunked = head.contains("transfer-encoding: chunked");
-    loop {
-        let have = raw.len() - head_end;
-        let done = match length {
-            Some(n) => have >= n,
-            None if chunked => raw[head_end..].windows(5).any(|w| w == b"0\r\n\r\n"),
-            None => false,
-        };
-        if done {
-            break;
-        }
-        let n = s.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        raw.extend_from_slice(&buf[..n]);
-    }
-    let rest = &raw[head_end..];
-    let body: Vec<u8> = if chunked {
-        // Chunks are counted in bytes: de-chunk before decoding UTF-8.
-        let mut out = Vec::new();
-        let mut r = rest;
-        while let Some(eol) = r.windows(2).position(|w| w == b"\r\n") {
-            let n = usize::from_str_radix(String::from_utf8_lossy(&r[..eol]).trim(), 16).unwrap_or(0);
-            let tail = &r[eol + 2..];
-            if n == 0 || tail.len() < n {
-                break;
-            }
-            out.extend_from_slice(&tail[..n]);
-            r = tail[n..].strip_prefix(b"\r\n").unwrap_or(&tail[n..]);
-        }
-        out
-    } else {
-        rest.to_vec()
-    };
-    Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
-}
-
-struct WebDriver {
-    port: u16,
-    session: String,
-}
-
-impl WebDriver {
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let full = format!("/session/{}{path}", self.session);
-        let (status, v) =
-            http(self.port, method, &full, body.as_ref()).unwrap_or_else(|e| panic!("webdriver {full}: {e}"));
-        assert!((200..300).contains(&status), "webdriver {full}: {status} {v}");
-        v["value"].clone()
-    }
-
-    fn script(&self, js: &str) -> Value {
-        self.call("POST", "/execute/sync", Some(json!({"script": js, "args": []})))
-    }
-
-    fn find(&self, css: &str) -> String {
-        let v = self.call("POST", "/element", Some(json!({"using": "css selector", "value": css})));
-        v.as_object().and_then(|o| o.values().next()).and_then(|e| e.as_str()).unwrap().to_string()
-    }
-
-    fn click(&self, css: &str) {
-        let id = self.find(css);
-        self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
-    }
-
-    /// Press keys one after the other through the Actions API (key down + key up each).
-    fn keys(&self, keys: &[&str]) {
-        let acts: Vec<Value> = keys
-            .iter()
-            .flat_map(|k| [json!({"type": "keyDown", "value": k}), json!({"type": "keyUp", "value": k})])
-            .collect();
-        self.call("POST", "/actions", Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": acts}]})));
-    }
-}
-
-const RIGHT: &str = "\u{E014}";
-const ESCAPE: &str = "\u{E00C}";
-
 #[test]
 fn contact_sheet_marks_keys_and_clicks_into_picks_csv() {
-    let chrome = find("CHROME", &["chromium", "chromium-browser", "chrome"]);
-    let chromedriver = find("CHROMEDRIVER", &["chromedriver"]);
     let dir = tempfile::tempdir().unwrap();
     let d = |p: &str| dir.path().join(p).to_string_lossy().into_owned();
     let ser = simulate(dir.path(), 30);
@@ -193,45 +57,10 @@ fn contact_sheet_marks_keys_and_clicks_into_picks_csv() {
     assert_eq!(html.matches("class=\"tile\"").count(), 12);
     assert!(!html.contains("http://") && !html.contains("https://"), "the page needs no network");
 
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _driver = Driver(
-        Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", chromedriver.display())),
-    );
-    let start = Instant::now();
-    while !matches!(http(port, "GET", "/status", None), Ok((200, ref v)) if v["value"]["ready"] == true) {
-        assert!(start.elapsed() < Duration::from_secs(20), "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let profile = tempfile::tempdir().unwrap();
-    let args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1100,900",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([format!("--user-data-dir={}", profile.path().display())])
-    .collect::<Vec<_>>();
-    let caps = json!({"capabilities": {"alwaysMatch": {
-        "browserName": "chrome",
-        "goog:chromeOptions": {"binary": chrome.display().to_string(), "args": args}
-    }}});
-    let (status, session) = http(port, "POST", "/session", Some(&caps)).unwrap();
-    assert_eq!(status, 200, "new session: {session}");
-    let wd = WebDriver { port, session: session["value"]["sessionId"].as_str().unwrap().to_string() };
+    let wd = Browser::start();
 
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        wd.call("POST", "/url", Some(json!({"url": format!("file://{}", d("sheet.html"))})));
+    let (frames, csv, again) = {
+        wd.goto(&format!("file://{}", d("sheet.html")));
         let frames: Vec<u64> = serde_json::from_value(
             wd.script("return [...document.querySelectorAll('.tile')].map(t => +t.dataset.frame);"),
         )
@@ -272,9 +101,8 @@ fn contact_sheet_marks_keys_and_clicks_into_picks_csv() {
         wd.click("#download");
         let csv = wd.script("return document.getElementById('csv').textContent;");
         (frames, csv.as_str().unwrap_or_default().to_string(), wd.script("return window.picksCsv();"))
-    }));
-    let _ = http(port, "DELETE", &format!("/session/{}", wd.session), None);
-    let (frames, csv, again) = result.unwrap_or_else(|e| std::panic::resume_unwind(e));
+    };
+    drop(wd);
 
     let expected: String = [(0, 1), (2, 1), (3, 0), (5, 0), (6, 1), (8, 1), (9, 0)]
         .iter()

@@ -31,6 +31,9 @@ pub enum ImageError {
     /// An image could not be encoded or saved.
     #[error("{path}: cannot save image: {reason}")]
     Encode { path: PathBuf, reason: String },
+    /// An output cannot be written where it was asked for (missing folder, a folder in its place).
+    #[error("{path}: {reason}")]
+    Output { path: PathBuf, reason: String },
     /// An image buffer has the wrong shape for the requested operation.
     #[error("shape mismatch: {0}")]
     Shape(String),

@@ -4,16 +4,18 @@
 //! The HDU structure is parsed with `fitsrs`; samples are decoded here into physical values
 //! (`raw·BSCALE + BZERO`, NaN where BLANK), channel-major, rows in file order (FITS row 1 is the
 //! bottom of the picture). [`read_fits_shape`] reads only the headers (for checking a folder of
-//! frames before any data is read). Writing (with the WCS of an upscaled image) lives in
-//! `sr_models::fits`.
+//! frames before any data is read). Writing: header cards ([`make_card`], [`fits_float`]),
+//! headers and data units padded to blocks ([`write_header`], [`write_data`]) and whole float
+//! images ([`encode_fits`]); what an upscaled image's header says lives in `sr_models::fits`.
 
-use std::io::{BufReader, Cursor, Read, Seek};
+use std::io::{BufReader, Cursor, Read, Seek, Write};
 use std::path::Path;
 
 use fitsrs::hdu::header::Bitpix;
 use fitsrs::{Fits, HDU};
 
 use crate::error::{ImageError, Result};
+use crate::planes::Planes;
 
 /// FITS block size in bytes (headers and data units are padded to it).
 pub const BLOCK: usize = 2880;
@@ -74,6 +76,30 @@ pub struct FitsImage {
     pub cards: Vec<[u8; 80]>,
     /// Whether the image came from an IMAGE extension rather than the primary HDU.
     pub from_extension: bool,
+}
+
+impl FitsImage {
+    /// The image as planes of physical values, rows flipped to top-down, NaN where blank
+    /// (bit depth 8 or 16 for such integer files, else 32).
+    pub fn to_planes(&self) -> Planes {
+        let (w, h, c) = (self.width, self.height, self.channels);
+        let n = w * h;
+        let mut data = vec![0f32; c * n];
+        for ch in 0..c {
+            for y in 0..h {
+                let src = &self.data[ch * n + (h - 1 - y) * w..ch * n + (h - y) * w];
+                for (d, &v) in data[ch * n + y * w..ch * n + (y + 1) * w].iter_mut().zip(src) {
+                    *d = v as f32;
+                }
+            }
+        }
+        let bit_depth = match self.bitpix {
+            8 => 8,
+            16 => 16,
+            _ => 32,
+        };
+        Planes { width: w, height: h, channels: c, data, bit_depth }
+    }
 }
 
 /// The keyword of a header card (columns 1–8, trailing blanks removed).
@@ -168,10 +194,15 @@ pub fn read_fits_shape(path: &Path) -> Result<FitsShape> {
 /// Read the first image HDU (2-D, or 3-D with NAXIS3 = 1 or 3) of a FITS file.
 pub fn read_fits(path: &Path) -> Result<FitsImage> {
     let bytes = std::fs::read(path).map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
+    decode_fits(&bytes, path)
+}
+
+/// Decode the first image HDU of FITS bytes held in memory (`path` names them in errors).
+pub fn decode_fits(bytes: &[u8], path: &Path) -> Result<FitsImage> {
     if !bytes.starts_with(b"SIMPLE  =") {
         return Err(bad(path, "not a FITS file (no SIMPLE card)".into()));
     }
-    let loc = locate(Cursor::new(&bytes[..]), path)?;
+    let loc = locate(Cursor::new(bytes), path)?;
     let FitsShape { width: w, height: h, channels: c, bscale, bzero, blank, .. } = loc.shape;
     let off = loc.data_offset;
     let n = w * h * c;
@@ -211,4 +242,145 @@ pub fn read_fits(path: &Path) -> Result<FitsImage> {
         cards,
         from_extension: loc.from_extension,
     })
+}
+
+/// A `KEY     =                VALUE / comment` header card (non-ASCII dropped, cut at 80 columns).
+pub fn make_card(key: &str, value: &str, comment: Option<&str>) -> [u8; 80] {
+    let mut s = format!("{key:<8}= {value:>20}");
+    if let Some(c) = comment {
+        s.push_str(" / ");
+        s.push_str(c);
+    }
+    text_card(&s)
+}
+
+/// A card holding `text` as it is (HISTORY, COMMENT, END), blank-padded to 80 columns.
+pub fn text_card(text: &str) -> [u8; 80] {
+    let mut card = [b' '; 80];
+    for (d, b) in card.iter_mut().zip(text.bytes().filter(|b| b.is_ascii() && !b.is_ascii_control())) {
+        *d = b;
+    }
+    card
+}
+
+/// A float for a header card: short decimal when it fits in 20 columns, else exponent form.
+pub fn fits_float(v: f64) -> String {
+    let d = format!("{v}");
+    if d.len() <= 20 && d.parse::<f64>().ok() == Some(v) {
+        if d.contains(['.', 'e', 'E']) { d } else { format!("{d}.0") }
+    } else {
+        format!("{v:.13E}")
+    }
+}
+
+/// Write header `cards` (END is added when missing), blank-padded to a whole block.
+pub fn write_header(w: &mut dyn Write, cards: &[[u8; 80]]) -> std::io::Result<()> {
+    let mut header: Vec<u8> = cards.concat();
+    if cards.last().is_none_or(|c| keyword(c) != "END") {
+        header.extend_from_slice(&text_card("END"));
+    }
+    header.resize(align(header.len()), b' ');
+    w.write_all(&header)
+}
+
+/// Sample layout of a data unit being written: BITPIX, the physical = raw·BSCALE + BZERO map,
+/// and the BLANK value NaN becomes in integer files.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SampleFormat {
+    /// BITPIX (8, 16, 32, 64, −32, −64).
+    pub bitpix: i32,
+    /// BSCALE.
+    pub bscale: f64,
+    /// BZERO.
+    pub bzero: f64,
+    /// BLANK (integer files; 0 when NaN arrives without one).
+    pub blank: Option<i64>,
+}
+
+/// Write physical values (`data`, in file order; NaN = blank) as a data unit, zero-padded to a
+/// whole block. Integer samples are rounded and clamped to the type's range.
+pub fn write_data(w: &mut dyn Write, format: SampleFormat, data: &[f64]) -> std::io::Result<()> {
+    let SampleFormat { bitpix, bscale, bzero, blank } = format;
+    let raw = |v: f64, lo: f64, hi: f64| -> i64 {
+        if v.is_nan() { blank.unwrap_or(0) } else { ((v - bzero) / bscale).round().clamp(lo, hi) as i64 }
+    };
+    let mut written = 0usize;
+    let mut buf = Vec::with_capacity(1 << 16);
+    for chunk in data.chunks(8192) {
+        buf.clear();
+        for &v in chunk {
+            match bitpix {
+                8 => buf.push(raw(v, 0.0, 255.0) as u8),
+                16 => buf.extend((raw(v, i16::MIN as f64, i16::MAX as f64) as i16).to_be_bytes()),
+                32 => buf.extend((raw(v, i32::MIN as f64, i32::MAX as f64) as i32).to_be_bytes()),
+                64 => buf.extend(raw(v, i64::MIN as f64, i64::MAX as f64).to_be_bytes()),
+                -32 => buf.extend((((v - bzero) / bscale) as f32).to_be_bytes()),
+                _ => buf.extend(((v - bzero) / bscale).to_be_bytes()),
+            }
+        }
+        w.write_all(&buf)?;
+        written += buf.len();
+    }
+    w.write_all(&vec![0u8; align(written) - written])
+}
+
+/// Encode planes as a single-HDU float FITS file (`BITPIX = -32`, NaN kept, rows bottom-up as
+/// FITS wants), with `extra` cards (a WCS, for instance) after the structural ones.
+pub fn encode_fits(img: &Planes, extra: &[[u8; 80]]) -> Vec<u8> {
+    let mut cards = vec![
+        make_card("SIMPLE", "T", None),
+        make_card("BITPIX", "-32", None),
+        make_card("NAXIS", if img.channels == 1 { "2" } else { "3" }, None),
+        make_card("NAXIS1", &img.width.to_string(), None),
+        make_card("NAXIS2", &img.height.to_string(), None),
+    ];
+    if img.channels != 1 {
+        cards.push(make_card("NAXIS3", &img.channels.to_string(), None));
+    }
+    cards.extend_from_slice(extra);
+    let mut out = Vec::with_capacity(align((cards.len() + 1) * 80) + align(img.data.len() * 4));
+    let mut data = Vec::with_capacity(img.data.len());
+    for c in 0..img.channels {
+        for y in (0..img.height).rev() {
+            data.extend((0..img.width).map(|x| img.get(c, y, x) as f64));
+        }
+    }
+    let format = SampleFormat { bitpix: -32, bscale: 1.0, bzero: 0.0, blank: None };
+    // Writing into a Vec cannot fail.
+    let _ = write_header(&mut out, &cards).and_then(|_| write_data(&mut out, format, &data));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_planes_round_trip_with_nan_and_extra_cards() {
+        let mut img = Planes::zeros(3, 4, 5);
+        img.data.iter_mut().enumerate().for_each(|(i, v)| *v = i as f32 / 7.0);
+        img.data[6] = f32::NAN;
+        img.bit_depth = 32;
+        let bytes = encode_fits(&img, &[make_card("CRPIX1", &fits_float(2.5), Some("ref"))]);
+        assert_eq!(bytes.len() % BLOCK, 0);
+        let back = decode_fits(&bytes, Path::new("mem.fits")).unwrap();
+        assert_eq!((back.width, back.height, back.channels, back.bitpix), (5, 4, 3, -32));
+        assert!(back.cards.iter().any(|c| keyword(c) == "CRPIX1" && card_number(c) == Some(2.5)));
+        let planes = back.to_planes();
+        assert!(planes.data[6].is_nan());
+        let same = img.data.iter().zip(&planes.data).all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
+        assert!(same, "planes differ after a round trip");
+        let e = decode_fits(b"<html>", Path::new("x.fits")).unwrap_err().to_string();
+        assert!(e.contains("x.fits") && e.contains("not a FITS file"), "{e}");
+    }
+
+    #[test]
+    fn integer_data_units_scale_clamp_and_mark_blanks() {
+        let format = SampleFormat { bitpix: 16, bscale: 2.0, bzero: 32768.0, blank: Some(-32768) };
+        let mut out = Vec::new();
+        write_data(&mut out, format, &[32768.0, 32770.0, f64::NAN, 1e9]).unwrap();
+        assert_eq!(out.len(), BLOCK);
+        let v: Vec<i16> = out[..8].chunks(2).map(|b| i16::from_be_bytes([b[0], b[1]])).collect();
+        assert_eq!(v, vec![0, 1, -32768, i16::MAX]);
+    }
 }

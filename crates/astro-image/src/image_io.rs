@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageBuffer, ImageFormat, ImageReader, Luma, Rgb};
 
+pub use crate::atomic::write_atomic;
 use crate::error::{ImageError, Result};
 pub use crate::planes::Planes;
 
@@ -266,28 +267,6 @@ pub fn save_image(planes: &Planes, path: &Path, bit_depth: u8) -> Result<()> {
         }
     }
     write_atomic(path, &bytes)
-}
-
-/// Write bytes to `path` through a temporary file in the same folder, synced, then renamed: a
-/// reader never sees a half-written file and a failed write leaves the old file as it was
-/// (missing parent folders are created). The one atomic write of the workspace.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let io_err = |source| ImageError::Io { path: path.to_path_buf(), source };
-    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(io_err)?;
-            dir
-        }
-        None => Path::new("."),
-    };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut tmp =
-        tempfile::Builder::new().prefix(&format!(".{file_name}.")).suffix(".tmp").tempfile_in(dir).map_err(io_err)?;
-    tmp.write_all(bytes).map_err(io_err)?;
-    tmp.as_file().sync_all().map_err(io_err)?;
-    tmp.persist(path).map_err(|e| io_err(e.error))?;
-    Ok(())
 }
 
 fn open_reader(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {

@@ -6,6 +6,7 @@
 
 use crate::Planes;
 use crate::error::{ImageError, Result};
+use crate::kernel::gaussian_1d;
 
 /// Luma in [0, 255] units: `16 + 65.481 R + 128.553 G + 24.966 B` for RGB in [0, 1]; grey images use `255·v`.
 pub fn y_channel(img: &Planes) -> Vec<f64> {
@@ -54,14 +55,6 @@ pub fn psnr_y(output: &Planes, reference: &Planes, border: usize) -> Result<f64>
     Ok(if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() })
 }
 
-/// Normalised 1-D Gaussian of `size` taps and standard deviation `sigma`.
-pub fn gaussian_kernel(size: usize, sigma: f64) -> Vec<f64> {
-    let c = (size as f64 - 1.0) / 2.0;
-    let k: Vec<f64> = (0..size).map(|i| (-((i as f64 - c).powi(2)) / (2.0 * sigma * sigma)).exp()).collect();
-    let s: f64 = k.iter().sum();
-    k.into_iter().map(|v| v / s).collect()
-}
-
 /// "Valid" separable filtering of a `w`×`h` image with kernel `k` (output `(w-k+1)`×`(h-k+1)`).
 fn filter_valid(img: &[f64], w: usize, h: usize, k: &[f64]) -> Vec<f64> {
     let n = k.len();
@@ -88,7 +81,7 @@ pub fn ssim_plane(a: &[f64], b: &[f64], w: usize, h: usize) -> f64 {
 
 /// SSIM of two `w × h` mono images with dynamic range `range` (Wang 2004, mean over the valid region).
 pub fn ssim_range(a: &[f64], b: &[f64], w: usize, h: usize, range: f64) -> f64 {
-    let k = gaussian_kernel(11, 1.5);
+    let k = gaussian_1d(11, 1.5);
     if w < 11 || h < 11 {
         // Too small for the window: one global window (degenerate but defined).
         let n = a.len() as f64;
@@ -212,7 +205,7 @@ mod tests {
 
     #[test]
     fn ssim_drops_with_noise_and_gaussian_is_normalised() {
-        let k = gaussian_kernel(11, 1.5);
+        let k = gaussian_1d(11, 1.5);
         assert!((k.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         assert!(k[5] > k[4] && (k[0] - k[10]).abs() < 1e-15);
         let mut a = Planes::zeros(3, 32, 32);

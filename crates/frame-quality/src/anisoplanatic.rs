@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FrameError, Result, io_err};
-use crate::ser::{ColorId, SerHeader, SerWriter};
+use crate::ser::{ColorId, SerHeader};
 use crate::sim::{SimConfig, Simulator};
 
 /// Largest patch grid side accepted by [`AnisoSimulator::new`].
@@ -323,16 +323,7 @@ pub fn simulate_aniso_to_dir(
     let ser = dir.join("frames.ser");
     let mut header = SerHeader::new(n, n, ColorId::Mono, cfg.sim.bit_depth);
     header.instrument = "prettier-space anisoplanatic sim".into();
-    let mut writer = SerWriter::create(&ser, header)?;
-    let mut truth = Vec::with_capacity(cfg.sim.frames);
-    for i in 0..cfg.sim.frames {
-        let (frame, t) = sim.frame();
-        writer.write_planes(&Planes::from_vec(1, n, n, frame)?)?;
-        writer.push_timestamp(i as u64 * 100_000);
-        truth.push(t);
-        progress(i + 1);
-    }
-    writer.finish()?;
+    let truth = crate::sim::record_ser(&ser, header, cfg.sim.frames, || sim.frame(), progress)?;
     let mut csv = Vec::new();
     let kk = cfg.patches * cfg.patches;
     let head: Vec<String> = (0..kk).map(|r| format!("patch{r}")).collect();

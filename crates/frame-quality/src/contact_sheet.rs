@@ -120,22 +120,6 @@ pub fn render_frames(source: &dyn FrameSource, frames: &[usize]) -> Result<Vec<S
         .collect()
 }
 
-/// Escape text for HTML content and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
 const CSS: &str = r#"
 body{font-family:system-ui,sans-serif;margin:0;background:#15171c;color:#ddd}
 header{position:sticky;top:0;z-index:2;background:#20232b;padding:8px 14px;border-bottom:1px solid #333;display:flex;flex-wrap:wrap;gap:8px 18px;align-items:center}
@@ -220,7 +204,7 @@ tiles[0].classList.add('cur');count();
 
 /// The HTML page for rendered frames of the video `video_name` (which has `total` frames).
 pub fn sheet_html(video_name: &str, total: usize, frames: &[SheetFrame]) -> String {
-    let name = html_escape(video_name);
+    let name = html_escape::encode_quoted_attribute(video_name);
     let mut h = String::with_capacity(frames.iter().map(|f| f.png.len() * 4 / 3 + 400).sum::<usize>() + 8000);
     let _ = write!(
         h,

@@ -135,14 +135,12 @@ pub fn separable_into(src: &[f32], w: usize, h: usize, k: &[f32], tmp: &mut Vec<
     }
 }
 
-/// Normalised 1-D Gaussian kernel of odd size `n`; `sigma ≤ 0` uses OpenCV's default for that size.
+/// Normalised 1-D Gaussian kernel of odd size `n` (`astro_image::kernel`); `sigma ≤ 0` uses
+/// OpenCV's default for that size.
 pub fn gaussian_kernel(n: usize, sigma: f32) -> Vec<f32> {
-    let sigma = if sigma > 0.0 { sigma } else { 0.3 * ((n as f32 - 1.0) * 0.5 - 1.0) + 0.8 };
-    let r = (n / 2) as f32;
-    let mut k: Vec<f32> = (0..n).map(|i| (-(i as f32 - r).powi(2) / (2.0 * sigma * sigma)).exp()).collect();
-    let s: f32 = k.iter().sum();
-    k.iter_mut().for_each(|v| *v /= s);
-    k
+    use astro_image::kernel::{gaussian_1d, opencv_sigma};
+    let sigma = if sigma > 0.0 { sigma as f64 } else { opencv_sigma(n) };
+    gaussian_1d(n, sigma).into_iter().map(|v| v as f32).collect()
 }
 
 /// Mean squared 4-neighbour Laplacian of a packed `w × h` image after [1 2 1]²/16 smoothing: the

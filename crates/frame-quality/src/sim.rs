@@ -512,6 +512,29 @@ pub struct SimOutput {
     pub truth: Vec<FrameTruth>,
 }
 
+/// Write `frames` simulated mono frames (from `next`, each with its truth) into a SER video at
+/// `ser`, 10 ms apart, one frame in memory at a time; returns the truths in frame order.
+pub(crate) fn record_ser<T>(
+    ser: &Path,
+    header: SerHeader,
+    frames: usize,
+    mut next: impl FnMut() -> (Vec<f32>, T),
+    progress: &dyn Fn(usize),
+) -> Result<Vec<T>> {
+    let (w, h) = (header.width, header.height);
+    let mut writer = SerWriter::create(ser, header)?;
+    let mut truth = Vec::with_capacity(frames);
+    for i in 0..frames {
+        let (frame, t) = next();
+        writer.write_planes(&Planes::from_vec(1, h, w, frame)?)?;
+        writer.push_timestamp(i as u64 * 100_000);
+        truth.push(t);
+        progress(i + 1);
+    }
+    writer.finish()?;
+    Ok(truth)
+}
+
 /// Load a planet texture by name ("mars", "jupiter") from the Stellarium data set.
 pub fn planet_texture(name: &str) -> Result<Planes> {
     crate::render::load_texture(name)
@@ -532,16 +555,7 @@ pub fn write_simulation(sim: &mut Simulator, dir: &Path, progress: &dyn Fn(usize
     let colour = if cfg.bayer { ColorId::Bayer(BayerPattern::Rggb) } else { ColorId::Mono };
     let mut header = SerHeader::new(n, n, colour, cfg.bit_depth);
     header.instrument = "prettier-space frame-sim".into();
-    let mut writer = SerWriter::create(&ser, header)?;
-    let mut truth = Vec::with_capacity(cfg.frames);
-    for i in 0..cfg.frames {
-        let (frame, t) = sim.frame();
-        writer.write_planes(&Planes::from_vec(1, n, n, frame)?)?;
-        writer.push_timestamp(i as u64 * 100_000);
-        truth.push(t);
-        progress(i + 1);
-    }
-    writer.finish()?;
+    let truth = record_ser(&ser, header, cfg.frames, || sim.frame(), progress)?;
     let mut csv = Vec::new();
     writeln!(csv, "frame,strehl,ssim,shift_x,shift_y,d_over_r0,transparency,cut").ok();
     for (i, t) in truth.iter().enumerate() {

@@ -104,17 +104,11 @@ pub fn fits_divisor(img: &dataset::fits::FitsImage) -> f64 {
 
 /// A FITS frame as planes in [0, 1], rows flipped to top-down; NaN where blank.
 fn fits_planes(img: &dataset::fits::FitsImage, divisor: f64, mode: ColorMode) -> Result<Planes> {
+    let top_down = img.to_planes();
     let (w, h, c) = (img.width, img.height, img.channels);
     let n = w * h;
-    let mut data = vec![0f32; c * n];
-    for ch in 0..c {
-        for y in 0..h {
-            let src = &img.data[ch * n + (h - 1 - y) * w..ch * n + (h - y) * w];
-            for (d, &v) in data[ch * n + y * w..ch * n + (y + 1) * w].iter_mut().zip(src) {
-                *d = (v / divisor).clamp(0.0, 1.0) as f32;
-            }
-        }
-    }
+    let mut data = top_down.data.clone();
+    data.iter_mut().for_each(|v| *v = ((*v as f64) / divisor).clamp(0.0, 1.0) as f32);
     if c == 3 && mode == ColorMode::Luma {
         let luma: Vec<f32> = (0..n).map(|i| astro_image::luma::bt601(data[i], data[n + i], data[2 * n + i])).collect();
         data = luma;
@@ -128,11 +122,7 @@ fn fits_planes(img: &dataset::fits::FitsImage, divisor: f64, mode: ColorMode) ->
         ColorMode::Keep => c,
     };
     let mut p = Planes::from_vec(channels, h, w, data)?;
-    p.bit_depth = match img.bitpix {
-        8 => 8,
-        16 => 16,
-        _ => 32,
-    };
+    p.bit_depth = top_down.bit_depth;
     Ok(p)
 }
 

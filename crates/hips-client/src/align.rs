@@ -1,7 +1,7 @@
-//! Residual shift between two images of the same sky: phase correlation on luminance (rustfft),
-//! with a sub-pixel parabolic refinement of the correlation peak.
+//! Residual shift between two images of the same sky: phase correlation on binned luminance
+//! (`astro_image::registration`, the workspace's one phase correlation).
 
-use rustfft::num_complex::Complex32;
+use astro_image::registration::{AlignScratch, PhaseCorrelator};
 
 use crate::sky_image::Planes;
 
@@ -65,48 +65,13 @@ pub fn phase_correlation(reference: &Planes, moving: &Planes, max_work: usize) -
     if bw < 8 || bh < 8 {
         return None;
     }
-    let fft = astro_image::fft::Fft2::new(bw, bh);
-    let mut tmp = Vec::new();
-    let mut spectrum = |p: &[f32]| -> Vec<Complex32> {
-        let mean = p.iter().map(|&v| v as f64).sum::<f64>() / p.len() as f64;
-        let mut buf: Vec<Complex32> = Vec::with_capacity(p.len());
-        for y in 0..bh {
-            let wy = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * y as f64 / (bh - 1) as f64).cos();
-            for x in 0..bw {
-                let wx = 0.5 - 0.5 * (2.0 * std::f64::consts::PI * x as f64 / (bw - 1) as f64).cos();
-                buf.push(Complex32::new(((p[y * bw + x] as f64 - mean) * wx * wy) as f32, 0.0));
-            }
-        }
-        fft.forward(&mut buf, &mut tmp);
-        buf
-    };
-    let (fa, fb) = (spectrum(&a), spectrum(&b));
-    let mut cross: Vec<Complex32> = fa
-        .iter()
-        .zip(&fb)
-        .map(|(x, y)| {
-            let c = y * x.conj();
-            let m = c.norm();
-            if m > 1e-30 { c / m } else { Complex32::new(0.0, 0.0) }
-        })
-        .collect();
-    // The inverse is normalised by 1/(w·h), as the correlation peak is reported.
-    fft.inverse(&mut cross, &mut tmp);
-    let corr: Vec<f64> = cross.iter().map(|c| c.re as f64).collect();
-    let (imax, &peak) = corr.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
-    let (px, py) = (imax % bw, imax / bw);
-    let at = |x: isize, y: isize| corr[(y.rem_euclid(bh as isize) as usize) * bw + x.rem_euclid(bw as isize) as usize];
-    let refine = |m: f64, c: f64, p: f64| {
-        let d = m - 2.0 * c + p;
-        if d.abs() > 1e-12 { (0.5 * (m - p) / d).clamp(-0.5, 0.5) } else { 0.0 }
-    };
-    let (xi, yi) = (px as isize, py as isize);
-    let sx = refine(at(xi - 1, yi), peak, at(xi + 1, yi));
-    let sy = refine(at(xi, yi - 1), peak, at(xi, yi + 1));
-    let wrap = |v: f64, n: usize| if v > n as f64 / 2.0 { v - n as f64 } else { v };
-    let dx = wrap(px as f64 + sx, bw) * f as f64;
-    let dy = wrap(py as f64 + sy, bh) * f as f64;
-    Some(Shift { dx, dy, peak })
+    let pc = PhaseCorrelator::new(&a, bw, bh);
+    // The correlator answers the shift that moves `moving` back onto the reference.
+    let (sx, sy, peak) = pc.shift_refined(&b, &mut AlignScratch::default());
+    if !(sx.is_finite() && sy.is_finite()) {
+        return None;
+    }
+    Some(Shift { dx: -sx as f64 * f as f64, dy: -sy as f64 * f as f64, peak: peak as f64 })
 }
 
 #[cfg(test)]

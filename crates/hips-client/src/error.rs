@@ -1,4 +1,4 @@
-//! The crate's error type.
+//! The crate's error type, and the pixel budget that refuses oversized requests.
 
 use std::path::PathBuf;
 
@@ -98,3 +98,22 @@ impl From<polite_http::HttpError> for HipsError {
 
 /// Result alias for this crate.
 pub type Result<T, E = HipsError> = std::result::Result<T, E>;
+
+/// Default pixel budget of one cutout or reprojection (width × height): 100 megapixels. A request
+/// above it is refused before anything is fetched or allocated.
+pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
+
+/// Refuse `width × height` above `budget` (the message names `what` and both numbers).
+pub fn check_pixels(what: &str, width: u32, height: u32, budget: u64) -> Result<()> {
+    let pixels = width as u64 * height as u64;
+    if pixels > budget {
+        return Err(HipsError::TooLarge {
+            what: what.to_string(),
+            width: width as u64,
+            height: height as u64,
+            pixels,
+            budget,
+        });
+    }
+    Ok(())
+}

@@ -248,7 +248,7 @@ impl Hips2FitsClient {
             base_url: base_url.to_string(),
             cache,
             max_side: DEFAULT_MAX_SIDE,
-            max_pixels: crate::DEFAULT_MAX_PIXELS,
+            max_pixels: crate::error::DEFAULT_MAX_PIXELS,
         })
     }
 
@@ -261,7 +261,7 @@ impl Hips2FitsClient {
 
     fn check_budget(&self, req: &CutoutRequest) -> Result<()> {
         let (w, h) = req.size();
-        crate::check_pixels(&format!("hips2fits {} cutout", req.hips), w, h, self.max_pixels)
+        crate::error::check_pixels(&format!("hips2fits {} cutout", req.hips), w, h, self.max_pixels)
     }
 
     /// Change the largest side fetched in one request (tiling threshold).

@@ -22,30 +22,12 @@ pub mod tiles;
 
 pub use body::{BodyFormat, check_body};
 pub use cache::DiskCache;
-pub use error::{HipsError, Result};
+pub use error::{DEFAULT_MAX_PIXELS, HipsError, Result, check_pixels};
 pub use hips2fits::{CutoutRequest, Geometry, Hips2FitsClient};
 /// Retries, backoff, per-host rate limit and time bounds of every request (the project's one
 /// polite client: `polite-http`).
 pub use polite_http::Policy;
 
-/// Default pixel budget of one cutout or reprojection (width × height): 100 megapixels. A request
-/// above it is refused before anything is fetched or allocated.
-pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
-
-/// Refuse `width × height` above `budget` (the message names `what` and both numbers).
-pub fn check_pixels(what: &str, width: u32, height: u32, budget: u64) -> Result<()> {
-    let pixels = width as u64 * height as u64;
-    if pixels > budget {
-        return Err(HipsError::TooLarge {
-            what: what.to_string(),
-            width: width as u64,
-            height: height as u64,
-            pixels,
-            budget,
-        });
-    }
-    Ok(())
-}
 /// The pixel type (owned by `astro-image`; NaN = no data).
 pub use astro_image::Planes;
 /// The sky geometry every request is built from (owned by `sky-geometry`).

@@ -124,22 +124,15 @@ pub fn encode_image(img: &Planes, format: ImageFormat, wcs: Option<&Wcs>) -> Res
     }
 }
 
+/// A float FITS file of `img` (`astro_image::fits`), with the WCS as TAN keywords when given.
 fn encode_fits(img: &Planes, wcs: Option<&Wcs>) -> Vec<u8> {
-    let mut cards: Vec<String> = Vec::new();
-    let mut card = |k: &str, v: String| cards.push(format!("{k:<8}= {v:>20}"));
-    card("SIMPLE", "T".into());
-    card("BITPIX", "-32".into());
-    card("NAXIS", if img.channels == 1 { "2".into() } else { "3".into() });
-    card("NAXIS1", img.width.to_string());
-    card("NAXIS2", img.height.to_string());
-    if img.channels != 1 {
-        card("NAXIS3", img.channels.to_string());
-    }
+    use astro_image::fits::{fits_float, make_card};
+    let mut cards = Vec::new();
     if let Some(w) = wcs {
         let s = |t: &str| format!("'{t:<8}'");
-        card("CTYPE1", s("RA---TAN"));
-        card("CTYPE2", s("DEC--TAN"));
-        card("RADESYS", s("ICRS"));
+        cards.push(make_card("CTYPE1", &s("RA---TAN"), None));
+        cards.push(make_card("CTYPE2", &s("DEC--TAN"), None));
+        cards.push(make_card("RADESYS", &s("ICRS"), None));
         for (k, v) in [
             ("CRVAL1", w.crval[0]),
             ("CRVAL2", w.crval[1]),
@@ -150,74 +143,19 @@ fn encode_fits(img: &Planes, wcs: Option<&Wcs>) -> Vec<u8> {
             ("CD2_1", w.cd[1][0]),
             ("CD2_2", w.cd[1][1]),
         ] {
-            card(k, format!("{v:.15E}"));
+            cards.push(make_card(k, &fits_float(v), None));
         }
     }
-    let mut header = String::new();
-    for c in &cards {
-        header.push_str(&format!("{c:<80}"));
-    }
-    header.push_str(&format!("{:<80}", "END"));
-    while !header.len().is_multiple_of(2880) {
-        header.push(' ');
-    }
-    let mut out = header.into_bytes();
-    for c in 0..img.channels {
-        // FITS rows run bottom-up.
-        for y in (0..img.height).rev() {
-            for x in 0..img.width {
-                out.extend_from_slice(&img.get(c, y, x).to_be_bytes());
-            }
-        }
-    }
-    while !out.len().is_multiple_of(2880) {
-        out.push(0);
-    }
-    out
+    astro_image::fits::encode_fits(img, &cards)
 }
 
+/// Decode FITS bytes (`astro_image::fits`: the first image HDU, physical values, NaN where blank).
 fn decode_fits(bytes: &[u8], name: &str) -> Result<Planes> {
-    use fitsrs::{Fits, HDU, Pixels};
-    let err = |reason: String| HipsError::Decode { what: name.into(), reason };
-    let mut fits = Fits::from_reader(Cursor::new(bytes));
-    let hdu = match fits.next() {
-        Some(Ok(HDU::Primary(hdu))) => hdu,
-        Some(Ok(_)) => return Err(err("first HDU is not an image".into())),
-        Some(Err(e)) => return Err(err(format!("FITS header: {e}"))),
-        None => return Err(err("empty FITS file".into())),
-    };
-    let header = hdu.get_header();
-    let naxis = header.get_xtension().get_naxis().to_vec();
-    let (w, h, channels) = match naxis.as_slice() {
-        [w, h] => (*w as usize, *h as usize, 1usize),
-        [w, h, c] if *c == 1 || *c == 3 => (*w as usize, *h as usize, *c as usize),
-        other => return Err(err(format!("unsupported NAXISn {other:?} (2-D or 3-plane image expected)"))),
-    };
-    let scale: f64 = header.get_parsed::<Option<f64>>("BSCALE").ok().flatten().unwrap_or(1.0);
-    let zero: f64 = header.get_parsed::<Option<f64>>("BZERO").ok().flatten().unwrap_or(0.0);
-    let blank: Option<i64> = header.get_parsed::<Option<i64>>("BLANK").ok().flatten();
-    let phys = |raw: f64, is_blank: bool| if is_blank { f32::NAN } else { (raw * scale + zero) as f32 };
-    let raw: Vec<f32> = match fits.get_data(&hdu).pixels() {
-        Pixels::U8(it) => it.map(|v| phys(v as f64, blank == Some(v as i64))).collect(),
-        Pixels::I16(it) => it.map(|v| phys(v as f64, blank == Some(v as i64))).collect(),
-        Pixels::I32(it) => it.map(|v| phys(v as f64, blank == Some(v as i64))).collect(),
-        Pixels::I64(it) => it.map(|v| phys(v as f64, blank == Some(v))).collect(),
-        Pixels::F32(it) => it.map(|v| phys(v as f64, false)).collect(),
-        Pixels::F64(it) => it.map(|v| phys(v, false)).collect(),
-    };
-    let n = w * h;
-    if raw.len() < channels * n {
-        return Err(err(format!("truncated data: {} of {} samples", raw.len(), channels * n)));
-    }
-    let mut data = vec![0.0f32; channels * n];
-    for c in 0..channels {
-        for y in 0..h {
-            let src = (c * h + (h - 1 - y)) * w;
-            let dst = (c * h + y) * w;
-            data[dst..dst + w].copy_from_slice(&raw[src..src + w]);
-        }
-    }
-    Ok(Planes { width: w, height: h, channels, data, bit_depth: 32 })
+    let fits = astro_image::fits::decode_fits(bytes, std::path::Path::new(name)).map_err(|e| HipsError::Decode {
+        what: name.into(),
+        reason: e.to_string().trim_start_matches(&format!("{name}: ")).to_string(),
+    })?;
+    Ok(fits.to_planes())
 }
 
 #[cfg(test)]

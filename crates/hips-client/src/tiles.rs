@@ -238,7 +238,7 @@ impl HipsTileClient {
             format,
             tile_width,
             tiles: Mutex::new(HashMap::new()),
-            max_pixels: crate::DEFAULT_MAX_PIXELS,
+            max_pixels: crate::error::DEFAULT_MAX_PIXELS,
         })
     }
 
@@ -380,7 +380,7 @@ impl HipsTileClient {
 
     /// Reproject the survey onto `wcs` using tiles of `order`. Pixels with no data are `NaN`.
     pub fn reproject_at(&self, wcs: &Wcs, order: u8, sampling: Sampling) -> Result<Planes> {
-        crate::check_pixels("reprojected cutout", wcs.width, wcs.height, self.max_pixels)?;
+        crate::error::check_pixels("reprojected cutout", wcs.width, wcs.height, self.max_pixels)?;
         let tiles = self.covering_tiles(wcs, order);
         tracing::debug!(order, tiles = tiles.len(), "reprojecting");
         self.prefetch(order, &tiles)?;

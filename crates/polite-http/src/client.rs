@@ -8,7 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tracing::{debug, warn};
 
-use crate::{HttpError, Policy, Result};
+use crate::error::{HttpError, Result};
+use crate::policy::Policy;
 
 /// A response whose body was read completely.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,8 @@ use sha2::{Digest as _, Sha256};
 use tracing::{debug, warn};
 
 use crate::client::Attempt;
-use crate::{Client, HttpError, Result};
+use crate::client::Client;
+use crate::error::{HttpError, Result};
 
 /// What a download must match, when the source tells.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -6,14 +6,8 @@
 //! pixels with it; this crate fetches nothing and reads no image.
 #![warn(missing_docs)]
 
+mod error;
 pub mod wcs;
 
+pub use error::{InvalidWcs, Result};
 pub use wcs::{MAX_SIDE, Projector, Wcs, angular_distance_deg};
-
-/// A WCS could not be built or parsed (the message names the offending keyword or value).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("invalid WCS: {0}")]
-pub struct InvalidWcs(pub String);
-
-/// Result alias for this crate.
-pub type Result<T, E = InvalidWcs> = std::result::Result<T, E>;

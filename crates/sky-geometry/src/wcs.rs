@@ -37,7 +37,7 @@ use mapproj::zenithal::tan::Tan;
 use mapproj::{CenteredProjection, ImgXY, LonLat};
 use serde::{Deserialize, Serialize};
 
-use crate::{InvalidWcs, Result};
+use crate::error::{InvalidWcs, Result};
 
 /// Largest accepted image side, in pixels (a sanity bound against corrupt metadata).
 pub const MAX_SIDE: u32 = 1 << 20;

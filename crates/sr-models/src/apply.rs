@@ -10,14 +10,12 @@ use dataset::{ImageLimits, Planes};
 use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
 use image::{AnimationDecoder, Delay, Frame, RgbaImage};
 
-use crate::atomic::{AtomicOutput, output_folder};
+pub use crate::enhancer::{DEFAULT_MAX_OUTPUT_PIXELS, Enhancer};
 use crate::error::{Result, SrError};
-use crate::inference::{TileSource, Tiling, upscale_tiled, upscale_tiled_rows};
-use crate::model::{Generator, GeneratorConfig};
+use crate::inference::{TileSource, upscale_tiled, upscale_tiled_rows};
 use crate::still::{StillFormat, load_still, write_still};
-
-/// Default budget for output pixels (all frames of a GIF together, one frame of a video): 400 megapixels.
-pub const DEFAULT_MAX_OUTPUT_PIXELS: u64 = 400_000_000;
+use astro_image::AtomicFile;
+use astro_image::atomic::output_folder;
 
 pub use crate::report::Report;
 
@@ -118,39 +116,29 @@ pub fn plan(input: &Path, output: &Path) -> Result<InputKind> {
 pub(crate) use crate::report::check_output;
 
 /// Enhance `input` into `output` with the model (tiled), by the input's kind (see [`plan`]).
-#[allow(clippy::too_many_arguments)]
 pub fn enhance_file<B: Backend>(
-    model: &Generator<B>,
-    config: &GeneratorConfig,
+    enhancer: &Enhancer<'_, B>,
     input: &Path,
     output: &Path,
-    tiling: Tiling,
-    max_output_pixels: u64,
-    device: &B::Device,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Report> {
     let kind = plan(input, output)?;
-    let args = (tiling, max_output_pixels);
     match kind {
-        InputKind::Gif => enhance_gif(model, config, input, output, args.0, args.1, device, progress),
-        InputKind::Fits => crate::fits::enhance_fits(model, config, input, output, args.0, args.1, device, progress),
-        InputKind::Video => crate::video::enhance_video(model, config, input, output, args.0, args.1, device, progress),
-        InputKind::Still => enhance_still(model, config, input, output, args.0, args.1, device, progress),
+        InputKind::Gif => enhance_gif(enhancer, input, output, progress),
+        InputKind::Fits => crate::fits::enhance_fits(enhancer, input, output, progress),
+        InputKind::Video => crate::video::enhance_video(enhancer, input, output, progress),
+        InputKind::Still => enhance_still(enhancer, input, output, progress),
     }
 }
 
 /// Enhance a PNG/JPEG/TIFF image, streaming the output in bands (PNG/TIFF keep 16 bits).
-#[allow(clippy::too_many_arguments)]
 pub fn enhance_still<B: Backend>(
-    model: &Generator<B>,
-    config: &GeneratorConfig,
+    enhancer: &Enhancer<'_, B>,
     input: &Path,
     output: &Path,
-    tiling: Tiling,
-    max_output_pixels: u64,
-    device: &B::Device,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Report> {
+    let Enhancer { model, config, tiling, max_output_pixels, device } = *enhancer;
     let s = config.scale();
     let format =
         output.extension().and_then(|e| e.to_str()).and_then(StillFormat::from_extension).ok_or_else(|| {
@@ -160,7 +148,7 @@ pub fn enhance_still<B: Backend>(
     let (w, h) = (w as usize, h as usize);
     check_output(input, w * s, h * s, 1, max_output_pixels)?;
     let img = load_still(input, ImageLimits { max_pixels: u64::MAX })?;
-    let mut out = AtomicOutput::create(output)?;
+    let mut out = AtomicFile::create(output)?;
     let depth = img.bit_depth().clamp(8, 16);
     let channels = img.channels();
     write_still(
@@ -192,17 +180,13 @@ fn rgba_to_planes(img: &RgbaImage) -> (Planes, Vec<u8>) {
 }
 
 /// Enhance every frame of an animated GIF, keeping each frame's delay and the loop.
-#[allow(clippy::too_many_arguments)]
 pub fn enhance_gif<B: Backend>(
-    model: &Generator<B>,
-    config: &GeneratorConfig,
+    enhancer: &Enhancer<'_, B>,
     input: &Path,
     output: &Path,
-    tiling: Tiling,
-    max_output_pixels: u64,
-    device: &B::Device,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Report> {
+    let Enhancer { model, config, tiling, max_output_pixels, device } = *enhancer;
     let bad = |reason: String| SrError::BadInput { name: input.display().to_string(), reason };
     // Frames × pixels (from the headers, before decoding) within the budget at input scale.
     let s2 = (config.scale() * config.scale()) as u64;
@@ -243,7 +227,7 @@ pub fn enhance_gif<B: Backend>(
             progress(i + 1, n);
         }
     }
-    let mut out = AtomicOutput::create(output)?;
+    let mut out = AtomicFile::create(output)?;
     std::io::Write::write_all(out.file(), &encoded).map_err(|e| SrError::io(output, e))?;
     out.commit()?;
     Ok(Report { input: (w, h), output: (w * s, h * s), frames: frames.len() })
@@ -252,7 +236,7 @@ pub fn enhance_gif<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::LightSrConfig;
+    use crate::model::{Generator, GeneratorConfig, LightSrConfig};
     use burn::backend::Flex;
     use dataset::image_io::save_image;
 
@@ -280,17 +264,8 @@ mod tests {
         }
         let (cfg, g) = tiny(2);
         let out = dir.path().join("out.gif");
-        let r = enhance_file(
-            &g,
-            &cfg,
-            &src,
-            &out,
-            Tiling::default(),
-            DEFAULT_MAX_OUTPUT_PIXELS,
-            &Default::default(),
-            &mut |_, _| {},
-        )
-        .unwrap();
+        let d = Default::default();
+        let r = enhance_file(&Enhancer::new(&g, &cfg, &d), &src, &out, &mut |_, _| {}).unwrap();
         assert_eq!(r, Report { input: (12, 10), output: (24, 20), frames: 3 });
         let frames =
             GifDecoder::new(Cursor::new(std::fs::read(&out).unwrap())).unwrap().into_frames().collect_frames().unwrap();
@@ -309,7 +284,8 @@ mod tests {
         let out = dir.path().join("out.png");
         std::fs::write(&out, b"precious").unwrap();
         let run = |input: &Path, max: u64| {
-            enhance_file(&g, &cfg, input, &out, Tiling::default(), max, &d, &mut |_, _| {}).unwrap_err().to_string()
+            let e = Enhancer::new(&g, &cfg, &d).with_max_output_pixels(max);
+            enhance_file(&e, input, &out, &mut |_, _| {}).unwrap_err().to_string()
         };
         // Not an image.
         let txt = dir.path().join("notes.png");
@@ -332,8 +308,7 @@ mod tests {
         assert!(e.contains("missing.png"), "{e}");
         assert_eq!(std::fs::read(&out).unwrap(), b"precious");
         // And a good run replaces it with a real PNG.
-        let r = enhance_file(&g, &cfg, &good, &out, Tiling::default(), DEFAULT_MAX_OUTPUT_PIXELS, &d, &mut |_, _| {})
-            .unwrap();
+        let r = enhance_file(&Enhancer::new(&g, &cfg, &d), &good, &out, &mut |_, _| {}).unwrap();
         assert_eq!(r.output, (80, 80));
         assert_eq!(dataset::image_io::image_dimensions(&out).unwrap(), (80, 80));
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 
-use crate::apply::{Report, enhance_file, plan};
+use crate::apply::{Enhancer, Report, enhance_file, plan};
 use crate::error::Result;
 use crate::folder::{FolderEvent, FolderOptions, FolderSummary, check_folder_job, enhance_folder};
 use crate::inference::Tiling;
@@ -83,10 +83,16 @@ pub fn run_job<B: Backend>(job: &Job, device: &B::Device, progress: &mut dyn FnM
     check_job(job)?;
     let (config, model, source) = job.model.load::<B>(job.scale, device)?;
     let model_name = format!("{} ({source})", config.describe());
+    let enhancer = Enhancer {
+        model: &model,
+        config: &config,
+        tiling: job.tiling,
+        max_output_pixels: job.max_output_pixels,
+        device,
+    };
     if job.input.is_dir() {
-        let options =
-            FolderOptions { tiling: job.tiling, max_output_pixels: job.max_output_pixels, overwrite: job.overwrite };
-        let summary = enhance_folder(&model, &config, &job.input, &job.output, options, device, &mut |e| match e {
+        let options = FolderOptions { overwrite: job.overwrite };
+        let summary = enhance_folder(&enhancer, &job.input, &job.output, options, &mut |e| match e {
             FolderEvent::Step { done, total } => progress(&Progress { done, total, unit: "files", note: None }),
             FolderEvent::Failed(m) => progress(&Progress { done: 0, total: 0, unit: "files", note: Some(m) }),
         })?;
@@ -95,19 +101,12 @@ pub fn run_job<B: Backend>(job: &Job, device: &B::Device, progress: &mut dyn FnM
     }
     let kind = crate::apply::input_kind(&job.input);
     if job.then != Then::Nothing {
-        return run_chain(job, kind, &config, &model, model_name, device, progress);
+        return run_chain(job, kind, &enhancer, model_name, progress);
     }
     let unit = kind.unit();
-    let report = enhance_file(
-        &model,
-        &config,
-        &job.input,
-        &job.output,
-        job.tiling,
-        job.max_output_pixels,
-        device,
-        &mut |done, total| progress(&Progress { done, total, unit, note: None }),
-    )?;
+    let report = enhance_file(&enhancer, &job.input, &job.output, &mut |done, total| {
+        progress(&Progress { done, total, unit, note: None })
+    })?;
     Ok(Outcome { report, model: model_name, folder: None })
 }
 
@@ -116,10 +115,8 @@ pub fn run_job<B: Backend>(job: &Job, device: &B::Device, progress: &mut dyn FnM
 fn run_chain<B: Backend>(
     job: &Job,
     kind: crate::apply::InputKind,
-    config: &crate::model::GeneratorConfig,
-    model: &crate::model::Generator<B>,
+    enhancer: &Enhancer<'_, B>,
     model_name: String,
-    device: &B::Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Outcome> {
     if kind != crate::apply::InputKind::Still {
@@ -127,7 +124,7 @@ fn run_chain<B: Backend>(
             name: job.input.display().to_string(),
             reason: format!(
                 "this scale works on still images (png, jpg, tif) only; use ×{} for GIF, FITS and video",
-                config.scale()
+                enhancer.config.scale()
             ),
         });
     }
@@ -141,16 +138,9 @@ fn run_chain<B: Backend>(
         }
     }
     let _guard = Remove(&tmp);
-    let mut report = enhance_file(
-        model,
-        config,
-        &job.input,
-        &tmp,
-        job.tiling,
-        job.max_output_pixels,
-        device,
-        &mut |done, total| progress(&Progress { done, total, unit: "tiles", note: None }),
-    )?;
+    let mut report = enhance_file(enhancer, &job.input, &tmp, &mut |done, total| {
+        progress(&Progress { done, total, unit: "tiles", note: None })
+    })?;
     let model_name = match &job.then {
         Then::Nothing => model_name,
         Then::AreaDownscale => {
@@ -166,17 +156,16 @@ fn run_chain<B: Backend>(
             format!("{model_name}, area-averaged back to the input's pixels")
         }
         Then::Upscale(next, scale) => {
-            let (c2, m2, src2) = next.load::<B>(*scale, device)?;
-            let r2 = enhance_file(
-                &m2,
-                &c2,
-                &tmp,
-                &job.output,
-                Tiling { finish: Default::default(), ..job.tiling },
-                job.max_output_pixels,
-                device,
-                &mut |done, total| progress(&Progress { done, total, unit: "tiles", note: None }),
-            )?;
+            let (c2, m2, src2) = next.load::<B>(*scale, enhancer.device)?;
+            let second = Enhancer {
+                model: &m2,
+                config: &c2,
+                tiling: Tiling { finish: Default::default(), ..job.tiling },
+                ..*enhancer
+            };
+            let r2 = enhance_file(&second, &tmp, &job.output, &mut |done, total| {
+                progress(&Progress { done, total, unit: "tiles", note: None })
+            })?;
             report.output = r2.output;
             format!("{model_name}, then {} ({src2})", c2.describe())
         }

@@ -185,30 +185,10 @@ pub struct SrSample {
     pub hr: Planes,
 }
 
-/// Random flips / transposition (the 8 symmetries of the square), applied identically to LR and HR.
+/// Random flips / transposition (the 8 symmetries of the square, `astro_image::dihedral`),
+/// applied identically to LR and HR.
 fn augment(p: &Planes, code: u8) -> Planes {
-    let (w, h) = (p.width, p.height);
-    let transpose = code & 4 != 0;
-    let (ow, oh) = if transpose { (h, w) } else { (w, h) };
-    let mut out = Planes::zeros(p.channels, oh, ow);
-    out.bit_depth = p.bit_depth;
-    for c in 0..p.channels {
-        let src = p.plane(c);
-        let dst = out.plane_mut(c);
-        for y in 0..oh {
-            for x in 0..ow {
-                let (mut sx, mut sy) = if transpose { (y, x) } else { (x, y) };
-                if code & 1 != 0 {
-                    sx = w - 1 - sx;
-                }
-                if code & 2 != 0 {
-                    sy = h - 1 - sy;
-                }
-                dst[y * ow + x] = src[sy * w + sx];
-            }
-        }
-    }
-    out
+    astro_image::dihedral::dihedral_planes(p, code as usize)
 }
 
 /// Standard deviation of a patch's mean channel: used to skip empty-sky patches.

@@ -8,52 +8,31 @@
 //! size), the WCS pixel grid (CRPIXi → (CRPIXi − 0.5)·s + 0.5, CDELTi and CDi_j divided by s, so
 //! the result overlays the same sky) and CHECKSUM/DATASUM (dropped: they would be stale).
 //! Rows are processed in file order (FITS row 1 is the bottom of the picture); the WCS is
-//! unaffected by that. Reading (through `fitsrs`) lives in `dataset::fits`; the writer is here.
+//! unaffected by that. Reading and the card/data-unit writers live in `astro_image::fits`; what an
+//! upscaled header says is decided here.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+use astro_image::fits::{
+    SampleFormat, card_number, fits_float, keyword, make_card, text_card, write_data, write_header,
+};
 use burn::prelude::*;
 use dataset::Planes;
 #[cfg(test)]
-use dataset::fits::BLOCK;
+use dataset::fits::{BLOCK, align};
 pub use dataset::fits::{FitsImage, is_fits, read_fits};
-use dataset::fits::{align, card_number, keyword};
 
-use crate::atomic::AtomicOutput;
+use crate::enhancer::Enhancer;
 use crate::error::{Result, SrError};
-use crate::inference::{Tiling, upscale_tiled};
-use crate::model::{Generator, GeneratorConfig};
+use crate::inference::upscale_tiled;
 use crate::report::Report;
+use astro_image::AtomicFile;
 
 /// The comment of a numeric card, if any.
 fn card_comment(card: &[u8; 80]) -> Option<String> {
     let text = String::from_utf8_lossy(&card[10..]);
     text.split_once('/').map(|(_, c)| c.trim().to_string()).filter(|c| !c.is_empty())
-}
-
-/// Build a `KEY     =                VALUE / comment` card.
-fn make_card(key: &str, value: &str, comment: Option<&str>) -> [u8; 80] {
-    let mut s = format!("{key:<8}= {value:>20}");
-    if let Some(c) = comment {
-        s.push_str(" / ");
-        s.push_str(c);
-    }
-    let mut card = [b' '; 80];
-    for (d, b) in card.iter_mut().zip(s.bytes().filter(|b| b.is_ascii() && !b.is_ascii_control())) {
-        *d = b;
-    }
-    card
-}
-
-/// A float for a header card: short decimal when it fits in 20 columns, else exponent form.
-fn fits_float(v: f64) -> String {
-    let d = format!("{v}");
-    if d.len() <= 20 && d.parse::<f64>().ok() == Some(v) {
-        if d.contains(['.', 'e', 'E']) { d } else { format!("{d}.0") }
-    } else {
-        format!("{v:.13E}")
-    }
 }
 
 /// The header of `img` upscaled by `s` (see the module docs), ending with END.
@@ -86,15 +65,8 @@ fn upscaled_cards(img: &FitsImage, s: usize, blank: Option<i64>, note: &str) -> 
     if let (Some(b), false) = (blank, has_blank) {
         out.push(make_card("BLANK", &b.to_string(), Some("undefined pixels")));
     }
-    let mut hist = [b' '; 80];
-    let text = format!("HISTORY {note}");
-    for (d, b) in hist.iter_mut().zip(text.bytes().filter(|b| b.is_ascii() && !b.is_ascii_control())) {
-        *d = b;
-    }
-    out.push(hist);
-    let mut end = [b' '; 80];
-    end[..3].copy_from_slice(b"END");
-    out.push(end);
+    out.push(text_card(&format!("HISTORY {note}")));
+    out.push(text_card("END"));
     out
 }
 
@@ -109,50 +81,23 @@ pub fn write_upscaled(img: &FitsImage, w: &mut dyn Write, s: usize, data: &[f64]
         64 => int_blank(i64::MIN),
         _ => None,
     };
-    let mut header: Vec<u8> = upscaled_cards(img, s, blank, note).concat();
-    header.resize(align(header.len()), b' ');
-    w.write_all(&header)?;
-    let raw = |v: f64, lo: f64, hi: f64| -> i64 {
-        if v.is_nan() { blank.unwrap_or(0) } else { ((v - img.bzero) / img.bscale).round().clamp(lo, hi) as i64 }
-    };
-    let mut written = 0usize;
-    let mut buf = Vec::with_capacity(1 << 16);
-    for chunk in data.chunks(8192) {
-        buf.clear();
-        for &v in chunk {
-            match img.bitpix {
-                8 => buf.push(raw(v, 0.0, 255.0) as u8),
-                16 => buf.extend((raw(v, i16::MIN as f64, i16::MAX as f64) as i16).to_be_bytes()),
-                32 => buf.extend((raw(v, i32::MIN as f64, i32::MAX as f64) as i32).to_be_bytes()),
-                64 => buf.extend(raw(v, i64::MIN as f64, i64::MAX as f64).to_be_bytes()),
-                -32 => buf.extend((((v - img.bzero) / img.bscale) as f32).to_be_bytes()),
-                _ => buf.extend(((v - img.bzero) / img.bscale).to_be_bytes()),
-            }
-        }
-        w.write_all(&buf)?;
-        written += buf.len();
-    }
-    w.write_all(&vec![0u8; align(written) - written])?;
-    Ok(())
+    write_header(w, &upscaled_cards(img, s, blank, note))?;
+    write_data(w, SampleFormat { bitpix: img.bitpix, bscale: img.bscale, bzero: img.bzero, blank }, data)
 }
 
 /// Upscale a FITS image into a FITS file (see the module docs), atomically.
-#[allow(clippy::too_many_arguments)]
 pub fn enhance_fits<B: Backend>(
-    model: &Generator<B>,
-    config: &GeneratorConfig,
+    enhancer: &Enhancer<'_, B>,
     input: &Path,
     output: &Path,
-    tiling: Tiling,
-    max_output_pixels: u64,
-    device: &B::Device,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Report> {
+    let Enhancer { model, config, tiling, max_output_pixels, device } = *enhancer;
     let img = read_fits(input)?;
     let s = config.scale();
     let (w, h, c) = (img.width, img.height, img.channels);
     crate::report::check_output(input, w * s, h * s, 1, max_output_pixels)?;
-    let mut out = AtomicOutput::create(output)?;
+    let mut out = AtomicFile::create(output)?;
     // Linear map of the finite range to [0, 1]; blank pixels enter the model as 0.
     let (lo, hi) = img
         .data
@@ -256,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_three_plane_cube_in_an_image_extension_becomes_a_primary_hdu() {
-        use crate::model::LightSrConfig;
+        use crate::model::{GeneratorConfig, LightSrConfig};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cube.fits");
         let mut bytes = header(&[("SIMPLE", "T"), ("BITPIX", "8"), ("NAXIS", "0"), ("EXTEND", "T")]);
@@ -281,7 +226,9 @@ mod tests {
         let d = Default::default();
         let g = cfg.init::<burn::backend::Flex>(&d).unwrap();
         let out = dir.path().join("cube-x2.fits");
-        let r = enhance_fits(&g, &cfg, &path, &out, Tiling::default(), u64::MAX, &d, &mut |_, _| {}).unwrap();
+        let r =
+            enhance_fits(&Enhancer::new(&g, &cfg, &d).with_max_output_pixels(u64::MAX), &path, &out, &mut |_, _| {})
+                .unwrap();
         assert_eq!(r.output, (24, 20));
         let back = read_fits(&out).unwrap();
         assert_eq!((back.width, back.height, back.channels, back.bitpix), (24, 20, 3, -64));

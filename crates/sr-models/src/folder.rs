@@ -7,10 +7,8 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 
-use crate::apply::{DEFAULT_MAX_OUTPUT_PIXELS, enhance_file};
+use crate::apply::{Enhancer, enhance_file};
 use crate::error::{Result, SrError};
-use crate::inference::Tiling;
-use crate::model::{Generator, GeneratorConfig};
 
 /// Extensions of the files a folder run picks up.
 pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "tif", "tiff", "gif", "fits", "fit", "fts"];
@@ -41,20 +39,10 @@ pub enum FolderEvent {
 }
 
 /// Settings of a folder run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct FolderOptions {
-    /// Tiling.
-    pub tiling: Tiling,
-    /// Output pixel budget per file.
-    pub max_output_pixels: u64,
     /// Replace outputs that already exist.
     pub overwrite: bool,
-}
-
-impl Default for FolderOptions {
-    fn default() -> Self {
-        FolderOptions { tiling: Tiling::default(), max_output_pixels: DEFAULT_MAX_OUTPUT_PIXELS, overwrite: false }
-    }
 }
 
 fn is_image(path: &Path) -> bool {
@@ -112,12 +100,10 @@ pub fn check_folder_job(input: &Path, output: &Path) -> Result<()> {
 
 /// Upscale every image under `input` into the same tree under `output` (created if needed).
 pub fn enhance_folder<B: Backend>(
-    model: &Generator<B>,
-    config: &GeneratorConfig,
+    enhancer: &Enhancer<'_, B>,
     input: &Path,
     output: &Path,
     options: FolderOptions,
-    device: &B::Device,
     events: &mut dyn FnMut(FolderEvent),
 ) -> Result<FolderSummary> {
     check_folder_job(input, output)?;
@@ -135,18 +121,7 @@ pub fn enhance_folder<B: Backend>(
             let result = dst
                 .parent()
                 .map_or(Ok(()), |p| std::fs::create_dir_all(p).map_err(|e| SrError::io(p, e)))
-                .and_then(|_| {
-                    enhance_file(
-                        model,
-                        config,
-                        &src,
-                        &dst,
-                        options.tiling,
-                        options.max_output_pixels,
-                        device,
-                        &mut |_, _| {},
-                    )
-                });
+                .and_then(|_| enhance_file(enhancer, &src, &dst, &mut |_, _| {}));
             match result {
                 Ok(_) => summary.done += 1,
                 Err(e) => {
@@ -165,7 +140,7 @@ pub fn enhance_folder<B: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::LightSrConfig;
+    use crate::model::{GeneratorConfig, LightSrConfig};
     use burn::backend::Flex;
     use dataset::Planes;
     use dataset::image_io::save_image;
@@ -189,7 +164,8 @@ mod tests {
         let d = Default::default();
         let g = cfg.init::<Flex>(&d).unwrap();
         let mut failures = Vec::new();
-        let s = enhance_folder(&g, &cfg, &inp, &out, FolderOptions::default(), &d, &mut |e| {
+        let e = Enhancer::new(&g, &cfg, &d);
+        let s = enhance_folder(&e, &inp, &out, FolderOptions::default(), &mut |e| {
             if let FolderEvent::Failed(m) = e {
                 failures.push(m)
             }
@@ -201,10 +177,9 @@ mod tests {
         assert_eq!(dataset::image_io::image_dimensions(&out.join("one.png")).unwrap(), (20, 16));
         assert!(!out.join(".hidden").exists());
         // A second run skips what exists; --overwrite redoes it.
-        let s = enhance_folder(&g, &cfg, &inp, &out, FolderOptions::default(), &d, &mut |_| {}).unwrap();
+        let s = enhance_folder(&e, &inp, &out, FolderOptions::default(), &mut |_| {}).unwrap();
         assert_eq!((s.done, s.skipped, s.failed.len()), (0, 2, 1));
-        let o = FolderOptions { overwrite: true, ..Default::default() };
-        let s = enhance_folder(&g, &cfg, &inp, &out, o, &d, &mut |_| {}).unwrap();
+        let s = enhance_folder(&e, &inp, &out, FolderOptions { overwrite: true }, &mut |_| {}).unwrap();
         assert_eq!((s.done, s.skipped), (2, 0));
     }
 }

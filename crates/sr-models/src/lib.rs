@@ -1,11 +1,11 @@
 //! SRGAN-family super-resolution and survey-to-Hubble-style translation: models, training, evaluation and tiled inference.
 
 pub mod apply;
-pub mod atomic;
 pub mod benchmark;
 pub mod cli;
 pub mod data;
 pub mod discriminator;
+pub mod enhancer;
 pub mod error;
 pub mod evaluation;
 pub mod experiment;

@@ -9,7 +9,7 @@ use burn::tensor::module::{avg_pool2d, conv2d};
 use burn::tensor::ops::ConvOptions;
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::gaussian_kernel;
+use astro_image::kernel::gaussian_1d;
 
 /// Mean absolute error.
 pub fn l1<B: Backend>(pred: Tensor<B, 4>, target: Tensor<B, 4>) -> Tensor<B, 1> {
@@ -23,7 +23,7 @@ pub fn charbonnier<B: Backend>(pred: Tensor<B, 4>, target: Tensor<B, 4>, eps: f6
 
 /// The 11×11, σ = 1.5 Gaussian window as a depthwise convolution kernel `[C, 1, 11, 11]`.
 fn gaussian_window<B: Backend>(channels: usize, device: &B::Device) -> Tensor<B, 4> {
-    let k = gaussian_kernel(11, 1.5);
+    let k = gaussian_1d(11, 1.5);
     let mut w = Vec::with_capacity(121);
     for a in &k {
         for b in &k {

@@ -20,11 +20,12 @@ use dataset::Planes;
 use dataset::video::{Guard, VideoError, check_decodable, drain, ffmpeg, first_line};
 pub use dataset::video::{VIDEO_EXTENSIONS, VideoInfo, is_video_path, probe};
 
-use crate::atomic::AtomicOutput;
+use crate::enhancer::Enhancer;
 use crate::error::{Result, SrError};
 use crate::inference::{Tiling, upscale_tiled_rows};
 use crate::model::{Generator, GeneratorConfig};
 use crate::report::Report;
+use astro_image::AtomicFile;
 
 impl From<VideoError> for SrError {
     fn from(e: VideoError) -> Self {
@@ -115,17 +116,13 @@ fn container(output: &Path, width: usize, height: usize, high_depth: bool) -> Re
 
 /// Upscale every frame of a video (see the module docs), keeping frame count, rate and audio.
 /// `progress(done, total)` counts frames (`total` 0 when unknown).
-#[allow(clippy::too_many_arguments)]
 pub fn enhance_video<B: Backend>(
-    model: &Generator<B>,
-    config: &GeneratorConfig,
+    enhancer: &Enhancer<'_, B>,
     input: &Path,
     output: &Path,
-    tiling: Tiling,
-    max_output_pixels: u64,
-    device: &B::Device,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Report> {
+    let Enhancer { model, config, tiling, max_output_pixels, device } = *enhancer;
     let s = config.scale();
     let info = probe(input)?;
     let (w, h) = (info.width, info.height);
@@ -140,7 +137,7 @@ pub fn enhance_video<B: Backend>(
     let (pix_fmt, bps) = if info.high_depth { ("rgb48le", 2) } else { ("rgb24", 1) };
     let frame_in = w * h * 3 * bps;
 
-    let video_only = AtomicOutput::create(output)?;
+    let video_only = AtomicFile::create(output)?;
     // Decoder: first video stream → raw frames on stdout.
     let mut dec = ffmpeg();
     dec.args(["-noautorotate", "-i"]).arg(input);
@@ -264,10 +261,10 @@ pub fn enhance_video<B: Backend>(
 }
 
 /// Mux the input's audio into the upscaled video: copied, or re-encoded if the container refuses.
-fn mux_audio(video_only: &AtomicOutput, input: &Path, output: &Path, cont: &Container, codec: &str) -> Result<()> {
+fn mux_audio(video_only: &AtomicFile, input: &Path, output: &Path, cont: &Container, codec: &str) -> Result<()> {
     let mut last = String::new();
     for audio in ["copy", cont.audio_fallback] {
-        let final_out = AtomicOutput::create(output)?;
+        let final_out = AtomicFile::create(output)?;
         let mut cmd = ffmpeg();
         cmd.arg("-i").arg(video_only.path()).arg("-i").arg(input);
         cmd.args(["-map", "0:v:0", "-map", "1:a?", "-c:v", "copy", "-c:a", audio, "-f", cont.muxer]);
@@ -277,7 +274,7 @@ fn mux_audio(video_only: &AtomicOutput, input: &Path, output: &Path, cont: &Cont
                 if audio != "copy" {
                     tracing::info!("audio re-encoded from {codec} to {audio}: {} refused a copy", cont.muxer);
                 }
-                return final_out.commit();
+                return Ok(final_out.commit()?);
             }
             Err(e) => last = e.to_string(),
         }

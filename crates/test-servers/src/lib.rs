@@ -11,6 +11,8 @@
 //! - [`Hips2FitsServer`] (feature `hips2fits`): the CDS hips2fits stand-in rendering a sky
 //!   function ([`star_field`] or the test's own) on the WCS each request asks for, or refusing
 //!   every request with a given status and body.
+//! - [`webdriver::Browser`] (feature `webdriver`): headless Chromium through chromedriver, for
+//!   the pages' end-to-end tests.
 //!
 //! Only ever a dev-dependency.
 #![warn(missing_docs)]
@@ -23,6 +25,8 @@ pub use archive::{Fault, FixtureServer};
 pub mod hips2fits;
 #[cfg(feature = "hips2fits")]
 pub use hips2fits::{Hips2FitsServer, star_field};
+#[cfg(feature = "webdriver")]
+pub mod webdriver;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

@@ -10,8 +10,8 @@ use dataset::image_io::{ColorMode, ImageLimits, Planes, load_image, save_image};
 use esa_scraper::ImageRecord;
 use hips_client::Survey;
 
+use crate::error::{PairError, Result};
 use crate::filters::{CutoutSource, FilterConfig, PairRecord, PairSurvey, Verdict, black_mask, check_survey, judge};
-use crate::{PairError, Result};
 
 /// What to build and how.
 #[derive(Clone, Debug)]

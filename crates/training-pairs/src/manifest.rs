@@ -4,8 +4,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::error::{PairError, Result};
 use crate::filters::PairRecord;
-use crate::{PairError, Result};
 
 /// A manifest read from disk: its records and the folder their files are found under.
 #[derive(Debug, Clone)]

@@ -37,9 +37,9 @@ impl Kernel {
 
     /// A normalised 2-D Gaussian of standard deviation `sigma` pixels (radius ⌈3σ⌉).
     pub fn gaussian(sigma: f64) -> Kernel {
-        let r = (3.0 * sigma).ceil().max(1.0) as usize;
-        let s2 = 2.0 * sigma * sigma;
-        Kernel::from_fn(2 * r + 1, |x, y| (-(x * x + y * y) / s2).exp())
+        let size = 2 * (3.0 * sigma).ceil().max(1.0) as usize + 1;
+        let data = astro_image::kernel::gaussian_2d(size, sigma).into_iter().map(|v| v as f32).collect();
+        Kernel { size, data }
     }
 
     /// Sum of the weights.

@@ -118,24 +118,11 @@ pub fn top_bottom_labels(teacher: &[f32], fraction: f32) -> Vec<(usize, u8)> {
     out
 }
 
-/// The 8 flips/rotations of a square patch (sharpness does not depend on orientation), by index 0–7.
+/// The 8 flips/rotations of a square patch (sharpness does not depend on orientation), by index 0–7
+/// (`astro_image::dihedral`).
 pub fn dihedral(patch: &[f32], size: usize, t: usize) -> Vec<f32> {
-    let mut out = vec![0f32; size * size];
-    for y in 0..size {
-        for x in 0..size {
-            let (mut sx, mut sy) = (x, y);
-            if t & 1 == 1 {
-                sx = size - 1 - sx;
-            }
-            if t & 2 == 2 {
-                sy = size - 1 - sy;
-            }
-            if t & 4 == 4 {
-                std::mem::swap(&mut sx, &mut sy);
-            }
-            out[y * size + x] = patch[sy * size + sx];
-        }
-    }
+    let mut out = Vec::with_capacity(size * size);
+    astro_image::dihedral::dihedral_into(patch, size, size, t, &mut out);
     out
 }
 

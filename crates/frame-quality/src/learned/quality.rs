@@ -223,25 +223,6 @@ pub fn prepare_source(source: &dyn FrameSource, frames: &[usize], k: usize) -> R
         .collect()
 }
 
-/// Apply dihedral transform `t` (0–7: flip x, flip y, transpose bits) to a square crop.
-fn dihedral_into(src: &[f32], t: usize, out: &mut [f32]) {
-    for y in 0..CROP {
-        for x in 0..CROP {
-            let (mut sx, mut sy) = (x, y);
-            if t & 1 == 1 {
-                sx = CROP - 1 - sx;
-            }
-            if t & 2 == 2 {
-                sy = CROP - 1 - sy;
-            }
-            if t & 4 == 4 {
-                std::mem::swap(&mut sx, &mut sy);
-            }
-            out[y * CROP + x] = src[sy * CROP + sx];
-        }
-    }
-}
-
 /// Frames (with a disc, `k` crops each) to the net's input `[N·K, 2, S, S]`; `transforms[i]` is
 /// frame i's dihedral transform.
 pub fn frames_to_tensor<B: Backend>(
@@ -252,12 +233,16 @@ pub fn frames_to_tensor<B: Backend>(
 ) -> Tensor<B, 4> {
     let plane = CROP * CROP;
     let mut flat = vec![0f32; frames.len() * k * CHANNELS * plane];
+    let mut turned = Vec::with_capacity(plane);
     for (i, f) in frames.iter().enumerate() {
         for c in 0..k {
             let base = (i * k + c) * CHANNELS * plane;
             let src = &f.crops[c * plane..(c + 1) * plane];
             match transforms {
-                Some(t) if t[i] != 0 => dihedral_into(src, t[i], &mut flat[base..base + plane]),
+                Some(t) if t[i] != 0 => {
+                    astro_image::dihedral::dihedral_into(src, CROP, CROP, t[i], &mut turned);
+                    flat[base..base + plane].copy_from_slice(&turned);
+                }
                 _ => flat[base..base + plane].copy_from_slice(src),
             }
             flat[base + plane..base + 2 * plane].fill(f.noise);

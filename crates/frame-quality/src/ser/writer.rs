@@ -1,4 +1,4 @@
-//! The atomic SER writer (temporary file, renamed into place on finish).
+//! The atomic SER writer (`astro_image::AtomicFile`: temporary file, renamed into place on finish).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -14,7 +14,7 @@ use crate::error::{FrameError, Result, io_err};
 /// Dropping a writer without finishing removes the temporary file, so an existing video at the
 /// target path is never replaced by a half-written one.
 pub struct SerWriter {
-    path: PathBuf,
+    atomic: astro_image::AtomicFile,
     tmp: PathBuf,
     out: Option<BufWriter<File>>,
     header: SerHeader,
@@ -31,15 +31,12 @@ impl SerWriter {
                 header.width, header.height, header.bit_depth
             )));
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        }
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-        let file = File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut atomic = astro_image::AtomicFile::create_with_dirs(path)?;
+        let tmp = atomic.path().to_path_buf();
+        let file = atomic.file().try_clone().map_err(io_err(&tmp))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         out.write_all(&header.to_bytes()).map_err(io_err(&tmp))?;
-        Ok(SerWriter { path: path.to_path_buf(), tmp, out: Some(out), header, written: 0, timestamps: Vec::new() })
+        Ok(SerWriter { atomic, tmp, out: Some(out), header, written: 0, timestamps: Vec::new() })
     }
 
     /// The header being written.
@@ -112,18 +109,9 @@ impl SerWriter {
         use std::io::{Seek, SeekFrom};
         file.seek(SeekFrom::Start(38)).map_err(io_err(&self.tmp))?;
         file.write_all(&(self.written as i32).to_le_bytes()).map_err(io_err(&self.tmp))?;
-        file.sync_all().map_err(io_err(&self.tmp))?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.path).map_err(io_err(&self.path))?;
+        // Synced and renamed into place; dropping an unfinished writer removes the temporary file.
+        self.atomic.commit()?;
         Ok(self.written)
-    }
-}
-
-impl Drop for SerWriter {
-    fn drop(&mut self) {
-        if self.out.is_some() {
-            self.out = None;
-            let _ = std::fs::remove_file(&self.tmp);
-        }
     }
 }
