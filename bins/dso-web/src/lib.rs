@@ -5,6 +5,7 @@
 //! budget is checked from the image header before decoding (413), requests time out (408/504),
 //! the inference queue is bounded (503 when full), nothing uploaded touches the disk, and every
 //! user-supplied string echoed back is HTML-escaped.
+#![warn(missing_docs)]
 
 pub mod api;
 pub mod error;

@@ -1,4 +1,5 @@
 //! Shared helpers of the frame-tools binaries: logging set-up and progress bars.
+#![warn(missing_docs)]
 
 use indicatif::ProgressBar;
 

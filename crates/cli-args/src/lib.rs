@@ -8,6 +8,7 @@
 //!
 //! [`run`] turns `main`'s `anyhow::Result` into one line on stderr and exit code 1, whatever
 //! `RUST_BACKTRACE` says: users get the message, not a stack trace.
+#![warn(missing_docs)]
 
 use std::process::ExitCode;
 

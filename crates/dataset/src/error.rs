@@ -8,7 +8,9 @@ pub enum DatasetError {
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file involved.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
@@ -17,7 +19,12 @@ pub enum DatasetError {
     Image(#[from] astro_image::ImageError),
     /// A catalogue or manifest file is malformed.
     #[error("{path}: {reason}")]
-    Catalog { path: PathBuf, reason: String },
+    Catalog {
+        /// The file involved.
+        path: PathBuf,
+        /// What is wrong (one line).
+        reason: String,
+    },
     /// A tensor or buffer has the wrong shape for the requested operation.
     #[error("shape mismatch: {0}")]
     Shape(String),
@@ -26,7 +33,10 @@ pub enum DatasetError {
     Config(String),
     /// The Stellarium data set has not been fetched yet.
     #[error("Stellarium data not found at {path}: run datasets/stellarium/fetch.sh first")]
-    MissingData { path: PathBuf },
+    MissingData {
+        /// Where the data set was looked for.
+        path: PathBuf,
+    },
 }
 
 /// Short alias used throughout the crate.

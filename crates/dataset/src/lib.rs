@@ -1,5 +1,6 @@
 //! Real astronomical images for training: planes ⇄ burn tensors, the Stellarium deep-sky set,
 //! object-level splits, survey-like degradations.
+#![warn(missing_docs)]
 
 pub mod backend;
 pub mod degrade;

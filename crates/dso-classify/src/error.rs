@@ -11,16 +11,28 @@ pub enum DsoError {
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file involved.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
     /// A model card (JSON) is malformed.
     #[error("{path}: invalid model card: {reason}")]
-    ModelCard { path: PathBuf, reason: String },
+    ModelCard {
+        /// The file involved.
+        path: PathBuf,
+        /// What is wrong (one line).
+        reason: String,
+    },
     /// Weights could not be encoded or decoded.
     #[error("{what}: cannot load or save weights: {reason}")]
-    Record { what: String, reason: String },
+    Record {
+        /// The weights involved (file or model).
+        what: String,
+        /// What is wrong (one line).
+        reason: String,
+    },
     /// A configuration value is out of range or inconsistent.
     #[error("invalid configuration: {0}")]
     Config(String),

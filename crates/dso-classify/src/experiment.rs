@@ -120,13 +120,26 @@ pub struct ExperimentOptions {
 #[derive(Debug, Clone)]
 pub enum ExperimentEvent {
     /// A training run starts (`name`, number of optimiser steps).
-    Run { name: String, steps: u64 },
+    Run {
+        /// The name given.
+        name: String,
+        /// Optimiser steps it will take.
+        steps: u64,
+    },
     /// One optimiser step finished with this loss.
-    Step { loss: f64 },
+    Step {
+        /// The loss.
+        loss: f64,
+    },
     /// One epoch finished.
     Epoch(EpochStats),
     /// A cross-validation fold finished with this accuracy.
-    Fold { fold: usize, accuracy: f64 },
+    Fold {
+        /// The fold (from 0).
+        fold: usize,
+        /// Its accuracy on the held-out fold.
+        accuracy: f64,
+    },
 }
 
 /// The object-level split of a task's samples: `(train, validation, test)`.

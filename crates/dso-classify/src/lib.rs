@@ -7,6 +7,7 @@
 //! - [`training`]: training loop and evaluation; [`metrics`]: accuracy, CI, confusion, ECE.
 //! - [`inference`]: model cards, weights I/O, bundled models, [`Classifier`].
 //! - [`cam`]: class activation maps (CAM and Grad-CAM) and heat-map overlays.
+#![warn(missing_docs)]
 
 pub mod augment;
 pub mod bundled;

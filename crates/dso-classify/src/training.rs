@@ -115,7 +115,12 @@ pub struct TrainedModel<B: Backend> {
 #[derive(Debug)]
 pub enum TrainProgress<'a> {
     /// An optimiser step finished (step within the epoch, from 1; its loss).
-    Step { step: usize, loss: f64 },
+    Step {
+        /// The step within the epoch (from 1).
+        step: usize,
+        /// The loss.
+        loss: f64,
+    },
     /// An epoch finished.
     Epoch(&'a EpochStats),
 }

@@ -13,6 +13,7 @@
 //! println!("{summary}");
 //! # Ok::<(), esa_scraper::EsaError>(())
 //! ```
+#![warn(missing_docs)]
 
 pub mod avm;
 pub mod credits;

@@ -8,37 +8,84 @@ pub enum FrameError {
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file involved.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
     /// A file is not a SER video (wrong magic bytes).
     #[error("{path}: not a SER video (file ID {found:?}, expected \"LUCAM-RECORDER\")")]
-    BadMagic { path: PathBuf, found: String },
+    BadMagic {
+        /// The file involved.
+        path: PathBuf,
+        /// The file ID found instead.
+        found: String,
+    },
     /// A header field is out of range or inconsistent.
     #[error("{path}: bad header: {reason}")]
-    BadHeader { path: PathBuf, reason: String },
+    BadHeader {
+        /// The file involved.
+        path: PathBuf,
+        /// What is wrong (one line).
+        reason: String,
+    },
     /// The header promises more frames than the file holds (strict mode, or no complete frame at all).
     #[error("{path}: truncated: header declares {declared} frames but the data holds only {available} complete frames")]
-    Truncated { path: PathBuf, declared: usize, available: usize },
+    Truncated {
+        /// The file involved.
+        path: PathBuf,
+        /// Frames the header declares.
+        declared: usize,
+        /// Complete frames the data holds.
+        available: usize,
+    },
     /// A frame index is past the end of the input.
     #[error("{source_name}: frame {index} out of range (input has {len} frames)")]
-    FrameOutOfRange { source_name: String, index: usize, len: usize },
+    FrameOutOfRange {
+        /// The input (file or folder) named.
+        source_name: String,
+        /// The frame asked for.
+        index: usize,
+        /// Frames the input has.
+        len: usize,
+    },
     /// A frame in a folder has a different size from the first frame.
     #[error("{path}: frame is {width}x{height}, but the sequence is {expected_width}x{expected_height}")]
-    SizeMismatch { path: PathBuf, width: usize, height: usize, expected_width: usize, expected_height: usize },
+    SizeMismatch {
+        /// The file involved.
+        path: PathBuf,
+        /// This frame's width.
+        width: usize,
+        /// This frame's height.
+        height: usize,
+        /// The sequence's width (its first frame).
+        expected_width: usize,
+        /// The sequence's height.
+        expected_height: usize,
+    },
     /// An input holds no frames at all.
     #[error("{0}: no frames found")]
     Empty(PathBuf),
     /// An unknown quality metric name.
     #[error("unknown metric '{name}' (expected one of: {known})")]
-    UnknownMetric { name: String, known: String },
+    UnknownMetric {
+        /// The name given.
+        name: String,
+        /// The names accepted.
+        known: String,
+    },
     /// An argument or configuration value is out of range.
     #[error("invalid argument: {0}")]
     Invalid(String),
     /// A model file could not be read, parsed or used.
     #[error("model {path}: {reason}")]
-    Model { path: PathBuf, reason: String },
+    Model {
+        /// The file involved.
+        path: PathBuf,
+        /// What is wrong (one line).
+        reason: String,
+    },
     /// Training a learned ranker failed.
     #[error("training failed: {0}")]
     Training(String),

@@ -1,5 +1,6 @@
 //! Planetary lucky imaging: read SER videos, rank frames by sharpness (PIPP/PSS metrics and
 //! learned rankers), align and stack the best, and measure rankers on simulated turbulence.
+#![warn(missing_docs)]
 
 pub mod align;
 pub mod anisoplanatic;

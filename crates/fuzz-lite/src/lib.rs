@@ -8,6 +8,7 @@
 //! The slowest execution is reported (a hang shows up there). Run a campaign with
 //! `cargo run -p fuzz-lite --bin fuzz -- TARGET --runs N`; `cargo test -p fuzz-lite` runs a short
 //! smoke pass of every target (see docs/reliability.md).
+#![warn(missing_docs)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -67,7 +67,10 @@ mod tests {
         assert_eq!(cache.get("b", "jpg").unwrap(), b"two");
         cache.put("a", "jpg", b"three").unwrap();
         assert_eq!(cache.get("a", "jpg").unwrap(), b"three");
-        let leftovers = walk(dir.path()).into_iter().filter(|p| p.to_string_lossy().contains(".tmp")).count();
+        let leftovers = walk(dir.path())
+            .into_iter()
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains(".tmp")))
+            .count();
         assert_eq!(leftovers, 0);
     }
 

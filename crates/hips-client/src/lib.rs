@@ -10,6 +10,7 @@
 //! - [`survey`]: the survey catalogue (ids, URLs, scales, footprints, acknowledgements).
 //! - [`align`]: phase-correlation alignment (training-pair filters live in `training-pairs`).
 //! - [`body`], [`cache`]: the response validator and an on-disk cache (HTTP itself: `polite-http`).
+#![warn(missing_docs)]
 
 pub mod align;
 pub mod body;

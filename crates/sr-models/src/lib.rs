@@ -1,4 +1,5 @@
 //! SRGAN-family super-resolution and survey-to-Hubble-style translation: models, training, evaluation and tiled inference.
+#![warn(missing_docs)]
 
 pub mod apply;
 pub mod benchmark;
