@@ -5,8 +5,8 @@
 //! Run: `cargo bench --bench hips_tiles`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use prettier_space::hips_client::tiles::{HipsTileClient, tile_path};
 use prettier_space::hips_client::{DiskCache, ImageFormat, Planes, Policy, Sampling, Wcs, encode_image};
+use prettier_space::hips_client::{HipsTileClient, tile_path};
 
 const BASE: &str = "http://127.0.0.1:9/hips";
 const ORDER: u8 = 6;

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
-use hips_client::hips2fits::{DEFAULT_HIPS2FITS_URL, Hips2FitsClient};
+use hips_client::{DEFAULT_HIPS2FITS_URL, Hips2FitsClient};
 use hips_client::{DiskCache, HipsTileClient, Policy, Sampling, Survey, survey};
 use training_pairs::{BuildOptions, CutoutSource, FilterConfig, Progress, build_all, read_records};
 

@@ -63,7 +63,7 @@ struct Args {
     #[arg(long, default_value = "CDS/P/DSS2/color")]
     hips: String,
     /// hips2fits service URL.
-    #[arg(long, default_value = hips_client::hips2fits::DEFAULT_HIPS2FITS_URL)]
+    #[arg(long, default_value = hips_client::DEFAULT_HIPS2FITS_URL)]
     hips2fits_url: String,
     /// Tile side in pixels (bounds memory).
     #[arg(long, default_value_t = 512)]

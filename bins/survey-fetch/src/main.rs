@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, ValueEnum};
-use hips_client::hips2fits::{CutoutRequest, DEFAULT_HIPS2FITS_URL, Hips2FitsClient};
+use hips_client::{CutoutRequest, DEFAULT_HIPS2FITS_URL, Hips2FitsClient};
 use hips_client::{DiskCache, HipsTileClient, ImageFormat, Policy, Sampling, Wcs, survey};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -128,7 +128,7 @@ fn body() -> Result<()> {
         }
     };
     spinner.finish_and_clear();
-    hips_client::cache::write_atomic(&args.output, &bytes)?;
+    hips_client::write_atomic(&args.output, &bytes)?;
     println!("wrote {} ({} bytes)", args.output.display(), bytes.len());
     if let Some(s) = survey {
         println!("Acknowledgement: {}", s.acknowledgement);

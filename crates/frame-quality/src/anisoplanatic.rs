@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use dataset::Planes;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal, Poisson};
+use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -272,25 +272,9 @@ impl AnisoSimulator {
         (self.expose(&clean), truth)
     }
 
-    /// Photon (Poisson) and read noise, gain so the peak fills 80% of the range, quantisation
-    /// (the same model as [`Simulator`]).
+    /// The camera model of [`Simulator`] (`sim::expose`) on this simulator's own noise stream.
     fn expose(&mut self, clean: &[f32]) -> Vec<f32> {
-        let cfg = self.inner.config();
-        let (bits, peak_e, read_e) = (cfg.bit_depth, cfg.peak_electrons, cfg.read_noise);
-        let max_adu = ((1u32 << bits) - 1) as f32;
-        let gain = peak_e / (0.8 * max_adu);
-        let read = Normal::new(0.0f32, read_e.max(0.0)).expect("finite read noise");
-        clean
-            .iter()
-            .map(|&v| {
-                let lambda = (v * peak_e).max(0.0) as f64 + 1e-9;
-                let e = match Poisson::new(lambda) {
-                    Ok(p) => p.sample(&mut self.rng) as f32,
-                    Err(_) => 0.0,
-                } + read.sample(&mut self.rng);
-                ((e / gain).round().clamp(0.0, max_adu)) / max_adu
-            })
-            .collect()
+        crate::sim::expose(clean, self.inner.config(), &mut self.rng)
     }
 }
 

@@ -468,22 +468,9 @@ impl Simulator {
         (noisy, truth)
     }
 
-    /// Photon (Poisson) and read noise, gain so the peak fills 80% of the range, then quantisation.
+    /// The camera model ([`expose`]) with this simulator's sensor settings and noise stream.
     fn expose(&mut self, clean: &[f32]) -> Vec<f32> {
-        let max_adu = ((1u32 << self.cfg.bit_depth) - 1) as f32;
-        let gain = self.cfg.peak_electrons / (0.8 * max_adu);
-        let read = Normal::new(0.0f32, self.cfg.read_noise.max(0.0)).expect("finite read noise");
-        clean
-            .iter()
-            .map(|&v| {
-                let lambda = (v * self.cfg.peak_electrons).max(0.0) as f64 + 1e-9;
-                let e = match Poisson::new(lambda) {
-                    Ok(p) => p.sample(&mut self.rng) as f32,
-                    Err(_) => 0.0,
-                } + read.sample(&mut self.rng);
-                ((e / gain).round().clamp(0.0, max_adu)) / max_adu
-            })
-            .collect()
+        expose(clean, &self.cfg, &mut self.rng)
     }
 
     /// The truth image on the frames' [0, 1] scale (noise-free, diffraction-limited).
@@ -510,6 +497,25 @@ pub struct SimOutput {
     pub truth_png: PathBuf,
     /// Per-frame truth.
     pub truth: Vec<FrameTruth>,
+}
+
+/// The camera model of every simulator: photon (Poisson) and read noise in electrons, gain so the
+/// peak fills 80% of the range, quantisation to `cfg.bit_depth` bits; returns values in [0, 1].
+pub(crate) fn expose(clean: &[f32], cfg: &SimConfig, rng: &mut ChaCha8Rng) -> Vec<f32> {
+    let max_adu = ((1u32 << cfg.bit_depth) - 1) as f32;
+    let gain = cfg.peak_electrons / (0.8 * max_adu);
+    let read = Normal::new(0.0f32, cfg.read_noise.max(0.0)).expect("finite read noise");
+    clean
+        .iter()
+        .map(|&v| {
+            let lambda = (v * cfg.peak_electrons).max(0.0) as f64 + 1e-9;
+            let e = match Poisson::new(lambda) {
+                Ok(p) => p.sample(rng) as f32,
+                Err(_) => 0.0,
+            } + read.sample(rng);
+            ((e / gain).round().clamp(0.0, max_adu)) / max_adu
+        })
+        .collect()
 }
 
 /// Write `frames` simulated mono frames (from `next`, each with its truth) into a SER video at

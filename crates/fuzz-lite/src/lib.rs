@@ -110,11 +110,11 @@ fn detail_html(_: &mut Ctx, b: &[u8]) {
 }
 
 fn hips2fits_error(_: &mut Ctx, b: &[u8]) {
-    let _ = hips_client::hips2fits::service_error("http://fuzz/hips2fits", 400, b).to_string();
+    let _ = hips_client::service_error("http://fuzz/hips2fits", 400, b).to_string();
 }
 
 fn hips_properties(_: &mut Ctx, b: &[u8]) {
-    if let Ok(p) = hips_client::tiles::HipsProperties::parse(&text(b), "fuzz") {
+    if let Ok(p) = hips_client::HipsProperties::parse(&text(b), "fuzz") {
         let _ = (p.formats(), p.tile_width(), p.frame());
     }
 }

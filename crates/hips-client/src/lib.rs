@@ -5,26 +5,32 @@
 //! same type `esa-scraper` gives each observation image), so survey pixels land on the image's grid.
 //!
 //! - [`wcs`]: the TAN WCS and its pixel conventions (re-exported from `sky-geometry`).
-//! - [`hips2fits`]: server-side cutouts (`wcs=` JSON), tiling of large requests, typed errors.
-//! - [`tiles`]: HiPS `properties`, tile fetching and local reprojection (nearest/bilinear).
+//! - [`Hips2FitsClient`], [`CutoutRequest`]: server-side cutouts (`wcs=` JSON), tiling of large
+//!   requests, typed errors.
+//! - [`HipsTileClient`]: HiPS `properties`, tile fetching and local reprojection (nearest/bilinear).
 //! - [`survey`]: the survey catalogue (ids, URLs, scales, footprints, acknowledgements).
-//! - [`align`]: phase-correlation alignment (training-pair filters live in `training-pairs`).
-//! - [`body`], [`cache`]: the response validator and an on-disk cache (HTTP itself: `polite-http`).
+//! - [`phase_correlation`]: the residual shift of a cutout (training-pair filters live in
+//!   `training-pairs`).
+//! - [`check_body`], [`DiskCache`]: the response validator and an on-disk cache (HTTP itself:
+//!   `polite-http`).
 #![warn(missing_docs)]
 
-pub mod align;
-pub mod body;
-pub mod cache;
-pub mod error;
-pub mod hips2fits;
-pub mod sky_image;
+mod align;
+mod body;
+mod cache;
+mod error;
+mod hips2fits;
+mod sky_image;
 pub mod survey;
-pub mod tiles;
+mod tiles;
 
+pub use align::{Shift, luminance, phase_correlation};
 pub use body::{BodyFormat, check_body};
-pub use cache::DiskCache;
+pub use cache::{DiskCache, write_atomic};
 pub use error::{DEFAULT_MAX_PIXELS, HipsError, Result, check_pixels};
-pub use hips2fits::{CutoutRequest, Geometry, Hips2FitsClient};
+pub use hips2fits::{
+    CutoutRequest, DEFAULT_HIPS2FITS_URL, DEFAULT_MAX_SIDE, Geometry, Hips2FitsClient, Stretch, service_error,
+};
 /// Retries, backoff, per-host rate limit and time bounds of every request (the project's one
 /// polite client: `polite-http`).
 pub use polite_http::Policy;
@@ -35,4 +41,4 @@ pub use astro_image::Planes;
 pub use sky_geometry::{Wcs, wcs};
 pub use sky_image::{ImageFormat, decode_image, encode_image};
 pub use survey::Survey;
-pub use tiles::{HipsTileClient, Sampling};
+pub use tiles::{HipsProperties, HipsTileClient, Sampling, cell_size_deg, tile_path};

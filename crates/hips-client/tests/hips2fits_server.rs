@@ -15,7 +15,7 @@ const K: f64 = 40.0;
 fn sky(c: usize, ra: f64, dec: f64) -> f64 {
     sky_k(c, ra, dec, K)
 }
-use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
+use hips_client::{CutoutRequest, Hips2FitsClient};
 use hips_client::{DiskCache, HipsError, ImageFormat, Planes, Policy, Wcs};
 
 fn json_error(status: u16, title: &str, description: &str) -> Reply {

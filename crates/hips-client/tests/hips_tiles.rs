@@ -7,8 +7,8 @@ mod common;
 use std::collections::HashMap;
 
 use common::{Reply, TestServer, sky_k};
-use hips_client::tiles::{HipsTileClient, Sampling, cell_size_deg};
 use hips_client::{DiskCache, ImageFormat, Planes, Policy, Wcs};
+use hips_client::{HipsTileClient, Sampling, cell_size_deg};
 
 /// Tile width 2^M, deepest order ORDER: cells of depth 9 (0.115°).
 const M: u8 = 6;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
+use hips_client::{CutoutRequest, Hips2FitsClient};
 use hips_client::{DiskCache, HipsError, ImageFormat, Policy};
 use test_servers::{RawServer, answer};
 

@@ -215,7 +215,7 @@ fn build_pair(
         verdicts,
         kept,
     };
-    hips_client::cache::write_atomic(&dir.join("pair.json"), &serde_json::to_vec_pretty(&record)?)?;
+    hips_client::write_atomic(&dir.join("pair.json"), &serde_json::to_vec_pretty(&record)?)?;
     Ok(())
 }
 
@@ -239,7 +239,7 @@ pub fn write_manifest(out: &Path, pairs_dir: &Path) -> Result<Vec<PairRecord>> {
         text.push_str(&serde_json::to_string(r)?);
         text.push('\n');
     }
-    hips_client::cache::write_atomic(&out.join("manifest.jsonl"), text.as_bytes())?;
+    hips_client::write_atomic(&out.join("manifest.jsonl"), text.as_bytes())?;
     Ok(records)
 }
 

@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use hips_client::align::{Shift, phase_correlation};
-use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
+use hips_client::{CutoutRequest, Hips2FitsClient};
 use hips_client::{HipsError, HipsTileClient, ImageFormat, Planes, Result, Sampling, Survey, Wcs};
+use hips_client::{Shift, phase_correlation};
 
 /// Thresholds of the validation filters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,7 +128,7 @@ pub fn black_mask(img: &Planes) -> Vec<bool> {
 
 /// Statistics and alignment of a survey cutout against the observation (same grid).
 pub fn check_survey(key: &str, obs: &Planes, cutout: &Planes) -> SurveyCheck {
-    let lum = hips_client::align::luminance(cutout);
+    let lum = hips_client::luminance(cutout);
     let n = lum.len().max(1) as f64;
     let mean = lum.iter().map(|&v| v as f64).sum::<f64>() / n;
     let saturated = lum.iter().filter(|&&v| v >= 0.98).count() as f64 / n;

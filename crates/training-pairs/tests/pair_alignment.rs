@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use hips_client::align::phase_correlation;
-use hips_client::hips2fits::{CutoutRequest, Hips2FitsClient};
+use hips_client::phase_correlation;
+use hips_client::{CutoutRequest, Hips2FitsClient};
 use hips_client::{ImageFormat, Planes, Policy, Wcs};
 use test_servers::TestServer;
 use training_pairs::filters::{FilterConfig, black_mask, check_survey, judge};
