@@ -32,6 +32,22 @@ impl PlanesTensor for Planes {
     }
 }
 
+/// Stack equally shaped samples (each `c × h × w` values, channel-major) into one `[N, C, H, W]`
+/// batch: the one image-list → NCHW conversion (planes, patches and crops all go through it).
+pub fn stack_nchw<'a, B: Backend>(
+    samples: impl ExactSizeIterator<Item = &'a [f32]>,
+    [c, h, w]: [usize; 3],
+    device: &B::Device,
+) -> Tensor<B, 4> {
+    let n = samples.len();
+    let mut data = Vec::with_capacity(n * c * h * w);
+    for s in samples {
+        assert_eq!(s.len(), c * h * w, "stack_nchw: a sample of {} values, expected {c}x{h}x{w}", s.len());
+        data.extend_from_slice(s);
+    }
+    Tensor::from_data(TensorData::new(data, [n, c, h, w]), device)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

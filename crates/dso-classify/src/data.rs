@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use burn::tensor::{Tensor, TensorData, backend::Backend};
+use burn::tensor::{Tensor, backend::Backend};
 use dataset::stellarium::DsoImage;
 use dataset::{ColorMode, ImageLimits, Planes};
 use image::{ImageBuffer, Rgb, imageops::FilterType};
@@ -117,11 +117,7 @@ pub fn k_fold_by_object(samples: &[DsoSample], k: usize, seed: u64) -> Result<Ve
 /// Stack equally sized RGB images into a `[N, 3, H, W]` tensor.
 pub fn images_to_tensor<B: Backend>(images: &[&Planes], device: &B::Device) -> Tensor<B, 4> {
     let (h, w) = (images[0].height, images[0].width);
-    let mut data = Vec::with_capacity(images.len() * 3 * h * w);
-    for img in images {
-        data.extend_from_slice(&img.data);
-    }
-    Tensor::from_data(TensorData::new(data, [images.len(), 3, h, w]), device)
+    dataset::tensor::stack_nchw(images.iter().map(|i| i.data.as_slice()), [3, h, w], device)
 }
 
 #[cfg(test)]

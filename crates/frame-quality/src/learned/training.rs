@@ -38,9 +38,7 @@ pub type LossHistory = Vec<f64>;
 
 /// Patches to a `[N, 1, S, S]` tensor.
 pub fn patches_to_tensor<B: Backend>(patches: &[&[f32]], size: usize, device: &B::Device) -> Tensor<B, 4> {
-    let n = patches.len();
-    let flat: Vec<f32> = patches.iter().flat_map(|p| p.iter().copied()).collect();
-    Tensor::from_data(TensorData::new(flat, [n, 1, size, size]), device)
+    dataset::tensor::stack_nchw(patches.iter().copied(), [1, size, size], device)
 }
 
 /// Train a fresh `RankNet` to separate the teacher's top `fraction` of patches from the bottom
