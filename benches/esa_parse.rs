@@ -4,10 +4,10 @@
 //! `cargo bench --bench esa_parse`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use esa_scraper::avm::AvmTags;
-use esa_scraper::feed::parse_d2d_page;
+use esa_scraper::AvmTags;
 use esa_scraper::fixture::{fixture_dir, synthetic_feed_page};
-use esa_scraper::html::parse_detail_page;
+use esa_scraper::parse_d2d_page;
+use esa_scraper::parse_detail_page;
 use esa_scraper::{Site, SkyGeometry};
 
 fn bench(c: &mut Criterion) {

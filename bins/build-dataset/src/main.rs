@@ -37,7 +37,7 @@ struct Args {
     #[arg(long, default_value = "data/esa")]
     scraped: PathBuf,
     /// Output directory (pairs/ and manifest.jsonl go here).
-    #[arg(short, long, default_value = "data/pairs")]
+    #[arg(short, long, visible_alias = "out", default_value = "data/pairs")]
     output: PathBuf,
     /// Surveys to fetch (keys or HiPS ids), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "dss,sdss")]

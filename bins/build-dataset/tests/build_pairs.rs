@@ -5,8 +5,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::Ordering;
 
-use esa_scraper::record::DownloadedFile;
-use esa_scraper::site::ImageFormat as EsaFormat;
+use esa_scraper::DownloadedFile;
+use esa_scraper::ImageFormat as EsaFormat;
 use esa_scraper::{ImageRecord, Site, SkyGeometry};
 use hips_client::{ImageFormat, Planes, Wcs};
 use test_servers::TestServer;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use esa_scraper::scrape::DetailPolicy;
+use esa_scraper::DetailPolicy;
 use esa_scraper::{Blacklist, Event, ImageFormat, Outcome, ResumeMode, ScrapeOptions, Site, SiteConfig};
 
 /// Download ESA/Hubble or ESA/Webb observation images with sky geometry and credits (resumable).
@@ -24,7 +24,7 @@ struct Args {
     #[arg(long)]
     cdn_url: Option<String>,
     /// Output directory; files go to DIR/<site>/ (metadata.jsonl, images/, credits.tsv, failures.jsonl).
-    #[arg(long)]
+    #[arg(short, long = "output", visible_alias = "out")]
     out: PathBuf,
     /// Image format to download: screen, large, publicationjpg or original.
     #[arg(long, default_value = "screen")]
@@ -175,7 +175,7 @@ fn run(args: &Args) -> anyhow::Result<bool> {
     println!("{}: {}", opts.site.site, opts.out_dir.join(opts.site.site.name()).display());
     println!("{summary}");
     if let Some(path) = &args.credits_md {
-        esa_scraper::credits::write_credit_markdown(opts.site.site, &opts.out_dir, path)?;
+        esa_scraper::write_credit_markdown(opts.site.site, &opts.out_dir, path)?;
         println!("credits section written to {}", path.display());
     }
     Ok(!summary.has_failures())

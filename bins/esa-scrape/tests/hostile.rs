@@ -54,7 +54,7 @@ fn a_second_run_on_the_same_folder_is_refused_and_loses_nothing() {
     assert!(before.lines().count() >= 1);
 
     // Another run holds the folder: this one is refused at once and touches nothing.
-    let lock = esa_scraper::store::lock_dir(&out.path().join("hubble")).unwrap();
+    let lock = esa_scraper::lock_dir(&out.path().join("hubble")).unwrap();
     let (code, stdout, stderr) = esa_scrape(&[&base_args(&base, o)[..], &["--override"]].concat());
     assert_eq!(code, 2, "{stdout}\n{stderr}");
     let line = stderr.lines().find(|l| l.contains("esa-scrape:")).unwrap_or_else(|| panic!("{stderr}"));
@@ -128,12 +128,11 @@ fn an_endless_feed_stops_at_the_bound_with_a_failure_and_a_non_numeric_next_is_r
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(stderr.contains("continues after 3 pages"), "{stderr}");
 
-    let err =
-        esa_scraper::feed::parse_d2d_page(esa_scraper::Site::Hubble, r#"{"Collections": [], "Next": 42}"#, "feed p1")
-            .unwrap_err()
-            .to_string();
+    let err = esa_scraper::parse_d2d_page(esa_scraper::Site::Hubble, r#"{"Collections": [], "Next": 42}"#, "feed p1")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("feed p1") && err.contains("Next"), "{err}");
-    let ok = esa_scraper::feed::parse_d2d_page(esa_scraper::Site::Hubble, r#"{"Collections": [], "Next": null}"#, "p");
+    let ok = esa_scraper::parse_d2d_page(esa_scraper::Site::Hubble, r#"{"Collections": [], "Next": null}"#, "p");
     assert!(ok.unwrap().next.is_none());
 }
 

@@ -22,7 +22,7 @@ struct Args {
     input: Option<PathBuf>,
     /// Output file (default: prettified.png in the current folder for the sample or a fetched
     /// cutout, INPUT-prettified.EXT next to an input).
-    #[arg(short, long)]
+    #[arg(short, long, visible_alias = "out")]
     output: Option<PathBuf>,
     /// Model: a bundled family name or a ×2 .srmodel file; default: the bundled prettify model.
     #[arg(long, default_value = "prettify")]

@@ -14,7 +14,7 @@ use dataset::stellarium::StellariumSet;
 #[command(version, about)]
 struct Args {
     /// Output JSON-lines file (one image per line, with its split).
-    #[arg(short, long, default_value = "out/stellarium-manifest.jsonl")]
+    #[arg(short, long = "output", visible_alias = "out", default_value = "out/stellarium-manifest.jsonl")]
     out: PathBuf,
     /// Directory that datasets/stellarium/fetch.sh unpacked into (default: $PRETTIER_STELLARIUM_DIR or
     /// ~/.cache/prettier-space/stellarium).

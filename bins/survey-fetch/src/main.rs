@@ -72,7 +72,7 @@ struct Args {
     #[arg(long, default_value = ".cache/hips")]
     cache: PathBuf,
     /// Output file (.jpg, .png or .fits).
-    #[arg(short, long)]
+    #[arg(short, long, visible_alias = "out")]
     output: PathBuf,
 }
 
@@ -146,7 +146,7 @@ fn target_wcs(args: &Args) -> Result<Wcs> {
             .with_guessed_format()?
             .into_dimensions()
             .with_context(|| format!("{what}: not a readable image"))?;
-        let tags = esa_scraper::avm::AvmTags::from_image_bytes(&bytes, &what)?;
+        let tags = esa_scraper::AvmTags::from_image_bytes(&bytes, &what)?;
         let geometry = tags.geometry(&what)?;
         return geometry.wcs(w, h).with_context(|| format!("{what}: AVM has no usable WCS"));
     }

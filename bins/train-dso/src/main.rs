@@ -24,7 +24,7 @@ struct Args {
     #[arg(long)]
     data: Option<PathBuf>,
     /// Output directory for weights and model cards.
-    #[arg(long, default_value = "crates/dso-classify/weights")]
+    #[arg(short, long = "output", visible_alias = "out", default_value = "crates/dso-classify/weights")]
     out: PathBuf,
     /// Task: galaxy-nebula, three-class or both.
     #[arg(long, default_value = "both")]

@@ -128,7 +128,7 @@ pub struct Args {
     #[arg(long, default_value_t = 100)]
     pub checkpoint_every: usize,
     /// Output folder (checkpoint.ckpt, model.srmodel, best.srmodel, samples/, validation.jsonl).
-    #[arg(short, long, default_value = "runs/srgan")]
+    #[arg(short, long = "output", visible_alias = "out", default_value = "runs/srgan")]
     pub out: PathBuf,
     /// Continue from OUT/checkpoint.ckpt (or this file) exactly where it stopped.
     #[arg(long, num_args = 0..=1, default_missing_value = "")]

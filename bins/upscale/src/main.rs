@@ -19,7 +19,7 @@ struct Args {
     /// Input: image (png, jpg, tif, gif, fits), video (mp4, mkv, webm, mov, avi) or folder.
     input: PathBuf,
     /// Output file or folder (default: INPUT-x4.EXT, or FOLDER-x4, next to the input).
-    #[arg(short, long)]
+    #[arg(short, long, visible_alias = "out")]
     output: Option<PathBuf>,
     /// Scale: 2 or 4 (the model must have it; the bundled general model is ×4).
     #[arg(long, default_value_t = 4, value_parser = cli_args::positive_usize)]

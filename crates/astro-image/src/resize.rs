@@ -214,6 +214,53 @@ pub fn imresize_with(planes: &Planes, out_w: usize, out_h: usize, kernel: Resize
     Planes { width: out_w, height: out_h, channels: ch, data, bit_depth: planes.bit_depth }
 }
 
+/// Mean of non-overlapping `s × s` blocks of a plane (rows `stride` apart; the right and bottom
+/// remainders are dropped) into `out`; returns the binned (width, height). The one box binning:
+/// frame scoring, survey-look statistics, cutout alignment and the survey evaluation use it.
+pub fn bin_mean_into(
+    src: &[f32],
+    width: usize,
+    height: usize,
+    stride: usize,
+    s: usize,
+    out: &mut Vec<f32>,
+) -> (usize, usize) {
+    let s = s.max(1);
+    let (bw, bh) = (width / s, height / s);
+    out.clear();
+    out.resize(bw * bh, 0.0);
+    if bw == 0 || bh == 0 {
+        return (bw, bh);
+    }
+    let row = |y: usize| &src[y * stride..y * stride + width];
+    let inv = 1.0 / (s * s) as f32;
+    if s == 2 {
+        // The hot path of frame scoring: two rows at a time, pairs of samples.
+        for by in 0..bh {
+            let r0 = &row(2 * by)[..2 * bw];
+            let r1 = &row(2 * by + 1)[..2 * bw];
+            let o = &mut out[by * bw..(by + 1) * bw];
+            for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+                *o = (a[0] + a[1] + b[0] + b[1]) * inv;
+            }
+        }
+        return (bw, bh);
+    }
+    for by in 0..bh {
+        let o = &mut out[by * bw..(by + 1) * bw];
+        for dy in 0..s {
+            let r = &row(by * s + dy)[..s * bw];
+            for (o, blk) in o.iter_mut().zip(r.chunks_exact(s)) {
+                *o += blk.iter().sum::<f32>();
+            }
+        }
+        for o in o.iter_mut() {
+            *o *= inv;
+        }
+    }
+    (bw, bh)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,5 +385,18 @@ mod tests {
         assert_eq!((out.width, out.height), (4, 3));
         assert!(imresize_scale(&p, 0.0).is_err());
         assert!(imresize_scale(&p, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn binning_averages_whole_blocks_and_drops_remainders() {
+        // 5×3 plane with a stride of 6: 2×2 bins → 2×1, 3×3 bins → 1×1.
+        let src: Vec<f32> = (0..18).map(|i| i as f32).collect();
+        let mut out = Vec::new();
+        assert_eq!(bin_mean_into(&src, 5, 3, 6, 2, &mut out), (2, 1));
+        assert_eq!(out, vec![(0.0 + 1.0 + 6.0 + 7.0) / 4.0, (2.0 + 3.0 + 8.0 + 9.0) / 4.0]);
+        assert_eq!(bin_mean_into(&src, 5, 3, 6, 3, &mut out), (1, 1));
+        assert_eq!(out, vec![(0.0 + 1.0 + 2.0 + 6.0 + 7.0 + 8.0 + 12.0 + 13.0 + 14.0) / 9.0]);
+        assert_eq!(bin_mean_into(&src, 5, 3, 6, 4, &mut out), (1, 0));
+        assert!(out.is_empty());
     }
 }

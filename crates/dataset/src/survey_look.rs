@@ -167,14 +167,8 @@ pub fn chroma(img: &Planes) -> f64 {
 
 /// 2×2 mean binning (odd last row/column dropped).
 fn bin2(l: &[f32], w: usize, h: usize) -> Vec<f32> {
-    let (bw, bh) = (w / 2, h / 2);
-    let mut out = vec![0.0; bw * bh];
-    for y in 0..bh {
-        for x in 0..bw {
-            let i = 2 * y * w + 2 * x;
-            out[y * bw + x] = 0.25 * (l[i] + l[i + 1] + l[i + w] + l[i + w + 1]);
-        }
-    }
+    let mut out = Vec::new();
+    astro_image::resize::bin_mean_into(l, w, h, w, 2, &mut out);
     out
 }
 

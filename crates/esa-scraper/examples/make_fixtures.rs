@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use esa_scraper::avm::{embed_xmp_in_jpeg, write_xmp};
 use esa_scraper::fixture::fixture_dir;
 use esa_scraper::{SkyGeometry, SpatialQuality};
+use esa_scraper::{embed_xmp_in_jpeg, write_xmp};
 use image::{ImageEncoder, RgbImage};
 use serde_json::{Value, json};
 

@@ -1,7 +1,6 @@
 //! Which archive images to keep: type, categories, field of view, pixel size, spatial quality and a
 //! checked-in blacklist of ids with reasons.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
@@ -234,6 +233,3 @@ impl FilterConfig {
         Ok(())
     }
 }
-
-/// Counts of filtered images per reason key.
-pub type FilterCounts = HashMap<String, usize>;

@@ -33,7 +33,7 @@ pub fn choose_geometry(
             continue;
         }
         if let (Some(a), Some(b)) = (base.reference_value, g.reference_value) {
-            let d = angular_distance_deg(a, b);
+            let d = sky_geometry::angular_distance_deg((a[0], a[1]), (b[0], b[1]));
             if d > 2.0 / 3600.0 {
                 info!("{id}: {source:?} and {s:?} reference positions differ by {:.1}\"; using {source:?}", d * 3600.0);
             }
@@ -49,11 +49,6 @@ pub fn choose_geometry(
         out.fill_from(&descriptive);
     }
     Some((out, source))
-}
-
-/// Great-circle distance in degrees between two (RA, Dec) positions in degrees.
-pub fn angular_distance_deg(a: [f64; 2], b: [f64; 2]) -> f64 {
-    sky_geometry::angular_distance_deg((a[0], a[1]), (b[0], b[1]))
 }
 
 impl SkyGeometry {

@@ -15,26 +15,31 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod avm;
-pub mod credits;
-pub mod error;
-pub mod feed;
-pub mod filter;
+mod avm;
+mod credits;
+mod error;
+mod feed;
+mod filter;
 pub mod fixture;
-pub mod geometry;
-pub mod html;
-pub mod record;
-pub mod scrape;
-pub mod site;
-pub mod store;
+mod geometry;
+mod html;
+mod record;
+mod scrape;
+mod site;
+mod store;
 pub mod values;
 
+pub use avm::{AvmTags, embed_xmp_in_jpeg, extract_xmp, write_xmp};
+pub use credits::write_credit_markdown;
 pub use error::{EsaError, Result};
+pub use feed::{FeedPage, parse_d2d_page};
 pub use filter::{Blacklist, FilterConfig, FilterReason};
+pub use geometry::choose_geometry;
+pub use html::{parse_detail_page, parse_list_page};
 /// HTTP politeness and fault tolerance of a scrape (the project's one client: `polite-http`).
 pub use polite_http::Policy as HttpConfig;
-pub use record::{ImageRecord, MetadataSource, SkyGeometry, SpatialQuality, SpectralBand};
-pub use scrape::{DetailPolicy, Event, Outcome, ResumeMode, ScrapeOptions, Summary, scrape};
+pub use record::{DownloadedFile, ImageRecord, MetadataSource, SkyGeometry, SpatialQuality, SpectralBand};
+pub use scrape::{DetailPolicy, Event, ListingSource, Outcome, ResumeMode, ScrapeOptions, Summary, scrape};
 pub use site::{ImageFormat, Site, SiteConfig};
 pub use sky_geometry::Wcs;
-pub use store::read_metadata;
+pub use store::{FailureLedger, Stage, lock_dir, read_metadata};

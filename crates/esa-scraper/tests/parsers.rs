@@ -3,13 +3,17 @@
 
 use std::io::Write;
 
-use esa_scraper::avm::{AvmTags, embed_xmp_in_jpeg, extract_xmp, write_xmp};
-use esa_scraper::feed::parse_d2d_page;
+use esa_scraper::choose_geometry;
 use esa_scraper::fixture::fixture_dir;
-use esa_scraper::geometry::{angular_distance_deg, choose_geometry};
-use esa_scraper::html::{parse_detail_page, parse_list_page};
-use esa_scraper::record::{DownloadedFile, SpatialQuality};
+use esa_scraper::parse_d2d_page;
+use esa_scraper::{AvmTags, embed_xmp_in_jpeg, extract_xmp, write_xmp};
+
+fn angular_distance_deg(a: [f64; 2], b: [f64; 2]) -> f64 {
+    sky_geometry::angular_distance_deg((a[0], a[1]), (b[0], b[1]))
+}
+use esa_scraper::{DownloadedFile, SpatialQuality};
 use esa_scraper::{EsaError, ImageFormat, ImageRecord, MetadataSource, Site, SkyGeometry, values};
+use esa_scraper::{parse_detail_page, parse_list_page};
 
 fn fixture(path: &str) -> String {
     std::fs::read_to_string(fixture_dir().join(path)).unwrap()

@@ -5,8 +5,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{image_hits, leftovers, options};
-use esa_scraper::scrape::ListingSource;
-use esa_scraper::store::{FailureLedger, Stage};
+use esa_scraper::ListingSource;
+use esa_scraper::{FailureLedger, Stage};
 use esa_scraper::{MetadataSource, ResumeMode, Site, read_metadata, scrape};
 use test_servers::{Fault, FixtureServer};
 

@@ -42,39 +42,10 @@ impl Scratch {
     }
 }
 
-/// Mean of non-overlapping `s × s` blocks (the right and bottom remainders are dropped) into `out`.
+/// Mean of non-overlapping `s × s` blocks (the right and bottom remainders are dropped) into `out`
+/// (`astro_image::resize::bin_mean_into` on the view).
 pub fn bin_into(img: ImageView<'_>, s: usize, out: &mut Vec<f32>) -> (usize, usize) {
-    let (bw, bh) = (img.width / s, img.height / s);
-    out.clear();
-    out.resize(bw * bh, 0.0);
-    if bw == 0 || bh == 0 {
-        return (bw, bh);
-    }
-    let inv = 1.0 / (s * s) as f32;
-    if s == 2 {
-        for by in 0..bh {
-            let r0 = &img.row(2 * by)[..2 * bw];
-            let r1 = &img.row(2 * by + 1)[..2 * bw];
-            let o = &mut out[by * bw..(by + 1) * bw];
-            for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
-                *o = (a[0] + a[1] + b[0] + b[1]) * inv;
-            }
-        }
-        return (bw, bh);
-    }
-    for by in 0..bh {
-        let o = &mut out[by * bw..(by + 1) * bw];
-        for dy in 0..s {
-            let r = &img.row(by * s + dy)[..s * bw];
-            for (o, blk) in o.iter_mut().zip(r.chunks_exact(s)) {
-                *o += blk.iter().sum::<f32>();
-            }
-        }
-        for o in o.iter_mut() {
-            *o *= inv;
-        }
-    }
-    (bw, bh)
+    astro_image::resize::bin_mean_into(img.data, img.width, img.height, img.stride, s, out)
 }
 
 /// Separable 3×3 box mean (edges clamp) of a packed `w × h` buffer into `out`, via `tmp`.

@@ -72,7 +72,7 @@ fn ser(ctx: &mut Ctx, b: &[u8]) {
 }
 
 fn avm(_: &mut Ctx, b: &[u8]) {
-    use esa_scraper::avm::{AvmTags, extract_xmp};
+    use esa_scraper::{AvmTags, extract_xmp};
     let _ = extract_xmp(b);
     if let Ok(tags) = AvmTags::from_image_bytes(b, "fuzz") {
         let _ = tags.geometry("fuzz");
@@ -98,15 +98,15 @@ fn textures_json(_: &mut Ctx, b: &[u8]) {
 
 fn d2d_feed(_: &mut Ctx, b: &[u8]) {
     for site in [esa_scraper::Site::Hubble, esa_scraper::Site::Webb] {
-        let _ = esa_scraper::feed::parse_d2d_page(site, &text(b), "fuzz");
+        let _ = esa_scraper::parse_d2d_page(site, &text(b), "fuzz");
     }
 }
 
 fn detail_html(_: &mut Ctx, b: &[u8]) {
     let t = text(b);
-    let _ = esa_scraper::html::parse_detail_page(esa_scraper::Site::Hubble, "heic0000a", &t);
-    let _ = esa_scraper::html::parse_detail_page(esa_scraper::Site::Webb, "weic0000a", &t);
-    let _ = esa_scraper::html::parse_list_page(&t, "fuzz");
+    let _ = esa_scraper::parse_detail_page(esa_scraper::Site::Hubble, "heic0000a", &t);
+    let _ = esa_scraper::parse_detail_page(esa_scraper::Site::Webb, "weic0000a", &t);
+    let _ = esa_scraper::parse_list_page(&t, "fuzz");
 }
 
 fn hips2fits_error(_: &mut Ctx, b: &[u8]) {

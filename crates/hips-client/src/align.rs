@@ -37,18 +37,8 @@ pub fn luminance(img: &Planes) -> Vec<f32> {
 
 /// Box-average a plane by an integer factor (for speed on large images).
 fn bin(plane: &[f32], w: usize, h: usize, f: usize) -> (Vec<f32>, usize, usize) {
-    if f <= 1 {
-        return (plane.to_vec(), w, h);
-    }
-    let (bw, bh) = (w / f, h / f);
-    let mut out = vec![0f32; bw * bh];
-    for y in 0..bh * f {
-        for x in 0..bw * f {
-            out[(y / f) * bw + x / f] += plane[y * w + x];
-        }
-    }
-    let norm = 1.0 / (f * f) as f32;
-    out.iter_mut().for_each(|v| *v *= norm);
+    let mut out = Vec::new();
+    let (bw, bh) = astro_image::resize::bin_mean_into(plane, w, h, w, f, &mut out);
     (out, bw, bh)
 }
 

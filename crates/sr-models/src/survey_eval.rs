@@ -31,23 +31,15 @@ pub struct SurveyFigures {
     pub chroma_ratio_binned: f64,
 }
 
-/// Mean over `k`×`k` blocks (the last partial row/column dropped).
+/// Mean over `k`×`k` blocks (the last partial row/column dropped; at least 1×1).
 fn bin(p: &Planes, k: usize) -> Planes {
-    let (w, h) = (p.width / k, p.height / k);
-    let mut out = Planes::zeros(p.channels, h.max(1), w.max(1));
+    let (w, h) = ((p.width / k).max(1), (p.height / k).max(1));
+    let mut out = Planes::zeros(p.channels, h, w);
+    let mut buf = Vec::new();
     for c in 0..p.channels {
-        let src = p.plane(c);
-        let dst = out.plane_mut(c);
-        for y in 0..h {
-            for x in 0..w {
-                let mut sum = 0.0;
-                for yy in 0..k {
-                    for xx in 0..k {
-                        sum += src[(y * k + yy) * p.width + x * k + xx];
-                    }
-                }
-                dst[y * w + x] = sum / (k * k) as f32;
-            }
+        let (bw, bh) = astro_image::resize::bin_mean_into(p.plane(c), p.width, p.height, p.width, k, &mut buf);
+        if bw * bh == w * h {
+            out.plane_mut(c).copy_from_slice(&buf);
         }
     }
     out

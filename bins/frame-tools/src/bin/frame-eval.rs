@@ -11,7 +11,6 @@ use frame_quality::eval::{EvalRow, evaluate_ranker, markdown_table};
 use frame_quality::learned::{RankerKind, TrainConfig, fit};
 use frame_quality::sim::{FrameTruth, read_truth_csv};
 use frame_quality::{Metric, Scorer, SerReader, score_source};
-use frame_tools::init_logs;
 
 /// Spearman ρ and top-k overlap of every ranker against the truth, and PSNR/SSIM of the stack of
 /// each ranker's top N% against the truth image. Input: a folder written by frame-sim.
@@ -51,12 +50,10 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    cli_args::run(body)
+    frame_tools::main_with(body)
 }
 
-fn body() -> anyhow::Result<()> {
-    init_logs();
-    let a = Args::parse();
+fn body(a: Args) -> anyhow::Result<()> {
     if a.grid {
         return grid(&a);
     }
@@ -88,7 +85,7 @@ fn body() -> anyhow::Result<()> {
     if a.cnn {
         kinds.push(RankerKind::Cnn);
     }
-    let device_kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+    let device_kind = frame_tools::device_or_default(a.device)?;
     for kind in kinds {
         let mut cfg = TrainConfig::new(kind);
         cfg.teacher = a.teacher.clone();
@@ -120,7 +117,7 @@ fn body() -> anyhow::Result<()> {
 fn grid(a: &Args) -> anyhow::Result<()> {
     use frame_quality::grid_eval::{RankFn, evaluate_grid, metric_rankers};
     use frame_quality::learned::quality::QualityModel;
-    let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+    let kind = frame_tools::device_or_default(a.device)?;
     let result = dataset::with_backend!(kind, B, device => {
         let mut rankers = metric_rankers();
         if a.learned {

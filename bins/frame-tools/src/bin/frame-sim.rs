@@ -7,7 +7,7 @@ use clap::Parser;
 use frame_quality::grid::{cells, simulate_cell};
 use frame_quality::render::{Target, load_texture};
 use frame_quality::sim::{SimConfig, Simulator, write_simulation};
-use frame_tools::{frame_bar, init_logs};
+use frame_tools::frame_bar;
 
 /// Render a lit planet (Stellarium texture) through random phase screens and write
 /// `frames.ser`, `truth.csv` (frame,strehl,ssim,shift_x,shift_y,d_over_r0,transparency,cut),
@@ -16,7 +16,7 @@ use frame_tools::{frame_bar, init_logs};
 #[command(version, about)]
 struct Args {
     /// Output folder.
-    #[arg(short, long)]
+    #[arg(short, long, visible_alias = "out")]
     output: PathBuf,
     /// Simulate every cell of the simulation grid into OUTPUT/<cell>/ (see docs/frame-quality.md).
     #[arg(long)]
@@ -87,12 +87,10 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    cli_args::run(body)
+    frame_tools::main_with(body)
 }
 
-fn body() -> anyhow::Result<()> {
-    init_logs();
-    let a = Args::parse();
+fn body(a: Args) -> anyhow::Result<()> {
     if a.grid {
         let all = cells(a.frames, a.seed);
         if let Some(bad) = a.cells.iter().find(|n| !all.iter().any(|c| c.name == n.as_str())) {

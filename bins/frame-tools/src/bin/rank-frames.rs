@@ -3,12 +3,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Parser;
 use dataset::backend::DeviceKind;
 use frame_quality::rank::write_scores_csv;
 use frame_quality::{Metric, Ranker, Scorer, open_source, score_source};
-use frame_tools::{frame_bar, init_logs};
+use frame_tools::frame_bar;
 
 /// Rank frames by quality (rank 1 = best) with a metric or a trained model.
 #[derive(Parser, Debug)]
@@ -44,12 +43,10 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    cli_args::run(body)
+    frame_tools::main_with(body)
 }
 
-fn body() -> anyhow::Result<()> {
-    init_logs();
-    let a = Args::parse();
+fn body(a: Args) -> anyhow::Result<()> {
     let max = frame_quality::contact_sheet::MAX_SHEET_FRAMES;
     if a.contact_sheet.is_some() && !(1..=max).contains(&a.sheet_frames) {
         anyhow::bail!("--sheet-frames {}: must be 1–{max}", a.sheet_frames);
@@ -62,14 +59,14 @@ fn body() -> anyhow::Result<()> {
     let (scores, label) = match &a.model {
         Some(path) => {
             let ranker = Ranker::load(path)?;
-            let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+            let kind = frame_tools::device_or_default(a.device)?;
             let s = dataset::with_backend!(kind, B, device => {
                 ranker.score_source::<B>(source.as_ref(), &device, &|d| bar.set_position(d as u64))?
             }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
             (s, format!("model {} ({:?})", path.display(), ranker.kind()))
         }
         None if a.metric.eq_ignore_ascii_case("learned") => {
-            let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+            let kind = frame_tools::device_or_default(a.device)?;
             let s = dataset::with_backend!(kind, B, device => {
                 let model = frame_quality::learned::quality::QualityModel::<B>::bundled(&device)?;
                 model.score_source(source.as_ref(), &|d| bar.set_position(d as u64))?

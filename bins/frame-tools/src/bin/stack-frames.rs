@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Parser;
 use dataset::backend::DeviceKind;
 use frame_quality::rank::order_best_first;
@@ -11,7 +10,7 @@ use frame_quality::{
     Metric, Ranker, Scorer, Selection, StackConfig, StackMethod, check_unsharp, open_source, score_source, stack,
     unsharp_mask,
 };
-use frame_tools::{frame_bar, init_logs};
+use frame_tools::frame_bar;
 
 /// Stack the best frames of a SER video or frame folder.
 #[derive(Parser, Debug)]
@@ -30,7 +29,7 @@ struct Args {
     #[arg(long, default_value = "10%")]
     best: Selection,
     /// Output image (.png or .tif, 16-bit).
-    #[arg(short, long)]
+    #[arg(short, long, visible_alias = "out")]
     output: PathBuf,
     /// Also export the globally best frames (the --best selection by the global score), in input
     /// order, as a SER video (raw bytes for SER input, decoded 16-bit otherwise).
@@ -61,12 +60,10 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    cli_args::run(body)
+    frame_tools::main_with(body)
 }
 
-fn body() -> anyhow::Result<()> {
-    init_logs();
-    let a = Args::parse();
+fn body(a: Args) -> anyhow::Result<()> {
     check_unsharp(a.sharpen_sigma, a.sharpen)?;
     if a.global_select && a.boxes.is_none() {
         anyhow::bail!("--global-select: only meaningful with --boxes N (it turns off per-box selection)");
@@ -81,7 +78,7 @@ fn body() -> anyhow::Result<()> {
     let scores = match &a.model {
         Some(path) => {
             let ranker = Ranker::load(path)?;
-            let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+            let kind = frame_tools::device_or_default(a.device)?;
             dataset::with_backend!(kind, B, device => {
                 ranker.score_source::<B>(source.as_ref(), &device, &|d| bar.set_position(d as u64))?
             }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"))

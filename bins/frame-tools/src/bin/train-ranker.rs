@@ -3,14 +3,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Parser;
 use dataset::backend::DeviceKind;
 use frame_quality::learned::finetune::{FinetuneConfig, finetune_on_picks};
 use frame_quality::learned::{PatchConfig, RankerKind, TrainConfig, fit};
 use frame_quality::picks::{DEFAULT_ALPHA, DEFAULT_GRID, PicksRanker, read_picks};
 use frame_quality::{Ranker, open_source};
-use frame_tools::{frame_bar, init_logs};
+use frame_tools::frame_bar;
 
 /// Train linear, ridge, logistic, reference-image or CNN rankers from a teacher metric's scores,
 /// or a picks ranker from frames you marked good or bad (--labels).
@@ -32,7 +31,7 @@ struct Args {
     #[arg(long, default_value = "pipp")]
     teacher: String,
     /// Output model file (JSON).
-    #[arg(short, long)]
+    #[arg(short, long, visible_alias = "out")]
     output: PathBuf,
     /// Top/bottom fraction of frames used as good/bad examples.
     #[arg(long, default_value_t = 0.25)]
@@ -64,12 +63,10 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    cli_args::run(body)
+    frame_tools::main_with(body)
 }
 
-fn body() -> anyhow::Result<()> {
-    init_logs();
-    let a = Args::parse();
+fn body(a: Args) -> anyhow::Result<()> {
     if let Some(labels) = &a.labels {
         if matches!(a.kind, Some(RankerKind::Cnn | RankerKind::CnnPicks)) {
             return finetune_cnn_on_picks(&a, labels);
@@ -92,7 +89,7 @@ fn body() -> anyhow::Result<()> {
     cfg.ridge_alpha = a.alpha;
     cfg.logistic_alpha = a.alpha;
     cfg.max_frames = a.max_frames;
-    let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+    let kind = frame_tools::device_or_default(a.device)?;
     let (ranker, report) = dataset::with_backend!(kind, B, device => {
         fit::<burn::backend::Autodiff<B>>(source.as_ref(), &cfg, &device, &|m| tracing::info!("{m}"))?
     }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
@@ -154,7 +151,7 @@ fn finetune_cnn_on_picks(a: &Args, labels: &std::path::Path) -> anyhow::Result<(
     let source = open_source(&a.input)?;
     let picks = read_picks(labels, source.len())?;
     let cfg = FinetuneConfig { steps: a.steps, learning_rate: a.learning_rate, ..FinetuneConfig::default() };
-    let kind = a.device.or_else(DeviceKind::default_cpu).context("no backend compiled in")?;
+    let kind = frame_tools::device_or_default(a.device)?;
     let (model, report) = dataset::with_backend!(kind, B, device => {
         finetune_on_picks::<burn::backend::Autodiff<B>>(source.as_ref(), &picks, None, &cfg, &device, &|m| tracing::info!("{m}"))?
     }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
