@@ -45,38 +45,19 @@ impl Planes {
     /// Convert to an `image` crate buffer, 8 or 16 bits per sample.
     pub fn to_dynamic_image(&self, bit_depth: u8) -> Result<DynamicImage> {
         let (w, h) = (self.width as u32, self.height as u32);
-        let interleave = |scale: f32| -> Vec<f32> {
-            let n = self.pixels();
-            let mut out = Vec::with_capacity(n * self.channels);
-            for i in 0..n {
-                for c in 0..self.channels {
-                    let v = self.data[c * n + i];
-                    out.push(if v.is_nan() { 0.0 } else { (v.clamp(0.0, 1.0) * scale).round() });
-                }
-            }
-            out
-        };
         let shape_err = || ImageError::Shape(format!("{}x{}x{} planes", self.channels, h, w));
         let img = match (self.channels, bit_depth > 8) {
             (1, false) => DynamicImage::ImageLuma8(
-                ImageBuffer::<Luma<u8>, _>::from_raw(w, h, interleave(255.0).into_iter().map(|v| v as u8).collect())
-                    .ok_or_else(shape_err)?,
+                ImageBuffer::<Luma<u8>, _>::from_raw(w, h, self.to_interleaved_u8()).ok_or_else(shape_err)?,
             ),
             (1, true) => DynamicImage::ImageLuma16(
-                ImageBuffer::<Luma<u16>, _>::from_raw(
-                    w,
-                    h,
-                    interleave(65535.0).into_iter().map(|v| v as u16).collect(),
-                )
-                .ok_or_else(shape_err)?,
+                ImageBuffer::<Luma<u16>, _>::from_raw(w, h, self.to_interleaved_u16()).ok_or_else(shape_err)?,
             ),
             (3, false) => DynamicImage::ImageRgb8(
-                ImageBuffer::<Rgb<u8>, _>::from_raw(w, h, interleave(255.0).into_iter().map(|v| v as u8).collect())
-                    .ok_or_else(shape_err)?,
+                ImageBuffer::<Rgb<u8>, _>::from_raw(w, h, self.to_interleaved_u8()).ok_or_else(shape_err)?,
             ),
             (3, true) => DynamicImage::ImageRgb16(
-                ImageBuffer::<Rgb<u16>, _>::from_raw(w, h, interleave(65535.0).into_iter().map(|v| v as u16).collect())
-                    .ok_or_else(shape_err)?,
+                ImageBuffer::<Rgb<u16>, _>::from_raw(w, h, self.to_interleaved_u16()).ok_or_else(shape_err)?,
             ),
             _ => return Err(shape_err()),
         };

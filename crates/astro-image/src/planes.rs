@@ -38,6 +38,26 @@ impl Planes {
         self.width * self.height
     }
 
+    /// Samples interleaved pixel by pixel (RGBRGB…), clamped to [0, 1], scaled to `max` and
+    /// rounded; NaN (no data) becomes 0. The one quantiser of every 8/16-bit writer.
+    fn interleaved(&self, max: f32) -> impl Iterator<Item = f32> + '_ {
+        let n = self.pixels();
+        (0..n * self.channels).map(move |k| {
+            let v = self.data[(k % self.channels) * n + k / self.channels];
+            if v.is_nan() { 0.0 } else { (v.clamp(0.0, 1.0) * max).round() }
+        })
+    }
+
+    /// 8-bit samples, interleaved (see [`Planes::interleaved`]).
+    pub fn to_interleaved_u8(&self) -> Vec<u8> {
+        self.interleaved(255.0).map(|v| v as u8).collect()
+    }
+
+    /// 16-bit samples, interleaved (see [`Planes::interleaved`]).
+    pub fn to_interleaved_u16(&self) -> Vec<u16> {
+        self.interleaved(65535.0).map(|v| v as u16).collect()
+    }
+
     /// One plane as a slice.
     pub fn plane(&self, c: usize) -> &[f32] {
         let n = self.pixels();
@@ -157,5 +177,19 @@ impl Planes {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleaving_orders_pixels_then_channels_clamps_rounds_and_zeroes_no_data() {
+        let mut p = Planes::zeros(3, 1, 2);
+        // R = [0.5, NaN], G = [1.5, 0.2], B = [-1, 1].
+        p.data = vec![0.5, f32::NAN, 1.5, 0.2, -1.0, 1.0];
+        assert_eq!(p.to_interleaved_u8(), vec![128, 255, 0, 0, 51, 255]);
+        assert_eq!(p.to_interleaved_u16(), vec![32768, 65535, 0, 0, 13107, 65535]);
     }
 }

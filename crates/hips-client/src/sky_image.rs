@@ -93,14 +93,7 @@ pub fn encode_image(img: &Planes, format: ImageFormat, wcs: Option<&Wcs>) -> Res
     match format {
         ImageFormat::Fits => Ok(encode_fits(img, wcs)),
         ImageFormat::Png | ImageFormat::Jpg => {
-            let n = img.pixels();
-            let to8 = |v: f32| if v.is_nan() { 0u8 } else { (v.clamp(0.0, 1.0) * 255.0).round() as u8 };
-            let mut buf = Vec::with_capacity(n * img.channels);
-            for i in 0..n {
-                for c in 0..img.channels {
-                    buf.push(to8(img.data[c * n + i]));
-                }
-            }
+            let buf = img.to_interleaved_u8();
             let (w, h) = (img.width as u32, img.height as u32);
             let err = |e: image::ImageError| HipsError::Decode { what: "encoded image".into(), reason: e.to_string() };
             let img =

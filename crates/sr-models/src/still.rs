@@ -104,35 +104,6 @@ pub fn load_still(path: &Path, limits: ImageLimits) -> Result<DecodedImage> {
     Ok(DecodedImage::new(img))
 }
 
-/// `v` in [0, 1] to an integer sample of `max` (NaN → 0), as `dataset::image_io` does.
-fn quantize(v: f32, max: f32) -> f32 {
-    if v.is_nan() { 0.0 } else { (v.clamp(0.0, 1.0) * max).round() }
-}
-
-/// Interleave a band's planes into 8-bit samples.
-fn band_u8(band: &Planes) -> Vec<u8> {
-    let n = band.pixels();
-    let mut out = Vec::with_capacity(n * band.channels);
-    for i in 0..n {
-        for c in 0..band.channels {
-            out.push(quantize(band.data[c * n + i], 255.0) as u8);
-        }
-    }
-    out
-}
-
-/// Interleave a band's planes into 16-bit samples.
-fn band_u16(band: &Planes) -> Vec<u16> {
-    let n = band.pixels();
-    let mut out = Vec::with_capacity(n * band.channels);
-    for i in 0..n {
-        for c in 0..band.channels {
-            out.push(quantize(band.data[c * n + i], 65535.0) as u16);
-        }
-    }
-    out
-}
-
 /// The bands handed to a writer, and what produces them.
 pub type BandRun<'a> = dyn FnOnce(&mut dyn FnMut(&Planes) -> Result<()>) -> Result<()> + 'a;
 
@@ -157,8 +128,11 @@ pub fn write_still(
             let writer = e.write_header().map_err(|x| enc(x.to_string()))?;
             let mut stream = writer.into_stream_writer().map_err(|x| enc(x.to_string()))?;
             run(&mut |band: &Planes| {
-                let bytes: Vec<u8> =
-                    if sixteen { band_u16(band).iter().flat_map(|v| v.to_be_bytes()).collect() } else { band_u8(band) };
+                let bytes: Vec<u8> = if sixteen {
+                    band.to_interleaved_u16().iter().flat_map(|v| v.to_be_bytes()).collect()
+                } else {
+                    band.to_interleaved_u8()
+                };
                 stream.write_all(&bytes).map_err(|x| enc(x.to_string()))
             })?;
             stream.finish().map_err(|x| enc(x.to_string()))?;
@@ -166,7 +140,7 @@ pub fn write_still(
         StillFormat::Jpeg => {
             let mut buf: Vec<u8> = Vec::with_capacity(width * height * channels);
             run(&mut |band: &Planes| {
-                buf.extend_from_slice(&band_u8(band));
+                buf.extend_from_slice(&band.to_interleaved_u8());
                 Ok(())
             })?;
             let color = if channels == 1 { image::ExtendedColorType::L8 } else { image::ExtendedColorType::Rgb8 };
@@ -182,14 +156,14 @@ pub fn write_still(
             let big = (width * height * channels * if sixteen { 2 } else { 1 }) as u64 > 3_900_000_000;
             let w = BufWriter::new(file);
             let r = match (channels, sixteen, big) {
-                (1, false, false) => tiff_std::<Gray8, _>(w, dims, run, band_u8),
-                (1, true, false) => tiff_std::<Gray16, _>(w, dims, run, band_u16),
-                (_, false, false) => tiff_std::<RGB8, _>(w, dims, run, band_u8),
-                (_, true, false) => tiff_std::<RGB16, _>(w, dims, run, band_u16),
-                (1, false, true) => tiff_big::<Gray8, _>(w, dims, run, band_u8),
-                (1, true, true) => tiff_big::<Gray16, _>(w, dims, run, band_u16),
-                (_, false, true) => tiff_big::<RGB8, _>(w, dims, run, band_u8),
-                (_, true, true) => tiff_big::<RGB16, _>(w, dims, run, band_u16),
+                (1, false, false) => tiff_std::<Gray8, _>(w, dims, run, Planes::to_interleaved_u8),
+                (1, true, false) => tiff_std::<Gray16, _>(w, dims, run, Planes::to_interleaved_u16),
+                (_, false, false) => tiff_std::<RGB8, _>(w, dims, run, Planes::to_interleaved_u8),
+                (_, true, false) => tiff_std::<RGB16, _>(w, dims, run, Planes::to_interleaved_u16),
+                (1, false, true) => tiff_big::<Gray8, _>(w, dims, run, Planes::to_interleaved_u8),
+                (1, true, true) => tiff_big::<Gray16, _>(w, dims, run, Planes::to_interleaved_u16),
+                (_, false, true) => tiff_big::<RGB8, _>(w, dims, run, Planes::to_interleaved_u8),
+                (_, true, true) => tiff_big::<RGB16, _>(w, dims, run, Planes::to_interleaved_u16),
             };
             r.map_err(|e| match e {
                 TiffOr::Tiff(x) => enc(x.to_string()),
