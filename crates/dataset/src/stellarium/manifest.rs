@@ -214,7 +214,7 @@ pub(crate) fn nearest_object(catalog: &[DsoRecord], ra: f64, dec: f64, fov: f64)
         .iter()
         .filter(|r| (r.dec_deg() - dec).abs() <= radius)
         .filter_map(|r| {
-            let d = angular_distance(ra, dec, r.ra_deg(), r.dec_deg());
+            let d = sky_geometry::angular_distance_deg((ra, dec), (r.ra_deg(), r.dec_deg()));
             (d <= radius).then_some((r, d))
         })
         .max_by(|(a, da), (b, db)| {

@@ -35,7 +35,7 @@ impl TextureEntry {
         if self.corners.len() < 4 {
             return 0.0;
         }
-        let side = |a: [f64; 2], b: [f64; 2]| angular_distance(a[0], a[1], b[0], b[1]);
+        let side = |a: [f64; 2], b: [f64; 2]| sky_geometry::angular_distance_deg((a[0], a[1]), (b[0], b[1]));
         let c = &self.corners;
         (side(c[0], c[1]) + side(c[1], c[2]) + side(c[2], c[3]) + side(c[3], c[0])) / 4.0
     }
@@ -44,15 +44,6 @@ impl TextureEntry {
 pub(crate) fn unit_vector(ra_deg: f64, dec_deg: f64) -> [f64; 3] {
     let (ra, dec) = (ra_deg.to_radians(), dec_deg.to_radians());
     [dec.cos() * ra.cos(), dec.cos() * ra.sin(), dec.sin()]
-}
-
-/// Great-circle distance in degrees between two (RA, Dec) positions given in degrees.
-pub fn angular_distance(ra1: f64, dec1: f64, ra2: f64, dec2: f64) -> f64 {
-    let (a, b) = (unit_vector(ra1, dec1), unit_vector(ra2, dec2));
-    let dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-    let cross = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-    let cn = (cross[0] * cross[0] + cross[1] * cross[1] + cross[2] * cross[2]).sqrt();
-    cn.atan2(dot).to_degrees()
 }
 
 /// Make Stellarium's near-JSON strict: add the leading zero to numbers like `-.9794` or `.5`.
