@@ -2,23 +2,25 @@
 //! `hips-client`) on exactly the same pixel grid, judged by validation filters that each record a
 //! verdict and a reason.
 //!
-//! - [`filters`]: the filters (grey-only, black masks, empty/saturated cutouts, size,
-//!   misalignment by phase correlation), [`filters::PairRecord`] (the `pair.json` contract) and
-//!   [`filters::CutoutSource`] (hips2fits or native tiles).
-//! - [`build`]: the pair directories and `manifest.jsonl` that `build-dataset` writes and
-//!   `train-srgan` reads, resumable, with a summary.
-//! - [`manifest`]: the one reader of `manifest.jsonl` ([`Manifest`]), resolving each record's files
-//!   against the manifest's folder.
+//! - the filters ([`judge`], [`check_survey`], [`black_mask`], [`is_grey`]: grey-only, black masks,
+//!   empty/saturated cutouts, size, misalignment by phase correlation), [`PairRecord`] (the
+//!   `pair.json` contract) and [`CutoutSource`] (hips2fits or native tiles);
+//! - [`build_all`] and [`write_manifest`]: the pair directories and `manifest.jsonl` that
+//!   `build-dataset` writes and `train-srgan` reads, resumable, with a summary;
+//! - [`Manifest`]: the one reader of `manifest.jsonl`, resolving each record's files against the
+//!   manifest's folder.
 //!
 //! Errors are typed ([`PairError`]). It owns neither sky geometry (`sky-geometry`) nor fetching (`hips-client`, `polite-http`).
 #![warn(missing_docs)]
 
-pub mod build;
+mod build;
 mod error;
-pub mod filters;
-pub mod manifest;
+mod filters;
+mod manifest;
 
 pub use build::{BuildOptions, BuildSummary, Progress, build_all, read_records, write_manifest};
 pub use error::{PairError, Result};
-pub use filters::{CutoutSource, FilterConfig, PairRecord, PairSurvey, Verdict};
+pub use filters::{
+    CutoutSource, FilterConfig, PairRecord, PairSurvey, SurveyCheck, Verdict, black_mask, check_survey, is_grey, judge,
+};
 pub use manifest::Manifest;

@@ -10,7 +10,7 @@ use hips_client::phase_correlation;
 use hips_client::{CutoutRequest, Hips2FitsClient};
 use hips_client::{ImageFormat, Planes, Policy, Wcs};
 use test_servers::TestServer;
-use training_pairs::filters::{FilterConfig, black_mask, check_survey, judge};
+use training_pairs::{FilterConfig, black_mask, check_survey, judge};
 
 /// Star positions (ra, dec, amplitude) around (150°, 20°).
 fn stars() -> Vec<(f64, f64, f64)> {
