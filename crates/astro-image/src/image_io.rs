@@ -213,11 +213,35 @@ pub fn load_image_bytes(bytes: &[u8], name: &str, mode: ColorMode, limits: Image
     decode_declared(bytes, &path, declared, mode)
 }
 
-fn decode_declared(bytes: &[u8], path: &Path, declared: Declared, mode: ColorMode) -> Result<Planes> {
+/// Decode an in-memory image whose fully transparent pixels mean "no data" (HiPS tiles mark
+/// pixels outside a survey's footprint so): as [`load_image_bytes`] with [`ColorMode::Keep`], then
+/// every pixel with alpha 0 becomes NaN in all channels.
+pub fn load_image_bytes_masked(bytes: &[u8], name: &str, limits: ImageLimits) -> Result<Planes> {
+    let path = PathBuf::from(name);
+    let declared = gate_bytes(bytes, &path, limits, Frames::First)?;
+    let img = decode_dynamic(bytes, &path, declared)?;
+    let mut planes = Planes::from_dynamic_image(&img, ColorMode::Keep);
+    if img.color().has_alpha() {
+        let n = planes.pixels();
+        for (i, px) in img.to_rgba32f().pixels().enumerate() {
+            if px.0[3] == 0.0 {
+                for c in 0..planes.channels {
+                    planes.data[c * n + i] = f32::NAN;
+                }
+            }
+        }
+    }
+    Ok(planes)
+}
+
+fn decode_dynamic(bytes: &[u8], path: &Path, declared: Declared) -> Result<DynamicImage> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), declared.format);
     reader.limits(decoder_limits(declared.width, declared.height));
-    let img = reader.decode().map_err(|e| decode_err(path, e))?;
-    Ok(Planes::from_dynamic_image(&img, mode))
+    reader.decode().map_err(|e| decode_err(path, e))
+}
+
+fn decode_declared(bytes: &[u8], path: &Path, declared: Declared, mode: ColorMode) -> Result<Planes> {
+    Ok(Planes::from_dynamic_image(&decode_dynamic(bytes, path, declared)?, mode))
 }
 
 /// Save planes as PNG, JPEG or TIFF (chosen by extension), atomically.
@@ -425,6 +449,24 @@ fn decode_err(path: &Path, e: image::ImageError) -> ImageError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_bytes_turn_transparent_pixels_into_no_data() {
+        let img = image::RgbaImage::from_fn(3, 2, |x, y| {
+            image::Rgba([60 * x as u8, 100, 200, if (x, y) == (1, 0) { 0 } else { 255 }])
+        });
+        let mut bytes = Vec::new();
+        DynamicImage::ImageRgba8(img).write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png).unwrap();
+        let p = load_image_bytes_masked(&bytes, "tile.png", ImageLimits { max_pixels: 100 }).unwrap();
+        assert_eq!((p.channels, p.width, p.height), (3, 3, 2));
+        assert!((0..3).all(|c| p.get(c, 0, 1).is_nan()), "the transparent pixel is no data");
+        assert_eq!(p.get(0, 1, 2), 120.0 / 255.0);
+        assert_eq!(p.get(2, 0, 0), 200.0 / 255.0);
+        let e = load_image_bytes_masked(b"<html>", "tile.png", ImageLimits { max_pixels: 100 }).unwrap_err();
+        assert!(e.to_string().contains("tile.png"), "{e}");
+        let e = load_image_bytes_masked(&bytes, "tile.png", ImageLimits { max_pixels: 5 }).unwrap_err();
+        assert!(e.to_string().contains("budget"), "{e}");
+    }
 
     fn gradient(c: usize, h: usize, w: usize) -> Planes {
         let mut p = Planes::zeros(c, h, w);

@@ -55,36 +55,12 @@ pub fn decode_image(bytes: &[u8], name: &str) -> Result<Planes> {
     if bytes.starts_with(b"SIMPLE  =") {
         return decode_fits(bytes, name);
     }
-    let img = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| HipsError::Decode { what: name.into(), reason: e.to_string() })?
-        .decode()
-        .map_err(|e| HipsError::Decode { what: name.into(), reason: e.to_string() })?;
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let n = w * h;
-    let grey = !img.color().has_color();
-    let has_alpha = img.color().has_alpha();
-    let rgba = img.to_rgba32f();
-    let channels = if grey { 1 } else { 3 };
-    let mut data = vec![0.0f32; channels * n];
-    for (i, px) in rgba.pixels().enumerate() {
-        let [r, g, b, a] = px.0;
-        // Transparent pixels of PNG tiles are "no data".
-        if has_alpha && a == 0.0 {
-            for c in 0..channels {
-                data[c * n + i] = f32::NAN;
-            }
-            continue;
-        }
-        if grey {
-            data[i] = r;
-        } else {
-            data[i] = r;
-            data[n + i] = g;
-            data[2 * n + i] = b;
-        }
-    }
-    Ok(Planes { width: w, height: h, channels, data, bit_depth: 8 })
+    // Transparent pixels of PNG tiles are "no data" (astro_image's masked loader).
+    let limits = astro_image::ImageLimits { max_pixels: u64::MAX };
+    astro_image::image_io::load_image_bytes_masked(bytes, name, limits).map_err(|e| HipsError::Decode {
+        what: name.into(),
+        reason: e.to_string().trim_start_matches(&format!("{name}: ")).to_string(),
+    })
 }
 
 /// Encode as 8-bit PNG or JPEG (values clamped to `[0, 1]`, NaN written as 0) or as FITS
