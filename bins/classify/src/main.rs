@@ -7,7 +7,7 @@ use burn::tensor::backend::Backend;
 use clap::Parser;
 use dataset::backend::DeviceKind;
 use dataset::{ColorMode, ImageLimits};
-use dso_classify::cam::overlay_png;
+use dso_classify::overlay_png;
 use dso_classify::{Classifier, Task};
 
 /// Classify a deep-sky image (galaxy / nebula / star cluster) with the bundled or a trained model.

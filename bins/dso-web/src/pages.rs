@@ -6,8 +6,8 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
+use dso_classify::EvalReport;
 use dso_classify::ModelCard;
-use dso_classify::metrics::EvalReport;
 
 use crate::state::AppState;
 use html_escape::encode_quoted_attribute as html_escape;

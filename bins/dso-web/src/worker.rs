@@ -91,7 +91,7 @@ fn handle<B: burn::tensor::backend::Backend>(
     })?;
     let (prediction, cam) = if job.cam {
         let (p, c) = classifier.predict_with_cam(&image);
-        let png = dso_classify::cam::overlay_png(&image, &c, 320)
+        let png = dso_classify::overlay_png(&image, &c, 320)
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, html_escape(&e.to_string())))?;
         (p, Some(format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))))
     } else {

@@ -9,10 +9,10 @@ use burn::tensor::backend::Backend;
 use clap::Parser;
 use dataset::backend::DeviceKind;
 use dataset::stellarium::{DsoImage, StellariumSet};
-use dso_classify::augment::AugmentConfig;
-use dso_classify::data::{DEFAULT_IMAGE_SIZE, DsoSample, load_samples};
+use dso_classify::AugmentConfig;
+use dso_classify::TrainingConfig;
 use dso_classify::experiment::{self, ExperimentEvent, ExperimentOptions, TrainingSettings, run_experiment};
-use dso_classify::training::TrainingConfig;
+use dso_classify::{DEFAULT_IMAGE_SIZE, DsoSample, load_samples};
 use dso_classify::{ModelCard, Task};
 use indicatif::{ProgressBar, ProgressStyle};
 

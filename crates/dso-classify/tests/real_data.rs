@@ -3,11 +3,11 @@
 
 use burn::backend::{Autodiff, Flex};
 use dataset::stellarium::{DsoImage, StellariumSet};
-use dso_classify::augment::AugmentConfig;
-use dso_classify::data::{DsoSample, is_classifiable, load_samples};
-use dso_classify::inference::save_model;
-use dso_classify::training::{TrainingConfig, evaluate, train};
+use dso_classify::AugmentConfig;
+use dso_classify::save_model;
 use dso_classify::{Classifier, DsoNetConfig, Task};
+use dso_classify::{DsoSample, is_classifiable, load_samples};
+use dso_classify::{TrainingConfig, evaluate, train};
 
 fn manifest() -> Vec<DsoImage> {
     let set = StellariumSet::locate().expect("Stellarium data (run datasets/stellarium/fetch.sh)");
