@@ -299,28 +299,30 @@ pub struct SampleFormat {
 
 /// Write physical values (`data`, in file order; NaN = blank) as a data unit, zero-padded to a
 /// whole block. Integer samples are rounded and clamped to the type's range.
-pub fn write_data(w: &mut dyn Write, format: SampleFormat, data: &[f64]) -> std::io::Result<()> {
+pub fn write_data(w: &mut dyn Write, format: SampleFormat, data: impl IntoIterator<Item = f64>) -> std::io::Result<()> {
     let SampleFormat { bitpix, bscale, bzero, blank } = format;
     let raw = |v: f64, lo: f64, hi: f64| -> i64 {
         if v.is_nan() { blank.unwrap_or(0) } else { ((v - bzero) / bscale).round().clamp(lo, hi) as i64 }
     };
     let mut written = 0usize;
     let mut buf = Vec::with_capacity(1 << 16);
-    for chunk in data.chunks(8192) {
-        buf.clear();
-        for &v in chunk {
-            match bitpix {
-                8 => buf.push(raw(v, 0.0, 255.0) as u8),
-                16 => buf.extend((raw(v, i16::MIN as f64, i16::MAX as f64) as i16).to_be_bytes()),
-                32 => buf.extend((raw(v, i32::MIN as f64, i32::MAX as f64) as i32).to_be_bytes()),
-                64 => buf.extend(raw(v, i64::MIN as f64, i64::MAX as f64).to_be_bytes()),
-                -32 => buf.extend((((v - bzero) / bscale) as f32).to_be_bytes()),
-                _ => buf.extend(((v - bzero) / bscale).to_be_bytes()),
-            }
+    for v in data {
+        match bitpix {
+            8 => buf.push(raw(v, 0.0, 255.0) as u8),
+            16 => buf.extend((raw(v, i16::MIN as f64, i16::MAX as f64) as i16).to_be_bytes()),
+            32 => buf.extend((raw(v, i32::MIN as f64, i32::MAX as f64) as i32).to_be_bytes()),
+            64 => buf.extend(raw(v, i64::MIN as f64, i64::MAX as f64).to_be_bytes()),
+            -32 => buf.extend((((v - bzero) / bscale) as f32).to_be_bytes()),
+            _ => buf.extend(((v - bzero) / bscale).to_be_bytes()),
         }
-        w.write_all(&buf)?;
-        written += buf.len();
+        if buf.len() >= 1 << 16 {
+            w.write_all(&buf)?;
+            written += buf.len();
+            buf.clear();
+        }
     }
+    w.write_all(&buf)?;
+    written += buf.len();
     w.write_all(&vec![0u8; align(written) - written])
 }
 
@@ -339,15 +341,14 @@ pub fn encode_fits(img: &Planes, extra: &[[u8; 80]]) -> Vec<u8> {
     }
     cards.extend_from_slice(extra);
     let mut out = Vec::with_capacity(align((cards.len() + 1) * 80) + align(img.data.len() * 4));
-    let mut data = Vec::with_capacity(img.data.len());
-    for c in 0..img.channels {
-        for y in (0..img.height).rev() {
-            data.extend((0..img.width).map(|x| img.get(c, y, x) as f64));
-        }
-    }
+    // Rows bottom-up, streamed: no second copy of the image.
+    let data = (0..img.channels)
+        .flat_map(|c| (0..img.height).rev().map(move |y| img.plane(c)[y * img.width..(y + 1) * img.width].iter()))
+        .flatten()
+        .map(|&v| v as f64);
     let format = SampleFormat { bitpix: -32, bscale: 1.0, bzero: 0.0, blank: None };
     // Writing into a Vec cannot fail.
-    let _ = write_header(&mut out, &cards).and_then(|_| write_data(&mut out, format, &data));
+    let _ = write_header(&mut out, &cards).and_then(|_| write_data(&mut out, format, data));
     out
 }
 
@@ -378,7 +379,7 @@ mod tests {
     fn integer_data_units_scale_clamp_and_mark_blanks() {
         let format = SampleFormat { bitpix: 16, bscale: 2.0, bzero: 32768.0, blank: Some(-32768) };
         let mut out = Vec::new();
-        write_data(&mut out, format, &[32768.0, 32770.0, f64::NAN, 1e9]).unwrap();
+        write_data(&mut out, format, [32768.0, 32770.0, f64::NAN, 1e9]).unwrap();
         assert_eq!(out.len(), BLOCK);
         let v: Vec<i16> = out[..8].chunks(2).map(|b| i16::from_be_bytes([b[0], b[1]])).collect();
         assert_eq!(v, vec![0, 1, -32768, i16::MAX]);

@@ -222,9 +222,11 @@ pub fn load_image_bytes_masked(bytes: &[u8], name: &str, limits: ImageLimits) ->
     let img = decode_dynamic(bytes, &path, declared)?;
     let mut planes = Planes::from_dynamic_image(&img, ColorMode::Keep);
     if img.color().has_alpha() {
+        use image::GenericImageView;
         let n = planes.pixels();
-        for (i, px) in img.to_rgba32f().pixels().enumerate() {
-            if px.0[3] == 0.0 {
+        // Pixels are read one at a time (8-bit RGBA view): no second full-size buffer.
+        for (i, (_, _, px)) in img.pixels().enumerate() {
+            if px.0[3] == 0 {
                 for c in 0..planes.channels {
                     planes.data[c * n + i] = f32::NAN;
                 }

@@ -85,9 +85,7 @@ impl PhaseCorrelator {
         let sy = if py > h / 2 { py as f32 - h as f32 } else { py as f32 } + fy;
         (sx, sy, best / ideal)
     }
-}
 
-impl PhaseCorrelator {
     /// [`PhaseCorrelator::shift`] refined once: shift the frame by the first estimate and add the
     /// residual, which removes the bias the apodising window puts on shifts of textured patches.
     pub fn shift_refined(&self, frame: &[f32], s: &mut AlignScratch) -> (f32, f32, f32) {

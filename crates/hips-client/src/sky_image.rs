@@ -57,10 +57,12 @@ pub fn decode_image(bytes: &[u8], name: &str) -> Result<Planes> {
     }
     // Transparent pixels of PNG tiles are "no data" (astro_image's masked loader).
     let limits = astro_image::ImageLimits { max_pixels: u64::MAX };
-    astro_image::image_io::load_image_bytes_masked(bytes, name, limits).map_err(|e| HipsError::Decode {
-        what: name.into(),
-        reason: e.to_string().trim_start_matches(&format!("{name}: ")).to_string(),
-    })
+    astro_image::image_io::load_image_bytes_masked(bytes, name, limits).map_err(|e| decode_error(name, e))
+}
+
+/// An `astro_image` error as a [`HipsError::Decode`] of `name` (without naming it twice).
+fn decode_error(name: &str, e: astro_image::ImageError) -> HipsError {
+    HipsError::Decode { what: name.into(), reason: e.to_string().trim_start_matches(&format!("{name}: ")).to_string() }
 }
 
 /// Encode as 8-bit PNG or JPEG (values clamped to `[0, 1]`, NaN written as 0) or as FITS
@@ -69,18 +71,8 @@ pub fn encode_image(img: &Planes, format: ImageFormat, wcs: Option<&Wcs>) -> Res
     match format {
         ImageFormat::Fits => Ok(encode_fits(img, wcs)),
         ImageFormat::Png | ImageFormat::Jpg => {
-            let buf = img.to_interleaved_u8();
-            let (w, h) = (img.width as u32, img.height as u32);
             let err = |e: image::ImageError| HipsError::Decode { what: "encoded image".into(), reason: e.to_string() };
-            let img =
-                match img.channels {
-                    1 => image::DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, buf).ok_or_else(|| {
-                        HipsError::Decode { what: "encoded image".into(), reason: "buffer size".into() }
-                    })?),
-                    _ => image::DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, buf).ok_or_else(|| {
-                        HipsError::Decode { what: "encoded image".into(), reason: "buffer size".into() }
-                    })?),
-                };
+            let img = img.to_dynamic_image(8).map_err(|e| decode_error("encoded image", e))?;
             let mut out = Vec::new();
             if format == ImageFormat::Jpg {
                 let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95);
@@ -120,10 +112,7 @@ fn encode_fits(img: &Planes, wcs: Option<&Wcs>) -> Vec<u8> {
 
 /// Decode FITS bytes (`astro_image::fits`: the first image HDU, physical values, NaN where blank).
 fn decode_fits(bytes: &[u8], name: &str) -> Result<Planes> {
-    let fits = astro_image::fits::decode_fits(bytes, std::path::Path::new(name)).map_err(|e| HipsError::Decode {
-        what: name.into(),
-        reason: e.to_string().trim_start_matches(&format!("{name}: ")).to_string(),
-    })?;
+    let fits = astro_image::fits::decode_fits(bytes, std::path::Path::new(name)).map_err(|e| decode_error(name, e))?;
     Ok(fits.to_planes())
 }
 

@@ -82,7 +82,11 @@ pub fn write_upscaled(img: &FitsImage, w: &mut dyn Write, s: usize, data: &[f64]
         _ => None,
     };
     write_header(w, &upscaled_cards(img, s, blank, note))?;
-    write_data(w, SampleFormat { bitpix: img.bitpix, bscale: img.bscale, bzero: img.bzero, blank }, data)
+    write_data(
+        w,
+        SampleFormat { bitpix: img.bitpix, bscale: img.bscale, bzero: img.bzero, blank },
+        data.iter().copied(),
+    )
 }
 
 /// Upscale a FITS image into a FITS file (see the module docs), atomically.
