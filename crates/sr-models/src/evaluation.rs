@@ -286,12 +286,12 @@ mod tests {
         assert_eq!((row.width, row.height), (4 * 2 * 52 + 3 * 6, 2 * 52), "4 panels of the 52-px window, 2×");
         assert!(s.bicubic.psnr > 15.0 && s.bicubic.psnr.is_finite());
         // An untrained residual network is bicubic plus a small random residual (ICNR × 0.1):
-        // far above the 15–20 dB of a network that must learn interpolation from scratch, and
-        // within a dB of bicubic on either side (burn's initial weights are not seeded, and a
-        // random residual once scored 0.48 dB above bicubic here, so "below bicubic" was not a
-        // property of the design).
+        // far above the 15–20 dB of a network that must learn interpolation from scratch, and no
+        // real gain over bicubic. burn's initial weights are not seeded here (Flex's seed is one
+        // global that parallel tests consume), and random residuals were measured from 4.5 dB
+        // below to 0.48 dB above bicubic on this image, so the bound above bicubic is 1 dB.
         let gap = s.models[0].psnr - s.bicubic.psnr;
-        assert!(s.models[0].psnr > 30.0 && gap.abs() < 1.0, "{:?}", s);
+        assert!(s.models[0].psnr > 30.0 && gap < 1.0, "{:?}", s);
         let table = markdown_table(&["untrained".into()], &[s]);
         assert!(table.contains("| p.png |") && table.contains("**mean**"), "{table}");
     }
