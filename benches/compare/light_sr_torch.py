@@ -1,12 +1,14 @@
 """Side-by-side CPU timing of the lightweight ×4 generator in PyTorch (not run in CI).
 
-Same architecture and shapes as `sr_models::model::LightSr` (56 features, 5 blocks, ×4) and
-as `benches/sr_inference.rs` (`light_x4`: 1×3×64×64 input; training step: batch 8, 24→96 px,
-L1 + 0.1·(1−SSIM) replaced here by L1 only for brevity — note this when comparing).
+Same architecture and shapes as `sr_models::model::LightSr` (5 blocks, ×4, a residual on a
+bicubic upsample) and as `benches/sr_inference.rs`: `light_x4` (56 features) and `light_x4_alt`
+(48 features, the bundled `general` ×4), 1×3×64×64 input; training step: batch 8, 24→96 px,
+L1 + 0.1·(1−SSIM) replaced here by L1 only for brevity — note this when comparing. The bicubic
+anchor is PyTorch's (a = −0.75) where burn's is MATLAB's (a = −0.5, as matrix products): the same cost.
 
-    pip install torch --index-url https://download.pytorch.org/whl/cpu   # or plain PyPI
-    python benches/compare/light_sr_torch.py
-    cargo bench --bench sr_inference                                     # then divide
+    apt-get install python3-torch          # Debian's CPU build; or pip install torch (CPU wheel)
+    python3 benches/compare/light_sr_torch.py [FEATURES ...]     # default: 56 48
+    cargo bench --bench sr_inference -- "sr_inference_flex|sr_train_step"   # then divide
 
 Prints milliseconds per forward pass and per training step; the ratio burn/PyTorch is
 (criterion time) / (this time).
@@ -38,7 +40,7 @@ class LightSr(nn.Module):
         self.tail = nn.Conv2d(f, 3 * scale * scale, 3, padding=1)
 
     def forward(self, x):
-        anchor = F.interpolate(x, scale_factor=self.scale, mode="nearest")
+        anchor = F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
         f0 = F.leaky_relu(self.head(x), 0.05)
         f = self.fuse(self.blocks(f0)) + f0
         return F.pixel_shuffle(self.tail(f), self.scale) + anchor
@@ -53,13 +55,18 @@ def bench(fn, reps=20):
 
 
 def main():
+    import sys
+
     torch.manual_seed(0)
+    print(f"torch {torch.__version__}, threads: {torch.get_num_threads()}")
+    for f in [int(a) for a in sys.argv[1:]] or [56, 48]:
+        m = LightSr(f=f)
+        x = torch.rand(1, 3, 64, 64)
+        with torch.no_grad():
+            ms = bench(lambda: m(x))
+        n = sum(p.numel() for p in m.parameters())
+        print(f"light_x4 f={f} ({n} parameters) forward 1x3x64x64: {ms:.2f} ms ({256 * 256 / ms / 1000:.3f} output Mpx/s)")
     m = LightSr()
-    print(f"parameters: {sum(p.numel() for p in m.parameters())}")
-    x = torch.rand(1, 3, 64, 64)
-    with torch.no_grad():
-        ms = bench(lambda: m(x))
-    print(f"light_x4 forward 1x3x64x64: {ms:.2f} ms ({256 * 256 / ms / 1000:.3f} output Mpx/s)")
     opt = torch.optim.Adam(m.parameters(), lr=5e-4, betas=(0.9, 0.99))
     lr, hr = torch.rand(8, 3, 24, 24), torch.rand(8, 3, 96, 96)
 
@@ -69,8 +76,7 @@ def main():
         loss.backward()
         opt.step()
 
-    print(f"light_x4 train step batch 8, 24->96: {bench(step, 10):.2f} ms")
-    print(f"threads: {torch.get_num_threads()}")
+    print(f"light_x4 f=56 train step batch 8, 24->96: {bench(step, 10):.2f} ms")
 
 
 if __name__ == "__main__":
