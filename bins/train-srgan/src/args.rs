@@ -19,7 +19,7 @@ use training_pairs::Manifest;
 #[derive(Parser, Debug)]
 #[command(version, about)]
 pub struct Args {
-    /// Generator architecture: light, srresnet, rrdb.
+    /// Generator architecture: light, light-plain (no activation after the skip sums), srresnet, rrdb.
     #[arg(long, default_value = "light")]
     pub arch: String,
     /// Scale: 1 (prettify), 2 or 4.

@@ -57,19 +57,25 @@ pub struct LightSrConfig {
     /// Residual blocks (two 3×3 convolutions each).
     #[config(default = 5)]
     pub blocks: usize,
+    /// Whether each block applies its LeakyReLU after the skip sum (`None` = yes: the bundled
+    /// models' design). `Some(false)` keeps the skip path linear (EDSR's block,
+    /// `--arch light-plain`), so gradients reach early blocks undamped.
+    pub skip_activation: Option<bool>,
 }
 
-/// One residual block: conv → LeakyReLU → conv, plus the skip.
+/// One residual block: conv → LeakyReLU → conv, plus the skip (then LeakyReLU unless plain).
 #[derive(Module, Debug)]
 pub struct LightBlock<B: Backend> {
     conv1: Conv2d<B>,
     conv2: Conv2d<B>,
+    plain: bool,
 }
 
 impl<B: Backend> LightBlock<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let h = leaky_relu(self.conv1.forward(x.clone()), 0.05);
-        leaky_relu(self.conv2.forward(h) + x, 0.05)
+        let sum = self.conv2.forward(h) + x;
+        if self.plain { sum } else { leaky_relu(sum, 0.05) }
     }
 }
 
@@ -97,6 +103,7 @@ impl LightSrConfig {
                 .map(|_| LightBlock {
                     conv1: conv(f, f, 3).init(device),
                     conv2: scaled(conv(f, f, 3).init(device), 0.5),
+                    plain: self.skip_activation == Some(false),
                 })
                 .collect(),
             fuse: conv(f, f, 3).init(device),
@@ -366,9 +373,10 @@ impl GeneratorConfig {
     pub fn from_arch(arch: &str, scale: usize) -> SrResult<Self> {
         Ok(match arch.to_ascii_lowercase().as_str() {
             "light" | "lightweight" => GeneratorConfig::light(scale),
+            "light-plain" => GeneratorConfig::Light(LightSrConfig::new().with_scale(scale).with_skip_activation(Some(false))),
             "srresnet" | "srgan" | "sr-res-net" => GeneratorConfig::SrResNet(SrResNetConfig::new().with_scale(scale)),
             "rrdb" | "rrdbnet" | "esrgan" => GeneratorConfig::Rrdb(RrdbNetConfig::new().with_scale(scale)),
-            other => return Err(SrError::Config(format!("unknown architecture '{other}' (light, srresnet, rrdb)"))),
+            other => return Err(SrError::Config(format!("unknown architecture '{other}' (light, light-plain, srresnet, rrdb)"))),
         })
     }
 
