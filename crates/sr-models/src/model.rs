@@ -23,11 +23,18 @@ pub(crate) fn conv(cin: usize, cout: usize, k: usize) -> Conv2dConfig {
 
 /// Scale a freshly initialised convolution's weights (small last layers make residual nets start near identity).
 fn scaled<B: Backend>(mut c: Conv2d<B>, factor: f64) -> Conv2d<B> {
-    c.weight = c.weight.map(|w| w * factor);
+    c.weight = c.weight.map(|w| trainable(w * factor));
     if let Some(b) = c.bias.take() {
-        c.bias = Some(b.map(|b| b * 0.0));
+        c.bias = Some(b.map(|b| trainable(b * 0.0)));
     }
     c
+}
+
+/// A re-initialised parameter value as a fresh autodiff leaf. `Param::map(|w| w * k)` alone leaves
+/// a *computed* tensor whose gradient goes to the discarded original and never to the parameter:
+/// such a layer silently never trains (every `scaled`/ICNR layer did, until 2026-12-02).
+pub(crate) fn trainable<B: Backend, const D: usize>(t: Tensor<B, D>) -> Tensor<B, D> {
+    t.detach().require_grad()
 }
 
 fn check_scale(scale: usize) -> SrResult<()> {
@@ -373,10 +380,16 @@ impl GeneratorConfig {
     pub fn from_arch(arch: &str, scale: usize) -> SrResult<Self> {
         Ok(match arch.to_ascii_lowercase().as_str() {
             "light" | "lightweight" => GeneratorConfig::light(scale),
-            "light-plain" => GeneratorConfig::Light(LightSrConfig::new().with_scale(scale).with_skip_activation(Some(false))),
+            "light-plain" => {
+                GeneratorConfig::Light(LightSrConfig::new().with_scale(scale).with_skip_activation(Some(false)))
+            }
             "srresnet" | "srgan" | "sr-res-net" => GeneratorConfig::SrResNet(SrResNetConfig::new().with_scale(scale)),
             "rrdb" | "rrdbnet" | "esrgan" => GeneratorConfig::Rrdb(RrdbNetConfig::new().with_scale(scale)),
-            other => return Err(SrError::Config(format!("unknown architecture '{other}' (light, light-plain, srresnet, rrdb)"))),
+            other => {
+                return Err(SrError::Config(format!(
+                    "unknown architecture '{other}' (light, light-plain, srresnet, rrdb)"
+                )));
+            }
         })
     }
 
@@ -532,6 +545,67 @@ mod tests {
                             assert!((v - v0).abs() < 1e-5);
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// Float parameters of `m` that got no gradient, or an all-zero one, from `grads`.
+    pub(crate) fn untrained_params<A: burn::tensor::backend::AutodiffBackend, M: Module<A>>(
+        m: &M,
+        grads: &burn::optim::GradientsParams,
+    ) -> Vec<String> {
+        struct V<'a>(&'a burn::optim::GradientsParams, usize, Vec<String>);
+        impl<A: burn::tensor::backend::AutodiffBackend> ModuleVisitor<A> for V<'_> {
+            fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<A, D>>) {
+                let g = self.0.get::<A::InnerBackend, D>(p.id);
+                let live = g.is_some_and(|g| g.abs().max().into_scalar().elem::<f32>() > 0.0);
+                if !live {
+                    self.2.push(format!("#{} {:?}", self.1, p.val().dims()));
+                }
+                self.1 += 1;
+            }
+        }
+        let mut v = V(grads, 0, Vec::new());
+        m.visit(&mut v);
+        v.2
+    }
+
+    #[test]
+    fn every_generator_parameter_receives_a_gradient() {
+        // Re-initialised layers (`scaled`, ICNR) once were computed tensors, not autodiff leaves:
+        // their gradient went nowhere and they never trained. Fresh and loaded models must both train.
+        use burn::backend::Autodiff;
+        type A = Autodiff<Flex>;
+        let device = Default::default();
+        for scale in [1, 2, 4] {
+            let configs = [
+                GeneratorConfig::light(scale),
+                GeneratorConfig::from_arch("light-plain", scale).unwrap(),
+                GeneratorConfig::SrResNet(SrResNetConfig::new().with_scale(scale).with_features(8).with_blocks(2)),
+                GeneratorConfig::Rrdb(
+                    RrdbNetConfig::new().with_scale(scale).with_features(8).with_growth(4).with_blocks(1),
+                ),
+            ];
+            for cfg in configs {
+                let fresh = cfg.init::<A>(&device).unwrap();
+                let bytes = crate::store::model_to_bytes(&cfg, &fresh).unwrap();
+                let (_, loaded) = crate::store::model_from_bytes::<A>(&bytes, "m".as_ref(), None, &device).unwrap();
+                for (how, g) in [("fresh", fresh), ("loaded", loaded)] {
+                    let x = Tensor::<A, 4>::random([2, 3, 8, 6], burn::tensor::Distribution::Default, &device);
+                    let t = Tensor::<A, 4>::random(
+                        [2, 3, 8 * scale, 6 * scale],
+                        burn::tensor::Distribution::Default,
+                        &device,
+                    );
+                    let loss = (g.forward(x) - t).powi_scalar(2).mean();
+                    let grads = burn::optim::GradientsParams::from_grads(loss.backward(), &g);
+                    let dead = untrained_params(&g, &grads);
+                    assert!(
+                        dead.is_empty(),
+                        "{} ×{scale} ({how}): parameters without gradient: {dead:?}",
+                        cfg.describe()
+                    );
                 }
             }
         }

@@ -71,14 +71,15 @@ pub fn icnr<B: Backend>(mut conv: burn::nn::conv::Conv2d<B>, r: usize, factor: f
     conv.weight = conv.weight.map(|w| {
         let [co, ci, kh, kw] = w.dims();
         let c = co / (r * r);
-        w.reshape([c, r * r, ci, kh, kw])
+        let w = w
+            .reshape([c, r * r, ci, kh, kw])
             .slice([0..c, 0..1, 0..ci, 0..kh, 0..kw])
             .repeat_dim(1, r * r)
-            .reshape([co, ci, kh, kw])
-            * factor
+            .reshape([co, ci, kh, kw]);
+        crate::model::trainable(w * factor)
     });
     if let Some(b) = conv.bias.take() {
-        conv.bias = Some(b.map(|b| b * 0.0));
+        conv.bias = Some(b.map(|b| crate::model::trainable(b * 0.0)));
     }
     conv
 }
