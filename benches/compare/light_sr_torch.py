@@ -21,21 +21,25 @@ import torch.nn.functional as F
 
 
 class Block(nn.Module):
-    def __init__(self, f):
+    def __init__(self, f, plain=False):
         super().__init__()
+        self.plain = plain
         self.c1 = nn.Conv2d(f, f, 3, padding=1)
         self.c2 = nn.Conv2d(f, f, 3, padding=1)
 
     def forward(self, x):
-        return F.leaky_relu(self.c2(F.leaky_relu(self.c1(x), 0.05)) + x, 0.05)
+        y = self.c2(F.leaky_relu(self.c1(x), 0.05)) + x
+        return y if self.plain else F.leaky_relu(y, 0.05)
 
 
 class LightSr(nn.Module):
-    def __init__(self, scale=4, f=56, blocks=5):
+    """`plain=True` is `--arch light-plain` (no activation after the skip sum)."""
+
+    def __init__(self, scale=4, f=56, blocks=5, plain=False):
         super().__init__()
         self.scale = scale
         self.head = nn.Conv2d(3, f, 3, padding=1)
-        self.blocks = nn.Sequential(*[Block(f) for _ in range(blocks)])
+        self.blocks = nn.Sequential(*[Block(f, plain) for _ in range(blocks)])
         self.fuse = nn.Conv2d(f, f, 3, padding=1)
         self.tail = nn.Conv2d(f, 3 * scale * scale, 3, padding=1)
 

@@ -18,9 +18,10 @@ import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
+
+from light_sr_torch import LightSr
 
 P = os.path.expanduser("~/.cache/prettier-space/photos")
 
@@ -38,31 +39,13 @@ def up(x, s=4):
     return F.interpolate(x, scale_factor=s, mode="bicubic", align_corners=False)
 
 
-class Block(nn.Module):
-    def __init__(self, f):
-        super().__init__()
-        self.c1 = nn.Conv2d(f, f, 3, padding=1)
-        self.c2 = nn.Conv2d(f, f, 3, padding=1)
-
-    def forward(self, x):
-        return self.c2(F.leaky_relu(self.c1(x), 0.05)) + x
-
-
-class LightSr(nn.Module):
-    def __init__(self, scale=4, f=56, blocks=5):
-        super().__init__()
-        self.scale = scale
-        self.head = nn.Conv2d(3, f, 3, padding=1)
-        self.blocks = nn.Sequential(*[Block(f) for _ in range(blocks)])
-        self.fuse = nn.Conv2d(f, f, 3, padding=1)
-        self.tail = nn.Conv2d(f, 3 * scale * scale, 3, padding=1)
-        with torch.no_grad():
-            self.tail.weight.mul_(0.1)
-            self.tail.bias.zero_()
-
-    def forward(self, x):
-        f0 = F.leaky_relu(self.head(x), 0.05)
-        return F.pixel_shuffle(self.tail(self.fuse(self.blocks(f0)) + f0), self.scale) + up(x, self.scale)
+def light_plain(features):
+    """The light-plain network of `light_sr_torch.py`, tail scaled by 0.1 as `model.rs` starts it."""
+    model = LightSr(f=features, plain=True)
+    with torch.no_grad():
+        model.tail.weight.mul_(0.1)
+        model.tail.bias.zero_()
+    return model
 
 
 def y_psnr(a, b, crop=4):
@@ -93,7 +76,7 @@ def main():
         train += [load(p) for i, p in enumerate(sorted(glob.glob(f"{P}/{d}/*"))) if i % 10 != 9]
     train = [t for t in train if min(t.shape[1:]) >= 128]
     test = [load(p) for p in sorted(glob.glob(f"{P}/test/*"))]
-    model = LightSr(f=features)
+    model = light_plain(features)
     opt = torch.optim.Adam(model.parameters(), lr=lr0, betas=(0.9, 0.99), eps=1e-8)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=lr0 * 0.01)
     t0 = time.time()

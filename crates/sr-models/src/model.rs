@@ -551,7 +551,7 @@ mod tests {
     }
 
     /// Float parameters of `m` that got no gradient, or an all-zero one, from `grads`.
-    pub(crate) fn untrained_params<A: burn::tensor::backend::AutodiffBackend, M: Module<A>>(
+    fn untrained_params<A: burn::tensor::backend::AutodiffBackend, M: Module<A>>(
         m: &M,
         grads: &burn::optim::GradientsParams,
     ) -> Vec<String> {

@@ -55,10 +55,10 @@ pub struct Trainer<B: AutodiffBackend> {
     device: B::Device,
 }
 
-/// Adam's ε: PyTorch's and BasicSR's 1e-8, not burn's default 1e-5. Image losses are means over
-/// millions of pixels, so most weight gradients are 1e-6–1e-8; with ε = 1e-5 the denominator is ε,
-/// not √v, and those weights move 10–1000× slower than the learning rate says (the plateau the
-/// `general` ×4 fine-tunes of 2026-12-02 hit: docs/models.md).
+/// Adam's ε: PyTorch's and BasicSR's 1e-8, not burn's default 1e-5, so learning rates and recipes
+/// from those codebases carry over (weights with gradients far below ε would otherwise move slower
+/// than the learning rate says). Not the cause of the 2026-12-02 plateau: that was the frozen layers
+/// (`model::trainable`).
 pub const ADAM_EPSILON: f32 = 1e-8;
 
 fn adam(beta_2: f32, clip: Option<f32>) -> AdamConfig {
