@@ -54,7 +54,10 @@ fn scales_strength_and_star_protection() {
     assert!(ok);
     let half = mean_abs(&load(&d.join("s05.png")), &bicubic);
     assert!((half / change - 0.5).abs() < 0.1, "strength 0.5 moved {half:.2} of {change:.2} levels");
-    // Saturated cores: with protection the output there is bicubic; without, the model's.
+    // Saturated cores: with protection the output there is bicubic; without, the model's own.
+    // (That protection holds against a model that does redraw a core is the library test
+    // `star_protection::strength_blends_with_bicubic_and_saturated_cores_are_kept`; the bundled
+    // model since 2026-12-03 keeps these cores near bicubic by itself, so here: the flag decides.)
     let (ok, _) = prettify(d, &["--no-star-protection", "-o", "raw.png"]);
     assert!(ok);
     let raw = load(&d.join("raw.png"));
@@ -67,7 +70,13 @@ fn scales_strength_and_star_protection() {
     let at = |p: &Planes, (x, y): (usize, usize)| (0..3).map(|c| p.get(c, 2 * y, 2 * x) as f64).sum::<f64>();
     let off = |p: &Planes| cores.iter().map(|&c| (at(p, c) - at(&bicubic, c)).abs()).sum::<f64>() / cores.len() as f64;
     assert!(off(&x2) < 0.02, "protected cores differ from bicubic by {:.4}", off(&x2));
-    assert!(off(&raw) > off(&x2), "the model redraws unprotected cores ({:.4} vs {:.4})", off(&raw), off(&x2));
+    let switched = cores.iter().map(|&c| (at(&raw, c) - at(&x2, c)).abs()).sum::<f64>() / cores.len() as f64;
+    assert!(
+        switched > 0.004,
+        "--no-star-protection left the cores as protected ({switched:.4}; from bicubic {:.4} vs {:.4})",
+        off(&raw),
+        off(&x2)
+    );
     // Bad values: one line naming the flag, nothing written.
     for (args, flag) in [
         (&["--scale", "3", "-o", "bad.png"][..], "--scale"),

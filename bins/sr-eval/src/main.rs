@@ -144,8 +144,19 @@ fn run<B: burn::prelude::Backend>(
         loaded.iter().map(|(n, c, _, src)| format!("{n} = {} ({src})", c.describe())).collect::<Vec<_>>().join(", ")
     );
     print!("{table}");
+    // The same inputs scored as real survey images are (no ground truth needed), with the HR
+    // original as a method: how much a perfect restorer would change them.
+    let mut change_names = vec![format!("bicubic ×{}", args.scale)];
+    change_names.extend(names.iter().cloned());
+    change_names.push("original (ground truth)".into());
+    let summaries: Vec<_> = (0..change_names.len())
+        .map(|k| survey_eval::summarise(&rows.iter().map(|r| r.change[k]).collect::<Vec<_>>()))
+        .collect();
+    let changes = survey_eval::survey_table(&change_names, &summaries);
+    println!("\nthe same inputs scored like real survey images (at the input's resolution, raw outputs):");
+    print!("{changes}");
     if let Some(p) = &args.markdown {
-        dataset::image_io::write_atomic(p, table.as_bytes())?;
+        dataset::image_io::write_atomic(p, format!("{table}\n{changes}").as_bytes())?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use crate::error::{Result, SrError};
 use crate::inference::{Tiling, bicubic_upscale, upscale_tiled};
 use crate::metrics::{Quality, quality_y};
 use crate::model::{Generator, GeneratorConfig};
+use crate::survey_eval::{SurveyFigures, survey_figures};
 
 /// One test image made ready for scoring: the HR reference (cropped to a multiple of the scale)
 /// and its low-resolution input.
@@ -64,6 +65,9 @@ pub struct ImageScores {
     pub bicubic: Quality,
     /// Each model.
     pub models: Vec<Quality>,
+    /// The real-survey figures of the same outputs against the input (bicubic, each model, then
+    /// the HR original: what a perfect restorer would change, e.g. to calibrate `prettify`'s goals).
+    pub change: Vec<SurveyFigures>,
 }
 
 /// A model under evaluation.
@@ -115,7 +119,10 @@ pub fn score(t: &TestImage, scale: usize, outputs: &[Planes]) -> Result<ImageSco
         .iter()
         .map(|o| quality_y(&quantised(o.clone()), &t.hr, border).map_err(SrError::from))
         .collect::<Result<_>>()?;
-    Ok(ImageScores { path: t.path.clone(), bicubic, models })
+    let mut change = vec![survey_figures(&t.lr, &bic)];
+    change.extend(outputs.iter().map(|o| survey_figures(&t.lr, &quantised(o.clone()))));
+    change.push(survey_figures(&t.lr, &t.hr));
+    Ok(ImageScores { path: t.path.clone(), bicubic, models, change })
 }
 
 /// A gallery row for one test image: input (nearest-enlarged) | bicubic | each output | original,
