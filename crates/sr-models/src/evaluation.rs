@@ -299,6 +299,10 @@ mod tests {
         // below to 0.48 dB above bicubic on this image, so the bound above bicubic is 1 dB.
         let gap = s.models[0].psnr - s.bicubic.psnr;
         assert!(s.models[0].psnr > 30.0 && gap < 1.0, "{:?}", s);
+        // The same outputs scored like real survey images: bicubic, the model, then the original.
+        assert_eq!(s.change.len(), 3);
+        assert_eq!(s.change[2].mean_change, survey_figures(&t.lr, &t.hr).mean_change);
+        assert!(s.change.iter().all(|c| c.mean_change.is_finite()) && s.change[2].mean_change > 0.5, "{:?}", s.change);
         let table = markdown_table(&["untrained".into()], &[s]);
         assert!(table.contains("| p.png |") && table.contains("**mean**"), "{table}");
     }
