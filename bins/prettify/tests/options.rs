@@ -56,8 +56,8 @@ fn scales_strength_and_star_protection() {
     assert!((half / change - 0.5).abs() < 0.1, "strength 0.5 moved {half:.2} of {change:.2} levels");
     // Saturated cores: with protection the output there is bicubic; without, the model's own.
     // (That protection holds against a model that does redraw a core is the library test
-    // `star_protection::strength_blends_with_bicubic_and_saturated_cores_are_kept`; the bundled
-    // model since 2026-12-03 keeps these cores near bicubic by itself, so here: the flag decides.)
+    // `star_protection::strength_blends_with_bicubic_and_saturated_cores_are_kept`; the model bundled
+    // after the frozen-layer fix keeps these cores near bicubic by itself, so here: the flag decides.)
     let (ok, _) = prettify(d, &["--no-star-protection", "-o", "raw.png"]);
     assert!(ok);
     let raw = load(&d.join("raw.png"));
