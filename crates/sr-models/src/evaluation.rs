@@ -115,12 +115,10 @@ pub fn score(t: &TestImage, scale: usize, outputs: &[Planes]) -> Result<ImageSco
     let border = scale.max(1);
     let bic = quantised(bicubic_upscale(&t.lr, t.hr.width, t.hr.height));
     let bicubic = quality_y(&bic, &t.hr, border)?;
-    let models = outputs
-        .iter()
-        .map(|o| quality_y(&quantised(o.clone()), &t.hr, border).map_err(SrError::from))
-        .collect::<Result<_>>()?;
+    let saved: Vec<Planes> = outputs.iter().map(|o| quantised(o.clone())).collect();
+    let models = saved.iter().map(|o| quality_y(o, &t.hr, border).map_err(SrError::from)).collect::<Result<_>>()?;
     let mut change = vec![survey_figures(&t.lr, &bic)];
-    change.extend(outputs.iter().map(|o| survey_figures(&t.lr, &quantised(o.clone()))));
+    change.extend(saved.iter().map(|o| survey_figures(&t.lr, o)));
     change.push(survey_figures(&t.lr, &t.hr));
     Ok(ImageScores { path: t.path.clone(), bicubic, models, change })
 }

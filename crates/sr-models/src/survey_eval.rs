@@ -65,14 +65,13 @@ pub fn survey_figures(input: &Planes, output: &Planes) -> SurveyFigures {
         / a.data.len() as f64
         * 255.0;
     let (la, lb) = (a.to_luma(), b.to_luma());
-    let faint: Vec<f64> = la
-        .data
-        .iter()
-        .zip(&lb.data)
-        .filter(|(x, _)| FAINT_LEVELS.contains(&(*x * 255.0)))
-        .map(|(x, y)| (y.clamp(0.0, 1.0) - x) as f64 * 255.0)
-        .collect();
-    let faint_change = if faint.is_empty() { f64::NAN } else { faint.iter().sum::<f64>() / faint.len() as f64 };
+    let faint_change = mean_of(
+        la.data
+            .iter()
+            .zip(&lb.data)
+            .filter(|(x, _)| FAINT_LEVELS.contains(&(*x * 255.0)))
+            .map(|(x, y)| (y.clamp(0.0, 1.0) - x) as f64 * 255.0),
+    );
     let c = compare_stars(la.plane(0), lb.plane(0), input.width, input.height);
     let ratio = |a: &Planes, b: &Planes| {
         let (ca, cb) = (chroma(a), chroma(b));
@@ -111,6 +110,12 @@ pub struct SurveySummary {
     pub chroma_ratio_binned: f64,
 }
 
+/// Mean of the values (NaN without any).
+fn mean_of(v: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 { f64::NAN } else { sum / n as f64 }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.retain(|x| x.is_finite());
     if v.is_empty() {
@@ -126,10 +131,7 @@ pub fn summarise(rows: &[SurveyFigures]) -> SurveySummary {
     SurveySummary {
         images: rows.len(),
         mean_change: rows.iter().map(|r| r.mean_change).sum::<f64>() / rows.len().max(1) as f64,
-        faint_change: {
-            let f: Vec<f64> = rows.iter().map(|r| r.faint_change).filter(|v| v.is_finite()).collect();
-            if f.is_empty() { f64::NAN } else { f.iter().sum::<f64>() / f.len() as f64 }
-        },
+        faint_change: mean_of(rows.iter().map(|r| r.faint_change).filter(|v| v.is_finite())),
         fwhm_ratio: median(rows.iter().map(|r| r.fwhm_ratio).collect()),
         kept: rows.iter().map(|r| r.kept).sum::<usize>() as f64 / stars.max(1) as f64,
         invented_per_star: rows.iter().map(|r| r.invented).sum::<usize>() as f64 / stars.max(1) as f64,
