@@ -83,6 +83,9 @@ pub struct DegradationConfig {
     pub noise: Option<NoiseConfig>,
     /// Final JPEG re-compression.
     pub jpeg: Option<JpegConfig>,
+    /// Black point after everything else: the sky clipped to black, as the processed survey
+    /// images (Stellarium's DSS set) are.
+    pub black_point: Option<BlackPointConfig>,
 }
 
 impl Default for DegradationConfig {
@@ -321,6 +324,24 @@ impl Default for SkyConfig {
     }
 }
 
+/// Black point (levels): `x → max(0, x − level) / (1 − level)`. Processed survey images have
+/// their sky clipped to black — half the pixels of Stellarium's DSS images are 0 — where noise
+/// added to a black sky leaves it grey; this takes the faint signal below `level` with it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlackPointConfig {
+    /// Probability of applying the step.
+    pub prob: f64,
+    /// Black level range, in units of full scale (default 0.005–0.015).
+    pub level: Span,
+}
+
+impl Default for BlackPointConfig {
+    fn default() -> Self {
+        BlackPointConfig { prob: 1.0, level: Span(0.005, 0.015) }
+    }
+}
+
 /// Photographic-plate grain: spatially correlated noise whose σ grows as √(signal + fog).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -374,6 +395,7 @@ impl DegradationConfig {
             grain: None,
             noise: None,
             jpeg: None,
+            black_point: None,
         }
     }
 
@@ -406,6 +428,7 @@ impl DegradationConfig {
                 grey_prob: 0.0,
             }),
             jpeg: Some(JpegConfig { prob: 0.5, quality: Span(75.0, 95.0) }),
+            black_point: None,
         }
     }
 
@@ -438,6 +461,7 @@ impl DegradationConfig {
                 grey_prob: 0.0,
             }),
             jpeg: Some(JpegConfig { prob: 1.0, quality: Span(75.0, 95.0) }),
+            black_point: None,
         }
     }
 
@@ -465,6 +489,7 @@ impl DegradationConfig {
                 jpeg: None,
             }),
             jpeg: Some(JpegConfig::default()),
+            black_point: None,
             ..DegradationConfig::bicubic()
         }
     }
@@ -503,6 +528,7 @@ impl DegradationConfig {
                 ..NoiseConfig::default()
             }),
             jpeg: Some(JpegConfig { prob: 0.15, quality: Span(70.0, 95.0) }),
+            black_point: None,
             ..DegradationConfig::bicubic()
         }
     }
@@ -633,6 +659,10 @@ impl DegradationConfig {
         }
         if let Some(j) = &self.jpeg {
             j.check("jpeg")?;
+        }
+        if let Some(b) = &self.black_point {
+            check_prob("black_point.prob", b.prob)?;
+            b.level.check("black_point.level", 0.0, 0.5)?;
         }
         Ok(())
     }

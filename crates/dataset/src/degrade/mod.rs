@@ -15,7 +15,8 @@
 //!    resize ([`RandomResize`]), noise ([`NoiseConfig`]), JPEG ([`JpegConfig`]);
 //! 5. **survey sampling**: MATLAB bicubic [`imresize`](crate::resize::imresize) to the output grid,
 //!    through the survey's pixel scale when it is coarser than the output grid;
-//! 6. **plate grain** ([`GrainConfig`]), **noise**, colour synthesis, **JPEG**, clamp to [0, 1].
+//! 6. **plate grain** ([`GrainConfig`]), **noise**, colour synthesis, **JPEG**, **black point**
+//!    ([`BlackPointConfig`]: the sky clipped to black, as processed survey images), clamp to [0, 1].
 //!
 //! Presets: [`DegradationConfig::bicubic`], [`DegradationConfig::dss`],
 //! [`DegradationConfig::sdss`], [`DegradationConfig::real_esrgan`]. `docs/degradations.md`
@@ -122,6 +123,11 @@ pub fn degrade(hr: &Planes, cfg: &DegradationConfig, scale: usize, rng: &mut Cha
     if let Some(j) = &cfg.jpeg {
         img.clamp01();
         apply_jpeg(&mut img, j, rng)?;
+    }
+    if let Some(b) = &cfg.black_point
+        && rng.random::<f64>() < b.prob
+    {
+        black_point(&mut img, b.level.sample(rng) as f32);
     }
     img.clamp01();
     img.bit_depth = hr.bit_depth;
@@ -402,6 +408,42 @@ mod tests {
         let img = degrade(&point, &cfg, 1, &mut rng(0)).unwrap();
         let measured = fwhm_of(&img);
         assert!((measured / 4.0 - 1.0).abs() < 0.05, "measured {measured}");
+    }
+
+    #[test]
+    fn black_point_clips_a_noisy_sky_to_black_and_keeps_the_signal_above() {
+        // Noise on a black sky leaves it grey; a black point at 2.5 σ clips most of it to 0,
+        // as in the processed survey images, and maps signal above the level linearly.
+        let hr = sky(1, 96, 96);
+        let noisy = DegradationConfig {
+            noise: Some(NoiseConfig {
+                prob: 1.0,
+                combine: true,
+                gaussian_prob: 1.0,
+                gaussian_sigma: Span::fixed(0.004),
+                poisson_peak: Span::fixed(1000.0),
+                poisson_scale: Span::fixed(0.0),
+                grey_prob: 0.0,
+            }),
+            ..DegradationConfig::bicubic()
+        };
+        let clipped = DegradationConfig {
+            black_point: Some(BlackPointConfig { prob: 1.0, level: Span::fixed(0.03) }),
+            ..noisy.clone()
+        };
+        let a = degrade(&hr, &noisy, 1, &mut rng(5)).unwrap();
+        let b = degrade(&hr, &clipped, 1, &mut rng(5)).unwrap();
+        let black = |p: &Planes| p.data.iter().filter(|&&v| v == 0.0).count() as f64 / p.data.len() as f64;
+        // The sky of `sky()` sits at 0.02, below the 0.03 black point: it clips (the galaxy and
+        // the stars, a quarter of the image, stay).
+        assert!(black(&a) < 0.01 && black(&b) > 0.6, "black {} → {}", black(&a), black(&b));
+        for (x, y) in a.data.iter().zip(&b.data) {
+            let want = ((x - 0.03).max(0.0) / 0.97).min(1.0);
+            assert!((y - want).abs() < 1e-5, "{x} → {y}, expected {want}");
+        }
+        let bad =
+            DegradationConfig { black_point: Some(BlackPointConfig { prob: 1.0, level: Span(0.2, 0.9) }), ..noisy };
+        assert!(bad.validate().unwrap_err().to_string().contains("black_point.level"));
     }
 
     #[test]

@@ -70,6 +70,12 @@ pub fn saturate(planes: &mut Planes, level: f32, knee: f32) {
     });
 }
 
+/// Black point (levels): `x → max(0, x − level) / (1 − level)` — the sky clipped to black.
+pub fn black_point(planes: &mut Planes, level: f32) {
+    let gain = 1.0 / (1.0 - level).max(1e-3);
+    planes.data.par_iter_mut().for_each(|v| *v = (*v - level).max(0.0) * gain);
+}
+
 /// Add Gaussian noise of σ `sigma`; `grey` uses the same noise in every channel.
 pub fn add_gaussian_noise(planes: &mut Planes, sigma: f32, grey: bool, rng: &mut ChaCha8Rng) {
     let n = planes.pixels();
