@@ -261,8 +261,8 @@ mod tests {
             let s = b.scale();
             // The survey model restores colour from DSS's two photographic plates (its training
             // degradation) and prettify is a survey → outreach translation (issue #10: the one
-            // family allowed a global tone/colour change; it moves a flat 0.4 grey by 2.5/255
-            // inside, 9.6/255 in the edge band — the pre-fix model by 11/255), so
+            // family allowed a global tone/colour change; it moves a flat 0.4 grey by 3.3/255
+            // inside, 8.2/255 in the edge band — the pre-fix model by 11/255), so
             // they may move a flat grey as a whole; the others must keep it. No texture, no grid:
             // every family.
             let keeps_colour = !matches!(b.family(), Family::Survey | Family::Prettify);
