@@ -477,6 +477,12 @@ mod tests {
         assert!(dss.star_fwhm_px > plain.star_fwhm_px * 1.3, "{plain:?} → {dss:?}");
         assert!(dss.noise_sigma > plain.noise_sigma + 0.002, "{plain:?} → {dss:?}");
         assert!(dss.green_deviation < 0.1 && plain.green_deviation > 0.2, "{plain:?} → {dss:?}");
+        // Noise greys a black sky; the black point clips it back (the real images' look).
+        assert!(plain.black_fraction > 0.4 && dss.black_fraction < plain.black_fraction - 0.1, "{plain:?} → {dss:?}");
+        let clipped = Knob::BlackPoint.set(&cfg, 0.03);
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let black = SurveyLook::measure(&degrade(&img, &clipped, 1, &mut rng).unwrap());
+        assert!(black.black_fraction > dss.black_fraction + 0.15, "{dss:?} → {black:?}");
         let jpeg = DegradationConfig {
             jpeg: Some(JpegConfig { prob: 1.0, quality: Span::fixed(30.0) }),
             ..DegradationConfig::bicubic()
