@@ -325,7 +325,7 @@ impl Default for SkyConfig {
 }
 
 /// Black point (levels): `x → max(0, x − level) / (1 − level)`. Processed survey images have
-/// their sky clipped to black — half the pixels of Stellarium's DSS images are 0 — where noise
+/// their sky clipped to black — 47 % of a median Stellarium DSS image's pixels have luma ≤ 1/255 — where noise
 /// added to a black sky leaves it grey; this takes the faint signal below `level` with it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -489,7 +489,6 @@ impl DegradationConfig {
                 jpeg: None,
             }),
             jpeg: Some(JpegConfig::default()),
-            black_point: None,
             ..DegradationConfig::bicubic()
         }
     }
@@ -528,7 +527,6 @@ impl DegradationConfig {
                 ..NoiseConfig::default()
             }),
             jpeg: Some(JpegConfig { prob: 0.15, quality: Span(70.0, 95.0) }),
-            black_point: None,
             ..DegradationConfig::bicubic()
         }
     }
