@@ -4,10 +4,15 @@
 //!
 //! Observation images (`esa-scraper`) and survey cutouts (`hips-client`) both describe their
 //! pixels with it; this crate fetches nothing and reads no image.
+//!
+//! [`catalogue`] resolves deep-sky object names ("M 51", "NGC 185", "Horsehead Nebula") to
+//! coordinates and a size from a bundled subset of OpenNGC (CC-BY-SA-4.0).
 #![warn(missing_docs)]
 
+pub mod catalogue;
 mod error;
 pub mod wcs;
 
+pub use catalogue::{CatalogueError, DeepSkyObject, resolve};
 pub use error::{InvalidWcs, Result};
 pub use wcs::{MAX_SIDE, Projector, Wcs, angular_distance_deg};
