@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod atomic;
+mod decode_gate;
 pub mod dihedral;
 pub mod error;
 pub mod fft;
