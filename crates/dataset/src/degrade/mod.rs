@@ -24,6 +24,7 @@
 
 mod config;
 mod kernel;
+mod presets;
 mod steps;
 
 pub use config::*;
