@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::SrError;
 type SrResult<T> = crate::error::Result<T>;
-use crate::pixel_shuffle::{icnr, pixel_shuffle, pixel_unshuffle, upsample_bicubic};
+use crate::pixel_shuffle::{pixel_shuffle, pixel_unshuffle, upsample_bicubic};
 
 /// A 3×3 (or k×k) "same" convolution.
 pub(crate) fn conv(cin: usize, cout: usize, k: usize) -> Conv2dConfig {
@@ -35,6 +35,26 @@ fn scaled<B: Backend>(mut c: Conv2d<B>, factor: f64) -> Conv2d<B> {
 /// such a layer silently never trains (every `scaled`/ICNR layer did, until 2026-12-02).
 pub(crate) fn trainable<B: Backend, const D: usize>(t: Tensor<B, D>) -> Tensor<B, D> {
     t.detach().require_grad()
+}
+
+/// ICNR initialisation (Aitken et al. 2017) of a convolution feeding `pixel_shuffle(·, r)`: the
+/// r² sub-pixel filters of each output channel start identical, so the shuffled output starts
+/// free of the chequerboard pattern that independent random filters give.
+pub fn icnr<B: Backend>(mut conv: Conv2d<B>, r: usize, factor: f64) -> Conv2d<B> {
+    conv.weight = conv.weight.map(|w| {
+        let [co, ci, kh, kw] = w.dims();
+        let c = co / (r * r);
+        let w = w
+            .reshape([c, r * r, ci, kh, kw])
+            .slice([0..c, 0..1, 0..ci, 0..kh, 0..kw])
+            .repeat_dim(1, r * r)
+            .reshape([co, ci, kh, kw]);
+        trainable(w * factor)
+    });
+    if let Some(b) = conv.bias.take() {
+        conv.bias = Some(b.map(|b| trainable(b * 0.0)));
+    }
+    conv
 }
 
 fn check_scale(scale: usize) -> SrResult<()> {

@@ -1,5 +1,7 @@
 //! Resampling layers burn 0.21 lacks: sub-pixel convolution layout (PixelShuffle /
-//! PixelUnshuffle), nearest and MATLAB-bicubic upsampling, and ICNR initialisation.
+//! PixelUnshuffle), nearest and MATLAB-bicubic upsampling. Plain tensor operations with no
+//! parameters: the ICNR initialisation of the convolutions that feed them is the generators'
+//! (`model::icnr`, beside the other re-initialisations).
 //!
 //! Uses PyTorch's channel layout: `out[c, h·r+i, w·r+j] = in[c·r²+i·r+j, h, w]`.
 
@@ -62,26 +64,6 @@ pub fn upsample_bicubic<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
     let y = x.reshape([n * c * h, w]).matmul(matrix(w, wo));
     let y = y.reshape([n * c, h, wo]).swap_dims(1, 2).reshape([n * c * wo, h]).matmul(matrix(h, ho));
     y.reshape([n * c, wo, ho]).swap_dims(1, 2).reshape([n, c, ho, wo])
-}
-
-/// ICNR initialisation (Aitken et al. 2017) of a convolution feeding `pixel_shuffle(·, r)`: the
-/// r² sub-pixel filters of each output channel start identical, so the shuffled output starts
-/// free of the chequerboard pattern that independent random filters give.
-pub fn icnr<B: Backend>(mut conv: burn::nn::conv::Conv2d<B>, r: usize, factor: f64) -> burn::nn::conv::Conv2d<B> {
-    conv.weight = conv.weight.map(|w| {
-        let [co, ci, kh, kw] = w.dims();
-        let c = co / (r * r);
-        let w = w
-            .reshape([c, r * r, ci, kh, kw])
-            .slice([0..c, 0..1, 0..ci, 0..kh, 0..kw])
-            .repeat_dim(1, r * r)
-            .reshape([co, ci, kh, kw]);
-        crate::model::trainable(w * factor)
-    });
-    if let Some(b) = conv.bias.take() {
-        conv.bias = Some(b.map(|b| crate::model::trainable(b * 0.0)));
-    }
-    conv
 }
 
 #[cfg(test)]
