@@ -1,59 +1,82 @@
 //! `prettify`: turn a sky-survey image (DSS/SDSS-like) into a Hubble/Webb-outreach-like image.
-//! With no input it enhances a bundled real DSS image, offline. The job (staging the input,
-//! the finish, the scale chain) is `sr_models::prettify`; this parses flags, fetches a cutout
-//! through `hips_client`, shows progress and prints the result.
+//! With no input it enhances a bundled real DSS image, offline. By default the star-aware
+//! pipeline runs (`sr_models::prettify::run_star_job`: stars measured, removed, the starless image
+//! enhanced, every star drawn again round); `--classic` runs the model on the whole image. This
+//! parses flags, resolves `--object`, fetches a cutout through `hips_client`, shows progress and
+//! prints the result.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use dataset::backend::DeviceKind;
-use sr_models::apply::DEFAULT_MAX_OUTPUT_PIXELS;
+use sr_models::apply::{DEFAULT_MAX_OUTPUT_PIXELS, InputKind, input_kind};
 use sr_models::cli::run_job_on;
 use sr_models::inference::Tiling;
-use sr_models::prettify::{self, Input, TempDir};
+use sr_models::prettify::{self, DreamOptions, Input, StarJob, TempDir};
+use sr_models::star_aware::{DEFAULT_STAR_SIZE, StarOptions};
 use sr_models::weights::ModelChoice;
 
 /// Enhance a survey image (default: a bundled DSS image of NGC 185) with the bundled prettify model.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Survey image (png, jpg, tif, gif); omit to use the bundled sample.
+    /// Survey image (png, jpg, tif, FITS; gif and video with --classic); omit for the bundled sample.
     input: Option<PathBuf>,
-    /// Output file (default: prettified.png in the current folder for the sample or a fetched
-    /// cutout, INPUT-prettified.EXT next to an input).
+    /// Output file (default: prettified.png here for the sample or a cutout, INPUT-prettified.EXT
+    /// next to an input).
     #[arg(short, long, visible_alias = "out")]
     output: Option<PathBuf>,
-    /// Model: a bundled family name or a ×2 .srmodel file; default: the bundled prettify model.
+    /// Model: a bundled family name or a ×2 .srmodel file.
     #[arg(long, default_value = "prettify")]
     model: ModelChoice,
-    /// Output size over the input's: 2 (default: the model's own), 1 (the ×2 result area-averaged
-    /// back to the input's pixels) or 4 (then `general` ×2). 1 and 4: still images only.
-    #[arg(long, default_value_t = 2, value_parser = scale_arg)]
+    /// Output size over the input's: 2 (the model's own), 1 (area-averaged back) or 4 (then `general` ×2).
+    #[arg(long, default_value_t = 2, value_parser = |s: &str| cli_args::one_of(s, &[1, 2, 4]))]
     scale: usize,
-    /// How much of the model's picture to keep: 0 = plain bicubic, 1 = all of it.
+    /// How much of the new picture to keep: 0 = plain bicubic, 1 = all of it.
     #[arg(long, default_value_t = 1.0, value_parser = cli_args::unit_f32)]
     strength: f32,
-    /// Let the model redraw saturated stars and add sources the input does not have (by default
-    /// saturated cores stay as in the input, bicubic-enlarged and feathered in, so a burnt-out
-    /// star never becomes a cluster, and sources the model invented are replaced the same way).
+    /// Classic pipeline only: let the model redraw saturated stars and add sources.
     #[arg(long)]
     no_star_protection: bool,
-    /// Let the model change colours too (by default the output keeps the input's colour and
-    /// takes the model's luminance: the learned colour turned yellow DSS galaxy cores pink).
+    /// Let the model change colours too (by default the input's colour, the model's luminance).
     #[arg(long)]
     model_colour: bool,
-    /// Colour saturation gain (1 = the input's); the default is the measured median chroma of
-    /// outreach images over that of real survey images.
+    /// Colour saturation gain (1 = the input's; default: outreach over survey median chroma).
     #[arg(long, default_value_t = sr_models::star_protection::OUTREACH_SATURATION, value_parser = cli_args::non_negative_f32)]
     saturation: f32,
+    /// The classic pipeline: the model on the whole image, stars included (today's GIF/video path).
+    #[arg(long)]
+    classic: bool,
+    /// Drawn star width over the input's measured star width (round stars; default by measurement).
+    #[arg(long, default_value_t = DEFAULT_STAR_SIZE, value_parser = |s: &str| cli_args::positive_at_most(s, 2.0).map(|v| v as f32))]
+    star_size: f32,
+    /// Hubble-style diffraction spikes on the brightest stars (on with --hallucinate).
+    #[arg(long)]
+    spikes: bool,
+    /// Also write the starless input (stars removed) to this file.
+    #[arg(long)]
+    starless: Option<PathBuf>,
+    /// Dream mode: add, as a declared seeded layer, the faint stars and galaxies a deeper telescope
+    /// would show (listed in OUT.invented.csv, masked in OUT.invented.png).
+    #[arg(long)]
+    hallucinate: bool,
+    /// Seed of the dream layer (the same seed gives the same image).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// How many magnitudes deeper than the input the dream reaches.
+    #[arg(long, default_value_t = 2.0, value_parser = |s: &str| cli_args::positive_at_most(s, 5.0))]
+    depth: f64,
+    /// A deep-sky object to fetch and prettify (offline OpenNGC catalogue: "M 51", "NGC 185", "IC 434").
+    #[arg(long, conflicts_with_all = ["input", "ra"])]
+    object: Option<String>,
     /// Right ascension (degrees) of a survey cutout to fetch through hips2fits.
     #[arg(long, requires_all = ["dec", "fov"], conflicts_with = "input", value_parser = cli_args::right_ascension)]
     ra: Option<f64>,
     /// Declination (degrees) of the cutout.
     #[arg(long, allow_hyphen_values = true, value_parser = cli_args::declination)]
     dec: Option<f64>,
-    /// Field of view (degrees) of the cutout.
+    /// Field of view (degrees) of the cutout (with --object: instead of 1.5× the object's size).
     #[arg(long, value_parser = cli_args::positive_f64)]
     fov: Option<f64>,
     /// Cutout side in pixels (side × side must fit in --max-pixels).
@@ -79,26 +102,32 @@ struct Args {
     device: DeviceKind,
 }
 
-/// `--scale`: 1, 2 or 4.
-fn scale_arg(s: &str) -> Result<usize, String> {
-    match s.trim() {
-        "1" => Ok(1),
-        "2" => Ok(2),
-        "4" => Ok(4),
-        _ => Err("must be 1, 2 or 4".into()),
-    }
-}
-
-fn fetch_cutout(args: &Args, ra: f64, dec: f64, fov: f64) -> Result<Vec<u8>, String> {
+fn fetch_cutout(args: &Args, ra: f64, dec: f64, fov: f64) -> Result<Input, String> {
     use hips_client::{CutoutRequest, Hips2FitsClient, ImageFormat, Policy};
+    let (n, hips) = (args.size, &args.hips);
+    eprintln!("fetching a {n}×{n} px cutout of {hips} at RA {ra}°, Dec {dec}°, FoV {fov}° from {}", args.hips2fits_url);
     let client = Hips2FitsClient::new(&args.hips2fits_url, Policy::default(), None)
         .map_err(|e| e.to_string())?
         .with_max_pixels(args.max_pixels);
-    let req = CutoutRequest::from_center(&args.hips, (ra, dec), fov, (args.size, args.size), 0.0, ImageFormat::Png);
-    client.fetch_encoded(&req).map_err(|e| e.to_string())
+    let req = CutoutRequest::from_center(hips, (ra, dec), fov, (n, n), 0.0, ImageFormat::Png);
+    let bytes = client.fetch_encoded(&req).map_err(|e| format!("cannot fetch the survey cutout: {e}"))?;
+    Ok(Input::Cutout { bytes, hips: hips.clone(), ra, dec, fov })
 }
 
-/// Print `prettify: {message}` and fail.
+/// Where the image comes from: a file, `--object`, `--ra/--dec/--fov` or the sample.
+fn input(args: &Args) -> Result<Input, String> {
+    if let Some(name) = &args.object {
+        let o = sky_geometry::catalogue::resolve(name).map_err(|e| format!("--object: {e}"))?;
+        eprintln!("{name}: {} at RA {:.4}°, Dec {:.4}°", o.name, o.ra_deg, o.dec_deg);
+        return fetch_cutout(args, o.ra_deg, o.dec_deg, args.fov.unwrap_or_else(|| o.field_of_view_deg()));
+    }
+    match (&args.input, args.ra, args.dec, args.fov) {
+        (Some(p), ..) => Ok(Input::File(p.clone())),
+        (None, Some(ra), Some(dec), Some(fov)) => fetch_cutout(args, ra, dec, fov),
+        _ => Ok(Input::Sample),
+    }
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("prettify: {message}");
     ExitCode::FAILURE
@@ -107,59 +136,57 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 fn main() -> ExitCode {
     cli_args::init_logs("error");
     let args = Args::parse();
-    if args.ra.is_some() && (args.size as u64).pow(2) > args.max_pixels {
-        let (size, pixels) = (args.size, (args.size as u64).pow(2));
-        return fail(format!(
-            "--size {size}: a {size}x{size} cutout is {pixels} pixels, above --max-pixels {}",
-            args.max_pixels
-        ));
+    let fetches = args.ra.is_some() || args.object.is_some();
+    if fetches && (args.size as u64).pow(2) > args.max_pixels {
+        let (n, p) = (args.size, (args.size as u64).pow(2));
+        return fail(format!("--size {n}: a {n}x{n} cutout is {p} pixels, above --max-pixels {}", args.max_pixels));
     }
     let tmp = match TempDir::new() {
         Ok(t) => t,
         Err(e) => return fail(format!("cannot create a temporary folder: {e}")),
     };
-    let input = match (&args.input, args.ra, args.dec, args.fov) {
-        (Some(p), _, _, _) => Input::File(p.clone()),
-        (None, Some(ra), Some(dec), Some(fov)) => {
-            eprintln!(
-                "fetching a {}×{} px cutout of {} at RA {ra}°, Dec {dec}°, FoV {fov}° from {}",
-                args.size, args.size, args.hips, args.hips2fits_url
-            );
-            match fetch_cutout(&args, ra, dec, fov) {
-                Ok(bytes) => Input::Cutout { bytes, hips: args.hips.clone(), ra, dec, fov },
-                Err(e) => return fail(format!("cannot fetch the survey cutout: {e}")),
-            }
-        }
-        _ => Input::Sample,
-    };
-    let staged = match prettify::stage(input, &tmp) {
+    let staged = match input(&args).and_then(|i| prettify::stage(i, &tmp).map_err(|e| e.to_string())) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
     let output = args.output.clone().unwrap_or(staged.default_output);
     let finish = prettify::finish(args.strength, args.no_star_protection, args.model_colour, args.saturation);
     let tiling = Tiling { finish, ..Tiling::new(args.tile, args.overlap) };
-    let job = prettify::job(staged.path, output.clone(), args.model.clone(), args.scale, tiling, args.max_pixels);
+    let still = !staged.path.is_dir() && matches!(input_kind(&staged.path), InputKind::Still | InputKind::Fits);
     let bar = cli_args::progress_bar(1, "{elapsed_precise} [{bar:30}] {pos}/{len} tiles");
+    let mut on_tile = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
     let start = std::time::Instant::now();
-    let result = run_job_on(args.device, &job, &mut |p| {
-        bar.set_length(p.total as u64);
-        bar.set_position(p.done as u64);
-    });
+    println!("input:  {}", staged.label);
+    let out = if args.classic || !still {
+        let job = prettify::job(staged.path, output.clone(), args.model.clone(), args.scale, tiling, args.max_pixels);
+        let r = run_job_on(args.device, &job, &mut |p| on_tile(p.done, p.total));
+        r.map(|o| (format!("model:  {} (classic pipeline)\n", o.model), o.report.output))
+    } else {
+        let stars = StarOptions { star_size: args.star_size, spikes: args.spikes };
+        let dream = args.hallucinate.then_some(DreamOptions { depth_mag: args.depth, seed: args.seed, galaxies: true });
+        let (model, scale, max_output_pixels, starless) =
+            (args.model.clone(), args.scale, args.max_pixels, args.starless.clone());
+        let job = StarJob {
+            input: staged.path,
+            output: output.clone(),
+            model,
+            scale,
+            tiling,
+            max_output_pixels,
+            stars,
+            starless,
+            dream,
+        };
+        prettify::run_star_job_on(args.device, &job, &mut on_tile).map(|o| (o.to_string(), o.output))
+    };
     bar.finish_and_clear();
-    drop(tmp);
-    match result {
-        Ok(o) => {
-            let r = o.report;
-            println!("input:  {} ({}x{})", staged.label, r.input.0, r.input.1);
-            println!("model:  {}", o.model);
-            println!(
-                "output: {} ({}x{}) in {:.1} s",
-                output.display(),
-                r.output.0,
-                r.output.1,
-                start.elapsed().as_secs_f64()
-            );
+    match out {
+        Ok((lines, (w, h))) => {
+            print!("{lines}");
+            println!("output: {} ({w}x{h}) in {:.1} s", output.display(), start.elapsed().as_secs_f64());
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),

@@ -11,13 +11,11 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Parser;
 use dataset::backend::DeviceKind;
-use indicatif::ProgressBar;
 use sr_models::benchmark::{self, Gallery};
 use sr_models::evaluation::{self, Candidate};
-use sr_models::inference::Tiling;
-use sr_models::star_protection::Finish;
 use sr_models::survey_eval;
 use sr_models::weights::ModelChoice;
+use sr_models::{inference::Tiling, star_aware::StarOptions, star_protection::Finish};
 
 /// Standard SR evaluation: bicubic vs models, PSNR/SSIM on Y with border crop.
 #[derive(Parser, Debug)]
@@ -76,10 +74,19 @@ struct Args {
     /// Colour saturation gain of the finish (prettify's default: 1.8).
     #[arg(long, default_value_t = 1.0, value_parser = cli_args::non_negative_f32)]
     saturation: f32,
+    /// Also run each model inside prettify's star-aware pipeline (stars removed, drawn again round).
+    #[arg(long)]
+    star_aware: bool,
+    /// Drawn star width over the input's, for --star-aware (prettify --star-size).
+    #[arg(long, default_value_t = sr_models::star_aware::DEFAULT_STAR_SIZE, value_parser = cli_args::positive_f32)]
+    star_size: f32,
     /// Compute backend: flex, ndarray, cuda.
     #[arg(long, default_value = "flex")]
     device: DeviceKind,
 }
+
+/// The progress bar over the images, with the current file's name.
+const BAR: &str = "{elapsed_precise} [{bar:30}] {pos}/{len} images, ETA {eta} {msg}";
 
 fn main() -> std::process::ExitCode {
     cli_args::init_logs("error");
@@ -102,13 +109,8 @@ fn evaluate(args: &Args) -> Result<()> {
         unavailable k => bail!("backend {k} is not compiled into this build"))
 }
 
-/// A progress bar over `n` images showing the current file's name.
-fn image_bar(n: usize) -> ProgressBar {
-    cli_args::progress_bar(n as u64, "{elapsed_precise} [{bar:30}] {pos}/{len} images, ETA {eta} {msg}")
-}
-
 /// What the bar shows as an image starts (`Some`) or ends (`None`).
-fn on_image(bar: &ProgressBar) -> impl FnMut(Option<&std::path::Path>) + '_ {
+fn on_image(bar: &indicatif::ProgressBar) -> impl FnMut(Option<&std::path::Path>) + '_ {
     |f| match f {
         Some(f) => bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
         None => bar.inc(1),
@@ -126,15 +128,18 @@ fn run<B: burn::prelude::Backend>(
         let (cfg, model, name) = m.load::<B>(args.scale, device)?;
         loaded.push((format!("{m}"), cfg, model, name));
     }
-    let candidates: Vec<Candidate<'_, B>> =
-        loaded.iter().map(|(n, c, m, _)| Candidate { name: n.clone(), config: c, model: m }).collect();
-    let bar = image_bar(files.len());
+    let stars = args.star_aware.then_some(StarOptions { star_size: args.star_size, spikes: false });
+    let plain = loaded.iter().map(|(n, c, m, _)| Candidate { name: n.clone(), config: c, model: m, star_aware: None });
+    let v2 = loaded.iter().filter(|_| stars.is_some());
+    let v2 = v2.map(|(n, c, m, _)| Candidate { name: format!("{n} v2"), config: c, model: m, star_aware: stars });
+    let candidates: Vec<Candidate<'_, B>> = plain.chain(v2).collect();
+    let bar = cli_args::progress_bar(files.len() as u64, BAR);
     let max_side = (args.max_side > 0).then_some(args.max_side);
     let gallery = args.gallery.as_deref().map(|dir| Gallery { dir, count: args.gallery_count });
     let (scale, on) = (args.scale, &mut on_image(&bar));
     let rows = benchmark::standard(files, scale, degradation, max_side, &candidates, gallery, device, on)?;
     bar.finish_and_clear();
-    let names: Vec<String> = loaded.iter().map(|(n, ..)| n.clone()).collect();
+    let names: Vec<String> = candidates.iter().map(|c| c.name.clone()).collect();
     let table = evaluation::markdown_table(&names, &rows);
     println!(
         "×{} evaluation, degradation {}, PSNR/SSIM on Y with a {}-pixel border crop; models: {}",
@@ -144,15 +149,7 @@ fn run<B: burn::prelude::Backend>(
         loaded.iter().map(|(n, c, _, src)| format!("{n} = {} ({src})", c.describe())).collect::<Vec<_>>().join(", ")
     );
     print!("{table}");
-    // The same inputs scored as real survey images are (no ground truth needed), with the HR
-    // original as a method: how much a perfect restorer would change them.
-    let mut change_names = vec![format!("bicubic ×{}", args.scale)];
-    change_names.extend(names.iter().cloned());
-    change_names.push("original (ground truth)".into());
-    let summaries: Vec<_> = (0..change_names.len())
-        .map(|k| survey_eval::summarise(&rows.iter().map(|r| r.change[k]).collect::<Vec<_>>()))
-        .collect();
-    let changes = survey_eval::survey_table(&change_names, &summaries);
+    let changes = evaluation::change_table(args.scale, &names, &rows);
     println!("\nthe same inputs scored like real survey images (at the input's resolution, raw outputs):");
     print!("{changes}");
     if let Some(p) = &args.markdown {
@@ -169,31 +166,29 @@ fn real_survey<B: burn::prelude::Backend>(args: &Args, files: &[PathBuf], device
         loaded.push((format!("{m}"), cfg, model));
     }
     let models: Vec<_> = loaded.iter().map(|(_, c, m)| (c, m)).collect();
-    let finish = Finish {
-        strength: args.strength,
-        protect_saturated: args.protect_saturated,
-        keep_colour: args.keep_colour,
-        guard_invented: args.guard_invented,
-        saturation: args.saturation,
-    };
-    let tiling = Tiling { finish, ..Tiling::new(256, 32) };
-    let bar = image_bar(files.len());
-    let max_side = (args.max_side > 0).then_some(args.max_side);
+    let finish = sr_models::prettify::finish(args.strength, false, false, args.saturation);
+    let (protect_saturated, keep_colour, guard_invented) =
+        (args.protect_saturated, args.keep_colour, args.guard_invented);
+    let tiling =
+        Tiling { finish: Finish { protect_saturated, keep_colour, guard_invented, ..finish }, ..Tiling::new(256, 32) };
+    let bar = cli_args::progress_bar(files.len() as u64, BAR);
     let gallery = args.gallery.as_deref().map(|dir| Gallery { dir, count: args.gallery_count });
-    let per_method = benchmark::real_survey(files, &models, tiling, max_side, gallery, device, &mut on_image(&bar))?;
+    let stars = args.star_aware.then_some(StarOptions { star_size: args.star_size, spikes: false });
+    let (on, side) = (&mut on_image(&bar), (args.max_side > 0).then_some(args.max_side));
+    let per_method = benchmark::real_survey(files, &models, tiling, stars, side, gallery, device, on)?;
     bar.finish_and_clear();
     let mut names = vec![format!("bicubic ×{}", args.scale)];
     names.extend(loaded.iter().map(|(n, c, _)| format!("{n} ({})", c.describe())));
+    if stars.is_some() {
+        names.extend(loaded.iter().map(|(n, ..)| format!("{n} v2 (star-aware, star size {})", args.star_size)));
+    }
     let summaries: Vec<_> = per_method.iter().map(|r| survey_eval::summarise(r)).collect();
     let table = survey_eval::survey_table(&names, &summaries);
+    let on = |b: bool| if b { "on" } else { "off" };
+    let (sat, guard, keep) = (on(args.protect_saturated), on(args.guard_invented), on(args.keep_colour));
     println!(
-        "real survey images, ×{}, strength {}, saturation {}, saturated-star protection {}, invention guard {}, input colour kept {}; figures at the input's resolution",
-        args.scale,
-        args.strength,
-        args.saturation,
-        if args.protect_saturated { "on" } else { "off" },
-        if args.guard_invented { "on" } else { "off" },
-        if args.keep_colour { "yes" } else { "no" }
+        "real survey images, ×{}, strength {}, saturation {}, saturated-star protection {sat}, invention guard {guard}, input colour kept {keep}; figures at the input's resolution",
+        args.scale, args.strength, args.saturation
     );
     print!("{table}");
     if let Some(p) = &args.markdown {

@@ -52,6 +52,19 @@ pub fn unit_f32(s: &str) -> Result<f32, String> {
     if (0.0..=1.0).contains(&v) { Ok(v) } else { Err("must be between 0 and 1".into()) }
 }
 
+/// A finite `f64` in (0, `max`]: `value_parser = |s: &str| cli_args::positive_at_most(s, 5.0)`.
+pub fn positive_at_most(s: &str, max: f64) -> Result<f64, String> {
+    let v = positive_f64(s)?;
+    if v <= max { Ok(v) } else { Err(format!("must be at most {max}")) }
+}
+
+/// One of the listed whole numbers (`--scale 1|2|4`).
+pub fn one_of(s: &str, allowed: &[usize]) -> Result<usize, String> {
+    let v: usize = number(s)?;
+    let list = allowed.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ");
+    if allowed.contains(&v) { Ok(v) } else { Err(format!("must be one of {list}")) }
+}
+
 /// A finite `f64` ≥ 0.
 pub fn non_negative_f64(s: &str) -> Result<f64, String> {
     let v = finite_f64(s)?;

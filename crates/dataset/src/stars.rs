@@ -28,6 +28,9 @@ pub struct Star {
     pub fwhm: f32,
     /// Whether the peak pixel is at the saturation level.
     pub saturated: bool,
+    /// 1 − minor/major axis of the half-maximum region (second moments about the centroid):
+    /// 0 for a round star, towards 1 for a dash.
+    pub ellipticity: f32,
 }
 
 /// Background map and noise of one luma image.
@@ -193,9 +196,11 @@ fn measure_star(luma: &[f32], width: usize, height: usize, bg: &SkyBackground, x
     let mut stack = vec![(px, py)];
     seen[(MAX_RADIUS * side as isize + MAX_RADIUS) as usize] = true;
     let (mut area, mut sx, mut sy, mut sw) = (0usize, 0f64, 0f64, 0f64);
+    let mut region = Vec::new();
     while let Some((x, y)) = stack.pop() {
         let v = luma[(y * w + x) as usize];
         area += 1;
+        region.push((x, y, (v - b) as f64));
         let wgt = (v - b) as f64;
         sx += wgt * x as f64;
         sy += wgt * y as f64;
@@ -217,7 +222,27 @@ fn measure_star(luma: &[f32], width: usize, height: usize, bg: &SkyBackground, x
     let fwhm_area = 2.0 * (area as f32 / std::f32::consts::PI).sqrt();
     let fwhm = curvature_fwhm(luma, width, height, b, px, py, fwhm_area).unwrap_or(fwhm_area);
     let (cx, cy) = if sw > 0.0 { ((sx / sw) as f32, (sy / sw) as f32) } else { (px as f32, py as f32) };
-    Star { x: cx, y: cy, peak, fwhm, saturated: pv >= SATURATED }
+    Star { x: cx, y: cy, peak, fwhm, saturated: pv >= SATURATED, ellipticity: ellipticity(&region, cx, cy) }
+}
+
+/// 1 − √(λ₂/λ₁) of the intensity-weighted second moments of a region about (cx, cy); each pixel
+/// also counts its own extent (1/12 px² per axis), so a one-pixel region is round.
+fn ellipticity(region: &[(isize, isize, f64)], cx: f32, cy: f32) -> f32 {
+    let (mut xx, mut yy, mut xy, mut s) = (0f64, 0f64, 0f64, 0f64);
+    for &(x, y, v) in region {
+        let (dx, dy) = (x as f64 - cx as f64, y as f64 - cy as f64);
+        let v = v.max(0.0);
+        xx += v * (dx * dx + 1.0 / 12.0);
+        yy += v * (dy * dy + 1.0 / 12.0);
+        xy += v * dx * dy;
+        s += v;
+    }
+    if s <= 0.0 {
+        return 0.0;
+    }
+    let (xx, yy, xy) = (xx / s, yy / s, xy / s);
+    let (tr, d) = ((xx + yy) / 2.0, (((xx - yy) / 2.0).powi(2) + xy * xy).sqrt());
+    (1.0 - ((tr - d).max(0.0) / (tr + d).max(1e-12)).sqrt()) as f32
 }
 
 /// FWHM from the curvature of the log-profile through the peak along x and y: for a Gaussian,

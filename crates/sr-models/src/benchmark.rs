@@ -106,17 +106,20 @@ pub fn standard<B: Backend>(
 }
 
 /// The real-survey figures of `files` (each its centre square of at most `max_side`): one list
-/// per method, bicubic first, then each model with `tiling`; gallery rows are `{stem}.png`.
+/// per method, bicubic first, then each model with `tiling`, then (with `star_aware`) each model
+/// in the star-aware pipeline; gallery rows are `{stem}.png`.
 pub fn real_survey<B: Backend>(
     files: &[PathBuf],
     models: &[(&GeneratorConfig, &Generator<B>)],
     tiling: Tiling,
+    star_aware: Option<crate::star_aware::StarOptions>,
     max_side: Option<usize>,
     gallery: Option<Gallery<'_>>,
     device: &B::Device,
     on_image: OnImage<'_>,
 ) -> Result<Vec<Vec<SurveyFigures>>> {
-    let mut per_method: Vec<Vec<SurveyFigures>> = vec![Vec::new(); models.len() + 1];
+    let methods = 1 + models.len() * if star_aware.is_some() { 2 } else { 1 };
+    let mut per_method: Vec<Vec<SurveyFigures>> = vec![Vec::new(); methods];
     for (i, f) in files.iter().enumerate() {
         on_image(Some(f));
         let img = StoredImage::load(f)?.planes();
@@ -127,7 +130,7 @@ pub fn real_survey<B: Backend>(
             }
             None => img,
         };
-        let outputs = survey_eval::survey_outputs(&input, models, tiling, device)?;
+        let outputs = survey_eval::survey_outputs(&input, models, tiling, star_aware, device)?;
         for (k, o) in outputs.iter().enumerate() {
             per_method[k].push(survey_eval::survey_figures(&input, o));
         }

@@ -12,9 +12,11 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::data::StoredImage;
 use crate::error::{Result, SrError};
+use crate::gallery::{detail_window, side_by_side};
 use crate::inference::{Tiling, bicubic_upscale, upscale_tiled};
 use crate::metrics::{Quality, quality_y};
 use crate::model::{Generator, GeneratorConfig};
+use crate::star_aware::{StarOptions, prettify_stars};
 use crate::survey_eval::{SurveyFigures, survey_figures};
 
 /// One test image made ready for scoring: the HR reference (cropped to a multiple of the scale)
@@ -78,6 +80,8 @@ pub struct Candidate<'a, B: Backend> {
     pub config: &'a GeneratorConfig,
     /// Its weights.
     pub model: &'a Generator<B>,
+    /// Run it inside prettify's star-aware pipeline (stars removed, model, stars drawn again).
+    pub star_aware: Option<StarOptions>,
 }
 
 /// Quantise to 8 bits as saved outputs are (the protocol scores uint8 images).
@@ -105,7 +109,15 @@ pub fn outputs<B: Backend>(
                     c.config.scale()
                 )));
             }
-            upscale_tiled(c.model, c.config, &t.lr, Tiling::new(256, 16), device, &mut |_, _| {})
+            let tiling = Tiling::new(256, 16);
+            match c.star_aware {
+                Some(stars) => {
+                    let stage = (c.config, c.model);
+                    prettify_stars(&t.lr, stage, None, false, tiling, stars, None, device, &mut |_, _| {})
+                        .map(|r| r.image)
+                }
+                None => upscale_tiled(c.model, c.config, &t.lr, tiling, device, &mut |_, _| {}),
+            }
         })
         .collect()
 }
@@ -189,60 +201,16 @@ pub fn markdown_table(names: &[String], rows: &[ImageScores]) -> String {
     s + "\n"
 }
 
-/// The `side`×`side` window (top-left corner) with the most detail (variance of the luma
-/// Laplacian on an 8-px grid), where upscalers differ most: what a gallery crop should show.
-pub fn detail_window(img: &Planes, side: usize) -> (usize, usize) {
-    if img.width <= side || img.height <= side {
-        return (0, 0);
-    }
-    let y = img.to_luma();
-    let (w, h) = (img.width, img.height);
-    let mut lap = vec![0f32; w * h];
-    for yy in 1..h - 1 {
-        for xx in 1..w - 1 {
-            let i = yy * w + xx;
-            lap[i] = (4.0 * y.data[i] - y.data[i - 1] - y.data[i + 1] - y.data[i - w] - y.data[i + w]).abs();
-        }
-    }
-    let mut best = (f32::MIN, (0, 0));
-    for ty in (0..=h - side).step_by(8) {
-        for tx in (0..=w - side).step_by(8) {
-            let mut sum = 0.0;
-            for yy in (ty..ty + side).step_by(2) {
-                for xx in (tx..tx + side).step_by(2) {
-                    sum += lap[yy * w + xx];
-                }
-            }
-            if sum > best.0 {
-                best = (sum, (tx, ty));
-            }
-        }
-    }
-    best.1
-}
-
-/// Panels side by side (same size, RGB), each enlarged `zoom`× by pixel replication so the
-/// eye sees the pixels, separated by 6-px white gutters: a gallery row.
-pub fn side_by_side(panels: &[Planes], zoom: usize) -> Planes {
-    let (pw, ph) = (panels[0].width * zoom, panels[0].height * zoom);
-    let gap = 6;
-    let w = panels.len() * pw + (panels.len() - 1) * gap;
-    let mut out = Planes::zeros(3, ph, w);
-    out.data.iter_mut().for_each(|v| *v = 1.0);
-    for (k, p) in panels.iter().enumerate() {
-        let p = p.to_rgb();
-        for c in 0..3 {
-            let src = p.plane(c);
-            let dst = out.plane_mut(c);
-            for y in 0..ph {
-                for x in 0..pw {
-                    dst[y * w + k * (pw + gap) + x] = src[(y / zoom) * p.width + x / zoom];
-                }
-            }
-        }
-    }
-    out.bit_depth = 8;
-    out
+/// The standard evaluation's inputs scored like real survey images (no ground truth needed),
+/// with the HR original as one more method: how much a perfect restorer would change them.
+pub fn change_table(scale: usize, names: &[String], rows: &[ImageScores]) -> String {
+    let mut all = vec![format!("bicubic ×{scale}")];
+    all.extend(names.iter().cloned());
+    all.push("original (ground truth)".into());
+    let summaries: Vec<_> = (0..all.len())
+        .map(|k| crate::survey_eval::summarise(&rows.iter().map(|r| r.change[k]).collect::<Vec<_>>()))
+        .collect();
+    crate::survey_eval::survey_table(&all, &summaries)
 }
 
 /// Still images (png, jpg, jpeg, tif, tiff) under a folder, recursively, sorted.
@@ -285,7 +253,9 @@ mod tests {
         let d = Default::default();
         let cfg = GeneratorConfig::light(4);
         let g = cfg.init::<Flex>(&d).unwrap();
-        let outs = outputs(&t, 4, &[Candidate { name: "untrained".into(), config: &cfg, model: &g }], &d).unwrap();
+        let outs =
+            outputs(&t, 4, &[Candidate { name: "untrained".into(), config: &cfg, model: &g, star_aware: None }], &d)
+                .unwrap();
         let s = score(&t, 4, &outs).unwrap();
         let row = gallery_row(&t, 4, &outs).unwrap();
         assert_eq!((row.width, row.height), (4 * 2 * 52 + 3 * 6, 2 * 52), "4 panels of the 52-px window, 2×");

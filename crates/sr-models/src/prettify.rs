@@ -5,9 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::prelude::*;
+use dataset::Planes;
+pub use star_field::dream::DreamOptions;
+
 use crate::cli::{Job, Then, default_output};
 use crate::error::{Result, SrError};
 use crate::inference::Tiling;
+use crate::star_aware::StarOptions;
 use crate::star_protection::Finish;
 use crate::weights::{Family, ModelChoice, SAMPLE_CREDIT, SAMPLE_SURVEY_IMAGE};
 
@@ -128,6 +133,199 @@ pub fn job(input: PathBuf, output: PathBuf, model: ModelChoice, scale: usize, ti
         overwrite: true,
         then: then_for_scale(scale),
     }
+}
+
+/// A star-aware prettify run (the default; `--classic` runs [`job`] instead).
+#[derive(Debug, Clone)]
+pub struct StarJob {
+    /// Input still image (PNG, JPEG, TIFF or FITS).
+    pub input: PathBuf,
+    /// Output image (PNG, JPEG or TIFF), replaced atomically.
+    pub output: PathBuf,
+    /// The ×2 model.
+    pub model: ModelChoice,
+    /// Output scale: 1, 2 or 4.
+    pub scale: usize,
+    /// Tiling and the finish of the starless image.
+    pub tiling: Tiling,
+    /// Output pixel budget.
+    pub max_output_pixels: u64,
+    /// How stars are drawn.
+    pub stars: StarOptions,
+    /// Also write the starless input here.
+    pub starless: Option<PathBuf>,
+    /// The dream layer, when asked for (`--hallucinate`).
+    pub dream: Option<DreamOptions>,
+}
+
+/// What a star-aware run did, for the binary to print.
+#[derive(Debug, Clone)]
+pub struct StarOutcome {
+    /// Input and output sizes.
+    pub input: (usize, usize),
+    /// Output size.
+    pub output: (usize, usize),
+    /// The model(s) used.
+    pub model: String,
+    /// Stars measured (saturated among them).
+    pub stars: (usize, usize),
+    /// The field's PSF: half-maximum width (px) and ellipticity.
+    pub psf: (f32, f32),
+    /// Drawn star width (output px at the drawing scale).
+    pub drawn_fwhm: f32,
+    /// Sources the dream added (stars, galaxies) and where they are listed.
+    pub dream: Option<(usize, usize, PathBuf)>,
+    /// The dream's seed.
+    pub seed: u64,
+}
+
+impl std::fmt::Display for StarOutcome {
+    /// The `stars:`, `model:` and `dream:` lines the binary prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ((n, sat), (fwhm, e)) = (self.stars, self.psf);
+        writeln!(
+            f,
+            "stars:  {n} measured ({sat} saturated), PSF FWHM {fwhm:.2} px, ellipticity {e:.2}; drawn round, FWHM {:.2} px",
+            self.drawn_fwhm
+        )?;
+        writeln!(f, "model:  {}", self.model)?;
+        if let Some((s, g, csv)) = &self.dream {
+            writeln!(
+                f,
+                "dream:  {s} faint stars and {g} galaxies added (seed {}), listed in {}",
+                self.seed,
+                csv.display()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `OUT.invented.png` and `OUT.invented.csv` beside `output`.
+pub fn invented_paths(output: &Path) -> (PathBuf, PathBuf) {
+    let stem = output.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    (output.with_file_name(format!("{stem}.invented.png")), output.with_file_name(format!("{stem}.invented.csv")))
+}
+
+/// Check a star-aware job before any model is loaded: a still input, distinct outputs with
+/// image extensions.
+pub fn check_star_job(job: &StarJob) -> Result<()> {
+    let kind = crate::apply::plan(&job.input, &job.output)?;
+    let bad = |name: &Path, reason: String| SrError::BadInput { name: name.display().to_string(), reason };
+    if !matches!(kind, crate::apply::InputKind::Still | crate::apply::InputKind::Fits) {
+        return Err(bad(
+            &job.input,
+            "the star-aware pipeline takes still images and FITS; use --classic for GIF and video".into(),
+        ));
+    }
+    let out_ext = |p: &Path| p.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+    if !matches!(out_ext(&job.output).as_deref(), Some("png" | "jpg" | "jpeg" | "tif" | "tiff")) {
+        return Err(bad(&job.output, "the star-aware output must be .png, .jpg or .tif".into()));
+    }
+    if let Some(sl) = &job.starless {
+        if !matches!(out_ext(sl).as_deref(), Some("png" | "jpg" | "jpeg" | "tif" | "tiff")) {
+            return Err(bad(sl, "--starless must name a .png, .jpg or .tif file".into()));
+        }
+        crate::apply::plan(&job.input, sl)?;
+        if sl == &job.output {
+            return Err(bad(sl, "--starless is the output file".into()));
+        }
+    }
+    Ok(())
+}
+
+/// Run a star-aware job on backend `B`: load, separate, enhance, draw, write (atomically).
+pub fn run_star_job<B: Backend>(
+    job: &StarJob,
+    device: &B::Device,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<StarOutcome> {
+    check_star_job(job)?;
+    let s2 = (job.scale * job.scale).max(4) as u64;
+    let limits = dataset::ImageLimits { max_pixels: job.max_output_pixels / s2 };
+    let input = dataset::image_io::load_image(&job.input, dataset::ColorMode::Keep, limits)?;
+    crate::report::check_output(
+        &job.input,
+        input.width * job.scale,
+        input.height * job.scale,
+        1,
+        job.max_output_pixels,
+    )?;
+    let (config, model, source) = job.model.load::<B>(2, device)?;
+    let mut name = format!("{} ({source}) on the starless image", config.describe());
+    let next = match then_for_scale(job.scale) {
+        Then::Upscale(choice, s) => Some(choice.load::<B>(s, device)?),
+        _ => None,
+    };
+    if let Some((c, _, src)) = &next {
+        name.push_str(&format!(", then {} ({src})", c.describe()));
+    }
+    let (mut added, mut mask) = (Vec::new(), None);
+    let mut dream = |field: &star_field::StarField, out: &Planes, fwhm: f32, scale: usize| {
+        let opts = job.dream.unwrap_or_default();
+        let (layer, a) = star_field::dream::dream_layer(field, out.width, out.height, scale, fwhm, &opts);
+        added = a;
+        mask = Some(star_field::dream::invented_mask(&layer));
+        layer
+    };
+    let extra: Option<crate::star_aware::ExtraLayer<'_>> = if job.dream.is_some() { Some(&mut dream) } else { None };
+    let next_stage = next.as_ref().map(|(c, m, _)| (c, m));
+    let stars = if job.dream.is_some() { StarOptions { spikes: true, ..job.stars } } else { job.stars };
+    let r = crate::star_aware::prettify_stars(
+        &input,
+        (&config, &model),
+        next_stage,
+        job.scale == 1,
+        job.tiling,
+        stars,
+        extra,
+        device,
+        progress,
+    )?;
+    let depth = input.bit_depth.clamp(8, 16);
+    let mut dream_out = None;
+    if let Some(mut mask) = mask {
+        let (mask_path, csv_path) = invented_paths(&job.output);
+        let (w, h) = (r.image.width, r.image.height);
+        if (mask.width, mask.height) != (w, h) {
+            // ×1: the layer was drawn at ×2; a pixel is marked where any of its sub-pixels was.
+            let k = (mask.width / w.max(1)) as f32;
+            mask = dataset::resize::imresize_with(&mask, w, h, dataset::resize::ResizeKernel::Box, true);
+            mask.data.iter_mut().for_each(|v| *v = if *v > 0.0 { 1.0 } else { 0.0 });
+            for a in &mut added {
+                (a.x, a.y, a.size) = ((a.x + 0.5) / k - 0.5, (a.y + 0.5) / k - 0.5, a.size / k);
+            }
+        }
+        dataset::image_io::save_image(&mask, &mask_path, 8)?;
+        dataset::image_io::write_atomic(&csv_path, star_field::dream::invented_csv(&added).as_bytes())?;
+        let n_gal = added.iter().filter(|a| a.kind == star_field::dream::AddedKind::Galaxy).count();
+        dream_out = Some((added.len() - n_gal, n_gal, csv_path));
+    }
+    if let Some(sl) = &job.starless {
+        dataset::image_io::save_image(&r.starless, sl, depth)?;
+    }
+    dataset::image_io::save_image(&r.image, &job.output, depth)?;
+    Ok(StarOutcome {
+        input: (input.width, input.height),
+        output: (r.image.width, r.image.height),
+        model: name,
+        stars: (r.field.stars.len(), r.field.stars.iter().filter(|s| s.saturated).count()),
+        psf: (r.field.psf.fwhm, r.field.psf.ellipticity),
+        drawn_fwhm: r.drawn_fwhm,
+        dream: dream_out,
+        seed: job.dream.map_or(0, |d| d.seed),
+    })
+}
+
+/// Run a star-aware job on the backend named by `device`.
+#[allow(unused_variables, unused_imports)]
+pub fn run_star_job_on(
+    device: dataset::backend::DeviceKind,
+    job: &StarJob,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<StarOutcome> {
+    dataset::with_backend!(device, B, dev => run_star_job::<B>(job, &dev, progress),
+        unavailable k => Err(SrError::Config(format!("device {k} is not compiled into this build"))))
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use dataset::survey_look::chroma;
 use crate::error::Result;
 use crate::inference::{Tiling, bicubic_upscale, upscale_tiled};
 use crate::model::{Generator, GeneratorConfig};
+use crate::star_aware::{StarOptions, prettify_stars};
+use crate::star_eval::{StarFigures, star_figures};
 
 /// The figures of one output of one real survey image.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -32,6 +34,8 @@ pub struct SurveyFigures {
     pub chroma_ratio: f64,
     /// The same on 4×4-binned images: the colour of structures, not of the noise.
     pub chroma_ratio_binned: f64,
+    /// Roundness, tightness, photometry and rings at the output's resolution.
+    pub stars: StarFigures,
 }
 
 /// Input luma band (8-bit levels) of faint extended signal: above a black survey sky (≈ 2 levels)
@@ -86,6 +90,7 @@ pub fn survey_figures(input: &Planes, output: &Planes) -> SurveyFigures {
         fwhm_ratio: c.fwhm_ratio as f64,
         chroma_ratio: ratio(&a, &b),
         chroma_ratio_binned: ratio(&bin(&a, 4), &bin(&b, 4)),
+        stars: star_figures(input, output),
     }
 }
 
@@ -108,6 +113,8 @@ pub struct SurveySummary {
     pub chroma_ratio: f64,
     /// Median chroma ratio on 4×4-binned images.
     pub chroma_ratio_binned: f64,
+    /// Medians over images of the per-image star figures.
+    pub stars: StarFigures,
 }
 
 /// Mean of the values (NaN without any).
@@ -137,6 +144,12 @@ pub fn summarise(rows: &[SurveyFigures]) -> SurveySummary {
         invented_per_star: rows.iter().map(|r| r.invented).sum::<usize>() as f64 / stars.max(1) as f64,
         chroma_ratio: median(rows.iter().map(|r| r.chroma_ratio).collect()),
         chroma_ratio_binned: median(rows.iter().map(|r| r.chroma_ratio_binned).collect()),
+        stars: StarFigures {
+            ellipticity_ratio: median(rows.iter().map(|r| r.stars.ellipticity_ratio).collect()),
+            fwhm_ratio: median(rows.iter().map(|r| r.stars.fwhm_ratio).collect()),
+            dmag: median(rows.iter().map(|r| r.stars.dmag).collect()),
+            ring: median(rows.iter().map(|r| r.stars.ring).collect()),
+        },
     }
 }
 
@@ -173,21 +186,36 @@ pub fn survey_table(names: &[String], summaries: &[SurveySummary]) -> String {
         ));
     }
     s.push_str(goal);
+    s.push_str("\nStars at the output's resolution (medians over images): ellipticity out/in (goal ≤ 0.8), FWHM out/in (≤ 0.6), Δmag (|·| ≤ 0.05), dark ring (levels, ≤ bicubic's)\n\n| method | ellipticity ratio | FWHM ratio (output res) | Δmag | dark ring (levels) |\n|---|---|---|---|---|\n");
+    for (n, m) in names.iter().zip(summaries) {
+        let t = &m.stars;
+        s.push_str(&format!(
+            "| {n} | {:.3} | {:.3} | {:+.3} | {:.2} |\n",
+            t.ellipticity_ratio, t.fwhm_ratio, t.dmag, t.ring
+        ));
+    }
     s
 }
 
-/// Bicubic and each model's output for one real survey image, tiled as `prettify` runs it
-/// (with `tiling`'s finish for the models).
+/// Bicubic and each model's output for one real survey image, tiled as `prettify --classic` runs
+/// it (with `tiling`'s finish), then with `star_aware` each model inside the star-aware pipeline.
 pub fn survey_outputs<B: Backend>(
     input: &Planes,
     models: &[(&GeneratorConfig, &Generator<B>)],
     tiling: Tiling,
+    star_aware: Option<StarOptions>,
     device: &B::Device,
 ) -> Result<Vec<Planes>> {
     let scale = models.first().map_or(2, |m| m.0.scale());
     let mut out = vec![bicubic_upscale(input, input.width * scale, input.height * scale)];
     for (c, m) in models {
         out.push(upscale_tiled(*m, c, input, tiling, device, &mut |_, _| {})?);
+    }
+    if let Some(stars) = star_aware {
+        for (c, m) in models {
+            let r = prettify_stars(input, (*c, *m), None, false, tiling, stars, None, device, &mut |_, _| {})?;
+            out.push(r.image);
+        }
     }
     Ok(out)
 }
@@ -197,7 +225,7 @@ pub fn survey_outputs<B: Backend>(
 pub fn survey_gallery_row(input: &Planes, outputs: &[Planes]) -> Result<Planes> {
     let scale = outputs.first().map_or(1, |o| o.width / input.width.max(1)).max(1);
     let side = 160.min(input.width).min(input.height);
-    let (x, y) = crate::evaluation::detail_window(input, side);
+    let (x, y) = crate::gallery::detail_window(input, side);
     let lr = input.crop(x, y, side, side)?;
     let mut panels = vec![dataset::resize::imresize_with(
         &lr,
@@ -209,7 +237,7 @@ pub fn survey_gallery_row(input: &Planes, outputs: &[Planes]) -> Result<Planes> 
     for o in outputs {
         panels.push(o.crop(x * scale, y * scale, side * scale, side * scale)?);
     }
-    Ok(crate::evaluation::side_by_side(&panels, 1))
+    Ok(crate::gallery::side_by_side(&panels, 1))
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ fn check(bundled: Bundled, min_mean_gain: f64) {
     let device = Default::default();
     let (cfg, model) = bundled.load::<Flex>(&device).unwrap();
     let s = cfg.scale();
-    let cands = [Candidate { name: bundled.name().into(), config: &cfg, model: &model }];
+    let cands = [Candidate { name: bundled.name().into(), config: &cfg, model: &model, star_aware: None }];
     let mut rows = Vec::new();
     for (i, f) in held_out().iter().enumerate() {
         let t =

@@ -45,7 +45,7 @@ fn run(finish: Finish) -> (SurveySummary, SurveySummary) {
     let tiling = Tiling { finish, ..Tiling::new(256, 32) };
     let (mut bic, mut ours) = (Vec::new(), Vec::new());
     for input in inputs() {
-        let out = survey_outputs(&input, &[(&cfg, &model)], tiling, &device).unwrap();
+        let out = survey_outputs(&input, &[(&cfg, &model)], tiling, None, &device).unwrap();
         bic.push(survey_figures(&input, &out[0]));
         ours.push(survey_figures(&input, &out[1]));
     }
