@@ -54,11 +54,16 @@ fn scales_strength_and_star_protection() {
     assert!(ok);
     let half = mean_abs(&load(&d.join("s05.png")), &bicubic);
     assert!((half / change - 0.5).abs() < 0.1, "strength 0.5 moved {half:.2} of {change:.2} levels");
-    // Saturated cores: with protection the output there is bicubic; without, the model's own.
+    // Saturated cores (the classic pipeline's protection; the star-aware default puts saturated
+    // stars back from their own pixels, tests/star_aware.rs): with protection the output there
+    // is bicubic; without, the model's own.
+    let (ok, err) = prettify(d, &["--classic", "-o", "c2.png"]);
+    assert!(ok, "{err}");
+    let x2 = load(&d.join("c2.png"));
     // (That protection holds against a model that does redraw a core is the library test
     // `star_protection::strength_blends_with_bicubic_and_saturated_cores_are_kept`; the model bundled
     // after the frozen-layer fix keeps these cores near bicubic by itself, so here: the flag decides.)
-    let (ok, _) = prettify(d, &["--no-star-protection", "-o", "raw.png"]);
+    let (ok, _) = prettify(d, &["--classic", "--no-star-protection", "-o", "raw.png"]);
     assert!(ok);
     let raw = load(&d.join("raw.png"));
     let luma = input.to_luma();

@@ -207,29 +207,39 @@ pub fn invented_paths(output: &Path) -> (PathBuf, PathBuf) {
     (output.with_file_name(format!("{stem}.invented.png")), output.with_file_name(format!("{stem}.invented.csv")))
 }
 
-/// Check a star-aware job before any model is loaded: a still input, distinct outputs with
-/// image extensions.
+/// Check a star-aware job before any model is loaded: a still or FITS input, outputs with image
+/// extensions that are not the input, in folders that exist.
 pub fn check_star_job(job: &StarJob) -> Result<()> {
-    let kind = crate::apply::plan(&job.input, &job.output)?;
     let bad = |name: &Path, reason: String| SrError::BadInput { name: name.display().to_string(), reason };
+    let kind = crate::apply::input_kind(&job.input);
     if !matches!(kind, crate::apply::InputKind::Still | crate::apply::InputKind::Fits) {
         return Err(bad(
             &job.input,
             "the star-aware pipeline takes still images and FITS; use --classic for GIF and video".into(),
         ));
     }
-    let out_ext = |p: &Path| p.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
-    if !matches!(out_ext(&job.output).as_deref(), Some("png" | "jpg" | "jpeg" | "tif" | "tiff")) {
-        return Err(bad(&job.output, "the star-aware output must be .png, .jpg or .tif".into()));
+    let image_ext = |p: &Path| {
+        let e = p.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+        matches!(e.as_deref(), Some("png" | "jpg" | "jpeg" | "tif" | "tiff"))
+    };
+    let same =
+        |a: &Path, b: &Path| std::fs::canonicalize(a).ok().is_some_and(|x| std::fs::canonicalize(b).ok() == Some(x));
+    for (out, flag) in
+        std::iter::once((&job.output, "the output")).chain(job.starless.iter().map(|p| (p, "--starless")))
+    {
+        if !image_ext(out) {
+            return Err(bad(
+                out,
+                format!("{flag} of the star-aware pipeline must be .png, .jpg or .tif (FITS out: --classic)"),
+            ));
+        }
+        if same(&job.input, out) {
+            return Err(bad(out, format!("{flag} is the input file")));
+        }
+        astro_image::atomic::output_folder(out)?;
     }
-    if let Some(sl) = &job.starless {
-        if !matches!(out_ext(sl).as_deref(), Some("png" | "jpg" | "jpeg" | "tif" | "tiff")) {
-            return Err(bad(sl, "--starless must name a .png, .jpg or .tif file".into()));
-        }
-        crate::apply::plan(&job.input, sl)?;
-        if sl == &job.output {
-            return Err(bad(sl, "--starless is the output file".into()));
-        }
+    if job.starless.as_ref() == Some(&job.output) {
+        return Err(bad(&job.output, "--starless is the output file".into()));
     }
     Ok(())
 }
@@ -243,7 +253,15 @@ pub fn run_star_job<B: Backend>(
     check_star_job(job)?;
     let s2 = (job.scale * job.scale).max(4) as u64;
     let limits = dataset::ImageLimits { max_pixels: job.max_output_pixels / s2 };
-    let input = dataset::image_io::load_image(&job.input, dataset::ColorMode::Keep, limits)?;
+    let input = if crate::apply::input_kind(&job.input) == crate::apply::InputKind::Fits {
+        let shape = astro_image::fits::read_fits_shape(&job.input)?;
+        let (w, h) = (shape.width * job.scale, shape.height * job.scale);
+        crate::report::check_output(&job.input, w, h, 1, job.max_output_pixels)?;
+        // Physical values: a linear display stretch (0.1–99.9 %) to the [0, 1] of a picture.
+        astro_image::fits::read_fits(&job.input)?.to_planes().stretched_linear(0.1, 99.9)
+    } else {
+        dataset::image_io::load_image(&job.input, dataset::ColorMode::Keep, limits)?
+    };
     crate::report::check_output(
         &job.input,
         input.width * job.scale,

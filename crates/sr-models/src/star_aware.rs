@@ -57,8 +57,8 @@ pub struct StarAware {
 pub type ExtraLayer<'a> = &'a mut dyn FnMut(&StarField, &Planes, f32, usize) -> Planes;
 
 /// Run the pipeline on `input`: `model` (×2) on the starless image with `tiling`'s finish, then
-/// `next` when given (prettify ×4), the stars drawn at that scale, `extra` added, the colour
-/// saturation and strength of the finish applied to the whole, and with `area_back` the result
+/// `next` when given (prettify ×4), the finish's colour saturation on that, the stars drawn at
+/// that scale in their own colours, `extra` added, the strength blend, and with `area_back` the result
 /// area-averaged back to the input's pixels (prettify ×1).
 #[allow(clippy::too_many_arguments)]
 pub fn prettify_stars<B: Backend>(
@@ -89,15 +89,22 @@ pub fn prettify_stars<B: Backend>(
     let opts = RenderOptions { scale: s, fwhm: drawn_fwhm, spikes: stars.spikes };
     let layer = render_stars(&field, &enhanced, &opts);
     let saturated = saturated_layer(input, &starless, &field, ow, oh);
+    // The colour gain is for the extended signal; stars keep their measured colour and
+    // saturated stars their own pixels.
     let mut out = enhanced;
+    saturate(&mut out, finish.saturation);
     for ((o, l), q) in out.data.iter_mut().zip(&layer.data).zip(&saturated.data) {
         *o += l + q;
     }
+    if finish.guard_invented {
+        guard_invented(input, &mut out, s);
+    }
+    // The dream layer goes on after the colour gain, so it only ever adds light.
     if let Some(f) = extra {
         let add = f(&field, &out, drawn_fwhm, s);
         out.data.iter_mut().zip(&add.data).for_each(|(o, a)| *o += a);
     }
-    colour_and_strength(input, &mut out, finish.saturation, finish.strength);
+    blend_with_bicubic(input, &mut out, finish.strength);
     if area_back {
         out = dataset::resize::imresize_with(&out, input.width, input.height, dataset::resize::ResizeKernel::Box, true);
     }
@@ -106,8 +113,32 @@ pub fn prettify_stars<B: Backend>(
     Ok(StarAware { image: out, starless, field, drawn_fwhm, drawn_scale: s })
 }
 
-/// Saturation gain about the luma, clamping to [0, 1], then the blend with plain bicubic.
-fn colour_and_strength(input: &Planes, out: &mut Planes, saturation: f32, strength: f32) {
+/// The invention guard on the whole picture: compact sources the input does not have (the
+/// model sharpening a leftover of the starless image into a point) go back to the input's
+/// bicubic pixels, feathered (`star_protection::invention_mask`).
+fn guard_invented(input: &Planes, out: &mut Planes, s: usize) {
+    let mask = crate::star_protection::invention_mask(input, out, s);
+    if mask.iter().all(|m| *m == 0.0) {
+        return;
+    }
+    let (ow, oh, iw, ih) = (out.width, out.height, input.width, input.height);
+    let bic = bicubic_upscale(input, ow, oh);
+    for y in 0..oh {
+        for x in 0..ow {
+            let m = mask[(y / s).min(ih - 1) * iw + (x / s).min(iw - 1)];
+            if m > 0.0 {
+                for c in 0..out.channels.min(bic.channels) {
+                    let i = c * ow * oh + y * ow + x;
+                    let b = if bic.data[i].is_finite() { bic.data[i] } else { out.data[i] };
+                    out.data[i] += m * (b - out.data[i]);
+                }
+            }
+        }
+    }
+}
+
+/// Saturation gain about the luma.
+fn saturate(out: &mut Planes, saturation: f32) {
     let n = out.width * out.height;
     if out.channels == 3 && saturation != 1.0 {
         for i in 0..n {
@@ -118,6 +149,10 @@ fn colour_and_strength(input: &Planes, out: &mut Planes, saturation: f32, streng
             }
         }
     }
+}
+
+/// Clamp to [0, 1], then blend with plain bicubic (`strength` 1: the picture as it is).
+fn blend_with_bicubic(input: &Planes, out: &mut Planes, strength: f32) {
     out.data.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
     let k = strength.clamp(0.0, 1.0);
     if k < 1.0 {

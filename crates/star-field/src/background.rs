@@ -80,15 +80,26 @@ impl Background {
         let fill = median(&mut all).unwrap_or(0.0);
         mesh.iter_mut().filter(|v| !v.is_finite()).for_each(|v| *v = fill);
         let mesh = median3(&mesh, mx, my);
+        // Bilinear between cell centres, extended linearly past the outer centres (a sky
+        // gradient continues to the image edge instead of flattening there).
+        // Centres of the cells (the last one may be partial).
+        let centres = |n: usize, cells: usize| -> Vec<f32> {
+            (0..cells).map(|i| (i * MESH + ((i + 1) * MESH).min(n)) as f32 / 2.0 - 0.5).collect()
+        };
+        let (cx, cy) = (centres(width, mx), centres(height, my));
+        let axis = |p: usize, c: &[f32]| -> (usize, usize, f32) {
+            if c.len() < 2 {
+                return (0, 0, 0.0);
+            }
+            let p = p as f32;
+            let i0 = c.iter().rposition(|v| *v <= p).unwrap_or(0).min(c.len() - 2);
+            (i0, i0 + 1, ((p - c[i0]) / (c[i0 + 1] - c[i0])).clamp(-1.0, 2.0))
+        };
         let mut level = vec![0.0f32; width * height];
         for y in 0..height {
-            let fy = ((y as f32 + 0.5) / MESH as f32 - 0.5).clamp(0.0, (my - 1) as f32);
-            let (j0, ty) = (fy.floor() as usize, fy.fract());
-            let j1 = (j0 + 1).min(my - 1);
+            let (j0, j1, ty) = axis(y, &cy);
             for x in 0..width {
-                let fx = ((x as f32 + 0.5) / MESH as f32 - 0.5).clamp(0.0, (mx - 1) as f32);
-                let (i0, tx) = (fx.floor() as usize, fx.fract());
-                let i1 = (i0 + 1).min(mx - 1);
+                let (i0, i1, tx) = axis(x, &cx);
                 let top = mesh[j0 * mx + i0] * (1.0 - tx) + mesh[j0 * mx + i1] * tx;
                 let bottom = mesh[j1 * mx + i0] * (1.0 - tx) + mesh[j1 * mx + i1] * tx;
                 level[y * width + x] = top * (1.0 - ty) + bottom * ty;
@@ -138,8 +149,7 @@ mod tests {
             }
         }
         let bg = Background::estimate(&img, w, h);
-        // Inside the span of the mesh-cell centres (beyond it the level is held constant).
-        for &(x, y) in &[(40usize, 40usize), (12, 80), (80, 12), (60, 60)] {
+        for &(x, y) in &[(40usize, 40usize), (12, 80), (80, 12), (60, 60), (90, 5), (2, 93)] {
             let want = 0.1 + 0.001 * x as f32;
             assert!((bg.level[y * w + x] - want).abs() < 0.006, "({x},{y}) {} vs {want}", bg.level[y * w + x]);
         }

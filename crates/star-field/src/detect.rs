@@ -48,56 +48,118 @@ pub fn gaussian_blur(plane: &[f32], width: usize, height: usize, sigma: f32) -> 
     out
 }
 
-/// Peaks of `luma` (minus `bg`) filtered with a Gaussian of σ `sigma_kernel` px, at least
-/// `threshold` σ of the filtered noise; sorted brightest first, at most [`MAX_STARS`].
-pub fn find_peaks(luma: &[f32], bg: &Background, sigma_kernel: f32, threshold: f32) -> Vec<Peak> {
-    let (w, h) = (bg.width, bg.height);
-    if w == 0 || h == 0 {
-        return Vec::new();
-    }
-    let sub: Vec<f32> = luma.iter().zip(&bg.level).map(|(v, b)| if v.is_finite() { v - b } else { 0.0 }).collect();
-    let f = gaussian_blur(&sub, w, h, sigma_kernel);
-    // The filtered image's noise: its MAD, unless dense stars inflate that beyond twice what
-    // white pixel noise through the filter gives (correlated survey noise sits in between).
-    let gain = {
-        let r = (3.0 * sigma_kernel).ceil() as usize;
-        let k = astro_image::kernel::gaussian_1d(2 * r + 1, sigma_kernel as f64);
-        k.iter().map(|v| v * v).sum::<f64>() as f32
-    };
-    let white = bg.sigma * gain;
-    let noise = mad_sigma(&f).min(2.0 * white).max(1e-7);
-    let cut = threshold * noise;
-    let mut peaks = Vec::new();
-    let (wi, hi) = (w as isize, h as isize);
-    for y in 0..hi {
-        for x in 0..wi {
-            let i = (y * wi + x) as usize;
-            let v = f[i];
-            if v < cut || !luma[i].is_finite() {
-                continue;
-            }
-            let mut is_max = true;
-            'win: for dy in -PEAK_RADIUS..=PEAK_RADIUS {
-                for dx in -PEAK_RADIUS..=PEAK_RADIUS {
-                    let (yy, xx) = (y + dy, x + dx);
-                    if (dx == 0 && dy == 0) || yy < 0 || xx < 0 || yy >= hi || xx >= wi {
-                        continue;
-                    }
-                    let j = (yy * wi + xx) as usize;
-                    if f[j] > v || (f[j] == v && j < i) {
-                        is_max = false;
-                        break 'win;
-                    }
+/// The matched-filtered image and its noise σ per pixel.
+#[derive(Debug, Clone)]
+pub struct Filtered {
+    /// Width.
+    pub width: usize,
+    /// Height.
+    pub height: usize,
+    /// Background-subtracted luma convolved with the matched filter.
+    pub values: Vec<f32>,
+    /// Noise σ of `values` per mesh cell (`MESH` px), at least the image's global σ: on a galaxy's
+    /// body or a nebula, grain and photon noise are higher than on the sky, and a global σ
+    /// would call them stars.
+    pub cell_noise: Vec<f32>,
+}
+
+/// Side of the noise cells (px).
+const MESH: usize = crate::background::MESH;
+
+impl Filtered {
+    /// Filter `luma` − `bg` with a Gaussian of σ `sigma_kernel` px and measure its noise.
+    pub fn new(luma: &[f32], bg: &Background, sigma_kernel: f32) -> Filtered {
+        let (w, h) = (bg.width, bg.height);
+        let sub: Vec<f32> = luma.iter().zip(&bg.level).map(|(v, b)| if v.is_finite() { v - b } else { 0.0 }).collect();
+        let values = gaussian_blur(&sub, w, h, sigma_kernel);
+        // Global noise: the filtered image's MAD, unless dense stars inflate that beyond twice
+        // what white pixel noise through the filter gives.
+        let gain = {
+            let r = (3.0 * sigma_kernel).ceil() as usize;
+            let k = astro_image::kernel::gaussian_1d(2 * r + 1, sigma_kernel as f64);
+            k.iter().map(|v| v * v).sum::<f64>() as f32
+        };
+        // No image is quieter than 8-bit quantisation (σ = 1/(255·√12) per pixel).
+        let floor = gain / (255.0 * 12f32.sqrt());
+        let global = mad_sigma(&values).min(2.0 * bg.sigma * gain).max(floor);
+        let (mx, my) = (w.div_ceil(MESH).max(1), h.div_ceil(MESH).max(1));
+        let mut cell_noise = vec![global; mx * my];
+        let mut buf = Vec::with_capacity(MESH * MESH);
+        for j in 0..my {
+            for i in 0..mx {
+                buf.clear();
+                for y in j * MESH..((j + 1) * MESH).min(h) {
+                    buf.extend_from_slice(&values[y * w + i * MESH..y * w + ((i + 1) * MESH).min(w)]);
                 }
-            }
-            if is_max {
-                peaks.push(Peak { x: x as usize, y: y as usize, snr: v / noise });
+                cell_noise[j * mx + i] = lower_sigma(&mut buf).max(global);
             }
         }
+        Filtered { width: w, height: h, values, cell_noise }
     }
-    peaks.sort_by(|a, b| b.snr.total_cmp(&a.snr));
-    peaks.truncate(MAX_STARS);
-    peaks
+
+    /// Noise σ at pixel (x, y).
+    pub fn noise_at(&self, x: usize, y: usize) -> f32 {
+        let mx = self.width.div_ceil(MESH).max(1);
+        self.cell_noise[(y / MESH) * mx + x / MESH]
+    }
+
+    /// Local maxima (5×5) at least `threshold` σ above zero, brightest first, at most [`MAX_STARS`].
+    pub fn peaks(&self, threshold: f32, valid: &dyn Fn(usize) -> bool) -> Vec<Peak> {
+        let (w, h) = (self.width, self.height);
+        let f = &self.values;
+        let mut peaks = Vec::new();
+        let (wi, hi) = (w as isize, h as isize);
+        for y in 0..hi {
+            for x in 0..wi {
+                let i = (y * wi + x) as usize;
+                let v = f[i];
+                let noise = self.noise_at(x as usize, y as usize);
+                if v < threshold * noise || !valid(i) {
+                    continue;
+                }
+                let mut is_max = true;
+                'win: for dy in -PEAK_RADIUS..=PEAK_RADIUS {
+                    for dx in -PEAK_RADIUS..=PEAK_RADIUS {
+                        let (yy, xx) = (y + dy, x + dx);
+                        if (dx == 0 && dy == 0) || yy < 0 || xx < 0 || yy >= hi || xx >= wi {
+                            continue;
+                        }
+                        let j = (yy * wi + xx) as usize;
+                        if f[j] > v || (f[j] == v && j < i) {
+                            is_max = false;
+                            break 'win;
+                        }
+                    }
+                }
+                if is_max {
+                    peaks.push(Peak { x: x as usize, y: y as usize, snr: v / noise });
+                }
+            }
+        }
+        peaks.sort_by(|a, b| b.snr.total_cmp(&a.snr));
+        peaks.truncate(MAX_STARS);
+        peaks
+    }
+}
+
+/// σ from the lower half of a distribution (median − 15.9th percentile): stars only add to the
+/// upper half, so even a cell crowded with stars gives the noise between them.
+fn lower_sigma(v: &mut [f32]) -> f32 {
+    if v.len() < 8 {
+        return 0.0;
+    }
+    v.sort_by(f32::total_cmp);
+    v[v.len() / 2] - v[(v.len() as f32 * 0.1587) as usize]
+}
+
+/// Peaks of `luma` (minus `bg`) filtered with a Gaussian of σ `sigma_kernel` px, at least
+/// `threshold` σ of the filtered noise (local where the image is noisier); sorted brightest
+/// first, at most [`MAX_STARS`].
+pub fn find_peaks(luma: &[f32], bg: &Background, sigma_kernel: f32, threshold: f32) -> Vec<Peak> {
+    if bg.width == 0 || bg.height == 0 {
+        return Vec::new();
+    }
+    Filtered::new(luma, bg, sigma_kernel).peaks(threshold, &|i| luma[i].is_finite())
 }
 
 #[cfg(test)]

@@ -19,6 +19,14 @@ const RIM: f32 = 2.0;
 /// Most rim pixels used per footprint (evenly thinned beyond that).
 const MAX_RIM: usize = 256;
 
+/// Radius (px) inside which an unsaturated star's residual is bounded: 2.5 σ of its major axis
+/// (where a plate profile and its Gaussian model differ most), within its footprint.
+fn clamp_radius(s: &Star) -> f32 {
+    let [a, b, c] = s.cov;
+    let major = ((a + b) / 2.0 + (((a - b) / 2.0).powi(2) + c * c).sqrt()).max(0.01).sqrt();
+    (2.5 * major).max(1.5).min(s.radius)
+}
+
 /// Rim pixels of `star`'s footprint: (x, y, value per channel).
 fn rim(img: &Planes, s: &Star) -> Vec<(f32, f32, [f32; 3])> {
     let (w, h) = (img.width, img.height);
@@ -77,7 +85,10 @@ pub fn starless(img: &Planes, field: &mut StarField) -> Planes {
         for y in (y0 - ri).max(0)..(y0 + ri + 1).min(h as isize) {
             for x in (x0 - ri).max(0)..(x0 + ri + 1).min(w as isize) {
                 let d2 = (x as f32 - s.x).powi(2) + (y as f32 - s.y).powi(2);
-                if d2 > s.radius * s.radius {
+                // Saturated footprints are replaced whole; an unsaturated star's residual is
+                // bounded only inside its core (a fainter neighbour just outside survives).
+                let reach = if s.saturated { s.radius } else { clamp_radius(s) };
+                if d2 > reach * reach {
                     continue;
                 }
                 let sky = shepard(&rim, x as f32, y as f32);
@@ -99,14 +110,17 @@ pub fn starless(img: &Planes, field: &mut StarField) -> Planes {
 }
 
 /// Each star's flux: image − starless over its footprint, shared where footprints overlap in
-/// proportion to the stars' Gaussian profiles.
+/// proportion to the stars' fitted models.
 fn attribute_flux(img: &Planes, starless: &Planes, field: &mut StarField) {
     let (w, h, ch) = (field.width, field.height, field.channels);
+    // Each star's fitted model (flux × unit-integral Gaussian) decides its share of a pixel.
     let profile = |s: &Star, x: f32, y: f32| {
         let [a, b, c] = s.cov;
         let det = (a * b - c * c).max(1e-6);
         let (dx, dy) = (x - s.x, y - s.y);
-        (-0.5 * (b * dx * dx + a * dy * dy - 2.0 * c * dx * dy) / det).exp().max(1e-6)
+        let g = (-0.5 * (b * dx * dx + a * dy * dy - 2.0 * c * dx * dy) / det).exp();
+        let flux = if s.saturated { 1.0 } else { s.luma_flux(ch).max(1e-6) };
+        (flux * g / (2.0 * std::f32::consts::PI * det.sqrt())).max(1e-12)
     };
     let mut total = vec![0.0f32; w * h];
     let each = |s: &Star, f: &mut dyn FnMut(usize, f32)| {
