@@ -124,3 +124,24 @@ fn a_refusing_service_is_reported_in_one_line_and_nothing_is_written() {
         }
     });
 }
+
+#[test]
+fn an_object_name_is_resolved_offline_and_its_field_fetched() {
+    let dir = scratch();
+    let server = Hips2FitsServer::start(star_field);
+    let url = server.url();
+    let args = ["--object", "m51", "--size", "96", "--hips2fits-url", &url, "-o", "m51.png"];
+    let (ok, stdout, stderr) = prettify(dir.path(), &args);
+    assert!(ok, "{stdout}\n{stderr}");
+    // The OpenNGC position of NGC 5194 and 1.5× its major axis (13.71′) as the field.
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    let num = |k: &str| reqs[0].get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    assert!((num("ra") - 202.4696).abs() < 1e-3 && (num("dec") - 47.1952).abs() < 1e-3, "{:?}", reqs[0]);
+    assert!((num("fov") - 1.5 * 13.71 / 60.0).abs() < 1e-3, "{:?}", reqs[0]);
+    assert!(stderr.contains("NGC5194"), "{stderr}");
+    let img =
+        dataset::image_io::load_image(&dir.path().join("m51.png"), ColorMode::Rgb, ImageLimits::default()).unwrap();
+    assert_eq!((img.width, img.height), (192, 192));
+    assert_no_leftovers(dir.path());
+}

@@ -16,8 +16,8 @@ use crate::model::{Generator, GeneratorConfig};
 
 /// Default drawn star width over the input's measured PSF width (`--star-size`), chosen by
 /// measurement on real survey images (docs/models.md, "prettify v2").
-pub const DEFAULT_STAR_SIZE: f32 = 0.5;
-/// Narrowest drawn star (output pixels): below ≈ 2 px a star becomes a hot-pixel-like point.
+pub const DEFAULT_STAR_SIZE: f32 = 0.35;
+/// Narrowest drawn star (output pixels): much below this a star becomes a hot-pixel-like point.
 pub const MIN_DRAWN_FWHM: f32 = 2.0;
 
 /// How the stars are treated.

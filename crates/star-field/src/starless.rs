@@ -1,8 +1,9 @@
 //! The starless image: the photometry's residual (each fitted star subtracted), with what a
-//! Gaussian cannot model bounded. Inside each star's footprint the residual may differ from the
-//! sky interpolated from the footprint's rim by at most [`RESIDUAL_SIGMA`] pixel-noise σ — the
-//! extended signal under the star survives, the mismatch of a non-Gaussian plate profile does
-//! not. Saturated stars and their halos are replaced by the interpolated sky alone (their core
+//! Gaussian cannot model bounded. Inside each star's core the residual may exceed the sky
+//! interpolated from the footprint's rim by at most [`RESIDUAL_SIGMA`] pixel-noise σ, and fall
+//! below it by as much only where the image itself is brighter (a dark sky is never lifted) —
+//! the extended signal under the star survives, the mismatch of a non-Gaussian plate profile
+//! does not. Saturated stars and their halos are replaced by the interpolated sky alone (their core
 //! has no measurable profile); the pipeline puts their own pixels back afterwards.
 //!
 //! The interpolation is inverse-distance weighting of the rim pixels (Shepard's method): smooth,
@@ -67,10 +68,10 @@ fn shepard(rim: &[(f32, f32, [f32; 3])], x: f32, y: f32) -> [f32; 3] {
     acc.map(|a| a / sw.max(1e-12))
 }
 
-/// The starless image of `field` (built from its residual; `img` is the original, used for
-/// nothing but its size check). Also sets each star's `flux` to what the starless image lost
-/// around it (image − starless over its footprint, shared by overlapping footprints in
-/// proportion to each star's fitted profile), so re-rendering exactly conserves light.
+/// The starless image of `field` (built from its residual; `img` is the original). Also sets
+/// each star's `flux` to what the starless image lost around it (image − starless over its
+/// footprint, shared by overlapping footprints in proportion to the stars' fitted models), so
+/// re-rendering exactly conserves light.
 pub fn starless(img: &Planes, field: &mut StarField) -> Planes {
     let (w, h, ch) = (field.width, field.height, field.channels);
     debug_assert_eq!((img.width, img.height), (w, h));
@@ -98,8 +99,13 @@ pub fn starless(img: &Planes, field: &mut StarField) -> Planes {
                     *v = if s.saturated {
                         *sky_c
                     } else {
+                        // Bounded above by the rim's sky; raised (an over-subtracted core) at
+                        // most back to the image's own value, so a rim brighter on one side
+                        // (a nebula's edge) never lifts a dark sky.
                         let k = RESIDUAL_SIGMA * field.noise[c];
-                        v.clamp(sky_c - k, sky_c + k)
+                        let orig = img.data[c * w * h + i];
+                        let floor = if orig.is_finite() { (sky_c - k).min(orig) } else { sky_c - k };
+                        v.clamp(floor.min(sky_c + k), sky_c + k)
                     };
                 }
             }
