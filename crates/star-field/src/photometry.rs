@@ -15,6 +15,8 @@ pub const SATURATED_LEVEL: f32 = 0.97;
 pub const DETECT_SIGMA: f32 = 5.0;
 /// σ (px) of the matched filter: a DSS-like star of FWHM ≈ 2.8 px.
 pub const FILTER_SIGMA: f32 = 1.2;
+/// Fewest star shapes the field PSF is measured from.
+pub const MIN_PSF_STARS: usize = 5;
 /// Largest window half-side (px) of an unsaturated star's fit and footprint.
 pub const MAX_FIT_RADIUS: usize = 15;
 /// Largest footprint radius (px) of a saturated star with its halo.
@@ -401,6 +403,11 @@ fn field_psf(stars: &[(Star, Option<[f32; 3]>)], peaks: &[Peak]) -> FieldPsf {
     if good.len() < 3 {
         good = pick(0.0);
     }
+    // Fewer than MIN_PSF_STARS shapes say nothing about the optics (two knots of a nebula are
+    // not a PSF): the matched filter's own Gaussian stands in.
+    if good.len() < MIN_PSF_STARS {
+        good.clear();
+    }
     let cov = if good.is_empty() {
         [FILTER_SIGMA * FILTER_SIGMA, FILTER_SIGMA * FILTER_SIGMA, 0.0]
     } else {
@@ -451,6 +458,13 @@ fn add_model(residual: &mut Planes, star: &Star, inv: [f32; 3], sign: f32) {
                 k += 1;
             }
         }
+    }
+}
+
+/// Put `star`'s fitted model back into `residual` (a source the starless step decides is not a star).
+pub(crate) fn restore(residual: &mut Planes, star: &Star) {
+    if let Some(inv) = inverse(star.cov) {
+        add_model(residual, star, inv, 1.0);
     }
 }
 

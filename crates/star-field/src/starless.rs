@@ -73,6 +73,46 @@ fn shepard(rim: &[(f32, f32, [f32; 3])], x: f32, y: f32) -> [f32; 3] {
 /// footprint, shared by overlapping footprints in proportion to the stars' fitted models), so
 /// re-rendering exactly conserves light.
 pub fn starless(img: &Planes, field: &mut StarField) -> Planes {
+    reject_extended(field);
+    let out = build(img, field);
+    // A source whose light (image − starless) is far too much for a star of the field's width
+    // at its peak is extended: give it back and build again.
+    let balls = too_wide(img, field);
+    if balls.iter().all(|b| !b) {
+        return out;
+    }
+    for (s, _) in field.stars.iter().zip(&balls).filter(|(_, b)| **b) {
+        crate::photometry::restore(&mut field.residual, s);
+    }
+    let mut it = balls.iter();
+    field.stars.retain(|_| !*it.next().unwrap_or(&false));
+    build(img, field)
+}
+
+/// Which stars' light (their attributed flux) over their input peak gives an effective
+/// Gaussian σ² = F / (2π·peak) beyond (2 σ of the field PSF)²: not a star.
+fn too_wide(img: &Planes, field: &StarField) -> Vec<bool> {
+    let (w, h, ch) = (field.width, field.height, field.channels);
+    let [a, b, c] = field.psf.cov;
+    let psf_var = (a * b - c * c).max(1e-6).sqrt();
+    let luma = img.to_luma();
+    field
+        .stars
+        .iter()
+        .map(|s| {
+            if s.saturated {
+                return false;
+            }
+            let (x, y) = (s.x.round().clamp(0.0, w as f32 - 1.0) as usize, s.y.round().clamp(0.0, h as f32 - 1.0) as usize);
+            let peak = luma.data[y * w + x] - field.background.level[y * w + x];
+            let var = s.luma_flux(ch) / (2.0 * std::f32::consts::PI * peak.max(1e-6));
+            peak <= 0.0 || var > 4.0 * psf_var
+        })
+        .collect()
+}
+
+/// The starless image from the residual and the (kept) stars, with their fluxes attributed.
+fn build(img: &Planes, field: &mut StarField) -> Planes {
     let (w, h, ch) = (field.width, field.height, field.channels);
     debug_assert_eq!((img.width, img.height), (w, h));
     let mut out = field.residual.clone();
@@ -113,6 +153,48 @@ pub fn starless(img: &Planes, field: &mut StarField) -> Planes {
     }
     attribute_flux(img, &out, field);
     out
+}
+
+/// A "star" whose core, after its Gaussian is subtracted, still holds more than this share of
+/// the Gaussian's flux above the rim's sky sits on structure (a nebula's knot, a galaxy's core).
+pub const EXTENDED_EXCESS: f32 = 0.5;
+
+/// Give back to the image (model restored in the residual, dropped from the list) every
+/// unsaturated star the residual bound would take [`EXTENDED_EXCESS`] of its flux or more from:
+/// drawn as a star, that light would become a ball.
+fn reject_extended(field: &mut StarField) {
+    let (w, h, ch) = (field.width, field.height, field.channels);
+    let weights: &[f32] = if ch >= 3 { &[0.299, 0.587, 0.114] } else { &[1.0] };
+    let mut keep = vec![true; field.stars.len()];
+    for (k, s) in field.stars.iter().enumerate().filter(|(_, s)| !s.saturated) {
+        let rim = rim(&field.residual, s);
+        if rim.is_empty() {
+            continue;
+        }
+        let reach = clamp_radius(s);
+        let ri = reach.ceil() as isize;
+        let (x0, y0) = (s.x.round() as isize, s.y.round() as isize);
+        let mut excess = 0.0f32;
+        for y in (y0 - ri).max(0)..(y0 + ri + 1).min(h as isize) {
+            for x in (x0 - ri).max(0)..(x0 + ri + 1).min(w as isize) {
+                if (x as f32 - s.x).powi(2) + (y as f32 - s.y).powi(2) > reach * reach {
+                    continue;
+                }
+                let sky = shepard(&rim, x as f32, y as f32);
+                let i = y as usize * w + x as usize;
+                for (c, wt) in weights.iter().enumerate() {
+                    let v = field.residual.data[c * w * h + i];
+                    excess += wt * (v - sky[c] - RESIDUAL_SIGMA * field.noise[c]).max(0.0);
+                }
+            }
+        }
+        keep[k] = excess <= EXTENDED_EXCESS * s.luma_flux(ch).max(0.0);
+    }
+    for (s, _) in field.stars.iter().zip(&keep).filter(|(_, k)| !**k) {
+        crate::photometry::restore(&mut field.residual, s);
+    }
+    let mut it = keep.iter();
+    field.stars.retain(|_| *it.next().unwrap_or(&true));
 }
 
 /// Each star's flux: image − starless over its footprint, shared where footprints overlap in
