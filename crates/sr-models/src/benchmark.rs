@@ -108,6 +108,7 @@ pub fn standard<B: Backend>(
 /// The real-survey figures of `files` (each its centre square of at most `max_side`): one list
 /// per method, bicubic first, then each model with `tiling`, then (with `star_aware`) each model
 /// in the star-aware pipeline; gallery rows are `{stem}.png`.
+#[allow(clippy::too_many_arguments)]
 pub fn real_survey<B: Backend>(
     files: &[PathBuf],
     models: &[(&GeneratorConfig, &Generator<B>)],

@@ -190,9 +190,19 @@ fn sersic_b(n: f32) -> f32 {
     2.0 * n - 1.0 / 3.0 + 4.0 / (405.0 * n)
 }
 
-/// Add a Sérsic galaxy of total `flux` (per channel), half-light radius `re`, index `n`, axis
-/// ratio `q`, angle `theta` (radians) at (cx, cy) to `layer` (renormalised over what is drawn).
-fn draw_sersic(layer: &mut Planes, cx: f32, cy: f32, flux: [f32; 3], re: f32, n: f32, q: f32, theta: f32) {
+/// A Sérsic galaxy's shape: half-light radius `re` (px), index `n`, axis ratio `q`, angle `theta` (radians).
+#[derive(Debug, Clone, Copy)]
+struct Sersic {
+    re: f32,
+    n: f32,
+    q: f32,
+    theta: f32,
+}
+
+/// Add a Sérsic galaxy of total `flux` (per channel) at (cx, cy) to `layer` (renormalised over
+/// what is drawn).
+fn draw_sersic(layer: &mut Planes, cx: f32, cy: f32, flux: [f32; 3], shape: Sersic) {
+    let Sersic { re, n, q, theta } = shape;
     let (w, h) = (layer.width, layer.height);
     let reach = (4.0 * re).max(3.0);
     let ri = reach.ceil() as isize;
@@ -302,7 +312,7 @@ pub fn dream_layer(
             let colour = if disc { [0.95, 1.0, 1.1] } else { [1.15, 1.0, 0.75] };
             let norm = astro_image::luma::bt601(colour[0], colour[1], colour[2]);
             let f = colour.map(|c| c / norm * flux * s * s);
-            draw_sersic(&mut layer, x, y, f, re, n, q, theta);
+            draw_sersic(&mut layer, x, y, f, Sersic { re, n, q, theta });
             added.push(AddedSource {
                 kind: AddedKind::Galaxy,
                 x,

@@ -418,14 +418,12 @@ fn field_psf(stars: &[(Star, Option<[f32; 3]>)], peaks: &[Peak]) -> FieldPsf {
     FieldPsf { cov, fwhm, ellipticity, stars_used: good.len() }
 }
 
-/// The footprint window of `star` in a `w`×`h` image: (x range, y range, the Gaussian at each
-/// pixel — 0 outside the footprint disc — and its sum).
-fn window(
-    star: &Star,
-    inv: [f32; 3],
-    w: usize,
-    h: usize,
-) -> Option<(std::ops::Range<isize>, std::ops::Range<isize>, Vec<f32>, f32)> {
+/// A star's footprint window: x range, y range, the Gaussian at each pixel (0 outside the
+/// footprint disc) and its sum.
+type Window = (std::ops::Range<isize>, std::ops::Range<isize>, Vec<f32>, f32);
+
+/// The footprint window of `star` in a `w`×`h` image.
+fn window(star: &Star, inv: [f32; 3], w: usize, h: usize) -> Option<Window> {
     let r = star.radius as isize;
     let (x0, y0) = (star.x.round() as isize, star.y.round() as isize);
     let (ys, ye) = ((y0 - r).max(0), (y0 + r + 1).min(h as isize));
@@ -479,8 +477,9 @@ fn solve4(mut a: [[f64; 4]; 4], mut b: [f64; 4]) -> Option<[f64; 4]> {
         b.swap(col, piv);
         for row in col + 1..4 {
             let f = a[row][col] / a[col][col];
-            for k in col..4 {
-                a[row][k] -= f * a[col][k];
+            let pivot_row = a[col];
+            for (v, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *v -= f * p;
             }
             b[row] -= f * b[col];
         }

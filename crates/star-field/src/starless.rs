@@ -103,7 +103,8 @@ fn too_wide(img: &Planes, field: &StarField) -> Vec<bool> {
             if s.saturated {
                 return false;
             }
-            let (x, y) = (s.x.round().clamp(0.0, w as f32 - 1.0) as usize, s.y.round().clamp(0.0, h as f32 - 1.0) as usize);
+            let (x, y) =
+                (s.x.round().clamp(0.0, w as f32 - 1.0) as usize, s.y.round().clamp(0.0, h as f32 - 1.0) as usize);
             let peak = luma.data[y * w + x] - field.background.level[y * w + x];
             let var = s.luma_flux(ch) / (2.0 * std::f32::consts::PI * peak.max(1e-6));
             peak <= 0.0 || var > 4.0 * psf_var
