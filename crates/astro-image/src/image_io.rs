@@ -145,7 +145,38 @@ fn decode_dynamic(bytes: &[u8], path: &Path, declared: Declared) -> Result<Dynam
 }
 
 fn decode_declared(bytes: &[u8], path: &Path, declared: Declared, mode: ColorMode) -> Result<Planes> {
-    Ok(Planes::from_dynamic_image(&decode_dynamic(bytes, path, declared)?, mode))
+    let img = decode_dynamic(bytes, path, declared)?;
+    // A grey or RGB PNG has no alpha of its own: an alpha here is a tRNS colour key (Stellarium's
+    // survey PNGs declare pure white transparent), which would turn burnt-out star cores black.
+    let img = if declared.format == ImageFormat::Png && png_colour_key(bytes) && img.color().has_alpha() {
+        match img.color() {
+            image::ColorType::La8 => DynamicImage::ImageLuma8(img.to_luma8()),
+            image::ColorType::La16 => DynamicImage::ImageLuma16(img.to_luma16()),
+            image::ColorType::Rgba16 => DynamicImage::ImageRgb16(img.to_rgb16()),
+            _ => DynamicImage::ImageRgb8(img.to_rgb8()),
+        }
+    } else {
+        img
+    };
+    Ok(Planes::from_dynamic_image(&img, mode))
+}
+
+/// Whether PNG `bytes` are grey or RGB (IHDR colour type 0 or 2) with a tRNS chunk: their only
+/// transparency is a colour key.
+fn png_colour_key(bytes: &[u8]) -> bool {
+    if bytes.len() < 33 || !matches!(bytes[25], 0 | 2) {
+        return false;
+    }
+    let mut at = 8;
+    while at + 8 <= bytes.len() {
+        let len = u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        match &bytes[at + 4..at + 8] {
+            b"tRNS" => return true,
+            b"IDAT" | b"IEND" => return false,
+            _ => at = at.saturating_add(12).saturating_add(len),
+        }
+    }
+    false
 }
 
 /// Save planes as PNG, JPEG or TIFF (chosen by extension), atomically.
@@ -252,6 +283,27 @@ mod tests {
         save_image(&p.to_rgb(), &jpg, 8).unwrap();
         let j = load_image(&jpg, ColorMode::Keep, ImageLimits::default()).unwrap();
         assert_eq!((j.width, j.height), (32, 32));
+    }
+
+    #[test]
+    fn a_png_colour_key_is_not_coverage() {
+        // An RGB PNG whose tRNS declares white transparent: white stays white (a star's core).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.png");
+        let mut bytes = Vec::new();
+        {
+            let mut enc = png::Encoder::new(&mut bytes, 2, 1);
+            enc.set_color(png::ColorType::Rgb);
+            enc.set_depth(png::BitDepth::Eight);
+            enc.set_trns(vec![0, 255, 0, 255, 0, 255]);
+            let mut w = enc.write_header().unwrap();
+            w.write_image_data(&[255, 255, 255, 10, 20, 30]).unwrap();
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let p = load_image(&path, ColorMode::Keep, ImageLimits::default()).unwrap();
+        assert_eq!(p.channels, 3);
+        assert!((0..3).all(|c| p.get(c, 0, 0) == 1.0), "white became {}", p.get(0, 0, 0));
+        assert!((p.get(2, 0, 1) - 30.0 / 255.0).abs() < 1e-6);
     }
 
     #[test]
