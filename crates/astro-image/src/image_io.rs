@@ -146,19 +146,24 @@ fn decode_dynamic(bytes: &[u8], path: &Path, declared: Declared) -> Result<Dynam
 
 fn decode_declared(bytes: &[u8], path: &Path, declared: Declared, mode: ColorMode) -> Result<Planes> {
     let img = decode_dynamic(bytes, path, declared)?;
-    // A grey or RGB PNG has no alpha of its own: an alpha here is a tRNS colour key (Stellarium's
-    // survey PNGs declare pure white transparent), which would turn burnt-out star cores black.
-    let img = if declared.format == ImageFormat::Png && png_colour_key(bytes) && img.color().has_alpha() {
-        match img.color() {
-            image::ColorType::La8 => DynamicImage::ImageLuma8(img.to_luma8()),
-            image::ColorType::La16 => DynamicImage::ImageLuma16(img.to_luma16()),
-            image::ColorType::Rgba16 => DynamicImage::ImageRgb16(img.to_rgb16()),
-            _ => DynamicImage::ImageRgb8(img.to_rgb8()),
-        }
-    } else {
-        img
-    };
+    let img = if declared.format == ImageFormat::Png { without_colour_key(bytes, img) } else { img };
     Ok(Planes::from_dynamic_image(&img, mode))
+}
+
+/// A decoded PNG without the alpha a tRNS colour key gave it: a grey or RGB PNG has no alpha of
+/// its own, and compositing the key over black would turn, in Stellarium's survey PNGs (which
+/// declare pure white transparent), burnt-out star cores black. `head`: the file's first bytes
+/// (through its chunks before the image data).
+pub fn without_colour_key(head: &[u8], img: DynamicImage) -> DynamicImage {
+    if !img.color().has_alpha() || !png_colour_key(head) {
+        return img;
+    }
+    match img.color() {
+        image::ColorType::La8 => DynamicImage::ImageLuma8(img.to_luma8()),
+        image::ColorType::La16 => DynamicImage::ImageLuma16(img.to_luma16()),
+        image::ColorType::Rgba16 => DynamicImage::ImageRgb16(img.to_rgb16()),
+        _ => DynamicImage::ImageRgb8(img.to_rgb8()),
+    }
 }
 
 /// Whether PNG `bytes` are grey or RGB (IHDR colour type 0 or 2) with a tRNS chunk: their only

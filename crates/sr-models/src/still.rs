@@ -94,13 +94,15 @@ pub fn load_still(path: &Path, limits: ImageLimits) -> Result<DecodedImage> {
     }
     let file = std::fs::File::open(path).map_err(|e| SrError::io(path, e))?;
     let mut reader = BufReader::new(file);
-    let mut head = [0u8; 16];
-    let n = reader.read(&mut head).map_err(|e| SrError::io(path, e))?;
+    // The chunks before the pixel data (a PNG's tRNS colour key among them).
+    let mut head = Vec::with_capacity(64 * 1024);
+    (&mut reader).take(64 * 1024).read_to_end(&mut head).map_err(|e| SrError::io(path, e))?;
     reader.rewind().map_err(|e| SrError::io(path, e))?;
-    let format = sniff(&head[..n], path)?;
+    let format = sniff(&head[..head.len().min(16)], path)?;
     let mut r = ImageReader::with_format(reader, format);
     r.limits(dataset::image_io::decoder_limits(w, h));
     let img = r.decode().map_err(|e| ImageError::Decode { path: path.to_path_buf(), reason: e.to_string() })?;
+    let img = if format == image::ImageFormat::Png { dataset::image_io::without_colour_key(&head, img) } else { img };
     Ok(DecodedImage::new(img))
 }
 
