@@ -164,7 +164,7 @@ mod tests {
                 let mut v = 0.05 + 0.003 * (((x / scale) * 7 + (y / scale) * 13) % 11) as f32 / 11.0;
                 for (cx, cy) in stars {
                     let (dx, dy) = (fx - cx, fy - cy);
-                    v += 0.4 * (-(dx * dx / (2.0 * sx * sx) + dy * dy / (2.0 * sy * sy))).exp();
+                    v += 0.2 * (-(dx * dx / (2.0 * sx * sx) + dy * dy / (2.0 * sy * sy))).exp();
                     let d = (dx * dx + dy * dy).sqrt();
                     if (2.0..4.0).contains(&d) {
                         v -= dark;
@@ -183,7 +183,7 @@ mod tests {
         let s = (1.6f32 * 1.0).sqrt() * 0.6;
         let round = field(96, 2, s, s, 0.0);
         let mut scaled = round.clone();
-        // Keep the flux: amplitude × σ² must match 0.4 × 1.6 × 1.0.
+        // Keep the flux: amplitude × σ² must match 0.2 × 1.6 × 1.0 (the tight peak, 0.56, unsaturated).
         let k = 1.6 / (s * s);
         let sky = field(96, 2, 1e-3, 1e-3, 0.0);
         scaled.data.iter_mut().zip(&sky.data).for_each(|(v, b)| *v = b + (*v - b) * k);
@@ -195,7 +195,7 @@ mod tests {
         // The input against itself: ratio 1, no magnitude change; a dark ring is seen.
         let same = star_figures(&input, &input);
         assert!((same.ellipticity_ratio - 1.0).abs() < 1e-6 && same.dmag.abs() < 1e-6, "{same:?}");
-        let ringed = star_figures(&input, &field(96, 1, 1.6, 1.0, 0.02));
+        let ringed = star_figures(&input, &field(96, 1, 1.6, 1.0, 0.03));
         assert!(ringed.ring > 3.0, "{ringed:?}");
     }
 }
