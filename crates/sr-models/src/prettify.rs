@@ -251,24 +251,17 @@ pub fn run_star_job<B: Backend>(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<StarOutcome> {
     check_star_job(job)?;
-    let s2 = (job.scale * job.scale).max(4) as u64;
-    let limits = dataset::ImageLimits { max_pixels: job.max_output_pixels / s2 };
+    // The stars are drawn on a ×2 (or ×4) picture even for --scale 1: that is what must fit.
+    let s = job.scale.max(2);
     let input = if crate::apply::input_kind(&job.input) == crate::apply::InputKind::Fits {
         let shape = astro_image::fits::read_fits_shape(&job.input)?;
-        let (w, h) = (shape.width * job.scale, shape.height * job.scale);
-        crate::report::check_output(&job.input, w, h, 1, job.max_output_pixels)?;
+        crate::report::check_output(&job.input, shape.width * s, shape.height * s, 1, job.max_output_pixels)?;
         // Physical values: a linear display stretch (0.1–99.9 %) to the [0, 1] of a picture.
         astro_image::fits::read_fits(&job.input)?.to_planes().stretched_linear(0.1, 99.9)
     } else {
+        let limits = dataset::ImageLimits { max_pixels: job.max_output_pixels / (s * s) as u64 };
         dataset::image_io::load_image(&job.input, dataset::ColorMode::Keep, limits)?
     };
-    crate::report::check_output(
-        &job.input,
-        input.width * job.scale,
-        input.height * job.scale,
-        1,
-        job.max_output_pixels,
-    )?;
     let (config, model, source) = job.model.load::<B>(2, device)?;
     let mut name = format!("{} ({source}) on the starless image", config.describe());
     let next = match then_for_scale(job.scale) {
