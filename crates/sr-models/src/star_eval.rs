@@ -87,7 +87,8 @@ fn ring_depth(l: &[f32], w: usize, h: usize, x: f32, y: f32, fwhm: f32) -> Optio
     Some(((s - darkest) * 255.0).max(0.0))
 }
 
-fn med(mut v: Vec<f64>) -> f64 {
+/// Median of the finite values (NaN without any): the pooled figure of the evaluations.
+pub(crate) fn median_finite(mut v: Vec<f64>) -> f64 {
     v.retain(|x| x.is_finite());
     if v.is_empty() {
         return f64::NAN;
@@ -140,12 +141,12 @@ pub fn star_figures(input: &Planes, output: &Planes) -> StarFigures {
             ring.push(d);
         }
     }
-    let (mi, mo) = (med(e_in), med(e_out));
+    let (mi, mo) = (median_finite(e_in), median_finite(e_out));
     StarFigures {
         ellipticity_ratio: if mi > 0.0 { mo / mi } else { f64::NAN },
-        fwhm_ratio: med(fw),
-        dmag: med(dm),
-        ring: med(ring),
+        fwhm_ratio: median_finite(fw),
+        dmag: median_finite(dm),
+        ring: median_finite(ring),
     }
 }
 

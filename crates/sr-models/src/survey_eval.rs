@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::inference::{Tiling, bicubic_upscale, upscale_tiled};
 use crate::model::{Generator, GeneratorConfig};
 use crate::star_aware::{StarOptions, prettify_stars};
-use crate::star_eval::{StarFigures, star_figures};
+use crate::star_eval::{StarFigures, median_finite as median, star_figures};
 
 /// The figures of one output of one real survey image.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,15 +121,6 @@ pub struct SurveySummary {
 fn mean_of(v: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
     if n == 0 { f64::NAN } else { sum / n as f64 }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Pool the per-image figures of one method.
