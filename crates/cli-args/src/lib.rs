@@ -12,6 +12,9 @@
 
 use std::process::ExitCode;
 
+pub mod outputs;
+pub use outputs::{check_outputs, require_extension};
+
 fn number<T: std::str::FromStr>(s: &str) -> Result<T, String> {
     s.trim().parse::<T>().map_err(|_| format!("'{s}' is not a number"))
 }
@@ -95,18 +98,60 @@ pub fn positive_u32(s: &str) -> Result<u32, String> {
     if v >= 1 { Ok(v) } else { Err("must be at least 1".into()) }
 }
 
+/// An integer in [`lo`, `hi`]: `value_parser = |s: &str| cli_args::usize_in(s, 1, 4096)`. Sizes
+/// that size allocations (features, batch, image sides) get an upper bound as well as a lower one.
+pub fn usize_in(s: &str, lo: usize, hi: usize) -> Result<usize, String> {
+    let v: usize = number(s)?;
+    if (lo..=hi).contains(&v) { Ok(v) } else { Err(format!("must be between {lo} and {hi}")) }
+}
+
+/// A finite `f64` in [`lo`, `hi`].
+pub fn f64_in(s: &str, lo: f64, hi: f64) -> Result<f64, String> {
+    let v = finite_f64(s)?;
+    if (lo..=hi).contains(&v) { Ok(v) } else { Err(format!("must be between {} and {}", short(lo), short(hi))) }
+}
+
+/// A finite `f32` in [`lo`, `hi`].
+pub fn f32_in(s: &str, lo: f32, hi: f32) -> Result<f32, String> {
+    f64_in(s, lo as f64, hi as f64).map(|v| v as f32)
+}
+
+/// The largest loss weight accepted ([`loss_weight`]): far above any useful value, far below
+/// where `f32` training overflows.
+pub const MAX_LOSS_WEIGHT: f64 = 1e4;
+
+/// A loss weight: finite, in [0, [`MAX_LOSS_WEIGHT`]] (`--l1`, `--ssim`, `--gan-weight`).
+pub fn loss_weight(s: &str) -> Result<f64, String> {
+    f64_in(s, 0.0, MAX_LOSS_WEIGHT)
+}
+
+/// A number as people read it: plain for ordinary magnitudes, scientific notation otherwise
+/// (`1e-300`, not 300 digits).
+pub fn short(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-4..1e9).contains(&v.abs()) { format!("{v}") } else { format!("{v:e}") }
+}
+
 /// The error as one line: the context chain joined by ": ", newlines folded.
 pub fn one_line(e: &anyhow::Error) -> String {
     // A cause whose text the message above it already contains is not repeated
     // ("x.png: No such file (os error 2)" over "No such file (os error 2)").
+    // A cause that starts with what the line ends with ("writing x.png" over "x.png: disk full")
+    // continues it instead of repeating the path.
     let mut line = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
         if !line.contains(&text) {
-            if !line.is_empty() {
-                line.push_str(": ");
+            let overlap =
+                text.match_indices(": ").map(|(i, _)| i).filter(|&i| i >= 3 && line.ends_with(&text[..i])).last();
+            match overlap {
+                Some(i) => line.push_str(&text[i..]),
+                None => {
+                    if !line.is_empty() {
+                        line.push_str(": ");
+                    }
+                    line.push_str(&text);
+                }
             }
-            line.push_str(&text);
         }
     }
     line.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -128,7 +173,9 @@ pub fn run(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
 pub fn init_logs(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    // Colour codes only on a terminal: a redirected log is plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }
 
 /// A progress bar over `len` items drawn with the indicatif `template` (a plain bar if the template
@@ -173,6 +220,33 @@ mod tests {
         assert!(declination("90.5").is_err() && declination("-90").is_ok());
         assert!(right_ascension("360").is_err() && right_ascension("0").is_ok());
         assert!(positive_usize("0").is_err() && positive_usize("-3").is_err() && positive_usize("3").is_ok());
+    }
+
+    #[test]
+    fn range_validators_bound_both_ends_and_numbers_print_short() {
+        for bad in ["0", "100000", "-1", "NaN", "1e3"] {
+            assert!(usize_in(bad, 1, 4096).is_err(), "{bad}");
+        }
+        assert_eq!(usize_in("64", 1, 4096).unwrap(), 64);
+        assert_eq!(usize_in("0", 1, 4096).unwrap_err(), "must be between 1 and 4096");
+        for bad in ["NaN", "inf", "-inf", "1e39", "-0.5", "1e5"] {
+            assert!(loss_weight(bad).is_err(), "{bad}");
+        }
+        assert_eq!(loss_weight("0").unwrap(), 0.0);
+        assert!(f32_in("1e-300", 1e-6, 180.0).is_err() && f32_in("2.5", 1e-6, 180.0).unwrap() == 2.5);
+        assert_eq!(short(1e-300), "1e-300");
+        assert_eq!(short(0.25), "0.25");
+        assert_eq!(short(1.5e12), "1.5e12");
+    }
+
+    #[test]
+    fn a_path_at_the_end_of_a_context_is_not_printed_twice() {
+        let io = std::io::Error::other("No space left on device");
+        let inner = anyhow::Error::new(io).context("out/cam.png: No space left on device");
+        let e = inner.context("writing out/cam.png");
+        assert_eq!(one_line(&e), "writing out/cam.png: No space left on device");
+        let e = anyhow::anyhow!("m.srmodel: truncated").context("model m.srmodel");
+        assert_eq!(one_line(&e), "model m.srmodel: truncated");
     }
 
     #[test]
