@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod degrade;
 pub mod error;
+pub mod model_file;
 pub mod split;
 pub mod stars;
 pub mod stellarium;
