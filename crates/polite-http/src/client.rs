@@ -136,19 +136,21 @@ impl Client {
     }
 
     /// Run `one` with rate limiting and retries until it is done, fails for good, runs out of
-    /// retries or would pass `deadline`.
+    /// retries or would pass `deadline`. `one` gets the time left before the deadline, and bounds
+    /// its attempt by it, so the deadline holds for an attempt that hangs too.
     pub(crate) fn with_retries<T>(
         &self,
         url: &str,
         deadline: Duration,
-        mut one: impl FnMut() -> Attempt<T>,
+        mut one: impl FnMut(Duration) -> Attempt<T>,
     ) -> Result<T> {
         let mut attempt = 0;
         let started = Instant::now();
         loop {
             self.wait_for_slot(url);
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let (error, retry_after, fallback) = match one() {
+            let left = deadline.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
+            let (error, retry_after, fallback) = match one(left) {
                 Attempt::Done(t) => return Ok(t),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry { error, retry_after, fallback } => (error, retry_after, fallback),
@@ -186,7 +188,11 @@ impl Client {
 
     /// Send one GET; `timeout` bounds the whole attempt, `None` leaves the read timeout per wait.
     /// Retryable statuses become [`Attempt::Retry`] carrying the response as `fallback`.
+    /// A URL that is not absolute http(s) fails at once, without a retry.
     pub(crate) fn send(&self, url: &str, timeout: Option<Duration>) -> Attempt<reqwest::blocking::Response> {
+        if let Err(why) = check_url(url) {
+            return Attempt::Fail(HttpError::failed(url, None, why));
+        }
         let mut req = self.client.get(url);
         if let Some(t) = timeout {
             req = req.timeout(t);
@@ -215,10 +221,12 @@ impl Client {
         }
     }
 
-    /// One attempt that reads the whole body within [`Policy::timeout`].
-    fn attempt_read(&self, url: &str) -> Attempt<Response> {
+    /// One attempt that reads the whole body within [`Policy::timeout`] and `left` (the time
+    /// before the deadline), and within [`Policy::max_body_bytes`].
+    fn attempt_read(&self, url: &str, left: Duration) -> Attempt<Response> {
         let started = Instant::now();
-        let timeout = self.policy.timeout.min(self.policy.read_timeout);
+        let total = self.policy.timeout.min(left);
+        let timeout = self.policy.read_timeout.min(total);
         let (resp, retry) = match self.send(url, Some(timeout)) {
             Attempt::Done(r) => (r, None),
             Attempt::Fail(e) => return Attempt::Fail(e),
@@ -230,9 +238,16 @@ impl Client {
         let status = resp.status().as_u16();
         let content_type =
             resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(String::from);
-        let body = match read_body(resp, started, self.policy.timeout) {
+        let budget = self.policy.max_body_bytes;
+        if let Some(len) = resp.content_length().filter(|&n| n > budget) {
+            return Attempt::Fail(HttpError::failed(url, None, over_budget(len, budget, "announces")));
+        }
+        let body = match read_body(resp, started, total, budget) {
             Ok(b) => b,
-            Err(message) => {
+            Err(BodyError::TooLarge(n)) => {
+                return Attempt::Fail(HttpError::failed(url, None, over_budget(n, budget, "sent")));
+            }
+            Err(BodyError::Broken(message)) => {
                 return Attempt::Retry {
                     error: HttpError::failed(url, None, message),
                     retry_after: None,
@@ -252,14 +267,14 @@ impl Client {
     /// with a retryable status once no retry is left.
     pub fn get(&self, url: &str) -> Result<Response> {
         debug!("GET {url}");
-        self.with_retries(url, self.policy.deadline, || self.attempt_read(url))
+        self.with_retries(url, self.policy.deadline, |left| self.attempt_read(url, left))
     }
 
     /// GET a page or feed as text: like [`Client::get`], but any status other than 2xx is an
     /// error ([`HttpError::Failed`] with the status).
     pub fn get_text(&self, url: &str) -> Result<String> {
         debug!("GET {url}");
-        let resp = self.with_retries(url, self.policy.deadline, || match self.attempt_read(url) {
+        let resp = self.with_retries(url, self.policy.deadline, |left| match self.attempt_read(url, left) {
             Attempt::Retry { error, retry_after, .. } => Attempt::Retry { error, retry_after, fallback: None },
             Attempt::Done(r) if !r.is_success() => {
                 let reason = reqwest::StatusCode::from_u16(r.status).map(|s| s.to_string()).unwrap_or_default();
@@ -272,12 +287,36 @@ impl Client {
     }
 }
 
-/// Read a body; each read has the read timeout, and the attempt fails once it has run past `total`.
+/// `url` as an absolute http(s) URL with a host, or why not.
+pub(crate) fn check_url(url: &str) -> std::result::Result<(), String> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        Ok(u) => Err(format!("not an http(s) URL with a host (scheme {:?})", u.scheme())),
+        Err(e) => Err(format!("not a valid URL: {e}")),
+    }
+}
+
+/// The message of an answer above a byte budget.
+pub(crate) fn over_budget(bytes: u64, budget: u64, verb: &str) -> String {
+    format!("the server {verb} {bytes} bytes, above the budget of {budget} bytes; not retried")
+}
+
+/// Why reading a body stopped.
+enum BodyError {
+    /// More bytes than the budget (the count read so far).
+    TooLarge(u64),
+    /// The connection broke, stalled or ran out of time.
+    Broken(String),
+}
+
+/// Read a body; each read has the read timeout, the attempt fails once it has run past `total`,
+/// and reading stops as soon as the body passes `budget` bytes.
 fn read_body(
     mut resp: reqwest::blocking::Response,
     started: Instant,
     total: Duration,
-) -> std::result::Result<Vec<u8>, String> {
+    budget: u64,
+) -> std::result::Result<Vec<u8>, BodyError> {
     let mut body = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -287,11 +326,20 @@ fn read_body(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 let what = if e.kind() == std::io::ErrorKind::TimedOut { "timed out" } else { "connection broken" };
-                return Err(format!("{what}: the body stalled or broke after {} bytes: {e}", body.len()));
+                return Err(BodyError::Broken(format!(
+                    "{what}: the body stalled or broke after {} bytes: {e}",
+                    body.len()
+                )));
             }
         }
+        if body.len() as u64 > budget {
+            return Err(BodyError::TooLarge(body.len() as u64));
+        }
         if started.elapsed() > total {
-            return Err(format!("timed out: the answer took more than {} s", total.as_secs()));
+            return Err(BodyError::Broken(format!(
+                "timed out: the answer took more than {:.0} s",
+                total.as_secs_f64()
+            )));
         }
     }
 }

@@ -40,7 +40,10 @@ pub fn part_path(dest: &Path) -> PathBuf {
 
 impl Client {
     /// Download `url` to `dest`: streamed to `<dest>.part`, verified, then renamed. Each attempt is
-    /// bounded by [`crate::Policy::download_timeout`], all attempts by twice that.
+    /// bounded by [`crate::Policy::download_timeout`], all attempts by twice that. The byte budget
+    /// is the expected size when given, else [`crate::Policy::max_download_bytes`]: an answer
+    /// announcing more fails before its body is read, and streaming stops one byte past the
+    /// budget (neither is retried).
     pub fn download(&self, url: &str, dest: &Path, expected: &Expected) -> Result<Downloaded> {
         debug!("download {url} -> {}", dest.display());
         let part = part_path(dest);
@@ -48,7 +51,8 @@ impl Client {
             std::fs::create_dir_all(dir).map_err(|e| HttpError::io(dir, e))?;
         }
         let total = self.policy().download_timeout;
-        let result = self.with_retries(url, total.saturating_mul(2), || {
+        let budget = expected.size.unwrap_or(self.policy().max_download_bytes);
+        let result = self.with_retries(url, total.saturating_mul(2), |left| {
             let resp = match self.send(url, None) {
                 Attempt::Done(r) if r.status().is_success() => r,
                 Attempt::Done(r) => {
@@ -60,9 +64,12 @@ impl Client {
                 }
                 Attempt::Fail(e) => return Attempt::Fail(e),
             };
-            match stream_to(resp, url, &part, expected, total) {
+            match stream_to(resp, url, &part, expected, Limits { total: total.min(left), budget }) {
                 Ok(d) => Attempt::Done(d),
-                Err(e @ HttpError::Io { .. }) => Attempt::Fail(e),
+                Err(e @ (HttpError::Io { .. } | HttpError::Verify { .. })) => {
+                    let _ = std::fs::remove_file(&part);
+                    Attempt::Fail(e)
+                }
                 Err(e) => {
                     let _ = std::fs::remove_file(&part);
                     Attempt::Retry { error: e, retry_after: None, fallback: None }
@@ -82,15 +89,28 @@ impl Client {
     }
 }
 
+/// The bounds of one download attempt: its time and its bytes.
+struct Limits {
+    total: Duration,
+    budget: u64,
+}
+
 fn stream_to(
     mut resp: reqwest::blocking::Response,
     url: &str,
     part: &Path,
     expected: &Expected,
-    total: Duration,
+    Limits { total, budget }: Limits,
 ) -> Result<Downloaded> {
     let started = Instant::now();
     let announced = resp.content_length();
+    let what = if expected.size.is_some() { "the expected size" } else { "the download budget" };
+    if let Some(len) = announced.filter(|&n| n > budget) {
+        return Err(HttpError::Verify {
+            url: url.into(),
+            message: format!("the server announces {len} bytes, above {what} of {budget} bytes; not downloaded"),
+        });
+    }
     let mut file = File::create(part).map_err(|e| HttpError::io(part, e))?;
     let mut sha = Sha256::new();
     let mut md5 = md5::Context::new();
@@ -109,6 +129,12 @@ fn stream_to(
                 None,
                 format!("download took more than {} s; stopped", total.as_secs()),
             ));
+        }
+        if bytes + n as u64 > budget {
+            return Err(HttpError::Verify {
+                url: url.into(),
+                message: format!("more than {what} of {budget} bytes; stopped after {} bytes", bytes + n as u64),
+            });
         }
         file.write_all(&buf[..n]).map_err(|e| HttpError::io(part, e))?;
         sha.update(&buf[..n]);

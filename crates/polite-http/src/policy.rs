@@ -37,7 +37,19 @@ pub struct Policy {
     /// Deadline over all attempts of one request, waits included: no retry starts after it.
     /// (Downloads use twice [`Policy::download_timeout`].)
     pub deadline: Duration,
+    /// Largest body read into memory ([`crate::Client::get`], `get_text`); a larger answer fails
+    /// at once (from `Content-Length`) or as soon as the bytes read pass it, and is not retried.
+    pub max_body_bytes: u64,
+    /// Largest download streamed to a file when the caller expects no size (with an expected
+    /// size, that size is the budget).
+    pub max_download_bytes: u64,
 }
+
+/// Default [`Policy::max_body_bytes`]: 512 MiB (a 5000×5000 three-plane float FITS cutout is 300 MB).
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 512 << 20;
+
+/// Default [`Policy::max_download_bytes`]: 16 GiB (the largest ESA TIFFs are a few GB).
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 16 << 30;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -53,13 +65,16 @@ impl Default for Policy {
             timeout: Duration::from_secs(120),
             download_timeout: Duration::from_secs(30 * 60),
             deadline: Duration::from_secs(300),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
         }
     }
 }
 
 impl Policy {
     /// Page-by-page archive scraping: 2 requests per second per host, backoff from 1 s to 120 s,
-    /// 30 s per page, 3 min over all attempts of one page, 30 min per download.
+    /// 30 s per page, 3 min over all attempts of one page, 30 min per download, pages and feeds
+    /// of at most 64 MiB.
     pub fn archive() -> Self {
         Policy {
             requests_per_second: 2.0,
@@ -67,6 +82,7 @@ impl Policy {
             max_backoff: Duration::from_secs(120),
             timeout: Duration::from_secs(30),
             deadline: Duration::from_secs(180),
+            max_body_bytes: 64 << 20,
             ..Policy::default()
         }
     }
