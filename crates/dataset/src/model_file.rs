@@ -81,6 +81,20 @@ pub fn check_finite<B: Backend, M: Module<B>>(module: &M) -> Result<(), String> 
     v.bad.map_or(Ok(()), Err)
 }
 
+/// Shapes of every float parameter in visiting order: a record loaded into a fresh module must
+/// leave them unchanged (burn keeps a fresh parameter when the record's does not fit).
+pub fn param_shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<usize>> {
+    struct Shapes(Vec<Vec<usize>>);
+    impl<B: Backend> ModuleVisitor<B> for Shapes {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.0.push(param.val().dims().to_vec());
+        }
+    }
+    let mut v = Shapes(Vec::new());
+    module.visit(&mut v);
+    v.0
+}
+
 /// Refuse a weight vector with a NaN or infinite value (`what` names it in the reason).
 pub fn check_floats(what: &str, values: &[f32]) -> Result<(), String> {
     let bad = values.iter().filter(|v| !v.is_finite()).count();

@@ -2,6 +2,7 @@
 //! reference-image model, and a small CNN (burn). All are fitted on a user's own frames against a
 //! teacher metric (PIPP local contrast by default), saved to one JSON file, loaded and used to score.
 
+pub mod checks;
 pub mod data;
 pub mod finetune;
 pub mod inference;
@@ -200,6 +201,7 @@ pub fn fit<B: AutodiffBackend>(
     if frames.len() < 4 {
         return Err(FrameError::Training(format!("{}: need at least 4 frames, got {}", source.name(), frames.len())));
     }
+    checks::check_patch_budget(&cfg.patch_config(), cfg.kind, frames.len(), source.dims())?;
     log(&format!("scoring {} frames with the teacher '{teacher_metric}'", source.len()));
     let all_teacher = score_source(source, &Scorer::new(teacher_metric), &|_| {})?;
     let teacher: Vec<f32> = frames.iter().map(|&i| all_teacher[i]).collect();
@@ -278,19 +280,11 @@ impl Ranker {
 
     /// Load a model saved by [`Ranker::save`].
     pub fn load(path: &Path) -> Result<Ranker> {
-        let bytes = std::fs::read(path).map_err(crate::error::io_err(path))?;
-        let r: Ranker = serde_json::from_slice(&bytes)
-            .map_err(|e| FrameError::Model { path: path.into(), reason: format!("not a ranker model: {e}") })?;
-        if let Ranker::Picks(m) = &r {
-            m.validate().map_err(|reason| FrameError::Model { path: path.into(), reason })?;
-        }
-        if let Ranker::CnnPicks(m) = &r {
-            m.validate().map_err(|reason| FrameError::Model { path: path.into(), reason })?;
-        }
-        let p = r.patch();
-        if p.size == 0 || p.size > 512 {
-            return Err(FrameError::Model { path: path.into(), reason: format!("patch size {} out of range", p.size) });
-        }
+        let model = |reason| FrameError::Model { path: path.into(), reason };
+        let bytes =
+            dataset::model_file::read_model_file(path, dataset::model_file::MAX_MODEL_FILE_BYTES).map_err(model)?;
+        let r: Ranker = serde_json::from_slice(&bytes).map_err(|e| model(format!("not a ranker model: {e}")))?;
+        r.validate().map_err(model)?;
         Ok(r)
     }
 
