@@ -1,7 +1,8 @@
 //! Reading FITS images: float (BITPIX −32/−64) and integer (8/16/32/64-bit with BZERO/BSCALE/BLANK),
 //! 2-D or 3-plane cubes, from the primary HDU or the first image extension.
 //!
-//! The HDU structure is parsed with `fitsrs`; samples are decoded here into physical values
+//! The HDU structure is walked here, header by header, with every declared size overflow-checked
+//! and checked against the file's length before anything is allocated; samples are decoded here into physical values
 //! (`raw·BSCALE + BZERO`, NaN where BLANK), channel-major, rows in file order (FITS row 1 is the
 //! bottom of the picture). [`read_fits_shape`] reads only the headers (for checking a folder of
 //! frames before any data is read). Writing: header cards ([`make_card`], [`fits_float`]),
@@ -10,9 +11,6 @@
 
 use std::io::{BufReader, Cursor, Read, Seek, Write};
 use std::path::Path;
-
-use fitsrs::hdu::header::Bitpix;
-use fitsrs::{Fits, HDU};
 
 use crate::error::{ImageError, Result};
 use crate::planes::Planes;
@@ -132,63 +130,205 @@ struct Located {
     data_offset: usize,
     from_extension: bool,
     shape: FitsShape,
-    bitpix: Bitpix,
+    /// Bytes of the image's data unit (`width × height × channels × |BITPIX|/8`, overflow-checked).
+    data_len: usize,
 }
 
-fn locate<R>(reader: R, path: &Path) -> Result<Located>
-where
-    R: Read + Seek + std::fmt::Debug,
-{
-    let fits = Fits::from_reader(reader);
-    let mut header_start = 0usize;
-    for (index, hdu) in fits.enumerate() {
-        let hdu = hdu.map_err(|e| bad(path, format!("damaged FITS header in HDU {index}: {e}")))?;
-        let (off, size) = (hdu.get_data_unit_byte_offset() as usize, hdu.get_data_unit_byte_size() as usize);
-        if let HDU::Primary(h) | HDU::XImage(h) = &hdu {
-            let header = h.get_header();
-            let x = header.get_xtension();
-            let naxis: Vec<usize> = x.get_naxis().iter().map(|&n| n as usize).collect();
-            let dims = match naxis.as_slice() {
-                [w, h] => Some((*w, *h, 1)),
-                [w, h, c] if *c == 1 || *c == 3 => Some((*w, *h, *c)),
-                _ => None,
+/// The keywords of one HDU header that the walk needs.
+#[derive(Default)]
+struct Head {
+    xtension: Option<String>,
+    bitpix: Option<i32>,
+    naxis: Vec<u64>,
+    pcount: u64,
+    gcount: u64,
+    bscale: Option<f64>,
+    bzero: Option<f64>,
+    blank: Option<i64>,
+}
+
+/// The value text of a `KEY = value / comment` card (quotes kept), or `None`.
+fn card_value(card: &[u8; 80]) -> Option<String> {
+    if &card[8..10] != b"= " {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&card[10..]);
+    let v = text.trim_start();
+    if v.starts_with('\'') {
+        return Some(v.split('\'').nth(1).unwrap_or("").trim_end().to_string());
+    }
+    Some(v.split('/').next().unwrap_or("").trim().to_string())
+}
+
+/// Largest number of axes a header may declare (the FITS standard's 999).
+const MAX_NAXIS: u64 = 999;
+
+/// Read one header from `start`: its cards up to END (block by block) and the keywords the walk
+/// needs. Returns the header and the data unit's offset.
+fn read_head<R: Read + Seek>(reader: &mut R, start: usize, index: usize, path: &Path) -> Result<(Head, usize)> {
+    let damaged = |why: String| bad(path, format!("damaged FITS header in HDU {index}: {why}"));
+    reader.seek(std::io::SeekFrom::Start(start as u64)).map_err(|e| damaged(e.to_string()))?;
+    let mut head = Head { gcount: 1, ..Head::default() };
+    let mut naxis_n: Option<u64> = None;
+    let mut block = vec![0u8; BLOCK];
+    let mut offset = start;
+    loop {
+        reader.read_exact(&mut block).map_err(|_| damaged("the header has no END card".into()))?;
+        offset += BLOCK;
+        for card in block.chunks_exact(80).filter_map(|c| <&[u8; 80]>::try_from(c).ok()) {
+            let key = keyword(card);
+            let int = |what: &str| -> Result<i64> {
+                card_value(card)
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .ok_or_else(|| damaged(format!("{what} is not an integer")))
             };
-            if let Some((width, height, channels)) = dims.filter(|(w, h, _)| *w > 0 && *h > 0) {
-                let bscale = header.get_parsed::<Option<f64>>("BSCALE").ok().flatten().unwrap_or(1.0);
-                let bzero = header.get_parsed::<Option<f64>>("BZERO").ok().flatten().unwrap_or(0.0);
-                let blank = header.get_parsed::<Option<i64>>("BLANK").ok().flatten();
-                let bitpix = x.get_bitpix();
-                return Ok(Located {
-                    header_start,
-                    data_offset: off,
-                    from_extension: index > 0,
-                    shape: FitsShape { width, height, channels, bitpix: bitpix as i8 as i32, bscale, bzero, blank },
-                    bitpix,
-                });
+            let count = |what: &str| -> Result<u64> {
+                card_value(card)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .ok_or_else(|| damaged(format!("{what} is not a non-negative integer")))
+            };
+            match key.as_str() {
+                "END" => {
+                    let n = naxis_n.ok_or_else(|| damaged("no NAXIS card".into()))?;
+                    if head.naxis.len() as u64 != n || head.naxis.contains(&u64::MAX) {
+                        return Err(damaged(format!("NAXIS = {n} but not every NAXISn card is there")));
+                    }
+                    if head.bitpix.is_none() {
+                        return Err(damaged("no BITPIX card".into()));
+                    }
+                    return Ok((head, offset));
+                }
+                "BITPIX" => {
+                    let b = int("BITPIX")?;
+                    if ![8, 16, 32, 64, -32, -64].contains(&b) {
+                        return Err(damaged(format!("BITPIX = {b} is not 8, 16, 32, 64, -32 or -64")));
+                    }
+                    head.bitpix = Some(b as i32);
+                }
+                "NAXIS" => {
+                    let n = count("NAXIS")?;
+                    if n > MAX_NAXIS {
+                        return Err(damaged(format!("NAXIS = {n} is above {MAX_NAXIS}")));
+                    }
+                    naxis_n = Some(n);
+                    head.naxis = vec![u64::MAX; n as usize];
+                }
+                "XTENSION" => head.xtension = card_value(card),
+                "PCOUNT" => head.pcount = count("PCOUNT")?,
+                "GCOUNT" => head.gcount = count("GCOUNT")?,
+                "BSCALE" => head.bscale = card_number(card),
+                "BZERO" => head.bzero = card_number(card),
+                "BLANK" => head.blank = int("BLANK").ok(),
+                k if k.starts_with("NAXIS") => {
+                    let i: usize = k[5..].parse().map_err(|_| damaged(format!("{k} is not an axis keyword")))?;
+                    let slot = (1..=head.naxis.len()).contains(&i).then(|| i - 1);
+                    let slot = slot.ok_or_else(|| damaged(format!("{k} before NAXIS or beyond it")))?;
+                    head.naxis[slot] = count(k)?;
+                }
+                _ => {}
             }
         }
-        header_start = align(off + size);
+    }
+}
+
+/// Bytes of an HDU's data unit, `|BITPIX|/8 × GCOUNT × (PCOUNT + NAXIS1 × … × NAXISn)`, with
+/// every product checked: a header that declares more than fits in 64 bits is refused.
+fn data_bytes(head: &Head, index: usize, path: &Path) -> Result<u64> {
+    if head.naxis.is_empty() {
+        return Ok(0);
+    }
+    let bytes_per = head.bitpix.unwrap_or(8).unsigned_abs() as u64 / 8;
+    let declared = head.naxis.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" × ");
+    let overflow =
+        || bad(path, format!("HDU {index} declares {declared} samples of {bytes_per} bytes: more than 2^64 bytes"));
+    let product = head.naxis.iter().try_fold(1u64, |p, &n| p.checked_mul(n)).ok_or_else(overflow)?;
+    product
+        .checked_add(head.pcount)
+        .and_then(|v| v.checked_mul(head.gcount))
+        .and_then(|v| v.checked_mul(bytes_per))
+        .ok_or_else(overflow)
+}
+
+/// Walk the HDUs (headers only, data units skipped by their overflow-checked sizes) to the first
+/// image: a primary HDU or IMAGE extension of 2 axes, or 3 with NAXIS3 = 1 or 3. `len` is the
+/// byte length of the whole file; a data unit that claims to run past it ends the walk.
+fn locate<R: Read + Seek>(mut reader: R, len: u64, path: &Path) -> Result<Located> {
+    let mut header_start = 0usize;
+    for index in 0.. {
+        let (head, data_offset) = read_head(&mut reader, header_start, index, path)?;
+        let size = data_bytes(&head, index, path)?;
+        let is_image = index == 0 || head.xtension.as_deref().is_some_and(|x| x.trim() == "IMAGE");
+        let dims = match head.naxis.as_slice() {
+            [w, h] => Some((*w, *h, 1)),
+            [w, h, c] if *c == 1 || *c == 3 => Some((*w, *h, *c)),
+            _ => None,
+        };
+        if is_image && let Some((w, h, c)) = dims.filter(|(w, h, _)| *w > 0 && *h > 0) {
+            let too_big = || bad(path, format!("image of {w} × {h} × {c} samples does not fit in memory"));
+            let data_len = usize::try_from(size).map_err(|_| too_big())?;
+            let bitpix = head.bitpix.unwrap_or(8);
+            return Ok(Located {
+                header_start,
+                data_offset,
+                from_extension: index > 0,
+                shape: FitsShape {
+                    width: usize::try_from(w).map_err(|_| too_big())?,
+                    height: usize::try_from(h).map_err(|_| too_big())?,
+                    channels: c as usize,
+                    bitpix,
+                    bscale: head.bscale.unwrap_or(1.0),
+                    bzero: head.bzero.unwrap_or(0.0),
+                    blank: head.blank,
+                },
+                data_len,
+            });
+        }
+        let next = (data_offset as u64).checked_add(size).map(|e| e.div_ceil(BLOCK as u64) * BLOCK as u64);
+        match next {
+            Some(n) if n < len => header_start = n as usize,
+            _ => break,
+        }
     }
     Err(bad(path, "no image HDU (a 2-D image or a 3-plane cube) in this FITS file".into()))
+}
+
+/// `need` bytes (data offset + data unit) against the file's `len`, checked.
+fn check_truncated(loc: &Located, len: u64, path: &Path) -> Result<usize> {
+    let need = loc.data_offset.checked_add(loc.data_len).filter(|&n| n as u64 <= len);
+    need.ok_or_else(|| {
+        bad(
+            path,
+            format!(
+                "truncated FITS file: data unit needs {} bytes, the file has {len}",
+                loc.data_offset as u128 + loc.data_len as u128
+            ),
+        )
+    })
 }
 
 /// The shape of the first image HDU, reading the headers only (data units are skipped).
 pub fn read_fits_shape(path: &Path) -> Result<FitsShape> {
     let file = std::fs::File::open(path).map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
-    let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = BufReader::new(file);
     let mut head = [0u8; 9];
     if reader.read_exact(&mut head).is_err() || &head != b"SIMPLE  =" {
         return Err(bad(path, "not a FITS file (no SIMPLE card)".into()));
     }
-    reader.rewind().map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
-    let loc = locate(reader, path)?;
-    let s = loc.shape;
-    let need = loc.data_offset + s.width * s.height * s.channels * loc.bitpix.byte_size();
-    if len < need {
-        return Err(bad(path, format!("truncated FITS file: data unit needs {need} bytes, the file has {len}")));
+    let loc = locate(reader, len, path)?;
+    check_truncated(&loc, len, path)?;
+    Ok(loc.shape)
+}
+
+/// The shape of the first image HDU of FITS bytes held in memory, from the headers alone
+/// (`path` names them in errors); the data unit must be complete.
+pub fn fits_shape_bytes(bytes: &[u8], path: &Path) -> Result<FitsShape> {
+    if !bytes.starts_with(b"SIMPLE  =") {
+        return Err(bad(path, "not a FITS file (no SIMPLE card)".into()));
     }
-    Ok(s)
+    let loc = locate(Cursor::new(bytes), bytes.len() as u64, path)?;
+    check_truncated(&loc, bytes.len() as u64, path)?;
+    Ok(loc.shape)
 }
 
 /// Read the first image HDU (2-D, or 3-D with NAXIS3 = 1 or 3) of a FITS file.
@@ -202,29 +342,23 @@ pub fn decode_fits(bytes: &[u8], path: &Path) -> Result<FitsImage> {
     if !bytes.starts_with(b"SIMPLE  =") {
         return Err(bad(path, "not a FITS file (no SIMPLE card)".into()));
     }
-    let loc = locate(Cursor::new(bytes), path)?;
-    let FitsShape { width: w, height: h, channels: c, bscale, bzero, blank, .. } = loc.shape;
+    let loc = locate(Cursor::new(bytes), bytes.len() as u64, path)?;
+    let FitsShape { width: w, height: h, channels: c, bscale, bzero, blank, bitpix } = loc.shape;
     let off = loc.data_offset;
-    let n = w * h * c;
-    let need = off + n * loc.bitpix.byte_size();
-    if bytes.len() < need {
-        return Err(bad(
-            path,
-            format!("truncated FITS file: data unit needs {need} bytes, the file has {}", bytes.len()),
-        ));
-    }
+    let need = check_truncated(&loc, bytes.len() as u64, path)?;
     let raw = &bytes[off..need];
     let int = |v: i64| if blank == Some(v) { f64::NAN } else { v as f64 * bscale + bzero };
     let be4 = |b: &[u8]| [b[0], b[1], b[2], b[3]];
     let be8 = |b: &[u8]| [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
-    let data: Vec<f64> = match loc.bitpix {
-        Bitpix::U8 => raw.iter().map(|&v| int(v as i64)).collect(),
-        Bitpix::I16 => raw.chunks_exact(2).map(|b| int(i16::from_be_bytes([b[0], b[1]]) as i64)).collect(),
-        Bitpix::I32 => raw.chunks_exact(4).map(|b| int(i32::from_be_bytes(be4(b)) as i64)).collect(),
-        Bitpix::I64 => raw.chunks_exact(8).map(|b| int(i64::from_be_bytes(be8(b)))).collect(),
-        Bitpix::F32 => raw.chunks_exact(4).map(|b| f32::from_be_bytes(be4(b)) as f64 * bscale + bzero).collect(),
-        Bitpix::F64 => raw.chunks_exact(8).map(|b| f64::from_be_bytes(be8(b)) * bscale + bzero).collect(),
+    let data: Vec<f64> = match bitpix {
+        8 => raw.iter().map(|&v| int(v as i64)).collect(),
+        16 => raw.chunks_exact(2).map(|b| int(i16::from_be_bytes([b[0], b[1]]) as i64)).collect(),
+        32 => raw.chunks_exact(4).map(|b| int(i32::from_be_bytes(be4(b)) as i64)).collect(),
+        64 => raw.chunks_exact(8).map(|b| int(i64::from_be_bytes(be8(b)))).collect(),
+        -32 => raw.chunks_exact(4).map(|b| f32::from_be_bytes(be4(b)) as f64 * bscale + bzero).collect(),
+        _ => raw.chunks_exact(8).map(|b| f64::from_be_bytes(be8(b)) * bscale + bzero).collect(),
     };
+    check_representable(&data, w, h, path)?;
     let cards: Vec<[u8; 80]> = bytes[loc.header_start..off]
         .chunks_exact(80)
         .filter_map(|c| <[u8; 80]>::try_from(c).ok())
@@ -235,13 +369,36 @@ pub fn decode_fits(bytes: &[u8], path: &Path) -> Result<FitsImage> {
         height: h,
         channels: c,
         data,
-        bitpix: loc.shape.bitpix,
+        bitpix,
         bscale,
         bzero,
         blank,
         cards,
         from_extension: loc.from_extension,
     })
+}
+
+/// Largest magnitude a pixel may have: every tool computes in 32-bit floats.
+pub const MAX_PIXEL_MAGNITUDE: f64 = f32::MAX as f64;
+
+/// Refuse physical values a 32-bit float cannot hold: ±Inf (FITS marks missing pixels with NaN or
+/// BLANK, so an infinity is not "no data") and finite values beyond ±3.4e38 (they would become
+/// infinities, and every stretch of the image NaN). The message gives the count and the first.
+fn check_representable(data: &[f64], w: usize, h: usize, path: &Path) -> Result<()> {
+    let outside = |v: &f64| v.is_infinite() || v.abs() > MAX_PIXEL_MAGNITUDE;
+    let Some(first) = data.iter().position(outside) else { return Ok(()) };
+    let count = data.iter().filter(|v| outside(v)).count();
+    let (c, y, x) = (first / (w * h), (first / w) % h, first % w);
+    let v = data[first];
+    let what = if v.is_infinite() {
+        format!("{v} (FITS marks missing pixels with NaN or BLANK, not infinity)")
+    } else {
+        format!("{v:e}, beyond the ±3.4e38 of the 32-bit floats every tool computes in")
+    };
+    Err(bad(
+        path,
+        format!("{count} pixel value(s) out of range; the first, at x {x}, FITS row {} of plane {c}, is {what}", y + 1),
+    ))
 }
 
 /// A `KEY     =                VALUE / comment` header card (non-ASCII dropped, cut at 80 columns).

@@ -70,3 +70,25 @@ pub fn check_body(url: &str, resp: &Response, format: BodyFormat) -> Result<()> 
     }
     Ok(())
 }
+
+/// The size check every cutout passes (hips2fits answers, cached or fresh): the image in `body`
+/// (JPEG, PNG or FITS, read from its header) must be `width × height` as asked. A server that
+/// answers 64×48 with 7×5 is refused before anything is cached or written.
+pub fn check_size(url: &str, body: &[u8], (width, height): (u32, u32)) -> Result<()> {
+    let refuse = |reason: String| HipsError::BadResponse { url: url.to_string(), reason };
+    let got = if body.starts_with(b"SIMPLE  =") {
+        let shape = astro_image::fits::fits_shape_bytes(body, std::path::Path::new(url))
+            .map_err(|e| refuse(format!("unreadable FITS header: {e}")))?;
+        (shape.width as u64, shape.height as u64)
+    } else {
+        let reader = image::ImageReader::new(std::io::Cursor::new(body))
+            .with_guessed_format()
+            .map_err(|e| refuse(format!("unreadable image header: {e}")))?;
+        let (w, h) = reader.into_dimensions().map_err(|e| refuse(format!("unreadable image header: {e}")))?;
+        (w as u64, h as u64)
+    };
+    if got != (width as u64, height as u64) {
+        return Err(refuse(format!("asked for {width}x{height} pixels, the image is {}x{}", got.0, got.1)));
+    }
+    Ok(())
+}

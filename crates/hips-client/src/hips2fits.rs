@@ -276,7 +276,8 @@ impl Hips2FitsClient {
     }
 
     /// Fetch the bytes of one request exactly as the server returns them (no tiling; the request
-    /// must fit in `max_side`). Served from the cache when present.
+    /// must fit in `max_side`). Served from the cache when present. An answer whose image is not
+    /// the size asked for is refused before it is cached or returned ([`crate::check_size`]).
     pub fn fetch_bytes(&self, req: &CutoutRequest) -> Result<Vec<u8>> {
         req.check()?;
         self.check_budget(req)?;
@@ -293,7 +294,9 @@ impl Hips2FitsClient {
         if let Some(bytes) = self.cache.as_ref().and_then(|c| c.get(&url, ext)) {
             // A cached answer is checked like a fresh one (an older version cached web pages).
             let cached = polite_http::Response { status: 200, content_type: None, body: bytes };
-            if crate::body::check_body(&url, &cached, want).is_ok() {
+            if crate::body::check_body(&url, &cached, want).is_ok()
+                && crate::body::check_size(&url, &cached.body, (w, h)).is_ok()
+            {
                 tracing::debug!(url, "hips2fits cache hit");
                 return Ok(cached.body);
             }
@@ -309,6 +312,7 @@ impl Hips2FitsClient {
         }
         // Nothing is cached or returned unless it is the format asked for.
         crate::body::check_body(&url, &resp, want)?;
+        crate::body::check_size(&url, &resp.body, (w, h))?;
         if let Some(cache) = &self.cache {
             cache.put(&url, ext, &resp.body)?;
         }
@@ -322,15 +326,9 @@ impl Hips2FitsClient {
         self.check_budget(req)?;
         let (w, h) = req.size();
         if w <= self.max_side && h <= self.max_side {
+            // fetch_bytes has checked the size (check_size), cached or fresh.
             let bytes = self.fetch_bytes(req)?;
-            let img = crate::sky_image::decode_image(&bytes, &format!("hips2fits {} cutout", req.hips))?;
-            if (img.width, img.height) != (w as usize, h as usize) {
-                return Err(HipsError::Decode {
-                    what: format!("hips2fits {} cutout", req.hips),
-                    reason: format!("asked for {w}x{h}, got {}x{}", img.width, img.height),
-                });
-            }
-            return Ok(img);
+            return crate::sky_image::decode_image(&bytes, &format!("hips2fits {} cutout", req.hips));
         }
         let wcs = req.wcs()?;
         let mut out: Option<Planes> = None;
@@ -393,8 +391,11 @@ pub fn service_error(url: &str, status: u16, body: &[u8]) -> HipsError {
     }
     let (title, description) = match serde_json::from_slice::<Err>(body) {
         Ok(e) => (e.title.unwrap_or_default(), e.description.unwrap_or_default()),
-        Err(_) => (String::new(), String::from_utf8_lossy(&body[..body.len().min(300)]).trim().to_string()),
+        Err(_) => (String::new(), polite_http::server_text(body, polite_http::MAX_SERVER_TEXT)),
     };
+    // The server's words reach a terminal: one line, no escapes, bounded.
+    let clean = |s: String| polite_http::server_text(s.as_bytes(), polite_http::MAX_SERVER_TEXT);
+    let (title, description) = (clean(title), clean(description));
     HipsError::Service { url: url.to_string(), status, title, description }
 }
 

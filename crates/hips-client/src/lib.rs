@@ -25,7 +25,7 @@ pub mod survey;
 mod tiles;
 
 pub use align::{Shift, luminance, phase_correlation};
-pub use body::{BodyFormat, check_body};
+pub use body::{BodyFormat, check_body, check_size};
 pub use cache::{DiskCache, write_atomic};
 pub use error::{DEFAULT_MAX_PIXELS, HipsError, Result, check_pixels};
 pub use hips2fits::{

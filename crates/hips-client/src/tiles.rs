@@ -200,7 +200,7 @@ impl HipsTileClient {
                         url,
                         status: resp.status,
                         title: "HiPS properties not available".into(),
-                        description: String::from_utf8_lossy(&resp.body[..resp.body.len().min(200)]).into_owned(),
+                        description: polite_http::server_text(&resp.body, polite_http::MAX_SERVER_TEXT),
                     });
                 }
                 let text = String::from_utf8_lossy(&resp.body).into_owned();
@@ -337,7 +337,7 @@ impl HipsTileClient {
                             url,
                             status: s,
                             title: "tile request failed".into(),
-                            description: String::from_utf8_lossy(&resp.body[..resp.body.len().min(200)]).into_owned(),
+                            description: polite_http::server_text(&resp.body, polite_http::MAX_SERVER_TEXT),
                         });
                     }
                 }
