@@ -61,7 +61,7 @@ pub fn generator_config(
 /// The generator of a trained model file (`--init`: fine-tuning keeps its architecture), which
 /// must be a ×`scale` model.
 pub fn init_generator_config(path: &Path, scale: usize) -> Result<GeneratorConfig> {
-    let bytes = std::fs::read(path).map_err(|e| about(path, format!("cannot read: {e}")))?;
+    let bytes = store::read_model_bytes(path)?;
     let (c, _) = store::model_config_from_bytes(&bytes, path)?;
     if c.scale() != scale {
         return Err(about(path, format!("holds a ×{} model but --scale {scale} was asked for", c.scale())));
