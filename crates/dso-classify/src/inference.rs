@@ -7,6 +7,7 @@ use burn::module::Module;
 use burn::record::{HalfPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::Backend;
 use dataset::Planes;
+use dataset::model_file;
 use serde::{Deserialize, Serialize};
 
 use crate::cam::{Cam, class_activation_map};
@@ -94,6 +95,25 @@ pub fn save_model<B: Backend>(
     Ok((weights, card_path))
 }
 
+/// Refuse a model card whose architecture is out of range before any layer is allocated: the
+/// classes must match the task and the net's output, conv channels 1–512 in 1–8 layers, an input
+/// side of 16–1024 px.
+fn check_card(card: &ModelCard) -> std::result::Result<(), String> {
+    let net = &card.training.model;
+    let k = card.task.num_classes();
+    if card.classes.len() != k || net.num_classes != k {
+        return Err(format!(
+            "{} class labels and {} outputs for the {} task's {k} classes",
+            card.classes.len(),
+            net.num_classes,
+            card.task
+        ));
+    }
+    model_file::check_count("conv layers", net.channels.len(), 1, 8)?;
+    net.channels.iter().try_for_each(|&c| model_file::check_count("conv channels", c, 1, 512))?;
+    model_file::check_count("image size", card.training.image_size, 16, 1024)
+}
+
 /// A ready-to-use classifier: network, model card and device.
 #[derive(Debug, Clone)]
 pub struct Classifier<B: Backend> {
@@ -112,10 +132,18 @@ impl<B: Backend> Classifier<B> {
     pub fn from_bytes(weights: &[u8], card_json: &[u8], what: &str, device: &B::Device) -> Result<Self> {
         let card: ModelCard = serde_json::from_slice(card_json)
             .map_err(|e| DsoError::ModelCard { path: PathBuf::from(what), reason: e.to_string() })?;
+        check_card(&card).map_err(|reason| DsoError::ModelCard { path: PathBuf::from(what), reason })?;
+        let bad = |reason: String| DsoError::Record { what: what.to_string(), reason };
         let record = NamedMpkBytesRecorder::<HalfPrecisionSettings>::default()
             .load(weights.to_vec(), device)
-            .map_err(|e| DsoError::Record { what: what.to_string(), reason: e.to_string() })?;
-        let model = card.training.model.init::<B>(device).load_record(record);
+            .map_err(|e| bad(e.to_string()))?;
+        let fresh = card.training.model.init::<B>(device);
+        let want = model_file::param_shapes(&fresh);
+        let model = fresh.load_record(record);
+        if model_file::param_shapes(&model) != want {
+            return Err(bad("the weights do not fit the model card's architecture".into()));
+        }
+        model_file::check_finite::<B, _>(&model).map_err(|e| bad(format!("unusable weights: {e}")))?;
         Ok(Classifier { model, card, device: device.clone(), tta: true })
     }
 
@@ -163,5 +191,38 @@ impl<B: Backend> Classifier<B> {
             class_index: i,
             probabilities: self.card.classes.iter().cloned().zip(probs.iter().copied()).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::Flex;
+
+    #[test]
+    fn forged_cards_and_non_finite_weights_are_refused() {
+        let d = Default::default();
+        let (weights, card) = crate::bundled::bundled_files(Task::ThreeClass);
+        assert!(Classifier::<Flex>::from_bytes(weights, card, "m", &d).is_ok());
+        let mut json: serde_json::Value = serde_json::from_slice(card).unwrap();
+        json["training"]["model"]["channels"] = serde_json::json!([24, 0, 64, 128, 192]);
+        let err = Classifier::<Flex>::from_bytes(weights, &serde_json::to_vec(&json).unwrap(), "m", &d).unwrap_err();
+        assert!(err.to_string().contains("conv channels 0"), "{err}");
+        json["training"]["model"]["channels"] = serde_json::json!([100000]);
+        assert!(Classifier::<Flex>::from_bytes(weights, &serde_json::to_vec(&json).unwrap(), "m", &d).is_err());
+        // A diverged (NaN) model: every prediction would be the first class, with exit 0.
+        let good = Classifier::<Flex>::from_bytes(weights, card, "m", &d).unwrap();
+        struct Poison;
+        impl<B: Backend> burn::module::ModuleMapper<B> for Poison {
+            fn map_float<const D: usize>(
+                &mut self,
+                p: burn::module::Param<burn::tensor::Tensor<B, D>>,
+            ) -> burn::module::Param<burn::tensor::Tensor<B, D>> {
+                p.map(|t| t.mul_scalar(f32::NAN))
+            }
+        }
+        let nan = weights_to_bytes(&good.model.map(&mut Poison)).unwrap();
+        let err = Classifier::<Flex>::from_bytes(&nan, card, "nan model", &d).unwrap_err().to_string();
+        assert!(err.contains("nan model") && err.contains("not finite"), "{err}");
     }
 }
