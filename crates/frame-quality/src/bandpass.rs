@@ -19,7 +19,7 @@
 //! do (the target fills the frame, like the Moon at high power).
 
 use crate::disc::detect_disc;
-use crate::filters::{Scratch, bin_into, smoothed_laplacian_energy};
+use crate::filters::{Scratch, bin_into, separable_into, smoothed_laplacian_energy};
 use crate::view::ImageView;
 
 /// Number of scales (bin 2, 4, 8).
@@ -33,6 +33,12 @@ pub const KERNEL_NORM2: f32 = 0.40625;
 
 /// Σk² of the bare 4-neighbour Laplacian (white-noise gain of the relative band).
 pub const LAPLACIAN_NORM2: f32 = 20.0;
+
+/// Tiles per side of the disc box measured for surface footage ([`BandMeasure::tile_signal`]).
+pub const TILES: usize = 4;
+
+/// Number of tiles (TILES²).
+pub const TILE_COUNT: usize = TILES * TILES;
 
 /// Median band SNR (noise-corrected energy over noise energy) a scale needs to be chosen.
 pub const MIN_BAND_SNR: f32 = 1.0;
@@ -57,6 +63,13 @@ pub struct BandMeasure {
     /// Mean of 1/I² over the same pixels (what the noise adds to [`BandMeasure::relative_energy`]
     /// is σ²/4 × [`LAPLACIAN_NORM2`] × this).
     pub inverse_level2: f32,
+    /// Mean squared smoothed Laplacian at bin 2 on each tile of a TILES × TILES grid over the disc
+    /// box (row-major).
+    pub tile_energy: [f32; TILE_COUNT],
+    /// Noise variance of one full-resolution pixel on each tile.
+    pub tile_noise: [f32; TILE_COUNT],
+    /// Mean brightness of each tile above the background (bin 2).
+    pub tile_level: [f32; TILE_COUNT],
 }
 
 impl BandMeasure {
@@ -79,6 +92,15 @@ impl BandMeasure {
             return 0.0;
         }
         self.relative_energy - self.noise_var / 4.0 * LAPLACIAN_NORM2 * self.inverse_level2
+    }
+
+    /// Noise-corrected, brightness-normalised finest-band signal of tile `t` (0 for a dark tile).
+    pub fn tile_signal(&self, t: usize) -> f32 {
+        let lv = self.tile_level[t];
+        if !self.found || lv <= 0.0 {
+            return 0.0;
+        }
+        (self.tile_energy[t] - self.tile_noise[t] / 4.0 * KERNEL_NORM2) / (lv * lv)
     }
 
     /// Band SNR at scale `l` (noise-corrected energy over noise energy).
@@ -156,7 +178,7 @@ pub fn measure_binned_with(
     bh: usize,
     levels: usize,
     s: &mut Scratch,
-    box_noise_var: impl FnOnce(usize, usize, usize, usize) -> f32,
+    mut box_noise_var: impl FnMut(usize, usize, usize, usize) -> f32,
 ) -> BandMeasure {
     let none = BandMeasure::default();
     if bw < 8 || bh < 8 || binned.len() < bw * bh {
@@ -169,7 +191,18 @@ pub fn measure_binned_with(
     if rw < 4 || rh < 4 || level.is_nan() || level <= 0.0 {
         return none;
     }
-    let noise_var = box_noise_var(x0, y0, rw, rh);
+    // The noise per tile (the tiles partition the box), and of the box as their area-weighted mean.
+    let mut tile_noise = [0f32; TILE_COUNT];
+    let mut nsum = 0f64;
+    for (t, n) in tile_noise.iter_mut().enumerate() {
+        let ((tx0, tx1), (ty0, ty1)) = (tile_span(t % TILES, rw), tile_span(t / TILES, rh));
+        if tx1 > tx0 && ty1 > ty0 {
+            *n = box_noise_var(x0 + tx0, y0 + ty0, tx1 - tx0, ty1 - ty0);
+            nsum += *n as f64 * ((tx1 - tx0) * (ty1 - ty0)) as f64;
+        }
+    }
+    let noise_var = (nsum / (rw * rh) as f64) as f32;
+    let (mut tile_energy, mut tile_level) = ([0f32; TILE_COUNT], [0f32; TILE_COUNT]);
     let (mut cur, mut tmp) = (std::mem::take(&mut s.b), std::mem::take(&mut s.c));
     let (mut smooth, mut next) = (std::mem::take(&mut s.e), std::mem::take(&mut s.f));
     view.crop(x0, y0, rw, rh).copy_into(&mut cur);
@@ -181,7 +214,13 @@ pub fn measure_binned_with(
         if w < 3 || h < 3 {
             break;
         }
-        *e = smoothed_laplacian_energy(&cur, w, h, &mut tmp, &mut smooth);
+        if l == 0 {
+            separable_into(&cur, w, h, &[0.25, 0.5, 0.25], &mut tmp, &mut smooth);
+            *e = tiled_laplacian_energy(&smooth, &cur, w, h, &mut tile_energy, &mut tile_level);
+            tile_level.iter_mut().for_each(|v| *v -= disc.background);
+        } else {
+            *e = smoothed_laplacian_energy(&cur, w, h, &mut tmp, &mut smooth);
+        }
         if l == 0 {
             (relative_energy, inverse_level2) =
                 relative_laplacian_energy(&cur, w, h, disc.background + RELATIVE_FLOOR * level);
@@ -204,7 +243,66 @@ pub fn measure_binned_with(
         touches_border: disc.touches_border,
         relative_energy,
         inverse_level2,
+        tile_energy,
+        tile_noise,
+        tile_level,
     }
+}
+
+/// Start and end of tile `i` (of [`TILES`]) along an axis of `len` pixels.
+fn tile_span(i: usize, len: usize) -> (usize, usize) {
+    (i * len / TILES, (i + 1) * len / TILES)
+}
+
+/// Mean squared 4-neighbour Laplacian of `smooth` (`w × h`) over its interior, as
+/// [`crate::filters::laplacian_energy`], also per tile (`tiles`, the interior pixels of each of the
+/// TILES × TILES tiles), with the mean of `img` per tile (`level`), in one pass.
+pub fn tiled_laplacian_energy(
+    smooth: &[f32],
+    img: &[f32],
+    w: usize,
+    h: usize,
+    tiles: &mut [f32; TILE_COUNT],
+    level: &mut [f32; TILE_COUNT],
+) -> f32 {
+    *tiles = [0.0; TILE_COUNT];
+    *level = [0.0; TILE_COUNT];
+    if w < 3 || h < 3 {
+        return 0.0;
+    }
+    let (mut acc, mut tacc, mut lacc, mut cnt) = (0f64, [0f64; TILE_COUNT], [0f64; TILE_COUNT], [0usize; TILE_COUNT]);
+    let xs: Vec<(usize, usize)> = (0..TILES).map(|i| tile_span(i, w)).collect();
+    for ty in 0..TILES {
+        let (y0, y1) = tile_span(ty, h);
+        for y in y0.max(1)..y1.min(h - 1) {
+            let (rm, r, rp) =
+                (&smooth[(y - 1) * w..y * w], &smooth[y * w..(y + 1) * w], &smooth[(y + 1) * w..(y + 2) * w]);
+            let row = &img[y * w..(y + 1) * w];
+            for (tx, &(x0, x1)) in xs.iter().enumerate() {
+                let (a, b) = (x0.max(1), x1.min(w - 1));
+                if b <= a {
+                    continue;
+                }
+                let mut e = 0f32;
+                for x in a..b {
+                    let l = r[x - 1] + r[x + 1] + rm[x] + rp[x] - 4.0 * r[x];
+                    e += l * l;
+                }
+                let t = ty * TILES + tx;
+                tacc[t] += e as f64;
+                lacc[t] += row[a..b].iter().sum::<f32>() as f64;
+                cnt[t] += b - a;
+                acc += e as f64;
+            }
+        }
+    }
+    for t in 0..TILE_COUNT {
+        if cnt[t] > 0 {
+            tiles[t] = (tacc[t] / cnt[t] as f64) as f32;
+            level[t] = (lacc[t] / cnt[t] as f64) as f32;
+        }
+    }
+    (acc / ((w - 2) * (h - 2)) as f64) as f32
 }
 
 /// Pixels darker than background + this fraction of the disc level are left out of the relative band.
@@ -263,6 +361,12 @@ fn median(v: impl Iterator<Item = f32>) -> f32 {
 }
 
 impl BandpassScorer {
+    /// Whether the video was taken for surface footage (the target fills the frame: most frames'
+    /// bright area touches the border).
+    pub fn is_surface(&self) -> bool {
+        !self.penalise_border
+    }
+
     /// How many of the finest band energies this scorer reads.
     pub fn levels_used(&self) -> usize {
         self.weights.iter().rposition(|&w| w != 0.0).map_or(1, |l| l + 1)

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::render::{Target, load_texture};
-use crate::sim::{SimConfig, SimOutput, Simulator, write_simulation};
+use crate::sim::{FrameTruth, SimConfig, SimOutput, Simulator, write_simulation};
+use crate::surface::{Layer, Scene, SurfaceConfig, as_frame_truth, simulate_surface_to_dir};
+use crate::surface_check::{CheckConfig, simulate_check_to_dir};
 
 /// One named condition of the grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,6 +211,135 @@ pub fn cells(frames: usize, seed: u64) -> Vec<GridCell> {
     v
 }
 
+/// A cell of any simulator: a disc cell, a surface cell (layered seeing, [`crate::surface`]) or a
+/// cell of the independent check simulator ([`crate::surface_check`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyCell {
+    /// A disc (or frame-filling field) cell of [`cells`].
+    Disc(GridCell),
+    /// A surface cell of [`surface_cells`].
+    Surface(&'static str, &'static str, SurfaceConfig),
+    /// A cell of the check simulator ([`check_cells`]).
+    Check(&'static str, &'static str, CheckConfig),
+}
+
+impl AnyCell {
+    /// The cell's name (its folder).
+    pub fn name(&self) -> &'static str {
+        match self {
+            AnyCell::Disc(c) => c.name,
+            AnyCell::Surface(n, ..) | AnyCell::Check(n, ..) => n,
+        }
+    }
+
+    /// What the cell stands for.
+    pub fn about(&self) -> &'static str {
+        match self {
+            AnyCell::Disc(c) => c.about,
+            AnyCell::Surface(_, a, _) | AnyCell::Check(_, a, _) => a,
+        }
+    }
+
+    /// Simulate the cell into `dir`; returns the per-frame truth.
+    pub fn simulate(&self, dir: &Path, progress: &dyn Fn(usize)) -> Result<Vec<FrameTruth>> {
+        Ok(match self {
+            AnyCell::Disc(c) => simulate_cell(c, dir, progress)?.truth,
+            AnyCell::Surface(_, _, cfg) => {
+                simulate_surface_to_dir(cfg, dir, progress)?.iter().map(as_frame_truth).collect()
+            }
+            AnyCell::Check(_, _, cfg) => {
+                simulate_check_to_dir(cfg, dir, progress)?.iter().map(as_frame_truth).collect()
+            }
+        })
+    }
+}
+
+/// The surface cells (simulator 1, layered phase screens; the surface rule is tuned on these).
+pub fn surface_cells(frames: usize, seed: u64) -> Vec<AnyCell> {
+    let base = SurfaceConfig { frames, ..SurfaceConfig::default() };
+    let ground = vec![Layer { weight: 1.0, shift: 0.0 }];
+    let mut v = vec![
+        (
+            "moon-surface",
+            "lunar terrain filling the frame, 3 layers (anisoplanatic), 5000 e⁻, 12-bit, D/r0 4–8",
+            base.clone(),
+        ),
+        (
+            "moon-surface-faint",
+            "lunar terrain, 3 layers, 600 e⁻, read noise 4 e⁻, 8-bit, D/r0 3–12",
+            SurfaceConfig {
+                peak_electrons: 600.0,
+                read_noise: 4.0,
+                bit_depth: 8,
+                d_over_r0: 3.0,
+                d_over_r0_max: 12.0,
+                ..base.clone()
+            },
+        ),
+        (
+            "moon-surface-iso",
+            "lunar terrain, one ground layer (isoplanatic), 5000 e⁻, 12-bit, D/r0 4–8",
+            SurfaceConfig { layers: ground, ..base.clone() },
+        ),
+        (
+            "sun-granulation",
+            "solar granulation (procedural, 14 px cells), 3 layers, 10 000 e⁻, 12-bit, D/r0 3–12",
+            SurfaceConfig {
+                scene: Scene::Granulation,
+                peak_electrons: 10_000.0,
+                d_over_r0: 3.0,
+                d_over_r0_max: 12.0,
+                ..base.clone()
+            },
+        ),
+        (
+            "jupiter-closeup",
+            "Jupiter larger than the frame (r 384 px in 256², limb across a corner), 3 layers, 3000 e⁻, 8-bit, D/r0 3–8",
+            SurfaceConfig { scene: Scene::PlanetCloseUp, peak_electrons: 3000.0, bit_depth: 8, d_over_r0: 3.0, ..base },
+        ),
+    ];
+    v.iter_mut().enumerate().for_each(|(i, c)| c.2.seed = seed.wrapping_mul(1000).wrapping_add(101 + i as u64));
+    v.into_iter().map(|(n, a, c)| AnyCell::Surface(n, a, c)).collect()
+}
+
+/// The check simulator's cells (procedural craters, smooth D/r0 field; nothing is tuned on them).
+pub fn check_cells(frames: usize, seed: u64) -> Vec<AnyCell> {
+    let base = CheckConfig { frames, ..CheckConfig::default() };
+    let mut v = vec![
+        ("check-craters", "procedural craters, smooth D/r0 field (a 0.6), 4000 e⁻, 12-bit, D/r0 3–8", base.clone()),
+        (
+            "check-craters-faint",
+            "procedural craters, a 0.4, 400 e⁻, read noise 4 e⁻, 8-bit, D/r0 3–12",
+            CheckConfig {
+                peak_electrons: 400.0,
+                read_noise: 4.0,
+                bit_depth: 8,
+                d_over_r0: 3.0,
+                d_over_r0_max: 12.0,
+                ..base.clone()
+            },
+        ),
+        (
+            "check-craters-iso",
+            "procedural craters, isoplanatic (a 0), 4000 e⁻, 12-bit, D/r0 3–8",
+            CheckConfig { aniso: 0.0, ..base },
+        ),
+    ];
+    v.iter_mut().enumerate().for_each(|(i, c)| c.2.seed = seed.wrapping_mul(1000).wrapping_add(201 + i as u64));
+    v.into_iter().map(|(n, a, c)| AnyCell::Check(n, a, c)).collect()
+}
+
+/// Every cell of `frame-sim --grid`: the disc cells, then the surface cells; with `check`, the
+/// check simulator's cells instead.
+pub fn all_cells(frames: usize, seed: u64, check: bool) -> Vec<AnyCell> {
+    if check {
+        return check_cells(frames, seed);
+    }
+    let mut v: Vec<AnyCell> = cells(frames, seed).into_iter().map(AnyCell::Disc).collect();
+    v.extend(surface_cells(frames, seed));
+    v
+}
+
 /// Simulate one cell into `dir` (`frames.ser`, `truth.csv`, `truth.png`, `sim.json`).
 pub fn simulate_cell(cell: &GridCell, dir: &Path, progress: &dyn Fn(usize)) -> Result<SimOutput> {
     let surface = load_texture(cell.texture)?;
@@ -244,6 +375,31 @@ mod tests {
         for c in &cells {
             assert!(c.cfg.size as f32 >= 2.0 * c.cfg.disc_radius || c.cfg.target != Target::Disc, "{}", c.name);
         }
+    }
+
+    #[test]
+    fn the_grid_holds_surface_cells_and_the_check_simulator_its_own() {
+        let all = all_cells(10, 1, false);
+        let mut names: Vec<_> = all.iter().map(|c| c.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        let surf: Vec<_> = all.iter().filter(|c| matches!(c, AnyCell::Surface(..))).collect();
+        let scenes: Vec<Scene> =
+            surf.iter().filter_map(|c| if let AnyCell::Surface(_, _, s) = c { Some(s.scene) } else { None }).collect();
+        for s in [Scene::Lunar, Scene::Granulation, Scene::PlanetCloseUp] {
+            assert!(scenes.contains(&s), "{s:?}");
+        }
+        let check = all_cells(10, 1, true);
+        assert!(check.iter().all(|c| matches!(c, AnyCell::Check(..)) && !names.contains(&c.name())));
+        // A small check cell simulates into the common files.
+        let AnyCell::Check(_, _, cfg) = &check[0] else { unreachable!() };
+        let small = AnyCell::Check("t", "t", CheckConfig { size: 64, frames: 3, regions: 2, ..cfg.clone() });
+        let dir = tempfile::tempdir().unwrap();
+        let truth = small.simulate(dir.path(), &|_| {}).unwrap();
+        assert_eq!(truth.len(), 3);
+        assert!(truth.iter().all(|t| t.strehl > 0.0 && t.strehl <= 1.0 && !t.cut));
+        assert!(dir.path().join("regions.csv").is_file() && dir.path().join("truth.png").is_file());
     }
 
     #[test]

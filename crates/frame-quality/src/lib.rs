@@ -26,6 +26,8 @@ pub mod ser;
 pub mod sim;
 pub mod source;
 pub mod stack;
+pub mod surface;
+pub mod surface_check;
 pub mod view;
 
 pub use disc::{Disc, detect_disc};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use frame_quality::grid::{cells, simulate_cell};
+use frame_quality::grid::all_cells;
 use frame_quality::render::{Target, load_texture};
 use frame_quality::sim::{SimConfig, Simulator, write_simulation};
 use frame_tools::frame_bar;
@@ -21,6 +21,10 @@ struct Args {
     /// Simulate every cell of the simulation grid into OUTPUT/<cell>/ (see docs/frame-quality.md).
     #[arg(long)]
     grid: bool,
+    /// With --grid: the independent check simulator's surface cells instead (procedural craters,
+    /// smooth D/r0 field; nothing is tuned on them).
+    #[arg(long, requires = "grid")]
+    check: bool,
     /// With --grid: only these cells (comma-separated names).
     #[arg(long, value_delimiter = ',')]
     cells: Vec<String>,
@@ -92,16 +96,17 @@ fn main() -> std::process::ExitCode {
 
 fn body(a: Args) -> anyhow::Result<()> {
     if a.grid {
-        let all = cells(a.frames, a.seed);
-        if let Some(bad) = a.cells.iter().find(|n| !all.iter().any(|c| c.name == n.as_str())) {
-            let known: Vec<_> = all.iter().map(|c| c.name).collect();
+        let all = all_cells(a.frames, a.seed, a.check);
+        if let Some(bad) = a.cells.iter().find(|n| !all.iter().any(|c| c.name() == n.as_str())) {
+            let known: Vec<_> = all.iter().map(|c| c.name()).collect();
             anyhow::bail!("--cells: no grid cell named '{bad}' (cells: {})", known.join(", "));
         }
-        for cell in all.iter().filter(|c| a.cells.is_empty() || a.cells.iter().any(|n| n == c.name)) {
-            let bar = frame_bar(a.frames, cell.name);
-            let out = simulate_cell(cell, &a.output.join(cell.name), &|n| bar.set_position(n as u64))?;
+        for cell in all.iter().filter(|c| a.cells.is_empty() || a.cells.iter().any(|n| n == c.name())) {
+            let bar = frame_bar(a.frames, cell.name());
+            let dir = a.output.join(cell.name());
+            let truth = cell.simulate(&dir, &|n| bar.set_position(n as u64))?;
             bar.finish_and_clear();
-            report(cell.name, &out);
+            report(cell.name(), &dir.join("frames.ser"), &truth);
         }
         return Ok(());
     }
@@ -140,18 +145,18 @@ fn body(a: Args) -> anyhow::Result<()> {
     let bar = frame_bar(a.frames, "simulating");
     let out = write_simulation(&mut sim, &a.output, &|n| bar.set_position(n as u64))?;
     bar.finish_and_clear();
-    report(&format!("D/r0 = {}", a.d_over_r0), &out);
+    report(&format!("D/r0 = {}", a.d_over_r0), &out.ser, &out.truth);
     Ok(())
 }
 
 /// One line per written video: frames, where, mean and best Strehl.
-fn report(label: &str, out: &frame_quality::sim::SimOutput) {
-    let mean = out.truth.iter().map(|t| t.strehl as f64).sum::<f64>() / out.truth.len().max(1) as f64;
-    let max = out.truth.iter().map(|t| t.strehl).fold(0f32, f32::max);
-    let cut = out.truth.iter().filter(|t| t.cut).count();
+fn report(label: &str, ser: &std::path::Path, truth: &[frame_quality::sim::FrameTruth]) {
+    let mean = truth.iter().map(|t| t.strehl as f64).sum::<f64>() / truth.len().max(1) as f64;
+    let max = truth.iter().map(|t| t.strehl).fold(0f32, f32::max);
+    let cut = truth.iter().filter(|t| t.cut).count();
     println!(
         "wrote {} frames to {} ({label}, mean Strehl {mean:.3}, best {max:.3}, {cut} cut discs)",
-        out.truth.len(),
-        out.ser.display(),
+        truth.len(),
+        ser.display(),
     );
 }
