@@ -281,6 +281,8 @@ impl Ranker {
     /// Load a model saved by [`Ranker::save`].
     pub fn load(path: &Path) -> Result<Ranker> {
         let model = |reason| FrameError::Model { path: path.into(), reason };
+        // A missing or unreadable file is an I/O error, not a bad model.
+        std::fs::metadata(path).map_err(crate::error::io_err(path))?;
         let bytes =
             dataset::model_file::read_model_file(path, dataset::model_file::MAX_MODEL_FILE_BYTES).map_err(model)?;
         let r: Ranker = serde_json::from_slice(&bytes).map_err(|e| model(format!("not a ranker model: {e}")))?;

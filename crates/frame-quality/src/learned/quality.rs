@@ -386,6 +386,8 @@ impl<B: Backend> QualityModel<B> {
     where
         B::Device: Default,
     {
+        // A missing or unreadable file is an I/O error, not a bad model.
+        std::fs::metadata(path).map_err(crate::error::io_err(path))?;
         let bytes = dataset::model_file::read_model_file(path, dataset::model_file::MAX_MODEL_FILE_BYTES)
             .map_err(|reason| FrameError::Model { path: path.into(), reason })?;
         let device = B::Device::default();
