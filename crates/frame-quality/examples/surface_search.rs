@@ -50,7 +50,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if roots.is_empty() {
         return Err("usage: surface_search GRID_DIR [GRID_DIR …]".into());
     }
-    let names = ["default", "tiles mean", "tiles mean (uncorrected)", "tiles log", "tiles sqrt", "tiles median"];
+    let names = [
+        "default",
+        "tiles mean",
+        "tiles mean (uncorrected)",
+        "tiles log",
+        "tiles sqrt",
+        "tiles median",
+        "finest only",
+        "relative only",
+        "finest + 2 relative",
+        "finest + 0.5 relative",
+        "default + tiles median",
+    ];
     println!("| cell | surface? | {} |", names.join(" | "));
     println!("|---|---|{}", "---|".repeat(names.len()));
     let mut sums = vec![0f64; names.len()];
@@ -77,6 +89,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     (0..ms.len()).map(|i| median(per.iter().map(|p| p[i]).collect())).collect()
                 },
             ];
+            let mut cands = cands;
+            let m0 = median(ms.iter().map(|m| m.signal(0)).collect()).abs().max(1e-12);
+            let mr = median(ms.iter().map(|m| m.relative_signal()).collect()).abs().max(1e-12);
+            let mix = |a: f32, b: f32| {
+                ms.iter().map(|m| a * m.signal(0) / m0 + b * m.relative_signal() / mr).collect::<Vec<f32>>()
+            };
+            cands.push(mix(1.0, 0.0));
+            cands.push(mix(0.0, 1.0));
+            cands.push(mix(1.0, 2.0));
+            cands.push(mix(1.0, 0.5));
+            let dm = median(cands[0].clone()).abs().max(1e-12);
+            let tm = median(cands[5].clone()).abs().max(1e-12);
+            let both: Vec<f32> = cands[0].iter().zip(&cands[5]).map(|(a, b)| a / dm + b / tm).collect();
+            cands.push(both);
             print!("| {} | {} |", v.name, if fit.is_surface() { "yes" } else { "no" });
             for (k, c) in cands.iter().enumerate() {
                 let r = spearman(c, &q);

@@ -27,13 +27,20 @@ struct Args {
     #[arg(long)]
     model: Option<PathBuf>,
     /// Output CSV (frame,score,rank).
-    #[arg(long, required_unless_present = "contact_sheet")]
+    #[arg(long, required_unless_present_any = ["contact_sheet", "local"])]
     csv: Option<PathBuf>,
     /// Also write a contact sheet: a self-contained HTML page of frames sampled across the video and
     /// spread over this run's score range (the default metric unless --metric/--model), as disc crops
     /// you enlarge and mark good or bad; its "Download picks.csv" button feeds train-ranker --labels.
     #[arg(long)]
     contact_sheet: Option<PathBuf>,
+    /// Also write a per-region score table (CSV: frame, then one column per alignment point): every
+    /// frame's local quality in every alignment point, as `stack-frames --boxes` selects per point.
+    #[arg(long)]
+    local: Option<PathBuf>,
+    /// Alignment-point side for --local, pixels.
+    #[arg(long, default_value_t = 64, value_parser = cli_args::positive_usize)]
+    ap_size: usize,
     /// Frames on the contact sheet.
     #[arg(long, default_value_t = frame_quality::contact_sheet::DEFAULT_SHEET_FRAMES)]
     sheet_frames: usize,
@@ -83,13 +90,23 @@ fn body(a: Args) -> anyhow::Result<()> {
     let secs = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let mut wrote = Vec::new();
-    if let Some(csv) = &a.csv {
-        write_scores_csv(csv, &scores)?;
-        wrote.push(csv.display().to_string());
-    }
+    let local = match &a.local {
+        Some(_) => {
+            let bar = frame_bar(n, "local scores");
+            let t =
+                frame_quality::stack::local_scores(source.as_ref(), &scores, a.ap_size, Default::default(), &|d| {
+                    bar.set_position(d as u64)
+                })?;
+            bar.finish_and_clear();
+            Some(t)
+        }
+        None => None,
+    };
     if let Some(sheet) = &a.contact_sheet {
         let shown = frame_quality::contact_sheet::write_contact_sheet(source.as_ref(), &scores, a.sheet_frames, sheet)?;
         wrote.push(format!("{} ({} frames to mark)", sheet.display(), shown.len()));
+    // The contact sheet first: it reads frames and can fail; the CSV is then written only when
+    // the sheet is, so a failed run replaces neither (each file is written atomically).
     }
     let zero = scores.iter().filter(|&&s| s == 0.0).count();
     println!(
@@ -99,6 +116,14 @@ fn body(a: Args) -> anyhow::Result<()> {
         wrote.join(" and ")
     );
     if zero > 0 {
+    if let (Some(path), Some(t)) = (&a.local, &local) {
+        frame_quality::stack::write_local_csv(path, t)?;
+        wrote.push(format!("{} ({} alignment points of {} px)", path.display(), t.boxes.len(), t.size));
+    }
+    if let Some(csv) = &a.csv {
+        write_scores_csv(csv, &scores)?;
+        wrote.insert(0, csv.display().to_string());
+    }
         println!("{zero} frames scored 0 (no planet disc found: black or featureless frames)");
     }
     Ok(())

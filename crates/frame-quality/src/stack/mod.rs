@@ -17,7 +17,10 @@ use crate::rank::{Selection, order_best_first};
 use crate::source::{DecodeScratch, FrameSource};
 use crate::view::ImageView;
 
+mod local;
 mod sharpen;
+
+pub use local::{local_scores, write_local_csv};
 
 pub use sharpen::{MAX_SHARPEN_SIGMA, check_unsharp, unsharp_mask};
 
@@ -182,6 +185,13 @@ impl StackConfig {
             && !(kappa.is_finite() && kappa > 0.0)
         {
             return Err(FrameError::Invalid(format!("--sigma-clip {kappa}: expected a finite kappa > 0")));
+        }
+        if let Some(b) = self.boxes
+            && width.min(height) < 8
+        {
+            return Err(FrameError::Invalid(format!(
+                "--boxes {b}: the frame is {width}x{height}, smaller than the smallest box (8 pixels); stack without --boxes"
+            )));
         }
         if let Some(b) = self.boxes
             && (b < 8 || b > width.min(height))

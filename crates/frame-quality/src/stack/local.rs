@@ -1,0 +1,44 @@
+//! Per-region quality (`rank-frames --local`): every frame scored in every alignment point, as
+//! per-box selection ([`super::stack`] with boxes) scores them, written as a table.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::{BoxScores, LocalMetric, StackConfig, global_selection, reference_of, score_boxes};
+use crate::align::AlignmentBoxes;
+use crate::error::Result;
+use crate::source::FrameSource;
+
+/// Score every frame in every alignment point of side `size`: the points are placed, as for
+/// stacking, on the reference built from the best frames by `scores` (the global ranking), where it
+/// has structure, on a half-overlapping grid; `metric` is the local measure.
+pub fn local_scores(
+    source: &dyn FrameSource,
+    scores: &[f32],
+    size: usize,
+    metric: LocalMetric,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<BoxScores> {
+    let cfg = StackConfig { boxes: Some(size), ..StackConfig::default() };
+    let (order, n) = global_selection(source, scores, &cfg)?;
+    let reference = reference_of(source, &order[..n], &cfg)?;
+    let (w, h) = source.dims();
+    let m = reference.iter().sum::<f32>() / reference.len().max(1) as f32;
+    let boxes = AlignmentBoxes::new(&reference, w, h, size, 0.1 * m.max(1e-3));
+    score_boxes(source, &reference, boxes.size, &boxes.boxes, metric, progress)
+}
+
+/// Write a frames × points table as CSV (atomically): a header `frame,p0_x…_y…,…` naming each
+/// point by its top-left corner, then one row of local scores per frame.
+pub fn write_local_csv(path: &Path, table: &BoxScores) -> Result<()> {
+    let mut out = Vec::new();
+    let head: Vec<String> = table.boxes.iter().enumerate().map(|(i, (x, y))| format!("p{i}_x{x}_y{y}")).collect();
+    writeln!(out, "frame,{}", head.join(",")).ok();
+    let nb = table.boxes.len();
+    for f in 0..table.frames {
+        let row: Vec<String> = table.scores[f * nb..(f + 1) * nb].iter().map(|v| format!("{v:.6e}")).collect();
+        writeln!(out, "{f},{}", row.join(",")).ok();
+    }
+    dataset::image_io::write_atomic(path, &out)?;
+    Ok(())
+}
