@@ -15,6 +15,55 @@ const XMP_RIGHTS_NS: &str = "http://ns.adobe.com/xap/1.0/rights/";
 const RDF_NS: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 const JPEG_XMP_HEADER: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 
+/// Largest XMP packet read, in bytes (inflated, for compressed PNG `iTXt`): real AVM packets are
+/// tens of kilobytes.
+pub const MAX_XMP_BYTES: usize = 4 << 20;
+
+/// Deepest element nesting accepted in an XMP packet (real packets nest about ten deep); deeper
+/// packets are refused before the XML parser sees them.
+pub const MAX_XMP_DEPTH: usize = 256;
+
+/// Most XML nodes accepted in an XMP packet.
+pub const MAX_XMP_NODES: u32 = 200_000;
+
+/// The deepest element nesting of `xml`, counted by a flat scan of its tags (comments, CDATA,
+/// processing instructions and declarations skipped); stops counting once past `limit`.
+fn xml_depth(xml: &str, limit: usize) -> usize {
+    let b = xml.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while let Some(p) = b.get(i..).and_then(|r| r.iter().position(|&c| c == b'<')) {
+        i += p + 1;
+        let rest = &b[i..];
+        let skip_to = |end: &[u8]| rest.windows(end.len()).position(|w| w == end).map(|q| q + end.len());
+        let skip = if rest.starts_with(b"!--") {
+            skip_to(b"-->")
+        } else if rest.starts_with(b"![CDATA[") {
+            skip_to(b"]]>")
+        } else if rest.starts_with(b"?") || rest.starts_with(b"!") {
+            skip_to(b">")
+        } else if rest.starts_with(b"/") {
+            depth = depth.saturating_sub(1);
+            skip_to(b">")
+        } else {
+            let end = skip_to(b">");
+            let empty = end.is_some_and(|e| e >= 2 && rest[e - 2] == b'/');
+            if !empty {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > limit {
+                    return deepest;
+                }
+            }
+            end
+        };
+        match skip {
+            Some(n) => i += n,
+            None => break,
+        }
+    }
+    deepest
+}
+
 /// Find the XMP packet in an image file's bytes: JPEG APP1, PNG `iTXt` (`XML:com.adobe.xmp`), else a raw scan.
 pub fn extract_xmp(bytes: &[u8]) -> Option<String> {
     if bytes.starts_with(&[0xFF, 0xD8]) {
@@ -79,9 +128,15 @@ fn png_xmp(bytes: &[u8]) -> Option<String> {
                 let tk_end = rest.iter().position(|b| *b == 0)?;
                 let text = &rest[tk_end + 1..];
                 if compressed {
-                    let mut out = String::new();
-                    flate2::read::ZlibDecoder::new(text).read_to_string(&mut out).ok()?;
-                    return Some(out);
+                    // Inflated within a budget: a small PNG must not cost gigabytes.
+                    let mut out = Vec::new();
+                    let mut inflate = flate2::read::ZlibDecoder::new(text).take(MAX_XMP_BYTES as u64 + 1);
+                    inflate.read_to_end(&mut out).ok()?;
+                    if out.len() > MAX_XMP_BYTES {
+                        tracing::warn!("compressed XMP inflates to more than {MAX_XMP_BYTES} bytes; ignored");
+                        return None;
+                    }
+                    return Some(String::from_utf8_lossy(&out).into_owned());
                 }
                 return Some(String::from_utf8_lossy(text).into_owned());
             }
@@ -131,8 +186,15 @@ impl AvmTags {
     pub fn parse(xmp: &str, what: &str) -> Result<AvmTags> {
         // Strip the xpacket processing instructions' BOM and any trailing padding the parser dislikes.
         let xml = xmp.trim_start_matches('\u{feff}').trim_end_matches(['\0', ' ', '\n', '\r', '\t']);
-        let doc =
-            roxmltree::Document::parse(xml).map_err(|e| EsaError::avm(what, format!("XMP is not valid XML: {e}")))?;
+        if xml.len() > MAX_XMP_BYTES {
+            return Err(EsaError::avm(what, format!("XMP packet of {} bytes is above {MAX_XMP_BYTES}", xml.len())));
+        }
+        if xml_depth(xml, MAX_XMP_DEPTH) > MAX_XMP_DEPTH {
+            return Err(EsaError::avm(what, format!("XMP nests elements more than {MAX_XMP_DEPTH} deep")));
+        }
+        let options = roxmltree::ParsingOptions { nodes_limit: MAX_XMP_NODES, ..Default::default() };
+        let doc = roxmltree::Document::parse_with_options(xml, options)
+            .map_err(|e| EsaError::avm(what, format!("XMP is not valid XML: {e}")))?;
         let mut tags: HashMap<String, Vec<String>> = HashMap::new();
         for node in doc.descendants().filter(|n| n.is_element()) {
             if node.tag_name().namespace() == Some(RDF_NS) && node.tag_name().name() == "Description" {
@@ -286,11 +348,12 @@ pub fn parse_quality(text: &str) -> Result<SpatialQuality> {
     }
 }
 
-/// Reject geometry whose values cannot describe a sky image (non-finite, |Dec| > 90°, zero scale, empty size).
+/// Reject geometry whose values cannot describe a sky image: non-finite, |RA| > 360°, |Dec| > 90°,
+/// zero scale, an image size outside 1…`MAX_SIDE`, a reference pixel beyond `MAX_REFERENCE_PIXEL`.
 pub fn validate_geometry(g: &SkyGeometry, what: &str) -> Result<()> {
     let bad = |m: String| Err(EsaError::avm(what, m));
     if let Some([ra, dec]) = g.reference_value
-        && (!ra.is_finite() || !dec.is_finite() || dec.abs() > 90.0)
+        && !(ra.abs() <= sky_geometry::MAX_RA_DEG && dec.abs() <= 90.0)
     {
         return bad(format!("Spatial.ReferenceValue [{ra}, {dec}] is not a sky position"));
     }
@@ -300,14 +363,17 @@ pub fn validate_geometry(g: &SkyGeometry, what: &str) -> Result<()> {
         return bad(format!("Spatial.Scale {s:?} is not a usable pixel scale"));
     }
     if let Some(d) = g.reference_dimension
-        && d.iter().any(|v| !v.is_finite() || *v < 1.0)
+        && !d.iter().all(|v| (1.0..=sky_geometry::MAX_SIDE as f64).contains(v))
     {
         return bad(format!("Spatial.ReferenceDimension {d:?} is not an image size"));
     }
     if let Some(p) = g.reference_pixel
-        && p.iter().any(|v| !v.is_finite())
+        && !p.iter().all(|v| v.abs() <= sky_geometry::MAX_REFERENCE_PIXEL)
     {
-        return bad(format!("Spatial.ReferencePixel {p:?} is not finite"));
+        return bad(format!(
+            "Spatial.ReferencePixel {p:?} is not within ±{} pixels",
+            sky_geometry::MAX_REFERENCE_PIXEL
+        ));
     }
     if let Some(r) = g.rotation_deg
         && !r.is_finite()

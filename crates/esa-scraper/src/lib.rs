@@ -29,7 +29,7 @@ mod site;
 mod store;
 pub mod values;
 
-pub use avm::{AvmTags, embed_xmp_in_jpeg, extract_xmp, write_xmp};
+pub use avm::{AvmTags, MAX_XMP_BYTES, MAX_XMP_DEPTH, MAX_XMP_NODES, embed_xmp_in_jpeg, extract_xmp, write_xmp};
 pub use credits::write_credit_markdown;
 pub use error::{EsaError, Result};
 pub use feed::{FeedPage, parse_d2d_page};

@@ -15,4 +15,4 @@ pub mod wcs;
 
 pub use catalogue::{CatalogueError, DeepSkyObject, resolve};
 pub use error::{InvalidWcs, Result};
-pub use wcs::{MAX_SIDE, Projector, Wcs, angular_distance_deg};
+pub use wcs::{MAX_RA_DEG, MAX_REFERENCE_PIXEL, MAX_SIDE, Projector, Wcs, angular_distance_deg};

@@ -42,6 +42,13 @@ use crate::error::{InvalidWcs, Result};
 /// Largest accepted image side, in pixels (a sanity bound against corrupt metadata).
 pub const MAX_SIDE: u32 = 1 << 20;
 
+/// Largest accepted reference-pixel coordinate (CRPIX), in pixels: sixteen times [`MAX_SIDE`].
+/// A reference point may lie outside its image, but not a billion images away.
+pub const MAX_REFERENCE_PIXEL: f64 = 16.0 * MAX_SIDE as f64;
+
+/// Largest accepted |right ascension| before it is wrapped into [0°, 360°): one turn either way.
+pub const MAX_RA_DEG: f64 = 360.0;
+
 /// A TAN (gnomonic) world coordinate system attached to an image of `width × height` pixels.
 ///
 /// See the [module documentation](self) for the pixel conventions.
@@ -63,6 +70,9 @@ pub struct Wcs {
 impl Wcs {
     /// A WCS from its FITS parameters, checking they describe a usable TAN projection.
     pub fn from_cd(crval: [f64; 2], crpix: [f64; 2], cd: [[f64; 2]; 2], width: u32, height: u32) -> Result<Wcs> {
+        if !(crval[0].is_finite() && crval[0].abs() <= MAX_RA_DEG) {
+            return Err(InvalidWcs(format!("reference right ascension {}° is not within ±360°", crval[0])));
+        }
         let wcs = Wcs { crval: [crval[0].rem_euclid(360.0), crval[1]], crpix, cd, width, height };
         wcs.validate()?;
         Ok(wcs)
@@ -279,8 +289,11 @@ impl Wcs {
         if !(ra.is_finite() && dec.is_finite() && (-90.0..=90.0).contains(&dec)) {
             return Err(InvalidWcs(format!("reference value ({ra}, {dec}) is not a sky position")));
         }
-        if !self.crpix.iter().all(|v| v.is_finite()) {
-            return Err(InvalidWcs(format!("reference pixel {:?} is not finite", self.crpix)));
+        if !self.crpix.iter().all(|v| v.abs() <= MAX_REFERENCE_PIXEL) {
+            return Err(InvalidWcs(format!(
+                "reference pixel {:?} is not within ±{MAX_REFERENCE_PIXEL} pixels",
+                self.crpix
+            )));
         }
         if self.width == 0 || self.height == 0 || self.width > MAX_SIDE || self.height > MAX_SIDE {
             return Err(InvalidWcs(format!("image size {}x{} is not plausible", self.width, self.height)));
