@@ -30,6 +30,12 @@ use crate::fft::{Fft2, signed_freq};
 use crate::render::{Target, View, render, render_unnormalised};
 use crate::ser::{BayerPattern, ColorId, SerHeader, SerWriter};
 
+/// The smallest simulated frame side.
+pub const MIN_SIM_SIZE: usize = 32;
+/// The largest simulated frame side: a 4096² frame's FFT work arrays are a few hundred MB;
+/// 100000 asked for 80 GB and aborted.
+pub const MAX_SIM_SIZE: usize = 4096;
+
 /// Simulation settings (serialised next to the output as `sim.json`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SimConfig {
@@ -110,6 +116,49 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
+    /// Refuse settings the simulator cannot run, naming only the conditions that fail (before
+    /// any texture is loaded or buffer allocated).
+    pub fn validate(&self) -> Result<()> {
+        // Only the conditions that fail are named (a message listing met ones misleads).
+        let mut unmet = Vec::new();
+        if !(MIN_SIM_SIZE..=MAX_SIM_SIZE).contains(&self.size) {
+            unmet.push(format!("size {} must be {MIN_SIM_SIZE}–{MAX_SIM_SIZE}", self.size));
+        }
+        if self.pupil_px < 8 {
+            unmet.push(format!("pupil {} must be at least 8", self.pupil_px));
+        } else if self.pupil_px > self.size {
+            unmet.push(format!("pupil {} must be at most the frame size {}", self.pupil_px, self.size));
+        }
+        if self.frames == 0 {
+            unmet.push("frames must be at least 1".to_string());
+        }
+        if !(self.d_over_r0.is_finite() && self.d_over_r0 > 0.0) {
+            unmet.push(format!("D/r0 {} must be > 0", self.d_over_r0));
+        }
+        if !matches!(self.bit_depth, 8 | 12 | 16) {
+            unmet.push(format!("bit depth {} must be 8, 12 or 16", self.bit_depth));
+        }
+        if !(self.transparency_min > 0.0 && self.transparency_min <= 1.0) {
+            unmet.push(format!("transparency_min {} must be in (0, 1]", self.transparency_min));
+        }
+        if !(0.0..=1.0).contains(&self.cut_fraction) {
+            unmet.push(format!("cut_fraction {} must be in [0, 1]", self.cut_fraction));
+        }
+        if !(self.haze >= 0.0 && self.haze.is_finite()) {
+            unmet.push(format!("haze {} must be ≥ 0", self.haze));
+        }
+        if !self.d_over_r0_max.is_finite() {
+            unmet.push(format!("D/r0 max {} must be finite", self.d_over_r0_max));
+        }
+        if !unmet.is_empty() {
+            return Err(FrameError::Invalid(format!("simulator: {}", unmet.join("; "))));
+        }
+        if self.cut_fraction > 0.0 && self.target == Target::Field {
+            return Err(FrameError::Invalid("simulator: a frame-filling field has no disc to cut".into()));
+        }
+        Ok(())
+    }
+
     /// The scene geometry of this configuration.
     pub fn view(&self) -> View {
         View {
@@ -197,28 +246,7 @@ impl Simulator {
     /// Prepare a simulator for `cfg.target` rendered from a surface texture and, for ringed
     /// targets, a radial ring texture.
     pub fn with_scene(cfg: SimConfig, texture: &Planes, rings: Option<&Planes>) -> Result<Simulator> {
-        if cfg.size < 32 || cfg.pupil_px < 8 || cfg.pupil_px * 2 > cfg.size * 2 || cfg.frames == 0 {
-            return Err(FrameError::Invalid(format!(
-                "simulator: need size ≥ 32, pupil_px ≥ 8 and frames ≥ 1 (got size {}, pupil {}, frames {})",
-                cfg.size, cfg.pupil_px, cfg.frames
-            )));
-        }
-        if cfg.d_over_r0.is_nan()
-            || cfg.d_over_r0 <= 0.0
-            || !(cfg.bit_depth == 8 || cfg.bit_depth == 12 || cfg.bit_depth == 16)
-        {
-            return Err(FrameError::Invalid("simulator: D/r0 must be > 0 and bit depth 8, 12 or 16".into()));
-        }
-        let transparency_ok = cfg.transparency_min > 0.0 && cfg.transparency_min <= 1.0;
-        let haze_ok = cfg.haze >= 0.0 && cfg.haze.is_finite();
-        if !transparency_ok || !(0.0..=1.0).contains(&cfg.cut_fraction) || !haze_ok || !cfg.d_over_r0_max.is_finite() {
-            return Err(FrameError::Invalid(
-                "simulator: transparency_min must be in (0, 1], cut_fraction in [0, 1], haze ≥ 0".into(),
-            ));
-        }
-        if cfg.cut_fraction > 0.0 && cfg.target == Target::Field {
-            return Err(FrameError::Invalid("simulator: a frame-filling field has no disc to cut".into()));
-        }
+        cfg.validate()?;
         let n = cfg.size;
         let frame_fft = Fft2::new(n, n);
         let view = cfg.view();

@@ -26,7 +26,7 @@ struct Args {
     #[arg(long)]
     markdown: Option<PathBuf>,
     /// Percentage of frames stacked / compared.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_parser = |s: &str| cli_args::f32_in(s, 0.1, 100.0))]
     top: f32,
     /// Also train and evaluate the learned rankers (linear, ridge, logistic, reference) on the video;
     /// with --grid, add the bundled quality CNN trained on simulated truth (row `learned`).
@@ -36,7 +36,7 @@ struct Args {
     #[arg(long)]
     cnn: bool,
     /// CNN epochs.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = |s: &str| cli_args::usize_in(s, 1, 10_000))]
     epochs: usize,
     /// Teacher metric for the learned rankers.
     #[arg(long, default_value = "pipp")]
@@ -49,11 +49,35 @@ struct Args {
     json: Option<PathBuf>,
 }
 
+/// Outputs may not be inputs or each other; a report inside a single simulation's folder is fine.
+fn check_reports(inputs: &[&std::path::Path], outputs: &[(&str, &std::path::Path)]) -> anyhow::Result<()> {
+    let (folder, files) = inputs.split_last().expect("the input folder");
+    if files.is_empty() {
+        // --grid: every cell folder below INPUT is read, so nothing is written there.
+        return cli_args::check_outputs(&[folder], outputs);
+    }
+    cli_args::check_outputs(files, outputs)?;
+    if let Some((flag, p)) = outputs.iter().find(|(_, p)| cli_args::outputs::same_file(p, folder)) {
+        anyhow::bail!("{flag} {}: this is the input folder (choose a file name)", p.display());
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     frame_tools::main_with(body)
 }
 
 fn body(a: Args) -> anyhow::Result<()> {
+    // The reports may sit beside the simulation, but may not replace one of its files or each other.
+    let files = ["frames.ser", "truth.csv", "truth.png"].map(|f| a.input.join(f));
+    let mut inputs: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+    inputs.push(&a.input);
+    let outputs: Vec<(&str, &std::path::Path)> = [("--markdown", a.markdown.as_deref()), ("--json", a.json.as_deref())]
+        .into_iter()
+        .filter_map(|(flag, p)| Some((flag, p?)))
+        .collect();
+    let inputs = if a.grid { vec![a.input.as_path()] } else { inputs };
+    check_reports(&inputs, &outputs)?;
     if a.grid {
         return grid(&a);
     }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use frame_quality::grid::all_cells;
 use frame_quality::render::{Target, load_texture};
-use frame_quality::sim::{SimConfig, Simulator, write_simulation};
+use frame_quality::sim::{MAX_SIM_SIZE, MIN_SIM_SIZE, SimConfig, Simulator, write_simulation};
 use frame_tools::frame_bar;
 
 /// Render a lit planet (Stellarium texture) through random phase screens and write
@@ -31,50 +31,50 @@ struct Args {
     /// Planet texture name in Stellarium's textures folder (mars, jupiter, saturn, venus, moon_4k, …).
     #[arg(long, default_value = "mars")]
     planet: String,
-    /// Number of frames.
-    #[arg(long, default_value_t = 300)]
+    /// Number of frames (1–100000).
+    #[arg(long, default_value_t = 300, value_parser = |s: &str| cli_args::usize_in(s, 1, 100_000))]
     frames: usize,
-    /// Frame side in pixels.
-    #[arg(long, default_value_t = 256)]
+    /// Frame side in pixels (32–4096).
+    #[arg(long, default_value_t = 256, value_parser = |s: &str| cli_args::usize_in(s, MIN_SIM_SIZE, MAX_SIM_SIZE))]
     size: usize,
     /// Disc radius in pixels.
-    #[arg(long, default_value_t = 80.0)]
+    #[arg(long, default_value_t = 80.0, value_parser = cli_args::positive_f32)]
     radius: f32,
     /// Seeing: telescope diameter over Fried's r0 (2 good, 6 average, 10 poor).
-    #[arg(long, default_value_t = 6.0)]
+    #[arg(long, default_value_t = 6.0, value_parser = |s: &str| cli_args::f32_in(s, 0.01, 1000.0))]
     d_over_r0: f32,
-    /// Pupil diameter in phase-screen samples (frames are Nyquist-sampled).
-    #[arg(long, default_value_t = 64)]
+    /// Pupil diameter in phase-screen samples (frames are Nyquist-sampled), 8 to --size.
+    #[arg(long, default_value_t = 64, value_parser = |s: &str| cli_args::usize_in(s, 8, MAX_SIM_SIZE))]
     pupil: usize,
     /// Extra tip/tilt jitter, RMS pixels per axis.
-    #[arg(long, default_value_t = 1.5)]
+    #[arg(long, default_value_t = 1.5, value_parser = |s: &str| cli_args::f32_in(s, 0.0, 1000.0))]
     jitter: f32,
     /// Electrons at the brightest point of the diffraction-limited image.
-    #[arg(long, default_value_t = 2000.0)]
+    #[arg(long, default_value_t = 2000.0, value_parser = |s: &str| cli_args::f32_in(s, 1e-3, 1e9))]
     peak_electrons: f32,
     /// Read noise, electrons RMS.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, value_parser = |s: &str| cli_args::f32_in(s, 0.0, 1e6))]
     read_noise: f32,
     /// Bits per sample: 8 or 12.
     #[arg(long, default_value_t = 8)]
     bit_depth: u32,
     /// Disc centre offset from the frame centre, x (pixels; move it to the border to test cut discs).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = |s: &str| cli_args::f32_in(s, -1e5, 1e5))]
     offset_x: f32,
     /// Disc centre offset, y.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, value_parser = |s: &str| cli_args::f32_in(s, -1e5, 1e5))]
     offset_y: f32,
     /// Draw D/r0 per frame, log-uniform from --d-over-r0 up to this value.
-    #[arg(long)]
+    #[arg(long, value_parser = |s: &str| cli_args::f32_in(s, 0.01, 1000.0))]
     d_over_r0_max: Option<f32>,
     /// Lowest per-frame transparency (thin clouds), 0 < t ≤ 1.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = |s: &str| cli_args::f32_in(s, 1e-3, 1.0))]
     transparency_min: f32,
     /// Cloud haze: scattered light of haze × (1 − transparency) of the peak.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = |s: &str| cli_args::f32_in(s, 0.0, 1e3))]
     haze: f32,
     /// Share of frames whose disc is cut by the frame edge (their truth is 0).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = cli_args::unit_f32)]
     cut_fraction: f32,
     /// Record through an RGGB Bayer mosaic (colour camera).
     #[arg(long)]
@@ -83,7 +83,7 @@ struct Args {
     #[arg(long, default_value = "disc")]
     target: String,
     /// Ring opening angle in degrees for --target ringed.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = 20.0, allow_negative_numbers = true, value_parser = |s: &str| cli_args::f32_in(s, -90.0, 90.0))]
     ring_tilt: f32,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
@@ -136,6 +136,7 @@ fn body(a: Args) -> anyhow::Result<()> {
         target,
         ..SimConfig::default()
     };
+    cfg.validate()?;
     let tex = load_texture(&a.planet).with_context(|| format!("planet texture '{}'", a.planet))?;
     let rings = match target {
         Target::Ringed { .. } => Some(load_texture("saturn_rings_radial").context("ring texture")?),

@@ -58,6 +58,14 @@ fn body(a: Args) -> anyhow::Result<()> {
     if a.contact_sheet.is_some() && !(1..=max).contains(&a.sheet_frames) {
         anyhow::bail!("--sheet-frames {}: must be 1–{max}", a.sheet_frames);
     }
+    let mut inputs = vec![a.input.as_path()];
+    inputs.extend(a.model.as_deref());
+    let outputs: Vec<(&str, &std::path::Path)> =
+        [("--csv", a.csv.as_deref()), ("--contact-sheet", a.contact_sheet.as_deref()), ("--local", a.local.as_deref())]
+            .into_iter()
+            .filter_map(|(flag, p)| Some((flag, p?)))
+            .collect();
+    cli_args::check_outputs(&inputs, &outputs)?;
     let source = open_source(&a.input)?;
     let (w, h) = source.dims();
     let n = source.len();
@@ -89,6 +97,8 @@ fn body(a: Args) -> anyhow::Result<()> {
     };
     let secs = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    // The contact sheet first: it reads frames and can fail; the CSV is then written only when
+    // the sheet is, so a failed run replaces neither (each file is written atomically).
     let mut wrote = Vec::new();
     let local = match &a.local {
         Some(_) => {
@@ -105,8 +115,14 @@ fn body(a: Args) -> anyhow::Result<()> {
     if let Some(sheet) = &a.contact_sheet {
         let shown = frame_quality::contact_sheet::write_contact_sheet(source.as_ref(), &scores, a.sheet_frames, sheet)?;
         wrote.push(format!("{} ({} frames to mark)", sheet.display(), shown.len()));
-    // The contact sheet first: it reads frames and can fail; the CSV is then written only when
-    // the sheet is, so a failed run replaces neither (each file is written atomically).
+    }
+    if let (Some(path), Some(t)) = (&a.local, &local) {
+        frame_quality::stack::write_local_csv(path, t)?;
+        wrote.push(format!("{} ({} alignment points of {} px)", path.display(), t.boxes.len(), t.size));
+    }
+    if let Some(csv) = &a.csv {
+        write_scores_csv(csv, &scores)?;
+        wrote.insert(0, csv.display().to_string());
     }
     let zero = scores.iter().filter(|&&s| s == 0.0).count();
     println!(
@@ -116,14 +132,6 @@ fn body(a: Args) -> anyhow::Result<()> {
         wrote.join(" and ")
     );
     if zero > 0 {
-    if let (Some(path), Some(t)) = (&a.local, &local) {
-        frame_quality::stack::write_local_csv(path, t)?;
-        wrote.push(format!("{} ({} alignment points of {} px)", path.display(), t.boxes.len(), t.size));
-    }
-    if let Some(csv) = &a.csv {
-        write_scores_csv(csv, &scores)?;
-        wrote.insert(0, csv.display().to_string());
-    }
         println!("{zero} frames scored 0 (no planet disc found: black or featureless frames)");
     }
     Ok(())

@@ -32,7 +32,7 @@ struct Args {
     #[arg(short, long, visible_alias = "out")]
     output: PathBuf,
     /// Also export the globally best frames (the --best selection by the global score), in input
-    /// order, as a SER video (raw bytes for SER input, decoded 16-bit otherwise).
+    /// order, as a SER video (a .ser name) (raw bytes for SER input, decoded 16-bit otherwise).
     #[arg(long)]
     export_best: Option<PathBuf>,
     /// Sigma-clipped mean with this κ (finite, > 0) instead of the plain mean.
@@ -43,7 +43,7 @@ struct Args {
     /// box ranks every frame by its local sharpness (one extra pass over all frames) and stacks its
     /// own best --best frames; the boxes' stacks are blended with feathered weights and the global
     /// selection fills the areas without boxes.
-    #[arg(long, value_parser = cli_args::positive_usize)]
+    #[arg(long, visible_alias = "ap-size", value_parser = cli_args::positive_usize)]
     boxes: Option<usize>,
     /// With --boxes: stack the globally best frames everywhere (boxes align only; no per-region selection).
     #[arg(long)]
@@ -68,12 +68,26 @@ fn body(a: Args) -> anyhow::Result<()> {
     if a.global_select && a.boxes.is_none() {
         anyhow::bail!("--global-select: only meaningful with --boxes N (it turns off per-box selection)");
     }
-    let out_ext = a.output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    if !matches!(out_ext.as_deref(), Some("png" | "tif" | "tiff")) {
-        anyhow::bail!("{}: output must be a .png or .tif file (16-bit)", a.output.display());
+    let mut inputs = vec![a.input.as_path()];
+    inputs.extend(a.model.as_deref());
+    let mut outputs = vec![("-o", a.output.as_path())];
+    outputs.extend(a.export_best.as_deref().map(|p| ("--export-best", p)));
+    cli_args::check_outputs(&inputs, &outputs)?;
+    cli_args::require_extension("-o", &a.output, &["png", "tif", "tiff"], "a 16-bit PNG or TIFF image")?;
+    if let Some(p) = &a.export_best {
+        cli_args::require_extension("--export-best", p, &["ser"], "a SER video")?;
     }
     let source = open_source(&a.input)?;
     let n = source.len();
+    let (w, h) = source.dims();
+    let cfg = StackConfig {
+        selection: a.best,
+        method: a.sigma_clip.map_or(StackMethod::Mean, |kappa| StackMethod::SigmaClip { kappa }),
+        boxes: a.boxes,
+        per_box_select: !a.global_select,
+        ..StackConfig::default()
+    };
+    cfg.validate(w, h)?;
     let bar = frame_bar(n, "ranking");
     let scores = match &a.model {
         Some(path) => {
@@ -89,15 +103,6 @@ fn body(a: Args) -> anyhow::Result<()> {
         }
     };
     bar.finish_and_clear();
-    let cfg = StackConfig {
-        selection: a.best,
-        method: a.sigma_clip.map_or(StackMethod::Mean, |kappa| StackMethod::SigmaClip { kappa }),
-        boxes: a.boxes,
-        per_box_select: !a.global_select,
-        ..StackConfig::default()
-    };
-    let (w, h) = source.dims();
-    cfg.validate(w, h)?;
     let count = a.best.count(n);
     let sbar = frame_bar(count, "stacking");
     let result = stack(source.as_ref(), &scores, &cfg, &|d, t| {

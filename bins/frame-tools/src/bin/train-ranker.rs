@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use dataset::backend::DeviceKind;
+use frame_quality::learned::checks::{MAX_PATCH, MIN_PATCH};
 use frame_quality::learned::finetune::{FinetuneConfig, finetune_on_picks};
 use frame_quality::learned::{PatchConfig, RankerKind, TrainConfig, fit};
 use frame_quality::picks::{DEFAULT_ALPHA, DEFAULT_GRID, PicksRanker, read_picks};
@@ -33,29 +34,30 @@ struct Args {
     /// Output model file (JSON).
     #[arg(short, long, visible_alias = "out")]
     output: PathBuf,
-    /// Top/bottom fraction of frames used as good/bad examples.
-    #[arg(long, default_value_t = 0.25)]
+    /// Top/bottom fraction of frames used as good/bad examples (0 to 0.5).
+    #[arg(long, default_value_t = 0.25, value_parser = |s: &str| cli_args::f32_in(s, 0.01, 0.5))]
     fraction: f32,
-    /// Patch side in pixels (default 16 for linear models, 32 for the CNN and reference).
-    #[arg(long)]
+    /// Patch side in pixels, 4–256 and at most the frame's shorter side (default 16 for linear
+    /// models, 32 for the CNN and reference).
+    #[arg(long, value_parser = |s: &str| cli_args::usize_in(s, MIN_PATCH, MAX_PATCH))]
     patch: Option<usize>,
     /// CNN epochs.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = |s: &str| cli_args::usize_in(s, 1, 10_000))]
     epochs: usize,
     /// Ridge / logistic / picks L2 penalty.
-    #[arg(long, default_value_t = DEFAULT_ALPHA)]
+    #[arg(long, default_value_t = DEFAULT_ALPHA, value_parser = cli_args::non_negative_f64)]
     alpha: f64,
     /// Picks ranker: side of the grid of regions over the disc (3 = 3×3 regional features).
     #[arg(long, default_value_t = DEFAULT_GRID)]
     grid: usize,
     /// At most this many frames (evenly spaced) are used.
-    #[arg(long, default_value_t = 4000)]
+    #[arg(long, default_value_t = 4000, value_parser = cli_args::positive_usize)]
     max_frames: usize,
     /// --labels --kind cnn: at most this many fine-tuning steps (every good × bad pair in each).
-    #[arg(long, default_value_t = FinetuneConfig::default().steps)]
+    #[arg(long, default_value_t = FinetuneConfig::default().steps, value_parser = cli_args::positive_usize)]
     steps: usize,
     /// --labels --kind cnn: Adam learning rate of the fine-tuning.
-    #[arg(long, default_value_t = FinetuneConfig::default().learning_rate)]
+    #[arg(long, default_value_t = FinetuneConfig::default().learning_rate, value_parser = cli_args::positive_f64)]
     learning_rate: f64,
     /// Backend for the CNN: flex, ndarray or cuda.
     #[arg(long)]
@@ -67,6 +69,9 @@ fn main() -> std::process::ExitCode {
 }
 
 fn body(a: Args) -> anyhow::Result<()> {
+    let mut inputs = vec![a.input.as_path()];
+    inputs.extend(a.labels.as_deref());
+    cli_args::check_outputs(&inputs, &[("-o", a.output.as_path())])?;
     if let Some(labels) = &a.labels {
         if matches!(a.kind, Some(RankerKind::Cnn | RankerKind::CnnPicks)) {
             return finetune_cnn_on_picks(&a, labels);
