@@ -52,10 +52,28 @@ pub struct Verdict {
     pub filter: String,
     /// Whether the pair passes this filter.
     pub passed: bool,
-    /// The measured value the decision was made on.
+    /// The measured value the decision was made on; NaN when it could not be measured (a failed
+    /// fetch, an alignment without a peak), written as JSON `null` and read back as NaN.
+    #[serde(with = "finite_or_null")]
     pub value: f64,
     /// Human-readable reason.
     pub reason: String,
+}
+
+/// A measured value in `pair.json`: finite values as numbers, NaN (not measured) as `null`, and
+/// `null` read back as NaN. JSON has no NaN, and serde_json writes it as `null` but refuses `null`
+/// for an `f64` on reading, so without this a pair with an unmeasured value could be written but
+/// never read again (issue #29 item 2).
+mod finite_or_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> std::result::Result<S::Ok, S::Error> {
+        if v.is_finite() { s.serialize_f64(*v) } else { s.serialize_none() }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
 }
 
 /// Result of checking one survey cutout against the observation.
@@ -64,10 +82,13 @@ pub struct SurveyCheck {
     /// Survey key (`dss`, `sdss`…).
     pub key: String,
     /// Fraction of the cutout with data.
+    #[serde(with = "finite_or_null")]
     pub coverage: f64,
     /// Mean luminance.
+    #[serde(with = "finite_or_null")]
     pub mean: f64,
     /// Fraction of near-white pixels.
+    #[serde(with = "finite_or_null")]
     pub saturated: f64,
     /// Residual shift against the observation, if measurable.
     pub shift: Option<Shift>,

@@ -123,6 +123,35 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
     }
 
+    /// Issue #29 item 2: a failed fetch or an unmeasurable alignment records a NaN value; the
+    /// pair must still be read back into the manifest (it was written as `null` and then refused).
+    #[test]
+    fn unmeasured_values_survive_pair_json_and_the_manifest() {
+        let d = scratch("nan");
+        let dir = d.join("pairs").join("heic2");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut r = record("heic2", "obs.png");
+        r.kept = false;
+        r.verdicts = vec![crate::Verdict {
+            filter: "fetch-failed:dss".into(),
+            passed: false,
+            value: f64::NAN,
+            reason: "HTTP 500".into(),
+        }];
+        r.surveys[0].check =
+            Some(crate::SurveyCheck { key: "dss".into(), coverage: 0.0, mean: f64::NAN, saturated: 0.0, shift: None });
+        let json = serde_json::to_vec_pretty(&r).unwrap();
+        assert!(String::from_utf8_lossy(&json).contains("\"value\": null"));
+        std::fs::write(dir.join("pair.json"), json).unwrap();
+        let written = crate::write_manifest(&d, &d.join("pairs")).unwrap();
+        assert_eq!(written.len(), 1, "the pair with a NaN value was dropped from the manifest");
+        assert!(written[0].verdicts[0].value.is_nan());
+        assert!(written[0].surveys[0].check.as_ref().unwrap().mean.is_nan());
+        let m = Manifest::read(&d.join("manifest.jsonl")).unwrap();
+        assert_eq!(m.records.len(), 1);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
     #[test]
     fn garbage_missing_and_escaping_manifests_are_named_errors() {
         let d = scratch("bad");
