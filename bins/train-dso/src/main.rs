@@ -30,22 +30,22 @@ struct Args {
     #[arg(long, default_value = "both")]
     task: String,
     /// Training epochs of the final model.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = |s: &str| cli_args::usize_in(s, 1, 100_000))]
     epochs: usize,
-    /// Images per step.
-    #[arg(long, default_value_t = 32)]
+    /// Images per step (1–1024; batch × image side² at most 16.7 megapixels).
+    #[arg(long, default_value_t = 32, value_parser = |s: &str| cli_args::usize_in(s, 1, 1024))]
     batch_size: usize,
     /// Peak learning rate.
     #[arg(long, default_value_t = 2e-3, value_parser = cli_args::positive_f64)]
     lr: f64,
-    /// Input side in pixels.
-    #[arg(long, default_value_t = DEFAULT_IMAGE_SIZE)]
+    /// Input side in pixels (16–1024).
+    #[arg(long, default_value_t = DEFAULT_IMAGE_SIZE, value_parser = |s: &str| cli_args::usize_in(s, 16, 1024))]
     image_size: usize,
-    /// Folds of the cross-validation by object (0 = skip).
-    #[arg(long, default_value_t = 5)]
+    /// Folds of the cross-validation by object (0 = skip, else 2–20).
+    #[arg(long, default_value_t = 5, value_parser = |s: &str| cli_args::usize_in(s, 0, 20).and_then(folds))]
     folds: usize,
     /// Epochs of each cross-validation run.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = |s: &str| cli_args::usize_in(s, 1, 100_000))]
     cv_epochs: usize,
     /// Seed for initialisation, sampling and augmentation.
     #[arg(long, default_value_t = 42)]
@@ -66,11 +66,18 @@ struct Args {
     #[arg(long)]
     cv_only: bool,
     /// Use only the first N manifest images (quick smoke runs).
-    #[arg(long)]
+    #[arg(long, value_parser = cli_args::positive_usize)]
     limit: Option<usize>,
     /// Compute backend: flex, ndarray or cuda.
     #[arg(long, default_value = "flex")]
     device: DeviceKind,
+}
+
+/// The most input pixels in one training step (32 images of 724² pixels; the default is 32 × 128²).
+const MAX_BATCH_PIXELS: usize = 1 << 24;
+
+fn folds(k: usize) -> Result<usize, String> {
+    if k == 1 { Err("a cross-validation needs at least 2 folds (0 skips it)".into()) } else { Ok(k) }
 }
 
 fn main() -> std::process::ExitCode {
@@ -80,6 +87,14 @@ fn main() -> std::process::ExitCode {
 fn body() -> anyhow::Result<()> {
     cli_args::init_logs("info");
     let args = Args::parse();
+    let (batch, side) = (args.batch_size, args.image_size);
+    let pixels = batch * side * side;
+    anyhow::ensure!(
+        pixels <= MAX_BATCH_PIXELS,
+        "--batch-size {batch} × --image-size {side}²: {pixels} pixels per step, above {MAX_BATCH_PIXELS}"
+    );
+    let data: Vec<&Path> = args.data.iter().map(|d| d.as_path()).collect();
+    cli_args::check_outputs(&data, &[("-o", &args.out.join("three-class.mpk"))])?;
     let tasks = experiment::tasks_from_arg(&args.task).map_err(anyhow::Error::msg).context("--task")?;
     let set = match &args.data {
         Some(dir) => StellariumSet::at(dir),

@@ -12,6 +12,7 @@ use sr_models::discriminator::DiscriminatorConfig;
 use sr_models::experiment::{DataPlan, KeptPair, PairManifest};
 use sr_models::loss::{GanLoss, PixelLossWeights};
 use sr_models::model::GeneratorConfig;
+use sr_models::store::{MAX_BLOCKS, MAX_FEATURES};
 use sr_models::training::TrainConfig;
 use training_pairs::Manifest;
 
@@ -23,13 +24,13 @@ pub struct Args {
     #[arg(long, default_value = "light")]
     pub arch: String,
     /// Scale: 1 (prettify), 2 or 4.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = |s: &str| cli_args::one_of(s, &[1, 2, 4]))]
     pub scale: usize,
-    /// Feature channels (architecture default when omitted).
-    #[arg(long)]
+    /// Feature channels, 1–256 (architecture default when omitted).
+    #[arg(long, value_parser = |s: &str| cli_args::usize_in(s, 1, MAX_FEATURES))]
     pub features: Option<usize>,
-    /// Blocks (architecture default when omitted).
-    #[arg(long)]
+    /// Blocks, 1–32 (architecture default when omitted).
+    #[arg(long, value_parser = |s: &str| cli_args::usize_in(s, 1, MAX_BLOCKS))]
     pub blocks: Option<usize>,
     /// Folder of clean HR images, degraded on the fly; repeat for several (default: the Stellarium
     /// deep-sky set, train split). Every 10th file of each folder is held back for validation.
@@ -39,7 +40,7 @@ pub struct Args {
     #[arg(long)]
     pub stellarium: bool,
     /// Training images are cut into tiles of this side, so sampling follows image area.
-    #[arg(long, default_value_t = 384)]
+    #[arg(long, default_value_t = 384, value_parser = |s: &str| cli_args::usize_in(s, 16, 8192))]
     pub tile: usize,
     /// Folder of real LR images paired by file name with --hr-dir (no synthetic degradation).
     #[arg(long, requires = "hr_dir")]
@@ -74,46 +75,46 @@ pub struct Args {
     #[arg(long, default_value = "ragan")]
     pub gan_loss: GanLoss,
     /// Weight of the adversarial term.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, value_parser = cli_args::loss_weight)]
     pub gan_weight: f64,
     /// Weight of discriminator feature matching.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = cli_args::loss_weight)]
     pub fm_weight: f64,
-    /// L1 weight.
-    #[arg(long, default_value_t = 1.0)]
+    /// L1 weight (every loss weight: finite, 0 to 10000; the pixel weights may not all be 0).
+    #[arg(long, default_value_t = 1.0, value_parser = cli_args::loss_weight)]
     pub l1: f64,
     /// 1 − SSIM weight.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = cli_args::loss_weight)]
     pub ssim: f64,
     /// 1 − MS-SSIM weight.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = cli_args::loss_weight)]
     pub ms_ssim: f64,
     /// Gradient-loss weight.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = cli_args::loss_weight)]
     pub gradient: f64,
     /// DFT-amplitude loss weight.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = cli_args::loss_weight)]
     pub fft: f64,
-    /// Patches per batch.
-    #[arg(long, default_value_t = 8)]
+    /// Patches per batch (1–1024).
+    #[arg(long, default_value_t = 8, value_parser = |s: &str| cli_args::usize_in(s, 1, MAX_BATCH))]
     pub batch: usize,
-    /// HR patch side.
-    #[arg(long, default_value_t = 96)]
+    /// HR patch side (8–1024).
+    #[arg(long, default_value_t = 96, value_parser = |s: &str| cli_args::usize_in(s, 8, 1024))]
     pub patch: usize,
     /// Peak generator learning rate.
-    #[arg(long, default_value_t = 5e-4)]
+    #[arg(long, default_value_t = 5e-4, value_parser = |s: &str| cli_args::positive_at_most(s, 1.0))]
     pub lr: f64,
     /// Discriminator learning rate.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, value_parser = |s: &str| cli_args::positive_at_most(s, 1.0))]
     pub lr_d: f64,
     /// Warm-up steps.
     #[arg(long, default_value_t = 50)]
     pub warmup: usize,
     /// Gradient-norm clip per parameter (0: off).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = cli_args::non_negative_f32)]
     pub grad_clip: f32,
-    /// EMA decay of the generator.
-    #[arg(long, default_value_t = 0.999)]
+    /// EMA decay of the generator (0 to 1).
+    #[arg(long, default_value_t = 0.999, value_parser = |s: &str| cli_args::f64_in(s, 0.0, 1.0))]
     pub ema: f64,
     /// Seed of weights, data order and degradations.
     #[arg(long, default_value_t = 42)]
@@ -122,7 +123,7 @@ pub struct Args {
     #[arg(long, default_value_t = 200)]
     pub val_every: usize,
     /// Validation crop side (HR pixels; 0 = whole images).
-    #[arg(long, default_value_t = 192)]
+    #[arg(long, default_value_t = 192, value_parser = |s: &str| cli_args::usize_in(s, 0, 8192))]
     pub val_crop: usize,
     /// Checkpoint every K steps.
     #[arg(long, default_value_t = 100)]
@@ -175,6 +176,12 @@ impl Args {
                 bail!("{name} {v}: the learning rate must be a positive number");
             }
         }
+        if l1 + ssim + ms_ssim + gradient + fft <= 0.0 {
+            bail!(
+                "--l1, --ssim, --ms-ssim, --gradient and --fft are all 0: the pretraining would have no loss to learn from"
+            );
+        }
+        check_batch_memory(&cfg.generator, self.batch, self.patch)?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -213,6 +220,32 @@ impl Args {
     pub fn resume_path(&self) -> Option<PathBuf> {
         self.resume.as_ref().map(|r| if r.is_empty() { self.out.join("checkpoint.ckpt") } else { PathBuf::from(r) })
     }
+}
+
+/// The most patches per batch (`--batch`).
+const MAX_BATCH: usize = 1024;
+
+/// The largest single feature map of a batch (batch × patch² × features × 4 bytes); training
+/// keeps dozens of them, so anything above is refused before any allocation, not aborted on.
+const MAX_FEATURE_MAP_BYTES: u64 = 1 << 30;
+
+/// Refuse a batch whose feature maps could not be held: `--batch 100000` or `--features` with a
+/// large `--patch` aborted on an allocation failure instead of saying so.
+fn check_batch_memory(generator: &GeneratorConfig, batch: usize, patch: usize) -> Result<()> {
+    let features = match generator {
+        GeneratorConfig::Light(c) => c.features,
+        GeneratorConfig::SrResNet(c) => c.features,
+        GeneratorConfig::Rrdb(c) => c.features,
+    };
+    let bytes = batch as u64 * (patch as u64).pow(2) * features as u64 * 4;
+    if bytes > MAX_FEATURE_MAP_BYTES {
+        bail!(
+            "--batch {batch} × --patch {patch}² × {features} features: one feature map alone would take {} MB (at most {} MB); lower --batch, --patch or --features",
+            bytes >> 20,
+            MAX_FEATURE_MAP_BYTES >> 20
+        );
+    }
+    Ok(())
 }
 
 /// A `build-dataset` manifest as the library's pair loader takes it.

@@ -37,6 +37,12 @@ fn train(args: Args) -> Result<()> {
         )?;
         return Ok(());
     }
+    // The run's folder may not be (or lie inside) a data folder, and its model may not be the
+    // --init model: the run would write its samples among the images, or replace its own start.
+    let mut inputs: Vec<&Path> = args.hr_dir.iter().map(|p| p.as_path()).collect();
+    inputs.extend([args.lr_dir.as_deref(), args.pairs.as_deref(), args.init.as_deref()].into_iter().flatten());
+    let model = args.out.join("model.srmodel");
+    cli_args::check_outputs(&inputs, &[("-o", &model)])?;
     let generator = match &args.init {
         Some(p) => experiment::init_generator_config(p, args.scale)?,
         None => experiment::generator_config(&args.arch, args.scale, args.features, args.blocks)?,

@@ -84,3 +84,43 @@ fn a_run_without_validation_images_does_not_announce_best_srmodel() {
     assert!(out.join("model.srmodel").exists(), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue #29 items 4 and 19: loss weights that are NaN, infinite or absurd, all-zero pixel losses,
+/// and sizes that panicked (`--features 0`) or aborted on an allocation (`--features 100000`,
+/// `--batch 100000`) are refused before any data is read, with one line naming the flag, and no
+/// model is written (the run used to diverge and say "done").
+#[test]
+fn hostile_loss_weights_and_sizes_are_refused_before_training() {
+    let dir = scratch("weights");
+    let hr = photo_folder(&dir);
+    let out = dir.join("run");
+    let cases: &[(&[&str], &str)] = &[
+        (&["--l1", "NaN"], "--l1"),
+        (&["--ssim", "inf"], "--ssim"),
+        (&["--gan-weight", "1e39"], "--gan-weight"),
+        (&["--fm-weight=-1"], "--fm-weight"),
+        (&["--l1", "0", "--ssim", "0"], "all 0"),
+        (&["--features", "0"], "--features"),
+        (&["--features", "100000"], "--features"),
+        (&["--batch", "100000"], "--batch"),
+        (&["--batch", "0"], "--batch"),
+        (&["--batch", "1024", "--patch", "512", "--features", "64"], "feature map"),
+        (&["--ema", "2"], "--ema"),
+    ];
+    for (extra, want) in cases {
+        let mut args = vec!["--steps", "1", "--hr-dir", hr.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let (ok, text) = run(&args);
+        assert!(!ok, "{extra:?} accepted:\n{text}");
+        assert!(!text.contains("panicked") && !text.contains("backtrace"), "{extra:?}:\n{text}");
+        let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("error")).collect();
+        assert_eq!(errors.len(), 1, "{extra:?}:\n{text}");
+        assert!(errors[0].contains(want), "{extra:?}:\n{text}");
+        assert!(!out.join("model.srmodel").exists(), "{extra:?}: a model was written");
+    }
+    // The run's folder may not be the data folder (its samples would join the images).
+    let (ok, text) = run(&["--steps", "1", "--hr-dir", hr.to_str().unwrap(), "-o", hr.to_str().unwrap()]);
+    assert!(!ok && text.contains("inside the input folder"), "{text}");
+    assert_eq!(std::fs::read_dir(&hr).unwrap().count(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
