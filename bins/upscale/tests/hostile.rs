@@ -84,3 +84,20 @@ fn kill_9_mid_run_leaves_the_old_output_intact() {
     child.wait().unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), b"the previous output", "the old output was touched");
 }
+
+/// Issue #29 item 9: the output band was sized by the tile alone, so a 300 KB PNG of 100000×1
+/// pixels asked for 4.9 GB and died; within 1.5 GB of address space it is now upscaled.
+#[test]
+fn a_very_wide_one_row_image_is_upscaled_within_a_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("wide.png");
+    let mut row = dataset::Planes::zeros(3, 1, 100_000);
+    for (i, v) in row.data.iter_mut().enumerate() {
+        *v = ((i * 37) % 251) as f32 / 250.0;
+    }
+    dataset::image_io::save_image(&row, &input, 8).unwrap();
+    let out = dir.path().join("wide-x4.png");
+    let o = upscale_limited(&[input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(dataset::image_io::image_dimensions(&out).unwrap(), (400_000, 4));
+}

@@ -195,7 +195,7 @@ pub const BAND_ROWS: usize = 64;
 /// Upscale in tiles and hand the finished output to `sink` as full-width horizontal bands, top
 /// to bottom, as soon as no later tile touches them.
 ///
-/// Memory: one band of output (`tile·scale` rows × output width × (channels + 1) × 4 bytes),
+/// Memory: one band of output (`min(tile, height)·scale` rows × output width × (channels + 1) × 4 bytes),
 /// one slice of at most [`BAND_ROWS`] rows for the sink and one tile's activations, whatever the
 /// image height; the input stays in `source`.
 pub fn upscale_tiled_rows<B: Backend>(
@@ -230,8 +230,10 @@ pub fn upscale_tiled_rows<B: Backend>(
     let ys = tile_starts(h, tiling.tile, tiling.overlap, align);
     let (ow, oh) = (w * s, h * s);
     let out_c = source.channels();
-    // Output rows [base, base + band_h) live in `acc` (channel-major) and `weight`.
-    let band_h = tiling.tile * s;
+    // Output rows [base, base + band_h) live in `acc` (channel-major) and `weight`. A tile row
+    // spans at most min(tile, h) input rows: sized by the tile alone, a 100000×1 image asked for
+    // 4.9 GB of band (issue #29 item 9); sized by both, 25 MB.
+    let band_h = tiling.tile.min(h) * s;
     let mut acc = vec![0f32; out_c * band_h * ow];
     let mut weight = vec![0f32; band_h * ow];
     let total = xs.len() * ys.len();
