@@ -15,7 +15,6 @@ use tokio::sync::{mpsc::error::TrySendError, oneshot};
 pub use crate::error::ApiError;
 use crate::state::AppState;
 use crate::worker::{InferenceJob, PredictResponse};
-use html_escape::encode_quoted_attribute as html_escape;
 
 /// A multipart error as an API error. A body cut off by the size limit while streaming (a chunked
 /// upload with no Content-Length) surfaces as a stream error; it is a 413 like any oversized body.
@@ -30,7 +29,7 @@ pub fn multipart_error(e: MultipartError, body_limit: usize) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE || chain.contains("length limit exceeded") {
         return too_large(body_limit);
     }
-    ApiError::new(e.status(), html_escape(&e.body_text()))
+    ApiError::new(e.status(), e.body_text())
 }
 
 /// The 413 answer, as JSON like every other API error.
@@ -78,7 +77,7 @@ pub async fn predict(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<PredictResponse>, ApiError> {
     let received = Instant::now();
-    let mut multipart = multipart.map_err(|e| ApiError::new(e.status(), html_escape(&e.body_text())))?;
+    let mut multipart = multipart.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
     let mut image = None;
     let mut task = state.cards.first().map(|c| c.task).unwrap_or(Task::ThreeClass);
     let mut cam = false;
@@ -91,7 +90,7 @@ pub async fn predict(
             "image" | "file" => image = Some((file_name.unwrap_or_else(|| "upload".into()), data)),
             "task" => {
                 let text = String::from_utf8_lossy(&data).trim().to_string();
-                task = text.parse().map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, html_escape(&e)))?;
+                task = text.parse().map_err(|e: String| ApiError::new(StatusCode::BAD_REQUEST, e))?;
             }
             "cam" => cam = matches!(String::from_utf8_lossy(&data).trim(), "1" | "true" | "on" | "yes"),
             _ => {}
@@ -99,7 +98,7 @@ pub async fn predict(
     }
     let (file_name, bytes) =
         image.ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "no 'image' field in the upload"))?;
-    let name = html_escape(&file_name).into_owned();
+    let name = crate::error::plain_text(&file_name);
     if bytes.is_empty() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, format!("{name}: the file is empty")));
     }

@@ -2,12 +2,15 @@
 //! built from the model cards, a JSON prediction API and a bounded inference queue.
 //!
 //! Safety: request bodies are capped (413), uploads are sniffed by content (415), the pixel
-//! budget is checked from the image header before decoding (413), requests time out (408/504),
+//! budget is checked from the image header before decoding (413), request heads must arrive within
+//! `head_timeout` (the connection is closed), requests time out (408/504),
 //! the inference queue is bounded (503 when full), nothing uploaded touches the disk, and every
-//! user-supplied string echoed back is HTML-escaped.
+//! user-supplied string is echoed back as JSON text (the page shows it through `textContent`) or,
+//! in HTML pages, HTML-escaped.
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod conn;
 pub mod error;
 pub mod pages;
 pub mod state;
@@ -21,6 +24,7 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+pub use conn::HeadDeadlineListener;
 pub use state::{AppConfig, AppState};
 pub use worker::{InferenceJob, InferenceQueue, run_worker};
 

@@ -65,13 +65,15 @@ async fn body() -> anyhow::Result<()> {
         body_limit: args.body_limit_mb * 1024 * 1024,
         max_pixels: (args.max_megapixels * 1e6) as u64,
         queue_capacity: args.queue,
+        head_timeout: Duration::from_secs(args.timeout_s.min(10)),
         request_timeout: Duration::from_secs(args.timeout_s),
         inference_timeout: Duration::from_secs(args.timeout_s),
     };
+    let head_timeout = config.head_timeout;
     let state = start(config, classifiers)?;
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(state))
+    axum::serve(dso_web::HeadDeadlineListener::new(listener, head_timeout), router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -15,6 +15,8 @@ pub struct AppConfig {
     pub max_pixels: u64,
     /// Inference jobs that may wait; more get 503.
     pub queue_capacity: usize,
+    /// Longest a client may take to send a request head (the connection is closed after that).
+    pub head_timeout: Duration,
     /// Longest a whole request may take (408 after that).
     pub request_timeout: Duration,
     /// Longest a prediction may wait for the worker (504 after that).
@@ -27,6 +29,7 @@ impl Default for AppConfig {
             body_limit: 20 * 1024 * 1024,
             max_pixels: 50_000_000,
             queue_capacity: 8,
+            head_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             inference_timeout: Duration::from_secs(30),
         }

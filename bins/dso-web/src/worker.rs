@@ -12,13 +12,12 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
-use html_escape::encode_quoted_attribute as html_escape;
 
 /// One prediction request waiting for the worker.
 pub struct InferenceJob {
     /// The uploaded file, in memory only.
     pub bytes: Bytes,
-    /// The upload's file name (for messages; already HTML-escaped).
+    /// The upload's file name (for messages; plain text on one line).
     pub name: String,
     /// Which task to answer.
     pub task: Task,
@@ -86,13 +85,12 @@ fn handle<B: burn::tensor::backend::Backend>(
             ImageError::Decode { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             _ => StatusCode::BAD_REQUEST,
         };
-        // Dataset messages start with the (already escaped) upload name.
-        ApiError::new(status, html_escape_reason(&e.to_string(), &job.name))
+        ApiError::new(status, e.to_string())
     })?;
     let (prediction, cam) = if job.cam {
         let (p, c) = classifier.predict_with_cam(&image);
         let png = dso_classify::overlay_png(&image, &c, 320)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, html_escape(&e.to_string())))?;
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         (p, Some(format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))))
     } else {
         (classifier.predict(&image), None)
@@ -106,12 +104,4 @@ fn handle<B: burn::tensor::backend::Backend>(
         cam,
         image_size: [image.width, image.height],
     })
-}
-
-/// Escape a decoder message whose prefix is the (already escaped) file name.
-fn html_escape_reason(message: &str, escaped_name: &str) -> String {
-    match message.strip_prefix(escaped_name) {
-        Some(rest) => format!("{escaped_name}{}", html_escape(rest)),
-        None => html_escape(message).into_owned(),
-    }
 }

@@ -23,6 +23,7 @@ pub fn bundled_classifiers() -> Vec<Classifier<FlexBackend>> {
 pub async fn serve_state(state: Arc<AppState>) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let listener = dso_web::HeadDeadlineListener::new(listener, state.config.head_timeout);
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
     addr
 }
