@@ -51,22 +51,57 @@ fn is_image(path: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
+/// Paths that could not be read during a folder walk, with the reason.
+pub type Unreadable = Vec<(PathBuf, String)>;
+
 /// The images under `dir`, relative to it, sorted; `exclude` (the output folder) is not entered.
+/// A subfolder or entry that cannot be read is an error here (see [`walk_images`] to go on).
 pub fn list_images(dir: &Path, exclude: Option<&Path>) -> Result<Vec<PathBuf>> {
+    let (files, unreadable) = walk_images(dir, exclude)?;
+    match unreadable.into_iter().next() {
+        Some((path, reason)) => Err(SrError::BadInput { name: path.display().to_string(), reason }),
+        None => Ok(files),
+    }
+}
+
+/// The images under `dir` (relative, sorted) and the subfolders or entries below it that could
+/// not be read (full path, reason): one unreadable subfolder does not stop a folder run. Only
+/// `dir` itself unreadable is an error.
+pub fn walk_images(dir: &Path, exclude: Option<&Path>) -> Result<(Vec<PathBuf>, Unreadable)> {
     let mut out = Vec::new();
+    let mut unreadable = Vec::new();
     let mut stack = vec![PathBuf::new()];
     let exclude = exclude.and_then(|e| std::fs::canonicalize(e).ok());
     while let Some(rel) = stack.pop() {
         let here = dir.join(&rel);
-        let entries = std::fs::read_dir(&here).map_err(|e| SrError::io(&here, e))?;
+        let entries = match std::fs::read_dir(&here) {
+            Ok(entries) => entries,
+            Err(e) if rel.as_os_str().is_empty() => return Err(SrError::io(&here, e)),
+            Err(e) => {
+                unreadable.push((here, format!("cannot read this folder: {e}")));
+                continue;
+            }
+        };
         for entry in entries {
-            let entry = entry.map_err(|e| SrError::io(&here, e))?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    unreadable.push((here.clone(), format!("cannot list this folder: {e}")));
+                    continue;
+                }
+            };
             let name = entry.file_name();
             if name.to_string_lossy().starts_with('.') {
                 continue;
             }
             let path = entry.path();
-            let ty = entry.file_type().map_err(|e| SrError::io(&path, e))?;
+            let ty = match entry.file_type() {
+                Ok(ty) => ty,
+                Err(e) => {
+                    unreadable.push((path, format!("cannot read: {e}")));
+                    continue;
+                }
+            };
             if ty.is_dir() {
                 if exclude.as_ref().is_none_or(|x| std::fs::canonicalize(&path).ok().as_ref() != Some(x)) {
                     stack.push(rel.join(&name));
@@ -77,7 +112,8 @@ pub fn list_images(dir: &Path, exclude: Option<&Path>) -> Result<Vec<PathBuf>> {
         }
     }
     out.sort();
-    Ok(out)
+    unreadable.sort();
+    Ok((out, unreadable))
 }
 
 /// Check a folder job before loading a model: `input` is a folder, `output` is not a file and
@@ -107,10 +143,17 @@ pub fn enhance_folder<B: Backend>(
     events: &mut dyn FnMut(FolderEvent),
 ) -> Result<FolderSummary> {
     check_folder_job(input, output)?;
+    // Listed before the output folder is created: an unreadable input leaves nothing behind.
+    let (files, unreadable) = walk_images(input, Some(output))?;
     std::fs::create_dir_all(output).map_err(|e| SrError::io(output, e))?;
-    let files = list_images(input, Some(output))?;
     let total = files.len();
     let mut summary = FolderSummary::default();
+    for (path, reason) in unreadable {
+        let msg = format!("{}: {reason}", path.display());
+        tracing::warn!("{msg}");
+        events(FolderEvent::Failed(msg.clone()));
+        summary.failed.push((path, msg));
+    }
     events(FolderEvent::Step { done: 0, total });
     for (i, rel) in files.iter().enumerate() {
         let (src, dst) = (input.join(rel), output.join(rel));
@@ -181,5 +224,44 @@ mod tests {
         assert_eq!((s.done, s.skipped, s.failed.len()), (0, 2, 1));
         let s = enhance_folder(&e, &inp, &out, FolderOptions { overwrite: true }, &mut |_| {}).unwrap();
         assert_eq!((s.done, s.skipped), (2, 0));
+    }
+
+    /// Issue #29 item 25: one unreadable subfolder used to abort the whole run (after the output
+    /// folder was created); it is now one listed failure and the other files are upscaled.
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_subfolder_is_a_listed_failure_and_the_run_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inp, out) = (dir.path().join("in"), dir.path().join("out"));
+        std::fs::create_dir_all(&inp).unwrap();
+        save_image(&Planes::zeros(3, 8, 8), &inp.join("one.png"), 8).unwrap();
+        // A subfolder no one can read, root included: its path is longer than PATH_MAX (4096), so
+        // read_dir fails with ENAMETOOLONG (made by relative `cd`s in bash, which have no such limit; dash's `cd` has).
+        let name = "d".repeat(250);
+        let script = format!("cd '{}' && for i in $(seq 20); do mkdir {name} && cd {name}; done", inp.display());
+        assert!(std::process::Command::new("bash").arg("-c").arg(&script).status().unwrap().success());
+        let cfg = GeneratorConfig::Light(LightSrConfig::new().with_scale(2).with_features(4).with_blocks(1));
+        let d = Default::default();
+        let g = cfg.init::<Flex>(&d).unwrap();
+        let e = Enhancer::new(&g, &cfg, &d);
+        let mut failures = Vec::new();
+        let s = enhance_folder(&e, &inp, &out, FolderOptions::default(), &mut |e| {
+            if let FolderEvent::Failed(m) = e {
+                failures.push(m)
+            }
+        });
+        let s = s.unwrap();
+        assert_eq!((s.done, s.failed.len()), (1, 1), "{s:?}");
+        assert!(failures[0].contains(&name) && failures[0].contains("cannot read this folder"), "{failures:?}");
+        assert_eq!(dataset::image_io::image_dimensions(&out.join("one.png")).unwrap(), (16, 16));
+        // An unreadable input folder itself is an error, and no output folder is left behind.
+        let err = enhance_folder(
+            &e,
+            &dir.path().join("missing"),
+            &dir.path().join("out2"),
+            FolderOptions::default(),
+            &mut |_| {},
+        );
+        assert!(err.is_err() && !dir.path().join("out2").exists());
     }
 }
