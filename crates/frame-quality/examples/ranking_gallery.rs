@@ -1,8 +1,10 @@
 //! The frame-ranking gallery: for chosen cells of a simulated grid, the diffraction-limited truth,
-//! the stack of the top 10 % chosen by the truth and by each ranker, and each ranker's first pick.
+//! the stack of the top 10 % chosen by the truth and by each ranker, each ranker's first pick and
+//! its last pick (the frame it ranks worst).
 //!
 //! `cargo run --release -p frame-quality --example ranking_gallery -- GRID_DIR OUT_DIR [CELL…]`
-//! writes `OUT_DIR/ranking-<cell>.png` (top row: truth | stacks; bottom row: best frames).
+//! writes `OUT_DIR/ranking-<cell>.png` (top row: truth | stacks; middle row: best frames; bottom
+//! row: worst frames).
 
 use std::path::{Path, PathBuf};
 
@@ -43,6 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let cfg = StackConfig { selection: frame_quality::Selection::Percent(10.0), ..StackConfig::default() };
         let mut top: Vec<Vec<f32>> = vec![v.truth_image.clone()];
         let mut bottom: Vec<Vec<f32>> = vec![vec![0.0; w * h]];
+        let mut worst: Vec<Vec<f32>> = vec![vec![0.0; w * h]];
         let mut names = vec!["truth image".to_string()];
         for (name, scores) in &rankers {
             let s = stack(&v.source, scores, &cfg, &|_, _| {})?;
@@ -50,10 +53,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (p, _) = frame_quality::eval::compare_stack(&luma, &v.truth_image, w, h, (w.min(h) / 16).max(1));
             names.push(format!("{name}: stack {p:.2} dB"));
             top.push(luma);
-            let best = order_best_first(scores)[0];
-            let mut f = Vec::new();
-            frame_quality::FrameSource::read_luma_into(&v.source, best, &mut f, &mut Default::default())?;
-            bottom.push(f);
+            let order = order_best_first(scores);
+            for (i, row) in [(order[0], &mut bottom), (order[order.len() - 1], &mut worst)] {
+                let mut f = Vec::new();
+                frame_quality::FrameSource::read_luma_into(&v.source, i, &mut f, &mut Default::default())?;
+                row.push(f);
+            }
         }
         // One stretch per row, from the truth image (stacks) and from the best frames.
         let mut sorted: Vec<f32> = v.truth_image.clone();
@@ -64,17 +69,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             img.iter().map(|x| x * g).collect::<Vec<f32>>()
         };
         let cols = top.len();
-        let mut canvas = vec![0f32; cols * w * 2 * h];
-        for (c, (t, b)) in top.iter().zip(&bottom).enumerate() {
+        let mut canvas = vec![0f32; cols * w * 3 * h];
+        for (c, ((t, b), z)) in top.iter().zip(&bottom).zip(&worst).enumerate() {
             let t = stretch(&if c == 0 { t.clone() } else { gain_fit(t) }, lo, hi);
-            let b = stretch(&gain_fit(b), lo, hi);
-            for y in 0..h {
-                canvas[y * cols * w + c * w..y * cols * w + c * w + w].copy_from_slice(&t[y * w..(y + 1) * w]);
-                let yy = y + h;
-                canvas[yy * cols * w + c * w..yy * cols * w + c * w + w].copy_from_slice(&b[y * w..(y + 1) * w]);
+            for (r, img) in [t, stretch(&gain_fit(b), lo, hi), stretch(&gain_fit(z), lo, hi)].iter().enumerate() {
+                for y in 0..h {
+                    let yy = y + r * h;
+                    canvas[yy * cols * w + c * w..yy * cols * w + c * w + w].copy_from_slice(&img[y * w..(y + 1) * w]);
+                }
             }
         }
-        let img = Planes::from_vec(1, 2 * h, cols * w, canvas)?;
+        let img = Planes::from_vec(1, 3 * h, cols * w, canvas)?;
         let path: &Path = &out.join(format!("ranking-{cell}.png"));
         dataset::image_io::save_image(&img, path, 8)?;
         println!("{}: columns {}", path.display(), names.join(" | "));

@@ -5,9 +5,11 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{BoxScores, LocalMetric, StackConfig, global_selection, reference_of, score_boxes};
-use crate::align::AlignmentBoxes;
+use crate::align::{AlignScratch, AlignmentBoxes, PhaseCorrelator};
+use crate::disc::detect_disc;
 use crate::error::Result;
 use crate::source::FrameSource;
+use crate::view::ImageView;
 
 /// Score every frame in every alignment point of side `size`: the points are placed, as for
 /// stacking, on the reference built from the best frames by `scores` (the global ranking), where it
@@ -41,4 +43,38 @@ pub fn write_local_csv(path: &Path, table: &BoxScores) -> Result<()> {
     }
     dataset::image_io::write_atomic(path, &out)?;
     Ok(())
+}
+
+/// How an alignment point follows the target from frame to frame while it is scored. A planet
+/// disc (found, not filling the frame) is followed by its centroid and scored above its sky; a
+/// surface filling the frame (lunar, solar, a close-up larger than the frame) has no centroid that
+/// moves with it, so it is followed by phase correlation against the reference, and its points
+/// are scored against a zero sky (there is none).
+pub(super) enum Tracker {
+    Disc { cx: f32, cy: f32, w: usize, h: usize },
+    Surface(Box<PhaseCorrelator>),
+}
+
+impl Tracker {
+    pub(super) fn new(reference: &[f32], w: usize, h: usize) -> Tracker {
+        match detect_disc(ImageView::new(reference, w, h)) {
+            Some(d) if !(d.touches_border && d.area * 2 > w * h) => Tracker::Disc { cx: d.cx, cy: d.cy, w, h },
+            _ => Tracker::Surface(Box::new(PhaseCorrelator::new(reference, w, h))),
+        }
+    }
+
+    /// The whole-pixel offset of `frame` from the reference and the sky level to score above, or
+    /// `None` for a frame without a target (its points score 0).
+    pub(super) fn offset(&self, frame: &[f32], s: &mut AlignScratch) -> Option<(isize, isize, f32)> {
+        match self {
+            Tracker::Disc { cx, cy, w, h } => {
+                let d = detect_disc(ImageView::new(frame, *w, *h))?;
+                Some(((d.cx - cx).round() as isize, (d.cy - cy).round() as isize, d.background))
+            }
+            Tracker::Surface(pc) => {
+                let (dx, dy, _) = pc.shift(frame, s);
+                (dx.is_finite() && dy.is_finite()).then(|| ((-dx).round() as isize, (-dy).round() as isize, 0.0))
+            }
+        }
+    }
 }

@@ -10,7 +10,6 @@ use dataset::Planes;
 use rayon::prelude::*;
 
 use crate::align::{AlignScratch, AlignmentBoxes, PhaseCorrelator, shift_image};
-use crate::disc::detect_disc;
 use crate::error::{FrameError, Result};
 use crate::metrics::{bin_into, gradient_energy, laplacian_energy, separable_into};
 use crate::rank::{Selection, order_best_first};
@@ -281,19 +280,17 @@ pub fn score_boxes(
             "box scores: box at ({x}, {y}) of {size} px outside the {w}x{h} frame"
         )));
     }
-    let centre = |img: &[f32]| detect_disc(ImageView::new(img, w, h)).map(|d| (d.cx, d.cy, d.background));
-    let (rx, ry, _) = centre(reference).unwrap_or((w as f32 / 2.0, h as f32 / 2.0, 0.0));
+    let tracker = local::Tracker::new(reference, w, h);
     let done = AtomicUsize::new(0);
     let rows: Vec<Vec<f32>> = (0..source.len())
         .into_par_iter()
         .map_init(
-            || (DecodeScratch::default(), Vec::new(), LocalScratch::default()),
-            |(dec, buf, ls), i| -> Result<Vec<f32>> {
+            || (DecodeScratch::default(), Vec::new(), LocalScratch::default(), AlignScratch::default()),
+            |(dec, buf, ls, al), i| -> Result<Vec<f32>> {
                 source.read_luma_into(i, buf, dec)?;
-                let row = match centre(buf) {
+                let row = match tracker.offset(buf, al) {
                     None => vec![0f32; boxes.len()],
-                    Some((cx, cy, bg)) => {
-                        let (ox, oy) = ((cx - rx).round() as isize, (cy - ry).round() as isize);
+                    Some((ox, oy, bg)) => {
                         let view = ImageView::new(buf, w, h);
                         boxes
                             .iter()
