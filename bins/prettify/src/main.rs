@@ -76,8 +76,8 @@ struct Args {
     /// Declination (degrees) of the cutout.
     #[arg(long, allow_hyphen_values = true, value_parser = cli_args::declination)]
     dec: Option<f64>,
-    /// Field of view (degrees) of the cutout (with --object: instead of 1.5× the object's size).
-    #[arg(long, value_parser = cli_args::positive_f64)]
+    /// Field of view (degrees, 1e-6 to 180) of the cutout (with --object: instead of 1.5× the object's size).
+    #[arg(long, value_parser = |s: &str| cli_args::f64_in(s, 1e-6, 180.0))]
     fov: Option<f64>,
     /// Cutout side in pixels (side × side must fit in --max-pixels).
     #[arg(long, default_value_t = 512, value_parser = cli_args::positive_u32)]
@@ -102,22 +102,24 @@ struct Args {
     device: DeviceKind,
 }
 
-fn fetch_cutout(args: &Args, ra: f64, dec: f64, fov: f64) -> Result<Input, String> {
+fn fetch_cutout(args: &Args, ra: f64, dec: f64, fov: f64) -> anyhow::Result<Input> {
     use hips_client::{CutoutRequest, Hips2FitsClient, ImageFormat, Policy};
     let (n, hips) = (args.size, &args.hips);
-    eprintln!("fetching a {n}×{n} px cutout of {hips} at RA {ra}°, Dec {dec}°, FoV {fov}° from {}", args.hips2fits_url);
-    let client = Hips2FitsClient::new(&args.hips2fits_url, Policy::default(), None)
-        .map_err(|e| e.to_string())?
-        .with_max_pixels(args.max_pixels);
+    let (ra_s, dec_s, fov_s) = (cli_args::short(ra), cli_args::short(dec), cli_args::short(fov));
+    eprintln!(
+        "fetching a {n}×{n} px cutout of {hips} at RA {ra_s}°, Dec {dec_s}°, FoV {fov_s}° from {}",
+        args.hips2fits_url
+    );
+    let client = Hips2FitsClient::new(&args.hips2fits_url, Policy::default(), None)?.with_max_pixels(args.max_pixels);
     let req = CutoutRequest::from_center(hips, (ra, dec), fov, (n, n), 0.0, ImageFormat::Png);
-    let bytes = client.fetch_encoded(&req).map_err(|e| format!("cannot fetch the survey cutout: {e}"))?;
+    let bytes = client.fetch_encoded(&req).map_err(|e| anyhow::anyhow!("cannot fetch the survey cutout: {e}"))?;
     Ok(Input::Cutout { bytes, hips: hips.clone(), ra, dec, fov })
 }
 
 /// Where the image comes from: a file, `--object`, `--ra/--dec/--fov` or the sample.
-fn input(args: &Args) -> Result<Input, String> {
+fn input(args: &Args) -> anyhow::Result<Input> {
     if let Some(name) = &args.object {
-        let o = sky_geometry::catalogue::resolve(name).map_err(|e| format!("--object: {e}"))?;
+        let o = sky_geometry::catalogue::resolve(name).map_err(|e| anyhow::anyhow!("--object: {e}"))?;
         eprintln!("{name}: {} at RA {:.4}°, Dec {:.4}°", o.name, o.ra_deg, o.dec_deg);
         return fetch_cutout(args, o.ra_deg, o.dec_deg, args.fov.unwrap_or_else(|| o.field_of_view_deg()));
     }
@@ -128,27 +130,38 @@ fn input(args: &Args) -> Result<Input, String> {
     }
 }
 
-fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("prettify: {message}");
-    ExitCode::FAILURE
+/// The files written: `-o`, `--starless` and, with `--hallucinate`, `OUT.invented.png/.csv`.
+fn check_outputs(args: &Args) -> anyhow::Result<()> {
+    let (Some(input), Some(output)) = (&args.input, &args.output) else { return Ok(()) };
+    let mut inputs = vec![input.as_path()];
+    if let ModelChoice::File(m) = &args.model {
+        inputs.push(m);
+    }
+    let invented = args.hallucinate.then(|| sr_models::prettify::invented_paths(output));
+    let mut outputs = vec![("-o", output.as_path())];
+    outputs.extend(args.starless.as_deref().map(|p| ("--starless", p)));
+    if let Some((png, csv)) = &invented {
+        outputs.extend([("--hallucinate", png.as_path()), ("--hallucinate", csv.as_path())]);
+    }
+    cli_args::check_outputs(&inputs, &outputs)
 }
 
 fn main() -> ExitCode {
     cli_args::init_logs("error");
     let args = Args::parse();
+    // Errors as every tool's: one `error: …` line, exit 1.
+    cli_args::run(|| prettify_main(args))
+}
+
+fn prettify_main(args: Args) -> anyhow::Result<()> {
     let fetches = args.ra.is_some() || args.object.is_some();
     if fetches && (args.size as u64).pow(2) > args.max_pixels {
         let (n, p) = (args.size, (args.size as u64).pow(2));
-        return fail(format!("--size {n}: a {n}x{n} cutout is {p} pixels, above --max-pixels {}", args.max_pixels));
+        anyhow::bail!("--size {n}: a {n}x{n} cutout is {p} pixels, above --max-pixels {}", args.max_pixels);
     }
-    let tmp = match TempDir::new() {
-        Ok(t) => t,
-        Err(e) => return fail(format!("cannot create a temporary folder: {e}")),
-    };
-    let staged = match input(&args).and_then(|i| prettify::stage(i, &tmp).map_err(|e| e.to_string())) {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
+    check_outputs(&args)?;
+    let tmp = TempDir::new().map_err(|e| anyhow::anyhow!("cannot create a temporary folder: {e}"))?;
+    let staged = prettify::stage(input(&args)?, &tmp)?;
     let output = args.output.clone().unwrap_or(staged.default_output);
     let finish = prettify::finish(args.strength, args.no_star_protection, args.model_colour, args.saturation);
     let tiling = Tiling { finish, ..Tiling::new(args.tile, args.overlap) };
@@ -183,12 +196,8 @@ fn main() -> ExitCode {
         prettify::run_star_job_on(args.device, &job, &mut on_tile).map(|o| (o.to_string(), o.output))
     };
     bar.finish_and_clear();
-    match out {
-        Ok((lines, (w, h))) => {
-            print!("{lines}");
-            println!("output: {} ({w}x{h}) in {:.1} s", output.display(), start.elapsed().as_secs_f64());
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(e),
-    }
+    let (lines, (w, h)) = out?;
+    print!("{lines}");
+    println!("output: {} ({w}x{h}) in {:.1} s", output.display(), start.elapsed().as_secs_f64());
+    Ok(())
 }

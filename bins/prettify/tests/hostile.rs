@@ -50,3 +50,29 @@ fn cutout_size_above_the_budget_and_bad_numbers_are_refused_without_leftovers() 
         assert!(left.is_empty(), "{args:?}: temporary folders left: {left:?}");
     }
 }
+
+/// Issue #29 items 1 and 27: prettify's errors start with `error:` like every tool's (they began
+/// with `prettify:`); `--fov 1e-300` is refused while parsing instead of being fetched and echoed
+/// with 300 digits; `--starless` and the dream layer may not replace the input.
+#[test]
+fn errors_read_like_every_tools_and_outputs_may_not_replace_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+    let (ok, text) = run(dir.path(), &["missing.png", "-o", "out.png"]);
+    assert!(!ok && text.starts_with("error: ") && text.trim().lines().count() == 1, "{text}");
+    let (ok, text) = run(dir.path(), &["--ra", "10", "--dec", "20", "--fov", "1e-300"]);
+    assert!(!ok && text.contains("--fov") && text.contains("between 1e-6 and 180"), "{text}");
+    assert!(!text.contains("0.00000000"), "{text}");
+    // The input named like the dream layer of the output: --hallucinate would replace it.
+    for (name, args) in [
+        ("in.png", ["in.png", "-o", "out.png", "--starless", "in.png"]),
+        ("out.invented.png", ["out.invented.png", "-o", "out.png", "--hallucinate", "--spikes"]),
+    ] {
+        let input = dir.path().join(name);
+        std::fs::write(&input, b"survey pixels").unwrap();
+        let (ok, text) = run(dir.path(), &args);
+        assert!(!ok && text.starts_with("error: ") && text.contains("destroy the input"), "{args:?}: {text}");
+        assert_eq!(std::fs::read(&input).unwrap(), b"survey pixels");
+    }
+    assert!(!dir.path().join("out.png").exists());
+}
