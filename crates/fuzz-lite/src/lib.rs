@@ -10,6 +10,8 @@
 //! smoke pass of every target (see docs/reliability.md).
 #![warn(missing_docs)]
 
+mod models;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,6 +83,14 @@ fn avm(_: &mut Ctx, b: &[u8]) {
     }
     if let Ok(tags) = AvmTags::parse(&text(b), "fuzz") {
         let _ = tags.geometry("fuzz");
+    }
+}
+
+fn fits(_: &mut Ctx, b: &[u8]) {
+    let path = std::path::Path::new("fuzz.fits");
+    let _ = dataset::fits::fits_shape_bytes(b, path);
+    if let Ok(img) = dataset::fits::decode_fits(b, path) {
+        let _ = img.to_planes();
     }
 }
 
@@ -156,6 +166,7 @@ fn image(_: &mut Ctx, b: &[u8]) {
 pub const TARGETS: &[Target] = &[
     Target { name: "ser", what: "SER header and frames (frame-quality::ser)", run: ser },
     Target { name: "avm", what: "AVM/XMP in JPEG/PNG/xpacket (esa-scraper::avm)", run: avm },
+    Target { name: "fits", what: "FITS header walk and data unit (astro-image::fits)", run: fits },
     Target { name: "qt_catalog", what: "Stellarium catalog.dat Qt stream (dataset::stellarium)", run: qt_catalog },
     Target { name: "textures_json", what: "Stellarium textures.json (dataset::stellarium)", run: textures_json },
     Target { name: "d2d_feed", what: "Data2Dome feed JSON (esa-scraper::feed)", run: d2d_feed },
@@ -164,6 +175,9 @@ pub const TARGETS: &[Target] = &[
     Target { name: "hips_properties", what: "HiPS properties (hips-client::tiles)", run: hips_properties },
     Target { name: "multipart", what: "dso-web multipart upload (POST /api/predict)", run: multipart },
     Target { name: "image", what: "image decoding gate + decode (dataset::image_io)", run: image },
+    Target { name: "srmodel", what: ".srmodel header and weights (sr-models::store)", run: models::srmodel },
+    Target { name: "ranker", what: "frame-ranker JSON models (frame-quality::learned)", run: models::ranker },
+    Target { name: "dso_card", what: "deep-sky classifier model cards (dso-classify)", run: models::dso_card },
 ];
 
 /// Find a target by name.
