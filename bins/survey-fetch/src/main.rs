@@ -35,8 +35,8 @@ struct Args {
     /// Centre declination, degrees.
     #[arg(long, allow_hyphen_values = true, value_parser = cli_args::declination)]
     dec: Option<f64>,
-    /// Field of view across the width, degrees.
-    #[arg(long, value_parser = cli_args::positive_f64)]
+    /// Field of view across the width, degrees (1e-6 to 180).
+    #[arg(long, value_parser = |s: &str| cli_args::f64_in(s, 1e-6, 180.0))]
     fov: Option<f64>,
     /// Output width, pixels.
     #[arg(long, value_parser = cli_args::positive_u32)]
@@ -83,6 +83,9 @@ fn main() -> std::process::ExitCode {
 fn body() -> Result<()> {
     cli_args::init_logs("info");
     let args = Args::parse();
+    let mut inputs = vec![args.cache.as_path()];
+    inputs.extend(args.like.as_deref());
+    cli_args::check_outputs(&inputs, &[("-o", args.output.as_path())])?;
     let format = args
         .output
         .extension()
