@@ -25,11 +25,11 @@ struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
-    /// Write the class activation map overlay (PNG) here.
+    /// Write the class activation map overlay here (a .png name: it is written as PNG).
     #[arg(long)]
     cam: Option<PathBuf>,
-    /// Side of the CAM overlay in pixels.
-    #[arg(long, default_value_t = 384)]
+    /// Side of the CAM overlay in pixels (16–4096).
+    #[arg(long, default_value_t = 384, value_parser = |s: &str| cli_args::usize_in(s, 16, MAX_CAM_SIZE))]
     cam_size: usize,
     /// Skip test-time augmentation (8 flips/rotations averaged).
     #[arg(long)]
@@ -42,6 +42,9 @@ struct Args {
     device: DeviceKind,
 }
 
+/// The largest CAM overlay side: 4096² RGB is 48 MB, far above any screen's need.
+const MAX_CAM_SIZE: usize = 4096;
+
 fn main() -> std::process::ExitCode {
     cli_args::run(body)
 }
@@ -49,6 +52,12 @@ fn main() -> std::process::ExitCode {
 fn body() -> anyhow::Result<()> {
     cli_args::init_logs("warn");
     let args = Args::parse();
+    if let Some(cam) = &args.cam {
+        let mut inputs = vec![args.image.as_path()];
+        inputs.extend(args.weights.as_deref());
+        cli_args::check_outputs(&inputs, &[("--cam", cam)])?;
+        cli_args::require_extension("--cam", cam, &["png"], "PNG")?;
+    }
     dataset::with_backend!(args.device, B, _device => run::<B>(&args), unavailable k => anyhow::bail!("backend {k} is not compiled into this build"))
 }
 

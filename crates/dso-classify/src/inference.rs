@@ -149,9 +149,17 @@ impl<B: Backend> Classifier<B> {
 
     /// Load `<stem>.mpk` + `<stem>.json` from a directory written by [`save_model`].
     pub fn load(dir: &Path, stem: &str, device: &B::Device) -> Result<Self> {
-        let read = |p: PathBuf| std::fs::read(&p).map_err(|source| DsoError::Io { path: p.clone(), source });
-        let weights = read(dir.join(format!("{stem}.mpk")))?;
-        let card = read(dir.join(format!("{stem}.json")))?;
+        // Sized before reading, as every model file (`dataset::model_file`): a FIFO, a folder or a
+        // huge file is refused instead of blocking or filling memory.
+        let read = |p: PathBuf, bad: fn(PathBuf, String) -> DsoError| -> Result<Vec<u8>> {
+            std::fs::metadata(&p).map_err(|source| DsoError::Io { path: p.clone(), source })?;
+            model_file::read_model_file(&p, model_file::MAX_MODEL_FILE_BYTES).map_err(|reason| bad(p, reason))
+        };
+        let weights = read(dir.join(format!("{stem}.mpk")), |p, reason| DsoError::Record {
+            what: p.display().to_string(),
+            reason,
+        })?;
+        let card = read(dir.join(format!("{stem}.json")), |path, reason| DsoError::ModelCard { path, reason })?;
         Self::from_bytes(&weights, &card, &dir.join(stem).display().to_string(), device)
     }
 
