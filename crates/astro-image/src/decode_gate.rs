@@ -275,6 +275,20 @@ pub fn jpeg_complete(b: &[u8]) -> std::result::Result<(), String> {
     }
 }
 
+/// A decoder error as one line naming the file. The image crate names grey or palette samples it
+/// cannot decode (a grey 32-bit float TIFF) only as "color type Unknown(32)"; that case says what
+/// the file holds and what to save it as instead (issue #29 item 26).
 pub(crate) fn decode_err(path: &Path, e: image::ImageError) -> ImageError {
-    ImageError::Decode { path: path.to_path_buf(), reason: e.to_string() }
+    use image::error::{ImageError as E, UnsupportedErrorKind as K};
+    let reason = match &e {
+        E::Unsupported(u) => match u.kind() {
+            K::Color(image::ExtendedColorType::Unknown(bits)) => format!(
+                "{bits}-bit grey (or palette) samples are not supported, such as a grey 32-bit float TIFF; \
+                 save it as 8/16-bit grey, as RGB float, or as FITS"
+            ),
+            _ => e.to_string(),
+        },
+        _ => e.to_string(),
+    };
+    ImageError::Decode { path: path.to_path_buf(), reason }
 }
