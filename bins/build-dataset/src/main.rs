@@ -88,6 +88,8 @@ fn main() -> std::process::ExitCode {
 fn body() -> Result<()> {
     cli_args::init_logs("warn");
     let args = Args::parse();
+    // The pair folder may not be the scraped archive or the cache (its files would mix with theirs).
+    cli_args::check_outputs(&[&args.scraped, &args.cache], &[("-o", &args.output.join("manifest.jsonl"))])?;
     let surveys: Vec<Survey> = args
         .surveys
         .iter()

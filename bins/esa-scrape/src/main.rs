@@ -136,7 +136,8 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("esa-scrape: {}", cli_args::one_line(&e));
+            // The same `error: …` line as every tool; exit 2 (1 means some images failed).
+            eprintln!("error: {}", cli_args::one_line(&e));
             ExitCode::from(2)
         }
     }
@@ -144,6 +145,12 @@ fn main() -> ExitCode {
 
 /// Run; `Ok(false)` when some images or pages failed (exit status 1).
 fn run(args: &Args) -> anyhow::Result<bool> {
+    // The credits file may not be the blacklist read, nor sit where the archive's files go.
+    let inputs: Vec<&std::path::Path> = args.blacklist.iter().map(|p| p.as_path()).collect();
+    let mut outputs = vec![("-o", args.out.join("metadata.jsonl"))];
+    outputs.extend(args.credits_md.iter().map(|p| ("--credits-md", p.clone())));
+    let outputs: Vec<(&str, &std::path::Path)> = outputs.iter().map(|(f, p)| (*f, p.as_path())).collect();
+    cli_args::check_outputs(&inputs, &outputs)?;
     let opts = options(args)?;
     let bar = cli_args::spinner("{spinner} {msg}");
     bar.enable_steady_tick(Duration::from_millis(200));

@@ -95,15 +95,17 @@ fn main() -> std::process::ExitCode {
 }
 
 fn evaluate(args: &Args) -> Result<()> {
+    let models = args.model.iter().filter_map(|m| if let ModelChoice::File(p) = m { Some(p.as_path()) } else { None });
+    let inputs: Vec<&std::path::Path> = args.dirs.iter().map(|d| d.as_path()).chain(models).collect();
+    let outputs = [("--markdown", args.markdown.as_deref()), ("--gallery", args.gallery.as_deref())];
+    cli_args::check_given_outputs(&inputs, &outputs)?;
     let (dirs, test) = (&args.dirs, args.stellarium_test.then_some(args.outreach_only));
     let files = benchmark::image_list(dirs, args.real_survey, test, args.split_seed)?;
     if args.real_survey {
         return dataset::with_backend!(args.device, B, device => real_survey::<B>(args, &files, &device),
             unavailable k => bail!("backend {k} is not compiled into this build"));
     }
-    if files.is_empty() {
-        bail!("nothing to evaluate: give folders of HR images and/or --stellarium-test");
-    }
+    anyhow::ensure!(!files.is_empty(), "nothing to evaluate: give folders of HR images and/or --stellarium-test");
     let degradation = dataset::degrade::DegradationConfig::from_arg(&args.degradation)?;
     dataset::with_backend!(args.device, B, device => run::<B>(args, &files, &degradation, &device),
         unavailable k => bail!("backend {k} is not compiled into this build"))

@@ -32,6 +32,9 @@ fn main() -> std::process::ExitCode {
 fn body() -> anyhow::Result<()> {
     cli_args::init_logs("error");
     let args = Args::parse();
+    if let Some(data) = &args.data {
+        cli_args::check_outputs(&[data], &[("-o", &args.out)])?;
+    }
     let set = match &args.data {
         Some(dir) => StellariumSet::at(dir)?,
         None => StellariumSet::locate()?,

@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 
 pub mod outputs;
-pub use outputs::{check_outputs, require_extension};
+pub use outputs::{check_given_outputs, check_outputs, require_extension};
 
 fn number<T: std::str::FromStr>(s: &str) -> Result<T, String> {
     s.trim().parse::<T>().map_err(|_| format!("'{s}' is not a number"))

@@ -67,6 +67,12 @@ pub fn check_outputs(inputs: &[&Path], outputs: &[(&str, &Path)]) -> anyhow::Res
     Ok(())
 }
 
+/// [`check_outputs`] over optional outputs (flags not given are skipped).
+pub fn check_given_outputs(inputs: &[&Path], outputs: &[(&str, Option<&Path>)]) -> anyhow::Result<()> {
+    let given: Vec<(&str, &Path)> = outputs.iter().filter_map(|&(flag, p)| Some((flag, p?))).collect();
+    check_outputs(inputs, &given)
+}
+
 /// Refuse an output whose extension is not one of `allowed` (lower-case, without the dot): the
 /// bytes written must match the name (`--cam x.jpg` would get PNG bytes under a JPEG name).
 pub fn require_extension(flag: &str, path: &Path, allowed: &[&str], written_as: &str) -> anyhow::Result<()> {
