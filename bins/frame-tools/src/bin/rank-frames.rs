@@ -68,6 +68,13 @@ fn body(a: Args) -> anyhow::Result<()> {
     cli_args::check_outputs(&inputs, &outputs)?;
     let source = open_source(&a.input)?;
     let (w, h) = source.dims();
+    if a.local.is_some() && !(8..=w.min(h)).contains(&a.ap_size) {
+        anyhow::bail!(
+            "--ap-size {}: expected an alignment-point side from 8 to {} pixels (the frame is {w}x{h})",
+            a.ap_size,
+            w.min(h)
+        );
+    }
     let n = source.len();
     let bar = frame_bar(n, "ranking");
     let start = Instant::now();
