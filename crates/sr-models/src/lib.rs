@@ -10,6 +10,7 @@ pub mod enhancer;
 pub mod error;
 pub mod evaluation;
 pub mod experiment;
+pub mod fast_conv;
 pub mod fits;
 pub mod folder;
 pub mod gallery;
