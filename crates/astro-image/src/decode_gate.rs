@@ -110,7 +110,7 @@ pub fn gate_bytes(bytes: &[u8], name: &Path, limits: ImageLimits, frames: Frames
 
 /// [`gate_bytes`] for a file: reads it once and returns its bytes with what it declares.
 pub fn gate_file(path: &Path, limits: ImageLimits, frames: Frames) -> Result<(Vec<u8>, Declared)> {
-    let bytes = std::fs::read(path).map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
+    let bytes = read_regular(path)?;
     let declared = gate_bytes(&bytes, path, limits, frames)?;
     Ok((bytes, declared))
 }
@@ -278,6 +278,32 @@ pub fn jpeg_complete(b: &[u8]) -> std::result::Result<(), String> {
 /// A decoder error as one line naming the file. The image crate names grey or palette samples it
 /// cannot decode (a grey 32-bit float TIFF) only as "color type Unknown(32)"; that case says what
 /// the file holds and what to save it as instead (issue #29 item 26).
+/// Open `path` for reading only if it is a regular file: a FIFO (or socket, device) would block
+/// the reader for ever, waiting for a writer (issue #29 item 16), and a folder is no image.
+pub fn open_regular(path: &Path) -> Result<std::fs::File> {
+    let io_err = |source| ImageError::Io { path: path.to_path_buf(), source };
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "is a folder, not a file"
+        } else {
+            "is not a regular file (a FIFO, socket or device); only regular files are read"
+        };
+        return Err(io_err(std::io::Error::new(std::io::ErrorKind::InvalidInput, what)));
+    }
+    std::fs::File::open(path).map_err(io_err)
+}
+
+/// The whole of a regular file (see [`open_regular`]).
+pub fn read_regular(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(path)?
+        .read_to_end(&mut bytes)
+        .map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
+    Ok(bytes)
+}
+
 pub(crate) fn decode_err(path: &Path, e: image::ImageError) -> ImageError {
     use image::error::{ImageError as E, UnsupportedErrorKind as K};
     let reason = match &e {

@@ -24,7 +24,10 @@ pub const FITS_EXTENSIONS: &[&str] = &["fits", "fit", "fts"];
 /// True when the file starts like a FITS file (`SIMPLE  =`).
 pub fn is_fits(path: &Path) -> bool {
     let mut head = [0u8; 9];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == b"SIMPLE  ="
+    // Only a regular file is opened: opening a FIFO blocks until a writer comes.
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+        && &head == b"SIMPLE  ="
 }
 
 /// True when the path has a FITS extension (`.fits`, `.fit`, `.fts`, any case).
@@ -308,7 +311,7 @@ fn check_truncated(loc: &Located, len: u64, path: &Path) -> Result<usize> {
 
 /// The shape of the first image HDU, reading the headers only (data units are skipped).
 pub fn read_fits_shape(path: &Path) -> Result<FitsShape> {
-    let file = std::fs::File::open(path).map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
+    let file = crate::decode_gate::open_regular(path)?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = BufReader::new(file);
     let mut head = [0u8; 9];
@@ -333,7 +336,7 @@ pub fn fits_shape_bytes(bytes: &[u8], path: &Path) -> Result<FitsShape> {
 
 /// Read the first image HDU (2-D, or 3-D with NAXIS3 = 1 or 3) of a FITS file.
 pub fn read_fits(path: &Path) -> Result<FitsImage> {
-    let bytes = std::fs::read(path).map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
+    let bytes = crate::decode_gate::read_regular(path)?;
     decode_fits(&bytes, path)
 }
 

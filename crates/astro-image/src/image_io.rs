@@ -96,7 +96,7 @@ impl Planes {
 pub fn image_dimensions(path: &Path) -> Result<(u32, u32)> {
     let reader = open_reader(path)?;
     if reader.format() == Some(ImageFormat::Jpeg) {
-        let bytes = std::fs::read(path).map_err(|source| ImageError::Io { path: path.to_path_buf(), source })?;
+        let bytes = crate::decode_gate::read_regular(path)?;
         jpeg_complete(&bytes).map_err(|reason| ImageError::Decode { path: path.to_path_buf(), reason })?;
     }
     reader.into_dimensions().map_err(|e| decode_err(path, e))
@@ -216,7 +216,7 @@ pub fn save_image(planes: &Planes, path: &Path, bit_depth: u8) -> Result<()> {
 
 fn open_reader(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
     let io_err = |source| ImageError::Io { path: path.to_path_buf(), source };
-    let file = std::fs::File::open(path).map_err(io_err)?;
+    let file = crate::decode_gate::open_regular(path)?;
     let mut reader = std::io::BufReader::new(file);
     let head = reader.fill_buf().map_err(io_err)?.to_vec();
     Ok(ImageReader::with_format(reader, sniff(&head, path)?))
