@@ -10,6 +10,8 @@
 //! smoke pass of every target (see docs/reliability.md).
 #![warn(missing_docs)]
 
+mod models;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -173,6 +175,9 @@ pub const TARGETS: &[Target] = &[
     Target { name: "hips_properties", what: "HiPS properties (hips-client::tiles)", run: hips_properties },
     Target { name: "multipart", what: "dso-web multipart upload (POST /api/predict)", run: multipart },
     Target { name: "image", what: "image decoding gate + decode (dataset::image_io)", run: image },
+    Target { name: "srmodel", what: ".srmodel header and weights (sr-models::store)", run: models::srmodel },
+    Target { name: "ranker", what: "frame-ranker JSON models (frame-quality::learned)", run: models::ranker },
+    Target { name: "dso_card", what: "deep-sky classifier model cards (dso-classify)", run: models::dso_card },
 ];
 
 /// Find a target by name.
