@@ -9,6 +9,7 @@ use burn::tensor::activation::leaky_relu;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SrError;
+use crate::fast_conv::conv_same;
 use crate::model::conv;
 use crate::pixel_shuffle::upsample_nearest;
 
@@ -74,7 +75,7 @@ impl<B: Backend> VggDiscriminator<B> {
         let mut feats = Vec::new();
         let mut h = x;
         for (i, c) in self.convs.iter().enumerate() {
-            h = leaky_relu(c.forward(h), 0.2);
+            h = leaky_relu(conv_same(c, h), 0.2);
             if i % 2 == 1 {
                 feats.push(h.clone());
             }
@@ -136,15 +137,15 @@ impl UNetDiscriminatorConfig {
 impl<B: Backend> UNetDiscriminator<B> {
     /// Per-pixel logits `[N, 1, H, W]` and the features of every level.
     pub fn forward(&self, x: Tensor<B, 4>) -> (Tensor<B, 4>, Vec<Tensor<B, 4>>) {
-        let x0 = leaky_relu(self.conv0.forward(x), 0.2);
+        let x0 = leaky_relu(conv_same(&self.conv0, x), 0.2);
         let x1 = leaky_relu(self.down[0].forward(x0.clone()), 0.2);
         let x2 = leaky_relu(self.down[1].forward(x1.clone()), 0.2);
         let x3 = leaky_relu(self.down[2].forward(x2.clone()), 0.2);
-        let u = leaky_relu(self.up[0].forward(upsample_nearest(x3.clone(), 2)), 0.2) + x2.clone();
-        let u = leaky_relu(self.up[1].forward(upsample_nearest(u, 2)), 0.2) + x1.clone();
-        let u = leaky_relu(self.up[2].forward(upsample_nearest(u, 2)), 0.2) + x0;
-        let h = leaky_relu(self.conv_a.forward(u.clone()), 0.2);
-        let h = leaky_relu(self.conv_b.forward(h), 0.2);
+        let u = leaky_relu(conv_same(&self.up[0], upsample_nearest(x3.clone(), 2)), 0.2) + x2.clone();
+        let u = leaky_relu(conv_same(&self.up[1], upsample_nearest(u, 2)), 0.2) + x1.clone();
+        let u = leaky_relu(conv_same(&self.up[2], upsample_nearest(u, 2)), 0.2) + x0;
+        let h = leaky_relu(conv_same(&self.conv_a, u.clone()), 0.2);
+        let h = leaky_relu(conv_same(&self.conv_b, h), 0.2);
         (self.out.forward(h), vec![x1, x2, x3, u])
     }
 }

@@ -31,13 +31,21 @@ mod flex;
 /// gemm with its own backward pass; any other backend or convolution goes to burn's `conv2d`.
 pub fn conv_same<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     #[cfg(feature = "flex")]
-    if is_same_conv(conv)
+    if !burn_conv_forced()
+        && is_same_conv(conv)
         && x.dims()[1] == conv.weight.dims()[1]
         && let Some(y) = on_flex(conv, x.clone())
     {
         return y;
     }
     conv.forward(x)
+}
+
+/// Whether `PRETTIER_SPACE_CONV=burn` asks for burn's own `conv2d` everywhere (read once): the
+/// switch for measuring these kernels against burn's in the same build, and a way around them.
+pub fn burn_conv_forced() -> bool {
+    static FORCED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FORCED.get_or_init(|| std::env::var("PRETTIER_SPACE_CONV").is_ok_and(|v| v == "burn"))
 }
 
 /// Whether `conv_same(conv, ·)` runs this crate's CPU kernels for backend `B` (Flex or
@@ -49,7 +57,7 @@ pub fn uses_cpu_kernels<B: Backend>(conv: &Conv2d<B>) -> bool {
         || TypeId::of::<B>() == TypeId::of::<burn::backend::Autodiff<burn::backend::Flex>>();
     #[cfg(not(feature = "flex"))]
     let on_flex = false;
-    on_flex && is_same_conv(conv) && conv.bias.is_some()
+    on_flex && !burn_conv_forced() && is_same_conv(conv) && conv.bias.is_some()
 }
 
 /// The Flex kernels when `B` is `Flex` or `Autodiff<Flex>` (a type check, not a trait bound, so

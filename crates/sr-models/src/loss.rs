@@ -5,8 +5,7 @@
 
 use burn::prelude::*;
 use burn::tensor::activation::softplus;
-use burn::tensor::module::{avg_pool2d, conv2d};
-use burn::tensor::ops::ConvOptions;
+use burn::tensor::module::avg_pool2d;
 use serde::{Deserialize, Serialize};
 
 use astro_image::kernel::gaussian_1d;
@@ -21,33 +20,47 @@ pub fn charbonnier<B: Backend>(pred: Tensor<B, 4>, target: Tensor<B, 4>, eps: f6
     ((pred - target).powi_scalar(2) + eps * eps).sqrt().mean()
 }
 
-/// The 11×11, σ = 1.5 Gaussian window as a depthwise convolution kernel `[C, 1, 11, 11]`.
-fn gaussian_window<B: Backend>(channels: usize, device: &B::Device) -> Tensor<B, 4> {
-    let k = gaussian_1d(11, 1.5);
-    let mut w = Vec::with_capacity(121);
-    for a in &k {
-        for b in &k {
-            w.push((a * b) as f32);
+/// The `[n, n − 10]` banded matrix whose product is the valid 11-tap, σ = 1.5 Gaussian filter
+/// along one axis: `(x·B)[j] = Σ_t g[t]·x[j + t]`.
+fn gaussian_band<B: Backend>(n: usize, device: &B::Device) -> Tensor<B, 2> {
+    let g = gaussian_1d(11, 1.5);
+    let out = n.saturating_sub(10);
+    let mut m = vec![0.0f32; n * out];
+    for j in 0..out {
+        for (t, &gt) in g.iter().enumerate() {
+            m[(j + t) * out + j] = gt as f32;
         }
     }
-    Tensor::<B, 1>::from_floats(w.as_slice(), device).reshape([1, 1, 11, 11]).repeat_dim(0, channels)
+    Tensor::<B, 1>::from_floats(m.as_slice(), device).reshape([n, out])
+}
+
+/// The valid 11×11 Gaussian window (σ = 1.5) over every channel, as two banded matrix products
+/// (rows, then columns): the same sums as the 2-D window, ≈ 10× fewer multiplies than a
+/// depthwise 11×11 convolution, and a backward pass that is two more products (issue #26).
+fn gaussian_filter<B: Backend>(t: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [n, c, h, w] = t.dims();
+    let device = t.device();
+    let (ho, wo) = (h.saturating_sub(10), w.saturating_sub(10));
+    let rows = t.reshape([n * c * h, w]).matmul(gaussian_band(w, &device));
+    let cols = rows.reshape([n * c, h, wo]).swap_dims(1, 2).reshape([n * c * wo, h]).matmul(gaussian_band(h, &device));
+    cols.reshape([n * c, wo, ho]).swap_dims(1, 2).reshape([n, c, ho, wo])
 }
 
 /// Per-pixel SSIM map and contrast-structure map (valid region), data range 1.
 fn ssim_maps<B: Backend>(x: Tensor<B, 4>, y: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
-    let [_, c, _, _] = x.dims();
-    let win = gaussian_window::<B>(c, &x.device());
-    let opts = || ConvOptions::new([1, 1], [0, 0], [1, 1], c);
-    let f = |t: Tensor<B, 4>| conv2d(t, win.clone(), None, opts());
+    let c = x.dims()[1];
     let (c1, c2) = (1e-4, 9e-4);
-    let mu_x = f(x.clone());
-    let mu_y = f(y.clone());
+    // The five local means in one filter call: x, y, x², y², xy stacked on the channel axis.
+    let stacked = Tensor::cat(vec![x.clone(), y.clone(), x.clone() * x.clone(), y.clone() * y.clone(), x * y], 1);
+    let m = gaussian_filter(stacked);
+    let part = |i: usize| m.clone().narrow(1, i * c, c);
+    let (mu_x, mu_y) = (part(0), part(1));
     let mu_xx = mu_x.clone() * mu_x.clone();
     let mu_yy = mu_y.clone() * mu_y.clone();
     let mu_xy = mu_x * mu_y;
-    let s_xx = f(x.clone() * x.clone()) - mu_xx.clone();
-    let s_yy = f(y.clone() * y.clone()) - mu_yy.clone();
-    let s_xy = f(x * y) - mu_xy.clone();
+    let s_xx = part(2) - mu_xx.clone();
+    let s_yy = part(3) - mu_yy.clone();
+    let s_xy = part(4) - mu_xy.clone();
     let cs = (s_xy * 2.0 + c2) / (s_xx + s_yy + c2);
     let l = (mu_xy * 2.0 + c1) / (mu_xx + mu_yy + c1);
     (l * cs.clone(), cs)
@@ -299,6 +312,59 @@ mod tests {
         let m = metrics::ssim_plane(&a255, &b255, w, h);
         assert!((t - m).abs() < 1e-3, "tensor {t} vs metric {m}");
         let _ = Planes::zeros(1, 1, 1);
+    }
+
+    /// The 2-D depthwise 11×11 window SSIM had before the separable filter (the reference).
+    fn gaussian_filter_2d<B: Backend>(t: Tensor<B, 4>) -> Tensor<B, 4> {
+        use burn::tensor::module::conv2d;
+        use burn::tensor::ops::ConvOptions;
+        let c = t.dims()[1];
+        let k = gaussian_1d(11, 1.5);
+        let w: Vec<f32> = k.iter().flat_map(|a| k.iter().map(move |b| (a * b) as f32)).collect();
+        let win = Tensor::<B, 1>::from_floats(w.as_slice(), &t.device()).reshape([1, 1, 11, 11]).repeat_dim(0, c);
+        conv2d(t, win, None, ConvOptions::new([1, 1], [0, 0], [1, 1], c))
+    }
+
+    #[test]
+    fn separable_ssim_equals_the_2d_window_in_value_and_gradient() {
+        type A = burn::backend::Autodiff<Flex>;
+        let device = Default::default();
+        let x0 = Tensor::<A, 4>::random([2, 3, 23, 17], burn::tensor::Distribution::Default, &device);
+        let n = Tensor::<A, 4>::random([2, 3, 23, 17], burn::tensor::Distribution::Normal(0.0, 0.1), &device);
+        let y = (x0.clone() + n).clamp(0.0, 1.0);
+        let t = Tensor::<A, 4>::random([2, 3, 13, 7], burn::tensor::Distribution::Default, &device);
+        let sep = gaussian_filter(x0.clone());
+        let two_d = gaussian_filter_2d(x0.clone());
+        let d = (sep.clone() - two_d.clone()).abs().max().into_scalar();
+        assert!(d < 1e-5, "filtered values differ by {d}");
+        let mut grads = Vec::new();
+        for separable in [false, true] {
+            let x = x0.clone().detach().require_grad();
+            let f = if separable { gaussian_filter(x.clone()) } else { gaussian_filter_2d(x.clone()) };
+            let g = (f * t.clone()).sum().backward();
+            grads.push(x.grad(&g).unwrap());
+        }
+        let d = (grads[0].clone() - grads[1].clone()).abs().max().into_scalar();
+        assert!(d < 1e-5, "filter gradients differ by {d}");
+        // The loss itself: value and input gradient against the 2-D reference formula.
+        let x = x0.clone().detach().require_grad();
+        let loss = ssim_loss(x.clone(), y.clone());
+        let g_sep = x.grad(&loss.clone().backward()).unwrap();
+        let xr = x0.detach().require_grad();
+        let f = |t: Tensor<A, 4>| gaussian_filter_2d(t);
+        let (mx, my) = (f(xr.clone()), f(y.clone()));
+        let sxx = f(xr.clone() * xr.clone()) - mx.clone() * mx.clone();
+        let syy = f(y.clone() * y.clone()) - my.clone() * my.clone();
+        let sxy = f(xr.clone() * y.clone()) - mx.clone() * my.clone();
+        let cs = (sxy * 2.0 + 9e-4) / (sxx + syy + 9e-4);
+        let l = (mx.clone() * my.clone() * 2.0 + 1e-4) / (mx.clone() * mx + my.clone() * my + 1e-4);
+        let reference = (l * cs).mean().neg() + 1.0;
+        let g_ref = xr.grad(&reference.clone().backward()).unwrap();
+        let dv = (loss.into_scalar() - reference.into_scalar()).abs();
+        assert!(dv < 1e-5, "SSIM loss differs by {dv}");
+        let scale = g_ref.clone().abs().max().into_scalar();
+        let dg = (g_sep - g_ref).abs().max().into_scalar() / scale;
+        assert!(dg < 1e-5, "SSIM loss gradients differ by {dg} relative");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use burn::tensor::activation::leaky_relu;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SrError;
+use crate::fast_conv::conv_same;
 type SrResult<T> = crate::error::Result<T>;
 use crate::pixel_shuffle::{pixel_shuffle, pixel_unshuffle, upsample_bicubic};
 
@@ -100,8 +101,8 @@ pub struct LightBlock<B: Backend> {
 
 impl<B: Backend> LightBlock<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let h = leaky_relu(self.conv1.forward(x.clone()), 0.05);
-        let sum = self.conv2.forward(h) + x;
+        let h = leaky_relu(conv_same(&self.conv1, x.clone()), 0.05);
+        let sum = conv_same(&self.conv2, h) + x;
         if self.plain { sum } else { leaky_relu(sum, 0.05) }
     }
 }
@@ -149,13 +150,13 @@ impl<B: Backend> LightSr<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let anchor = upsample_bicubic(x.clone(), self.scale);
         let (h, r) = if self.scale == 1 { (pixel_unshuffle(x, 2), 2) } else { (x, self.scale) };
-        let f0 = leaky_relu(self.head.forward(h), 0.05);
+        let f0 = leaky_relu(conv_same(&self.head, h), 0.05);
         let mut f = f0.clone();
         for b in &self.blocks {
             f = b.forward(f);
         }
-        let f = self.fuse.forward(f) + f0;
-        pixel_shuffle(self.tail.forward(f), r) + anchor
+        let f = conv_same(&self.fuse, f) + f0;
+        pixel_shuffle(conv_same(&self.tail, f), r) + anchor
     }
 }
 
@@ -240,16 +241,16 @@ impl<B: Backend> SrResNet<B> {
     /// Upscale a batch `[N, C, H, W]` → `[N, C, H·scale, W·scale]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let anchor = upsample_bicubic(x.clone(), self.scale);
-        let f0 = self.head_act.forward(self.head.forward(x));
+        let f0 = self.head_act.forward(conv_same(&self.head, x));
         let mut f = f0.clone();
         for b in &self.blocks {
-            f = b.conv2.forward(b.act.forward(b.conv1.forward(f.clone()))) + f;
+            f = conv_same(&b.conv2, b.act.forward(conv_same(&b.conv1, f.clone()))) + f;
         }
-        let mut f = self.body_conv.forward(f) + f0;
+        let mut f = conv_same(&self.body_conv, f) + f0;
         for u in &self.upsample {
-            f = u.act.forward(pixel_shuffle(u.conv.forward(f), 2));
+            f = u.act.forward(pixel_shuffle(conv_same(&u.conv, f), 2));
         }
-        self.tail.forward(f) + anchor
+        conv_same(&self.tail, f) + anchor
     }
 }
 
@@ -288,7 +289,7 @@ impl<B: Backend> ResidualDenseBlock<B> {
         let mut feats = vec![x.clone()];
         let last = self.convs.len() - 1;
         for (i, c) in self.convs.iter().enumerate() {
-            let y = c.forward(Tensor::cat(feats.clone(), 1));
+            let y = conv_same(c, Tensor::cat(feats.clone(), 1));
             if i == last {
                 return y * 0.2 + x;
             }
@@ -345,7 +346,7 @@ impl<B: Backend> RrdbNet<B> {
     /// Upscale a batch `[N, C, H, W]` → `[N, C, H·scale, W·scale]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let anchor = upsample_bicubic(x.clone(), self.scale);
-        let f0 = self.conv_first.forward(x);
+        let f0 = conv_same(&self.conv_first, x);
         let mut f = f0.clone();
         for block in &self.body {
             let mut h = f.clone();
@@ -354,11 +355,11 @@ impl<B: Backend> RrdbNet<B> {
             }
             f = h * 0.2 + f;
         }
-        let mut f = self.conv_body.forward(f) + f0;
+        let mut f = conv_same(&self.conv_body, f) + f0;
         for c in &self.conv_up {
-            f = leaky_relu(c.forward(crate::pixel_shuffle::upsample_nearest(f, 2)), 0.2);
+            f = leaky_relu(conv_same(c, crate::pixel_shuffle::upsample_nearest(f, 2)), 0.2);
         }
-        self.conv_last.forward(leaky_relu(self.conv_hr.forward(f), 0.2)) + anchor
+        conv_same(&self.conv_last, leaky_relu(conv_same(&self.conv_hr, f), 0.2)) + anchor
     }
 }
 
