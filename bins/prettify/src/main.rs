@@ -147,7 +147,7 @@ fn check_outputs(args: &Args) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    cli_args::init_logs("error");
+    cli_args::init_logs("error,polite_http=warn");
     let args = Args::parse();
     // Errors as every tool's: one `error: …` line, exit 1.
     cli_args::run(|| prettify_main(args))
