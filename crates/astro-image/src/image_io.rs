@@ -13,7 +13,8 @@ use image::{DynamicImage, ImageBuffer, ImageFormat, ImageReader, Luma, Rgb};
 pub use crate::atomic::write_atomic;
 use crate::decode_gate::decode_err;
 pub use crate::decode_gate::{
-    DEFAULT_PIXEL_BUDGET, Declared, Frames, ImageLimits, decoder_limits, gate_bytes, gate_file, jpeg_complete, sniff,
+    DEFAULT_PIXEL_BUDGET, Declared, Frames, ImageLimits, decoder_limits, gate_bytes, gate_file, jpeg_complete,
+    open_regular, read_regular, sniff,
 };
 use crate::error::{ImageError, Result};
 pub use crate::planes::Planes;
