@@ -154,10 +154,8 @@ fn main() -> ExitCode {
 }
 
 fn prettify_main(args: Args) -> anyhow::Result<()> {
-    let fetches = args.ra.is_some() || args.object.is_some();
-    if fetches && (args.size as u64).pow(2) > args.max_pixels {
-        let (n, p) = (args.size, (args.size as u64).pow(2));
-        anyhow::bail!("--size {n}: a {n}x{n} cutout is {p} pixels, above --max-pixels {}", args.max_pixels);
+    if (args.ra.is_some() || args.object.is_some()) && (args.size as u64).pow(2) > args.max_pixels {
+        anyhow::bail!("--size {0}: a {0}x{0} cutout is above --max-pixels {1}", args.size, args.max_pixels);
     }
     check_outputs(&args)?;
     let tmp = TempDir::new().map_err(|e| anyhow::anyhow!("cannot create a temporary folder: {e}"))?;
@@ -180,17 +178,15 @@ fn prettify_main(args: Args) -> anyhow::Result<()> {
     } else {
         let stars = StarOptions { star_size: args.star_size, spikes: args.spikes };
         let dream = args.hallucinate.then_some(DreamOptions { depth_mag: args.depth, seed: args.seed, galaxies: true });
-        let (model, scale, max_output_pixels, starless) =
-            (args.model.clone(), args.scale, args.max_pixels, args.starless.clone());
         let job = StarJob {
             input: staged.path,
             output: output.clone(),
-            model,
-            scale,
+            model: args.model.clone(),
+            scale: args.scale,
             tiling,
-            max_output_pixels,
+            max_output_pixels: args.max_pixels,
             stars,
-            starless,
+            starless: args.starless.clone(),
             dream,
         };
         prettify::run_star_job_on(args.device, &job, &mut on_tile).map(|o| (o.to_string(), o.output))
