@@ -110,6 +110,9 @@ fn check_card(card: &ModelCard) -> std::result::Result<(), String> {
         ));
     }
     model_file::check_count("conv layers", net.channels.len(), 1, 8)?;
+    if !(0.0..1.0).contains(&net.dropout) {
+        return Err(format!("dropout {} is outside [0, 1)", net.dropout));
+    }
     net.channels.iter().try_for_each(|&c| model_file::check_count("conv channels", c, 1, 512))?;
     model_file::check_count("image size", card.training.image_size, 16, 1024)
 }
@@ -134,9 +137,15 @@ impl<B: Backend> Classifier<B> {
             .map_err(|e| DsoError::ModelCard { path: PathBuf::from(what), reason: e.to_string() })?;
         check_card(&card).map_err(|reason| DsoError::ModelCard { path: PathBuf::from(what), reason })?;
         let bad = |reason: String| DsoError::Record { what: what.to_string(), reason };
-        let record = NamedMpkBytesRecorder::<HalfPrecisionSettings>::default()
+        let record: crate::model::DsoNetRecord<B> = NamedMpkBytesRecorder::<HalfPrecisionSettings>::default()
             .load(weights.to_vec(), device)
             .map_err(|e| bad(e.to_string()))?;
+        // burn panics when a record's layer list is longer or shorter than the module's: compare
+        // first (found by the dso_card fuzz target).
+        let (have, want_layers) = (record.conv_layers(), card.training.model.channels.len());
+        if have != want_layers {
+            return Err(bad(format!("the weights hold {have} conv layers, the model card declares {want_layers}")));
+        }
         let fresh = card.training.model.init::<B>(device);
         let want = model_file::param_shapes(&fresh);
         let model = fresh.load_record(record);

@@ -56,6 +56,13 @@ pub struct DsoNet<B: Backend> {
     classifier: Linear<B>,
 }
 
+impl<B: Backend> DsoNetRecord<B> {
+    /// Conv blocks the record holds (a model card declaring another count does not fit it).
+    pub fn conv_layers(&self) -> usize {
+        self.blocks.len()
+    }
+}
+
 impl DsoNetConfig {
     /// Build a freshly initialised network on `device`.
     pub fn init<B: Backend>(&self, device: &B::Device) -> DsoNet<B> {

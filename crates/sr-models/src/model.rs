@@ -391,6 +391,19 @@ pub enum Generator<B: Backend> {
     Rrdb(RrdbNet<B>),
 }
 
+impl<B: Backend> GeneratorRecord<B> {
+    /// The architecture and the lengths of the record's layer lists. burn panics when a record's
+    /// list is longer or shorter than the module's, so loading compares these first (a forged
+    /// header's `blocks`, found by the `srmodel` fuzz target).
+    pub fn layer_counts(&self) -> (&'static str, Vec<usize>) {
+        match self {
+            GeneratorRecord::Light(r) => ("light", vec![r.blocks.len()]),
+            GeneratorRecord::SrResNet(r) => ("srresnet", vec![r.blocks.len(), r.upsample.len()]),
+            GeneratorRecord::Rrdb(r) => ("rrdb", vec![r.body.len(), r.conv_up.len()]),
+        }
+    }
+}
+
 impl GeneratorConfig {
     /// The default lightweight generator at this scale.
     pub fn light(scale: usize) -> Self {

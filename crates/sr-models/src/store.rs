@@ -119,6 +119,9 @@ pub fn model_from_bytes<B: Backend>(
     let record = NamedMpkBytesRecorder::<HalfPrecisionSettings>::new()
         .load::<<Generator<B> as Module<B>>::Record>(raw, device)
         .map_err(|e| bad(format!("weights do not fit {}: {e}", config.describe())))?;
+    if record.layer_counts() != fresh.clone().into_record().layer_counts() {
+        return Err(bad(format!("weight layers do not match {}", config.describe())));
+    }
     let want = param_shapes::<B, _>(&fresh);
     let model = fresh.load_record(record);
     let got = param_shapes::<B, _>(&model);
