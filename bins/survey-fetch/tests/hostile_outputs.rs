@@ -36,3 +36,21 @@ fn the_output_may_not_be_the_like_image_and_absurd_fields_are_refused() {
     assert!(!ok && text.contains("--fov") && text.contains("not a finite number"), "{text}");
     assert!(!out.exists());
 }
+
+/// Issue #29 item 27: a log redirected to a file is plain text (no ANSI colour codes).
+#[test]
+fn a_redirected_log_has_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.png");
+    let args = ["--hips", "dss", "--ra", "10", "--dec", "20", "--fov", "0.1", "--width", "8", "--height", "8"];
+    let o = Command::new(env!("CARGO_BIN_EXE_survey-fetch"))
+        .args(args)
+        .args(["--base-url", "http://127.0.0.1:9/hips2fits", "--deadline", "1", "-o", out.to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && text.contains("fetching"), "{text}");
+    assert!(!text.contains('\u{1b}'), "colour codes in a redirected log: {text:?}");
+}
