@@ -134,3 +134,26 @@ fn kill_9_during_stacking_leaves_the_old_output_intact() {
     child.wait().unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), b"the previous stack", "the old output was touched");
 }
+
+/// Issue #29 item 16: a FIFO in place of the video is refused at once by name, not waited on
+/// (opening a FIFO for reading blocks until a writer comes; `timeout` turns a hang into a failure).
+#[test]
+fn a_fifo_input_is_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("frames.ser");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let csv = dir.path().join("scores.csv");
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(env!("CARGO_BIN_EXE_rank-frames"))
+        .arg(&fifo)
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(124), "rank-frames waited on the FIFO: {err}");
+    assert!(!out.status.success());
+    assert!(error_line(&err).contains("frames.ser") && err.contains("not a regular file"), "{err}");
+    assert!(!csv.exists());
+}

@@ -107,7 +107,7 @@ fn a_refusing_service_is_reported_in_one_line_and_nothing_is_written() {
                     prettify(dir.path(), &[&args[..], &["--hips2fits-url", &url, "-o", out]].concat());
                 assert!(!ok, "HTTP {status} accepted:\n{stdout}\n{stderr}");
                 assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
-                let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("prettify:")).collect();
+                let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
                 assert_eq!(errors.len(), 1, "one error line expected:\n{stderr}");
                 let line = errors[0];
                 assert!(line.contains(&format!("HTTP {status}")), "{line}");

@@ -353,3 +353,26 @@ fn bad_inputs_fail_in_one_line_naming_the_file_and_destroy_nothing() {
     fail(&[&good, &"-o", &out, &"--model", &d.join("none.srmodel")], &["none.srmodel"]);
     only(d, &["cut.png", "good.png", "notes.png", "out.png", "table.fits"]);
 }
+
+/// Issue #29 item 23: when the encoder cannot write (a file-size limit standing in for a full
+/// disk), the error names the output and the encoder, not the input as "damaged or truncated".
+#[test]
+fn a_full_disk_while_encoding_is_blamed_on_the_output_not_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = test_video(dir.path(), "in.mp4", false);
+    let out = dir.path().join("out.mp4");
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -f 4; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_upscale"))
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(!err.contains("damaged or truncated"), "{err}");
+    assert!(err.contains("out.mp4") && err.contains("could not encode"), "{err}");
+    assert!(!out.exists());
+}

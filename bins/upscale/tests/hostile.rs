@@ -101,3 +101,25 @@ fn a_very_wide_one_row_image_is_upscaled_within_a_memory_limit() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(dataset::image_io::image_dimensions(&out).unwrap(), (400_000, 4));
 }
+
+/// Issue #29 item 16: a FIFO in place of the input is refused at once by name, not waited on
+/// (opening a FIFO for reading blocks until a writer comes; `timeout` turns a hang into a failure).
+#[test]
+fn a_fifo_input_is_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("in.png");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let out = dir.path().join("out.png");
+    let run = Command::new("timeout")
+        .arg("60")
+        .arg(env!("CARGO_BIN_EXE_upscale"))
+        .arg(&fifo)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.contains("in.png") && err.contains("not a regular file"), "{err}");
+    assert!(!out.exists());
+}

@@ -3,8 +3,11 @@
 //! `ffprobe` gives the size, depth and colour of the first video stream; one `ffmpeg` decodes it
 //! to raw `gray`/`rgb24` (`gray16le`/`rgb48le` above 8 bits) on its stdout, and the frames are
 //! written as they arrive into a temporary SER video (`ser::SerWriter`) in a temporary folder
-//! (`$TMPDIR`), which is then memory-mapped by `ser::SerReader`. The folder lives as long as the
-//! reader and is removed when it is dropped. Decoding is reported through a progress callback and
+//! (`$TMPDIR`, named `frame-quality-<pid>-…`), which is then memory-mapped by `ser::SerReader`.
+//! On Unix the folder is removed as soon as the file is mapped (the mapping outlives the name), so
+//! a Ctrl-C or kill while ranking leaves nothing behind; a kill while decoding leaves a folder whose
+//! process is gone, and the next decode removes it. The decoded size is budgeted
+//! ([`decoded_budget`]) before and while decoding. Decoding is reported through a progress callback and
 //! `tracing` (every 2 s). A missing ffmpeg is a one-line error that says how to install it.
 //! Disk space needed: frames × width × height × channels × bytes per sample.
 
@@ -27,8 +30,51 @@ pub struct DecodedVideo {
     path: PathBuf,
     info: VideoInfo,
     ser: SerReader,
-    // Dropped after `ser` (field order): the folder holding the decoded frames.
-    _dir: tempfile::TempDir,
+    // Dropped after `ser` (field order): the folder holding the decoded frames, where it could
+    // not be removed at once (not Unix).
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The default budget for one decoded video, in GB (`PRETTIER_SPACE_MAX_DECODED_GB` changes it).
+pub const DEFAULT_MAX_DECODED_GB: u64 = 8;
+
+/// The most bytes one video may decode to: `PRETTIER_SPACE_MAX_DECODED_GB` (whole GB) or
+/// [`DEFAULT_MAX_DECODED_GB`]; a 2.8 MB MKV can decode to gigabytes of temporary space.
+pub fn decoded_budget() -> u64 {
+    let gb = std::env::var("PRETTIER_SPACE_MAX_DECODED_GB").ok().and_then(|v| v.parse::<u64>().ok());
+    gb.unwrap_or(DEFAULT_MAX_DECODED_GB).saturating_mul(1 << 30)
+}
+
+/// The refusal when `bytes` of decoded frames exceed `budget` (`None` when they fit).
+fn over_budget(bytes: u64, budget: u64) -> Option<String> {
+    (bytes > budget).then(|| {
+        format!(
+            "decoding needs {} MB of temporary space, above the {} MB budget (set PRETTIER_SPACE_MAX_DECODED_GB to allow more)",
+            bytes >> 20,
+            budget >> 20
+        )
+    })
+}
+
+/// Remove `frame-quality-<pid>-…` folders in `tmp` whose process no longer runs (left by a kill
+/// during decoding). Only on systems with `/proc`; other folders are never touched.
+fn remove_stale_decodes(tmp: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(tmp) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("frame-quality-")).and_then(|r| r.split('-').next())
+        else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            tracing::info!("removing {}, left by a stopped decode", e.path().display());
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// A video error as a frame-quality error naming the file (`{path}: cannot decode image: {reason}`).
@@ -70,8 +116,13 @@ impl DecodedVideo {
             info.codec,
             (total * frame_bytes) >> 20
         );
+        let budget = decoded_budget();
+        if let Some(reason) = over_budget(total as u64 * frame_bytes as u64, budget) {
+            return Err(bad(path, reason));
+        }
+        remove_stale_decodes(&std::env::temp_dir());
         let dir = tempfile::Builder::new()
-            .prefix("frame-quality-")
+            .prefix(&format!("frame-quality-{}-", std::process::id()))
             .tempdir()
             .map_err(|e| bad(path, format!("cannot create a temporary folder for the decoded frames: {e}")))?;
         let ser_path = dir.path().join("decoded.ser");
@@ -112,6 +163,10 @@ impl DecodedVideo {
                     format!("truncated video: frame {done} is cut short ({got} of {frame_bytes} bytes)"),
                 ));
             }
+            // The frame count ffprobe gave can be missing or wrong: the budget holds as frames come.
+            if let Some(reason) = over_budget((done as u64 + 1) * frame_bytes as u64, budget) {
+                return Err(bad(path, reason));
+            }
             writer.write_raw(&buf)?;
             done += 1;
             progress(done, total.max(done));
@@ -139,6 +194,15 @@ impl DecodedVideo {
         writer.finish()?;
         let ser = SerReader::open(&ser_path)?;
         tracing::info!("{}: {done} frames decoded in {:.1} s", path.display(), start.elapsed().as_secs_f64());
+        // The mapping outlives the name on Unix: remove the folder now, so no kill leaves it.
+        let dir = if cfg!(unix) {
+            if let Err(e) = dir.close() {
+                tracing::warn!("cannot remove the decoded frames' temporary folder: {e}");
+            }
+            None
+        } else {
+            Some(dir)
+        };
         Ok(DecodedVideo { path: path.to_path_buf(), info, ser, _dir: dir })
     }
 
@@ -179,5 +243,31 @@ impl FrameSource for DecodedVideo {
         scratch: &mut DecodeScratch,
     ) -> Result<(usize, usize)> {
         FrameSource::read_luma_binned2_into(&self.ser, index, out, scratch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_refuses_above_it_and_names_the_way_out() {
+        assert!(over_budget(1 << 30, 1 << 30).is_none());
+        let r = over_budget((1 << 30) + 1, 1 << 30).unwrap();
+        assert!(r.contains("1024 MB budget") && r.contains("PRETTIER_SPACE_MAX_DECODED_GB"), "{r}");
+    }
+
+    #[test]
+    fn folders_of_stopped_decodes_are_removed_and_live_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let stale = tmp.path().join(format!("frame-quality-{}-abc", u32::MAX - 1));
+        let live = tmp.path().join(format!("frame-quality-{}-def", std::process::id()));
+        let other = tmp.path().join("frame-quality-notapid");
+        for d in [&stale, &live, &other] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("decoded.ser"), b"x").unwrap();
+        }
+        remove_stale_decodes(tmp.path());
+        assert!(!stale.exists() && live.exists() && other.exists());
     }
 }

@@ -251,7 +251,8 @@ pub fn open_source(path: &Path) -> Result<Box<dyn FrameSource>> {
     let mut magic = [0u8; 14];
     let got = {
         use std::io::Read;
-        let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+        // A FIFO, socket or device is refused by name here, not opened (it could block forever).
+        let mut f = astro_image::image_io::open_regular(path)?;
         let mut n = 0;
         while n < magic.len() {
             match f.read(&mut magic[n..]) {

@@ -53,10 +53,12 @@ impl InputKind {
     }
 }
 
+/// Whether `path` starts with GIF's magic; a FIFO, socket or device is not opened (it could block
+/// forever) and reads as "not a GIF", so the still-image reader refuses it by name.
 fn is_gif(path: &Path) -> bool {
     use std::io::Read;
     let mut magic = [0u8; 4];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"GIF8"
+    astro_image::image_io::open_regular(path).is_ok_and(|mut f| f.read_exact(&mut magic).is_ok()) && &magic == b"GIF8"
 }
 
 /// What kind of input `input` is: GIF and FITS by content, videos by extension, else a still image.

@@ -194,6 +194,7 @@ pub fn enhance_video<B: Backend>(
     let total = info.frames.unwrap_or(0) as usize;
     let mut done = 0usize;
     let mut failure: Option<SrError> = None;
+    let mut encoder_died = false;
     for msg in frame_rx.iter() {
         let raw = match msg {
             Ok(raw) => raw,
@@ -208,7 +209,8 @@ pub fn enhance_video<B: Backend>(
         match upscale_frame(model, config, &raw, (w, h), bps, tiling, device) {
             Ok(bytes) => {
                 if out_tx.send(bytes).is_err() {
-                    break; // the encoder died; its error is reported below
+                    encoder_died = true; // its error is reported below, before the decoder's
+                    break;
                 }
             }
             Err(e) => {
@@ -233,6 +235,13 @@ pub fn enhance_video<B: Backend>(
     let write_result = writer.join().unwrap_or_else(|_| Err(std::io::Error::other("writer thread panicked")));
     let enc_status = enc.wait().map_err(|e| bad(output, format!("ffmpeg (encoding): {e}")))?;
     let dec_msg = dec_err.join().unwrap_or_default();
+    // An encoder that died mid-stream (a full disk) first: we then stopped reading, the decoder
+    // died of a broken pipe, and blaming the input ("damaged or truncated") would mislead.
+    let encoder_failed = write_result.is_err() || !enc_status.success();
+    if encoder_failed && (encoder_died || write_result.is_err() || dec_status.success()) {
+        let msg = enc_err.join().unwrap_or_default();
+        return Err(bad(output, format!("ffmpeg could not encode the video: {}", first_line(&msg))));
+    }
     if !dec_status.success() {
         return Err(bad(input, format!("damaged or truncated video: {}", first_line(&dec_msg))));
     }
@@ -246,10 +255,6 @@ pub fn enhance_video<B: Backend>(
             input,
             format!("damaged or truncated video: {} (after {done}{of} frames)", first_line(&dec_msg)),
         ));
-    }
-    if write_result.is_err() || !enc_status.success() {
-        let msg = enc_err.join().unwrap_or_default();
-        return Err(bad(output, format!("ffmpeg could not encode the video: {}", first_line(&msg))));
     }
     match &info.audio {
         None => video_only.commit()?,
