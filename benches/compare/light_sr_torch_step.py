@@ -9,12 +9,11 @@ and one training step (batch 8, 24 → 96 px, Adam, loss L1 + 0.1·(1 − SSIM) 
 """
 import math
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
-from light_sr_torch import LightSr
+from light_sr_torch import LightSr, bench
 
 
 def gaussian_window(channels):
@@ -32,21 +31,13 @@ def ssim(x, y, win):
     return ((2 * mx * my + 1e-4) / (mx * mx + my * my + 1e-4) * cs).mean()
 
 
-def timed(fn, calls):
-    fn()
-    t = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - t) / calls * 1000
-
-
 def main():
     calls = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     torch.manual_seed(0)
     m = LightSr(f=56)
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
-        print(f"inference_ms {timed(lambda: m(x), calls):.2f}")
+        print(f"inference_ms {bench(lambda: m(x), calls):.2f}")
     opt = torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.9, 0.99))
     lr, hr = torch.rand(8, 3, 24, 24), torch.rand(8, 3, 96, 96)
     win = gaussian_window(3)
@@ -58,7 +49,7 @@ def main():
         loss.backward()
         opt.step()
 
-    print(f"train_ms {timed(step, calls):.2f}")
+    print(f"train_ms {bench(step, calls):.2f}")
 
 
 if __name__ == "__main__":

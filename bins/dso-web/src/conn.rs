@@ -96,16 +96,22 @@ impl AsyncRead for HeadDeadline {
     }
 }
 
+impl HeadDeadline {
+    /// An answer is going out: the next request head has its own deadline.
+    fn answering(&mut self) {
+        if !self.in_head {
+            self.in_head = true;
+            self.matched = 0;
+            let next = Instant::now() + self.timeout;
+            self.deadline.as_mut().reset(next);
+        }
+    }
+}
+
 impl AsyncWrite for HeadDeadline {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        if !this.in_head {
-            // An answer is going out: the next request head has its own deadline.
-            this.in_head = true;
-            this.matched = 0;
-            let next = Instant::now() + this.timeout;
-            this.deadline.as_mut().reset(next);
-        }
+        this.answering();
         Pin::new(&mut this.inner).poll_write(cx, data)
     }
 
@@ -115,12 +121,7 @@ impl AsyncWrite for HeadDeadline {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        if !this.in_head {
-            this.in_head = true;
-            this.matched = 0;
-            let next = Instant::now() + this.timeout;
-            this.deadline.as_mut().reset(next);
-        }
+        this.answering();
         Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
     }
 
