@@ -71,8 +71,8 @@ fn bench(c: &mut Criterion) {
 
 /// The bundled quality CNN (`rank-frames --metric learned`, Flex backend) on the same 640×480 SER.
 fn bench_learned(c: &mut Criterion) {
-    use prettier_space::dataset::backend::FlexBackend;
     use prettier_space::frame_quality::learned::quality::QualityModel;
+    use prettier_space::ml_core::backend::FlexBackend;
     let dir = std::env::temp_dir().join(format!("frame_rank_bench_learned_{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let ser = make_ser(&dir);

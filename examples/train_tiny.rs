@@ -4,7 +4,7 @@
 //! `cargo run --release --example train_tiny` (needs `datasets/stellarium/fetch.sh` first).
 
 use anyhow::Result;
-use prettier_space::dataset::backend::FlexBackend;
+use prettier_space::ml_core::backend::FlexBackend;
 use prettier_space::sr_models::data::{self, PairSource};
 use prettier_space::sr_models::model::{GeneratorConfig, LightSrConfig};
 use prettier_space::sr_models::training::{TrainConfig, TrainEvent, Trainer, evaluate_bicubic, fit};

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use prettier_space::dataset::backend::FlexBackend;
+use prettier_space::ml_core::backend::FlexBackend;
 use prettier_space::sr_models::apply::{Enhancer, enhance_file};
 use prettier_space::sr_models::inference::Tiling;
 use prettier_space::sr_models::weights::{Bundled, SAMPLE_SURVEY_IMAGE};

@@ -8,4 +8,5 @@ pub use dso_classify;
 pub use esa_scraper;
 pub use frame_quality;
 pub use hips_client;
+pub use ml_core;
 pub use sr_models;

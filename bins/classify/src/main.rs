@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use burn::tensor::backend::Backend;
 use clap::Parser;
-use dataset::backend::DeviceKind;
 use dataset::{ColorMode, ImageLimits};
 use dso_classify::overlay_png;
 use dso_classify::{Classifier, Task};
+use ml_core::backend::DeviceKind;
 
 /// Classify a deep-sky image (galaxy / nebula / star cluster) with the bundled or a trained model.
 #[derive(Parser, Debug)]
@@ -58,7 +58,7 @@ fn body() -> anyhow::Result<()> {
         cli_args::check_outputs(&inputs, &[("--cam", cam)])?;
         cli_args::require_extension("--cam", cam, &["png"], "PNG")?;
     }
-    dataset::with_backend!(args.device, B, _device => run::<B>(&args), unavailable k => anyhow::bail!("backend {k} is not compiled into this build"))
+    ml_core::with_backend!(args.device, B, _device => run::<B>(&args), unavailable k => anyhow::bail!("backend {k} is not compiled into this build"))
 }
 
 fn run<B: Backend>(args: &Args) -> anyhow::Result<()> {

@@ -9,10 +9,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dataset::backend::FlexBackend;
 use dataset::stellarium::StellariumSet;
 use dso_classify::{Classifier, Task};
 use dso_web::{AppConfig, router, start};
+use ml_core::backend::FlexBackend;
 use reqwest::multipart::{Form, Part};
 
 const CLIENTS: usize = 8;

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use dataset::backend::FlexBackend;
 use dso_classify::{Classifier, Task};
 use dso_web::{AppConfig, router, start};
+use ml_core::backend::FlexBackend;
 
 /// Serve the galaxy / nebula / star-cluster classifier in the browser.
 #[derive(Parser, Debug)]

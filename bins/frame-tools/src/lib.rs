@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use dataset::backend::DeviceKind;
 use indicatif::ProgressBar;
+use ml_core::backend::DeviceKind;
 
 /// Run a binary: logs on stderr, arguments parsed into `A`, then `body`; a failure is one
 /// `error: …` line and exit status 1.

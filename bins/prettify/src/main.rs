@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use dataset::backend::DeviceKind;
+use ml_core::backend::DeviceKind;
 use sr_models::apply::{DEFAULT_MAX_OUTPUT_PIXELS, InputKind, input_kind};
 use sr_models::cli::run_job_on;
 use sr_models::inference::Tiling;

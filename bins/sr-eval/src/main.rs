@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Parser;
-use dataset::backend::DeviceKind;
+use ml_core::backend::DeviceKind;
 use sr_models::benchmark::{self, Gallery};
 use sr_models::evaluation::{self, Candidate};
 use sr_models::survey_eval;
@@ -102,12 +102,12 @@ fn evaluate(args: &Args) -> Result<()> {
     let (dirs, test) = (&args.dirs, args.stellarium_test.then_some(args.outreach_only));
     let files = benchmark::image_list(dirs, args.real_survey, test, args.split_seed)?;
     if args.real_survey {
-        return dataset::with_backend!(args.device, B, device => real_survey::<B>(args, &files, &device),
+        return ml_core::with_backend!(args.device, B, device => real_survey::<B>(args, &files, &device),
             unavailable k => bail!("backend {k} is not compiled into this build"));
     }
     anyhow::ensure!(!files.is_empty(), "nothing to evaluate: give folders of HR images and/or --stellarium-test");
     let degradation = dataset::degrade::DegradationConfig::from_arg(&args.degradation)?;
-    dataset::with_backend!(args.device, B, device => run::<B>(args, &files, &degradation, &device),
+    ml_core::with_backend!(args.device, B, device => run::<B>(args, &files, &degradation, &device),
         unavailable k => bail!("backend {k} is not compiled into this build"))
 }
 

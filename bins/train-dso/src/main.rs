@@ -7,7 +7,6 @@ use anyhow::Context;
 use burn::backend::Autodiff;
 use burn::tensor::backend::Backend;
 use clap::Parser;
-use dataset::backend::DeviceKind;
 use dataset::stellarium::{DsoImage, StellariumSet};
 use dso_classify::AugmentConfig;
 use dso_classify::TrainingConfig;
@@ -15,6 +14,7 @@ use dso_classify::experiment::{self, ExperimentEvent, ExperimentOptions, Trainin
 use dso_classify::{DEFAULT_IMAGE_SIZE, DsoSample, load_samples};
 use dso_classify::{ModelCard, Task};
 use indicatif::{ProgressBar, ProgressStyle};
+use ml_core::backend::DeviceKind;
 
 /// Train the deep-sky classifier and write `<task>.mpk` + `<task>.json` (weights + model card).
 #[derive(Parser, Debug)]
@@ -131,7 +131,7 @@ fn body() -> anyhow::Result<()> {
     };
     for task in tasks {
         let config = settings.config(task);
-        let (paths, card) = dataset::with_backend!(args.device, B, _device => {
+        let (paths, card) = ml_core::with_backend!(args.device, B, _device => {
             run_task::<B>(&config, &manifest, &samples, &options, &args.out)?
         }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
         println!("{task}: weights {} card {}", paths.0.display(), paths.1.display());

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Parser;
-use dataset::backend::DeviceKind;
 use dataset::degrade::DegradationConfig;
+use ml_core::backend::DeviceKind;
 use sr_models::data::HrSources;
 use sr_models::discriminator::DiscriminatorConfig;
 use sr_models::experiment::{DataPlan, KeptPair, PairManifest};

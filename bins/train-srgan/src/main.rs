@@ -27,7 +27,7 @@ fn train(args: Args) -> Result<()> {
     if !args.evaluate.is_empty() {
         let device = Default::default();
         let (models, degradation, crop) = (&args.evaluate, &args.degradation, args.val_crop_side());
-        experiment::evaluate_models::<dataset::backend::FlexBackend>(
+        experiment::evaluate_models::<ml_core::backend::FlexBackend>(
             models,
             degradation,
             args.split_seed,
@@ -55,7 +55,7 @@ fn train(args: Args) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create output folder", args.out.display()))?;
     let resume = args.resume_path();
-    dataset::with_backend!(args.device, B, device => {
+    ml_core::with_backend!(args.device, B, device => {
         run::<Autodiff<B>>(&cfg, &data, &args.out, resume.as_deref(), args.init.as_deref(), &device)
     }, unavailable k => bail!("backend {k} is not compiled into this build"))
 }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use dataset::backend::DeviceKind;
 use indicatif::{ProgressBar, ProgressStyle};
+use ml_core::backend::DeviceKind;
 use sr_models::apply::DEFAULT_MAX_OUTPUT_PIXELS;
 use sr_models::cli::{Job, Progress, default_output, run_job_on};
 use sr_models::inference::Tiling;

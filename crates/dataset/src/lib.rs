@@ -2,10 +2,8 @@
 //! object-level splits, survey-like degradations.
 #![warn(missing_docs)]
 
-pub mod backend;
 pub mod degrade;
 pub mod error;
-pub mod model_file;
 pub mod split;
 pub mod stars;
 pub mod stellarium;
@@ -18,3 +16,7 @@ pub use error::DatasetError;
 pub use astro_image::{ColorMode, Declared, Frames, ImageError, ImageLimits, Planes, gate_bytes, gate_file};
 pub use astro_image::{fits, image_io, luma, quality, resize, video};
 pub use tensor::PlanesTensor;
+// TEMPORARY (issue #28): the backend choice and model-file validation moved to `ml-core`; this
+// re-export keeps `frame-quality` compiling until it imports `ml_core` itself. Nothing else may
+// use it; the lead removes it (and dataset's `ml-core` dependency) once frame-quality is switched.
+pub use ml_core::{backend, model_file, with_backend};

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::record::{HalfPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::Backend;
 use dataset::Planes;
-use dataset::model_file;
+use ml_core::model_file;
 use serde::{Deserialize, Serialize};
 
 use crate::cam::{Cam, class_activation_map};
@@ -158,7 +158,7 @@ impl<B: Backend> Classifier<B> {
 
     /// Load `<stem>.mpk` + `<stem>.json` from a directory written by [`save_model`].
     pub fn load(dir: &Path, stem: &str, device: &B::Device) -> Result<Self> {
-        // Sized before reading, as every model file (`dataset::model_file`): a FIFO, a folder or a
+        // Sized before reading, as every model file (`ml_core::model_file`): a FIFO, a folder or a
         // huge file is refused instead of blocking or filling memory.
         let read = |p: PathBuf, bad: fn(PathBuf, String) -> DsoError| -> Result<Vec<u8>> {
             std::fs::metadata(&p).map_err(|source| DsoError::Io { path: p.clone(), source })?;

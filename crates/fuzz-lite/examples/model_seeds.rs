@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use dataset::backend::FlexBackend;
+use ml_core::backend::FlexBackend;
 use sr_models::model::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
 
 fn main() {

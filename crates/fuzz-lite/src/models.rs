@@ -1,11 +1,11 @@
 //! Model loaders as fuzz targets (issue #29): every model kind goes through
-//! `dataset::model_file` (size before reading, bounded gunzip, header counts before any layer is
+//! `ml_core::model_file` (size before reading, bounded gunzip, header counts before any layer is
 //! allocated, finite weights), and a mutated file must be refused, never panic or abort.
 //! Seeds: `cargo run -p fuzz-lite --example model_seeds` (tiny, so a campaign runs fast).
 
 use std::path::Path;
 
-use dataset::backend::FlexBackend;
+use ml_core::backend::FlexBackend;
 
 use crate::Ctx;
 

@@ -96,8 +96,10 @@ pub fn default_device<B: burn::tensor::backend::Backend>() -> B::Device {
 /// `with_backend!(kind, B, device => body, unavailable k => fallback)` binds the type alias `B`
 /// to the backend named by `kind` (a [`DeviceKind`]) and `device` to its default device, then
 /// evaluates `body`. Backends are enabled by the *calling* crate's `flex` / `ndarray` / `cuda`
-/// features; a backend compiled into `dataset` (through feature unification) but not into the
-/// caller evaluates `fallback` with `k` bound to the kind, e.g. `anyhow::bail!(…)` or `Err(…)`.
+/// features (the `#[cfg(feature = …)]` arms are expanded in the caller, so each caller forwards
+/// its features to `ml-core`'s); a backend compiled into `ml-core` (through feature unification)
+/// but not into the caller evaluates `fallback` with `k` bound to the kind, e.g.
+/// `anyhow::bail!(…)` or `Err(…)`.
 #[macro_export]
 macro_rules! with_backend {
     ($kind:expr, $B:ident, $device:ident => $body:expr, unavailable $other:ident => $fallback:expr) => {{

@@ -1,4 +1,8 @@
-//! The burn plumbing the model crates share: data-parallel training over several devices and
+//! The burn plumbing the model crates share: the backend choice (`backend`, `with_backend!`), the
+//! validation of model files (`model_file`), data-parallel training over several devices and
 //! machines (gradients averaged every step with burn-collective) and the sharding of the data
 //! between workers.
 #![warn(missing_docs)]
+
+pub mod backend;
+pub mod model_file;

@@ -176,11 +176,11 @@ fn run_chain<B: Backend>(
 /// Run a job on the backend named by `device` (`flex`, `ndarray`, `cuda`, as compiled in).
 #[allow(unused_variables, unused_imports)]
 pub fn run_job_on(
-    device: dataset::backend::DeviceKind,
+    device: ml_core::backend::DeviceKind,
     job: &Job,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Outcome> {
-    dataset::with_backend!(device, B, dev => run_job::<B>(job, &dev, progress),
+    ml_core::with_backend!(device, B, dev => run_job::<B>(job, &dev, progress),
         unavailable k => Err(crate::error::SrError::Config(format!("device {k} is not compiled into this build"))))
 }
 

@@ -331,11 +331,11 @@ pub fn run_star_job<B: Backend>(
 /// Run a star-aware job on the backend named by `device`.
 #[allow(unused_variables, unused_imports)]
 pub fn run_star_job_on(
-    device: dataset::backend::DeviceKind,
+    device: ml_core::backend::DeviceKind,
     job: &StarJob,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<StarOutcome> {
-    dataset::with_backend!(device, B, dev => run_star_job::<B>(job, &dev, progress),
+    ml_core::with_backend!(device, B, dev => run_star_job::<B>(job, &dev, progress),
         unavailable k => Err(SrError::Config(format!("device {k} is not compiled into this build"))))
 }
 

@@ -2,7 +2,7 @@
 //!
 //! A model file (`.srmodel`) is `PSSRMDL1` + u32 length + the [`GeneratorConfig`] JSON + the
 //! generator record (burn named MessagePack, half precision, gzip). Loading goes through
-//! [`dataset::model_file`]: the file's size before reading, the header's counts
+//! [`ml_core::model_file`]: the file's size before reading, the header's counts
 //! ([`check_config`]) before any layer is allocated, the inflated weights under a byte budget,
 //! then the architecture, the scale, every parameter shape and finite weights, so a file for
 //! another model, a forged header or a diverged (NaN) model is a clear error.
@@ -14,9 +14,9 @@ use std::path::Path;
 use burn::module::Module;
 use burn::prelude::*;
 use burn::record::{FullPrecisionSettings, HalfPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
-use dataset::model_file::{self, MAX_MODEL_FILE_BYTES, MAX_WEIGHT_BYTES, check_count};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use ml_core::model_file::{self, MAX_MODEL_FILE_BYTES, MAX_WEIGHT_BYTES, check_count};
 
 use crate::error::{Result, SrError};
 pub use crate::model::param_shapes;

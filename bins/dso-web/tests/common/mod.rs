@@ -5,10 +5,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use dataset::backend::FlexBackend;
 use dataset::stellarium::{CoarseClass, StellariumSet};
 use dso_classify::{Classifier, Task};
 use dso_web::{AppConfig, AppState, router, start};
+use ml_core::backend::FlexBackend;
 
 /// The bundled models, as the binary loads them.
 pub fn bundled_classifiers() -> Vec<Classifier<FlexBackend>> {

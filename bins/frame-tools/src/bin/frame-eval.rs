@@ -5,12 +5,12 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use dataset::backend::DeviceKind;
 use dataset::{ColorMode, ImageLimits};
 use frame_quality::eval::{EvalRow, evaluate_ranker, markdown_table};
 use frame_quality::learned::{RankerKind, TrainConfig, fit};
 use frame_quality::sim::{FrameTruth, read_truth_csv};
 use frame_quality::{Metric, Scorer, SerReader, score_source};
+use ml_core::backend::DeviceKind;
 
 /// Spearman ρ and top-k overlap of every ranker against the truth, and PSNR/SSIM of the stack of
 /// each ranker's top N% against the truth image. Input: a folder written by frame-sim.
@@ -115,7 +115,7 @@ fn body(a: Args) -> anyhow::Result<()> {
         cfg.teacher = a.teacher.clone();
         cfg.cnn.epochs = a.epochs;
         let start = Instant::now();
-        let fitted = dataset::with_backend!(device_kind, B, device => {
+        let fitted = ml_core::with_backend!(device_kind, B, device => {
             match fit::<burn::backend::Autodiff<B>>(&source, &cfg, &device, &|m| tracing::debug!("{m}")) {
                 Ok((ranker, _)) => Some(ranker.score_source::<B>(&source, &device, &|_| {})?),
                 Err(e) => {
@@ -142,7 +142,7 @@ fn grid(a: &Args) -> anyhow::Result<()> {
     use frame_quality::grid_eval::{RankFn, evaluate_grid, metric_rankers};
     use frame_quality::learned::quality::QualityModel;
     let kind = frame_tools::device_or_default(a.device)?;
-    let result = dataset::with_backend!(kind, B, device => {
+    let result = ml_core::with_backend!(kind, B, device => {
         let mut rankers = metric_rankers();
         if a.learned {
             let model = QualityModel::<B>::bundled(&device)?;

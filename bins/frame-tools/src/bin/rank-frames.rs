@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use dataset::backend::DeviceKind;
 use frame_quality::rank::write_scores_csv;
 use frame_quality::{Metric, Ranker, Scorer, open_source, score_source};
 use frame_tools::frame_bar;
+use ml_core::backend::DeviceKind;
 
 /// Rank frames by quality (rank 1 = best) with a metric or a trained model.
 #[derive(Parser, Debug)]
@@ -82,14 +82,14 @@ fn body(a: Args) -> anyhow::Result<()> {
         Some(path) => {
             let ranker = Ranker::load(path)?;
             let kind = frame_tools::device_or_default(a.device)?;
-            let s = dataset::with_backend!(kind, B, device => {
+            let s = ml_core::with_backend!(kind, B, device => {
                 ranker.score_source::<B>(source.as_ref(), &device, &|d| bar.set_position(d as u64))?
             }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
             (s, format!("model {} ({:?})", path.display(), ranker.kind()))
         }
         None if a.metric.eq_ignore_ascii_case("learned") => {
             let kind = frame_tools::device_or_default(a.device)?;
-            let s = dataset::with_backend!(kind, B, device => {
+            let s = ml_core::with_backend!(kind, B, device => {
                 let model = frame_quality::learned::quality::QualityModel::<B>::bundled(&device)?;
                 model.score_source(source.as_ref(), &|d| bar.set_position(d as u64))?
             }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use dataset::backend::DeviceKind;
 use frame_quality::rank::order_best_first;
 use frame_quality::ser::{ColorId, SerHeader, SerReader, SerWriter};
 use frame_quality::{
@@ -11,6 +10,7 @@ use frame_quality::{
     unsharp_mask,
 };
 use frame_tools::frame_bar;
+use ml_core::backend::DeviceKind;
 
 /// Stack the best frames of a SER video or frame folder.
 #[derive(Parser, Debug)]
@@ -93,7 +93,7 @@ fn body(a: Args) -> anyhow::Result<()> {
         Some(path) => {
             let ranker = Ranker::load(path)?;
             let kind = frame_tools::device_or_default(a.device)?;
-            dataset::with_backend!(kind, B, device => {
+            ml_core::with_backend!(kind, B, device => {
                 ranker.score_source::<B>(source.as_ref(), &device, &|d| bar.set_position(d as u64))?
             }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"))
         }

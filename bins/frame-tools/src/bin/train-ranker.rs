@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use dataset::backend::DeviceKind;
 use frame_quality::learned::checks::{MAX_PATCH, MIN_PATCH};
 use frame_quality::learned::finetune::{FinetuneConfig, finetune_on_picks};
 use frame_quality::learned::{PatchConfig, RankerKind, TrainConfig, fit};
 use frame_quality::picks::{DEFAULT_ALPHA, DEFAULT_GRID, PicksRanker, read_picks};
 use frame_quality::{Ranker, open_source};
 use frame_tools::frame_bar;
+use ml_core::backend::DeviceKind;
 
 /// Train linear, ridge, logistic, reference-image or CNN rankers from a teacher metric's scores,
 /// or a picks ranker from frames you marked good or bad (--labels).
@@ -95,7 +95,7 @@ fn body(a: Args) -> anyhow::Result<()> {
     cfg.logistic_alpha = a.alpha;
     cfg.max_frames = a.max_frames;
     let kind = frame_tools::device_or_default(a.device)?;
-    let (ranker, report) = dataset::with_backend!(kind, B, device => {
+    let (ranker, report) = ml_core::with_backend!(kind, B, device => {
         fit::<burn::backend::Autodiff<B>>(source.as_ref(), &cfg, &device, &|m| tracing::info!("{m}"))?
     }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
     ranker.save(&a.output)?;
@@ -157,7 +157,7 @@ fn finetune_cnn_on_picks(a: &Args, labels: &std::path::Path) -> anyhow::Result<(
     let picks = read_picks(labels, source.len())?;
     let cfg = FinetuneConfig { steps: a.steps, learning_rate: a.learning_rate, ..FinetuneConfig::default() };
     let kind = frame_tools::device_or_default(a.device)?;
-    let (model, report) = dataset::with_backend!(kind, B, device => {
+    let (model, report) = ml_core::with_backend!(kind, B, device => {
         finetune_on_picks::<burn::backend::Autodiff<B>>(source.as_ref(), &picks, None, &cfg, &device, &|m| tracing::info!("{m}"))?
     }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
     let weights: Vec<String> = model.crop_weights.iter().map(|w| format!("{w:.2}")).collect();
