@@ -254,14 +254,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .filter_map(|&a| PicksRanker::fit_standardized(&z, &picks, grid, a).ok())
                         .max_by(|a, b| a.1.loo_accuracy.total_cmp(&b.1.loo_accuracy));
                     if let Some((m, _)) = &loo {
-                        res.picks_loo_alpha[li].push(spearman(&m.score_standardized(&z), pref));
+                        res.picks_loo_alpha[li].push(spearman(&m.score_standardized(&z)?, pref));
                     } else {
                         res.picks_loo_alpha[li].push(f64::NAN);
                     }
                     match (fit, fit_m) {
                         (Ok((m, _)), Ok((mm, _))) => {
-                            res.picks[li].push(spearman(&m.score_standardized(&z), pref));
-                            res.picks_metrics_only[li].push(spearman(&mm.score_standardized(&z_metrics), pref));
+                            res.picks[li].push(spearman(&m.score_standardized(&z)?, pref));
+                            res.picks_metrics_only[li].push(spearman(&mm.score_standardized(&z_metrics)?, pref));
                         }
                         _ => {
                             res.failures += 1;

@@ -283,7 +283,9 @@ pub fn standardize(raw: &[Vec<f32>]) -> Vec<Vec<f64>> {
 /// A ranker fitted on the user's picks: logistic regression over standardised [`frame_features`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PicksRanker {
-    /// Feature names the weights belong to (checked when scoring).
+    /// Name of the feature each weight belongs to: a metric's name ([`Metric::name`]) or
+    /// `region rRcC`. Weights are matched to this build's features by these names, not by position,
+    /// so a model saved before a metric was added keeps scoring as it did (the new metric gets no weight).
     pub features: Vec<String>,
     /// Side of the regional grid.
     pub grid: usize,
@@ -395,30 +397,62 @@ impl PicksRanker {
         Self::fit_standardized(&standardize(&raw), picks, grid, alpha)
     }
 
-    /// Scores (log-odds of "good") of standardised feature rows.
-    pub fn score_standardized(&self, z: &[Vec<f64>]) -> Vec<f32> {
-        z.iter()
+    /// Scores (log-odds of "good") of standardised feature rows laid out as [`feature_names`]`(grid)`
+    /// (as [`standardize`] of [`video_features`] gives them); each weight is applied to the column
+    /// of its feature's name. Errors when a feature is not one of this build's (see [`Self::validate`]).
+    pub fn score_standardized(&self, z: &[Vec<f64>]) -> std::result::Result<Vec<f32>, String> {
+        let w = self.weights_by_column()?;
+        if let Some(row) = z.iter().find(|r| r.len() != w.len()) {
+            return Err(format!("feature rows have {} values; this build's features are {}", row.len(), w.len()));
+        }
+        Ok(z.iter()
             .map(|x| {
-                let v = dot(&self.weights, self.bias, x) as f32;
+                let v = dot(&w, self.bias, x) as f32;
                 if v.is_finite() { v } else { f32::MIN }
             })
-            .collect()
+            .collect())
     }
 
-    /// Check that the stored model matches this build's features.
+    /// The weights laid out in this build's feature order ([`feature_names`]), found by name; a
+    /// feature of this build that the model does not name gets weight 0. Summing in this build's
+    /// order keeps a model saved in that order scoring bit for bit as before.
+    fn weights_by_column(&self) -> std::result::Result<Vec<f32>, String> {
+        if self.features.len() != self.weights.len() {
+            return Err(format!(
+                "picks model names {} features but has {} weights",
+                self.features.len(),
+                self.weights.len()
+            ));
+        }
+        let names = feature_names(self.grid);
+        let mut out = vec![0f32; names.len()];
+        let mut seen = vec![false; names.len()];
+        for (name, &w) in self.features.iter().zip(&self.weights) {
+            let Some(j) = names.iter().position(|n| n == name) else {
+                let known: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+                return Err(format!(
+                    "picks model feature '{}' is not a metric this build knows ({}, or region r0c0–r{g}c{g})",
+                    clip(name),
+                    known.join(", "),
+                    g = self.grid.saturating_sub(1)
+                ));
+            };
+            if std::mem::replace(&mut seen[j], true) {
+                return Err(format!("picks model names feature '{name}' twice"));
+            }
+            out[j] = w;
+        }
+        Ok(out)
+    }
+
+    /// Check the stored model against this build: grid 1–8, finite weights, and every feature a
+    /// metric (or region box) this build computes, named once. Features are matched by name, so
+    /// models saved by builds with fewer metrics, or another metric order, load.
     pub fn validate(&self) -> std::result::Result<(), String> {
         if !(1..=8).contains(&self.grid) {
             return Err(format!("region grid {} out of range 1–8", self.grid));
         }
-        let names = feature_names(self.grid);
-        if self.features != names || self.weights.len() != names.len() {
-            return Err(format!(
-                "picks model has {} features ({} weights) that do not match this version's {} features",
-                self.features.len(),
-                self.weights.len(),
-                names.len()
-            ));
-        }
+        self.weights_by_column()?;
         if !self.weights.iter().all(|w| w.is_finite()) || !self.bias.is_finite() {
             return Err("picks model has non-finite weights".into());
         }
@@ -429,7 +463,8 @@ impl PicksRanker {
     pub fn score_source(&self, source: &dyn FrameSource, progress: &dyn Fn(usize)) -> Result<Vec<f32>> {
         self.validate().map_err(|reason| FrameError::Model { path: "(picks)".into(), reason })?;
         let raw = video_features(source, self.grid, progress)?;
-        Ok(self.score_standardized(&standardize(&raw)))
+        self.score_standardized(&standardize(&raw))
+            .map_err(|reason| FrameError::Model { path: "(picks)".into(), reason })
     }
 }
 
@@ -580,7 +615,7 @@ mod tests {
         let (m, report) = PicksRanker::fit_standardized(&z, &picks, 3, 0.1).unwrap();
         assert!(m.validate().is_ok());
         assert!(report.train_accuracy >= 0.9, "{report:?}");
-        let scores = m.score_standardized(&z);
+        let scores = m.score_standardized(&z).unwrap();
         let liked: f32 = (0..40).filter(|i| i % 2 == 0).map(|i| scores[i]).sum::<f32>() / 20.0;
         let other: f32 = (0..40).filter(|i| i % 2 == 1).map(|i| scores[i]).sum::<f32>() / 20.0;
         assert!(liked > other + 1.0, "liked {liked} vs other {other}");
@@ -593,13 +628,62 @@ mod tests {
             .chain([0, 4, 8].map(|f| Pick { frame: f, label: 1 }))
             .collect();
         let (mb, _) = PicksRanker::fit_standardized(&z, &few_good, 3, 0.1).unwrap();
-        let sb = mb.score_standardized(&z);
+        let sb = mb.score_standardized(&z).unwrap();
         let liked_b: f32 = (0..40).filter(|i| i % 2 == 0).map(|i| sb[i]).sum::<f32>() / 20.0;
         let other_b: f32 = (0..40).filter(|i| i % 2 == 1).map(|i| sb[i]).sum::<f32>() / 20.0;
         assert!(liked_b > other_b, "unbalanced: liked {liked_b} vs other {other_b}");
-        // A model whose features do not match is refused.
+        // A model whose weights and feature names disagree in count is refused.
         let mut bad = m.clone();
         bad.weights.pop();
-        assert!(bad.validate().unwrap_err().contains("do not match"));
+        assert!(bad.validate().unwrap_err().contains("names 20 features but has 19 weights"));
+    }
+
+    #[test]
+    fn features_are_matched_by_name_not_position() {
+        let (w, h) = (72, 72);
+        let (mut s, mut rs) = (Scratch::default(), RegionScratch::default());
+        let raw: Vec<Vec<f32>> = (0..16)
+            .map(|i| {
+                let img = disc_frame(w, h, (i % 2 == 0).then_some((1, 1)), 0.05 * i as f32);
+                frame_features(ImageView::new(&img, w, h), 3, &mut s, &mut rs)
+            })
+            .collect();
+        let z = standardize(&raw);
+        let picks: Vec<Pick> = (0..8).map(|i| Pick { frame: i * 2, label: (i % 2) as u8 }).collect();
+        let (m, _) = PicksRanker::fit_standardized(&z, &picks, 3, 1.0).unwrap();
+        let want = m.score_standardized(&z).unwrap();
+        // The positional formula of the builds before by-name matching gives the same bits.
+        let positional: Vec<f32> = z.iter().map(|x| dot(&m.weights, m.bias, x) as f32).collect();
+        assert_eq!(want, positional);
+        // Stored in another order: the same scores, bit for bit.
+        let mut shuffled = m.clone();
+        let order: Vec<usize> = (0..m.features.len()).rev().collect();
+        shuffled.features = order.iter().map(|&k| m.features[k].clone()).collect();
+        shuffled.weights = order.iter().map(|&k| m.weights[k]).collect();
+        assert!(shuffled.validate().is_ok());
+        assert_eq!(shuffled.score_standardized(&z).unwrap(), want);
+        // Saved by a build without one metric (as before `bandpass` existed): it loads, and the
+        // missing metric simply has no weight.
+        let mut older = m.clone();
+        let j = older.features.iter().position(|f| f == "bandpass").unwrap();
+        older.features.remove(j);
+        older.weights.remove(j);
+        assert!(older.validate().is_ok());
+        let older_scores = older.score_standardized(&z).unwrap();
+        let mut zeroed = m.clone();
+        zeroed.weights[j] = 0.0;
+        assert_eq!(older_scores, zeroed.score_standardized(&z).unwrap());
+        // A metric this build does not know is a one-line error naming it; so is a repeated name.
+        let mut unknown = m.clone();
+        unknown.features[2] = "sharpness-9000".into();
+        let e = unknown.validate().unwrap_err();
+        assert!(e.starts_with("picks model feature 'sharpness-9000' is not a metric this build knows"), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+        let mut twice = m.clone();
+        twice.features[3] = twice.features[4].clone();
+        assert!(twice.validate().unwrap_err().contains("names feature 'laplacian-variance' twice"));
+        let mut region = m.clone();
+        region.features[12] = "region r5c5".into();
+        assert!(region.validate().unwrap_err().contains("'region r5c5'"));
     }
 }
