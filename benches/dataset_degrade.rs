@@ -4,18 +4,19 @@
 
 use std::hint::black_box;
 
+use astro_image::resize::imresize;
+use astro_image::{ColorMode, ImageLimits, Planes};
 use criterion::{Criterion, criterion_group, criterion_main};
 use dataset::degrade::{DegradationConfig, PsfProfile, Span, convolve, degrade, psf_kernel};
-use dataset::resize::imresize;
 use dataset::stellarium::StellariumSet;
-use dataset::{ColorMode, ImageLimits, Planes};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 fn m42_512() -> Planes {
     let set = StellariumSet::locate().expect("Stellarium data: run datasets/stellarium/fetch.sh");
-    let img = dataset::image_io::load_image(&set.nebulae_dir.join("m42.png"), ColorMode::Rgb, ImageLimits::default())
-        .expect("m42.png");
+    let img =
+        astro_image::image_io::load_image(&set.nebulae_dir.join("m42.png"), ColorMode::Rgb, ImageLimits::default())
+            .expect("m42.png");
     img.crop(256, 256, 512, 512).expect("crop")
 }
 

@@ -15,7 +15,7 @@ fn bundled(c: &mut Criterion) {
     let mut group = c.benchmark_group("sr_bundled_flex");
     group.sample_size(10);
     let side = 128usize;
-    let mut input = prettier_space::dataset::Planes::zeros(3, side, side);
+    let mut input = prettier_space::astro_image::Planes::zeros(3, side, side);
     for (i, v) in input.data.iter_mut().enumerate() {
         *v = 0.5 + 0.4 * ((i % 97) as f32 * 0.13).sin();
     }

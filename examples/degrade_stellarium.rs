@@ -18,11 +18,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use astro_image::image_io::save_image;
+use astro_image::resize::imresize;
+use astro_image::{ColorMode, ImageLimits};
 use dataset::degrade::{DegradationConfig, degrade};
-use dataset::image_io::save_image;
-use dataset::resize::imresize;
 use dataset::stellarium::StellariumSet;
-use dataset::{ColorMode, ImageLimits};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -52,7 +52,7 @@ fn main() -> Result<()> {
     );
 
     // 2. Load it as RGB planes in [0, 1].
-    let hr = dataset::image_io::load_image(&entry.path, ColorMode::Rgb, ImageLimits::default())?;
+    let hr = astro_image::image_io::load_image(&entry.path, ColorMode::Rgb, ImageLimits::default())?;
     let true_scale = entry.fov_deg * 3600.0 / hr.width.max(hr.height) as f64;
     println!("{}x{} pixels, {true_scale:.2}″/px as photographed", hr.width, hr.height);
 

@@ -62,7 +62,7 @@ fn main() -> anyhow::Result<()> {
     let cfg = StackConfig { selection: Selection::Percent(10.0), ..StackConfig::default() };
     let result = stack(source.as_ref(), &scores, &cfg, &|_, _| {})?;
     let png = out_dir.join("stack.png");
-    prettier_space::dataset::image_io::save_image(&result.image, &png, 16)?;
+    prettier_space::astro_image::image_io::save_image(&result.image, &png, 16)?;
     println!("stacked {} frames into {}", result.frames.len(), png.display());
     Ok(())
 }

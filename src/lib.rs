@@ -3,6 +3,7 @@
 //! This umbrella crate re-exports the workspace's library crates so tutorials (`examples/`) and
 //! benchmarks (`benches/`) can reach all of them through one dependency.
 
+pub use astro_image;
 pub use dataset;
 pub use dso_classify;
 pub use esa_scraper;

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use astro_image::{ColorMode, ImageLimits};
 use burn::tensor::backend::Backend;
 use clap::Parser;
-use dataset::{ColorMode, ImageLimits};
 use dso_classify::overlay_png;
 use dso_classify::{Classifier, Task};
 use ml_core::backend::DeviceKind;
@@ -64,7 +64,7 @@ fn body() -> anyhow::Result<()> {
 fn run<B: Backend>(args: &Args) -> anyhow::Result<()> {
     let device = B::Device::default();
     let limits = ImageLimits { max_pixels: (args.max_megapixels * 1e6) as u64 };
-    let image = dataset::image_io::load_image(&args.image, ColorMode::Rgb, limits)?;
+    let image = astro_image::image_io::load_image(&args.image, ColorMode::Rgb, limits)?;
     let mut classifier = match &args.weights {
         Some(dir) => Classifier::<B>::load(dir, args.task.slug(), &device)?,
         None => Classifier::<B>::bundled(args.task, &device)?,
@@ -80,7 +80,7 @@ fn run<B: Backend>(args: &Args) -> anyhow::Result<()> {
     let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
     if let (Some(path), Some(cam)) = (&args.cam, &cam) {
         let png = overlay_png(&image, cam, args.cam_size)?;
-        dataset::image_io::write_atomic(path, &png).with_context(|| format!("writing {}", path.display()))?;
+        astro_image::image_io::write_atomic(path, &png).with_context(|| format!("writing {}", path.display()))?;
     }
     if args.json {
         let probabilities: serde_json::Map<String, serde_json::Value> =

@@ -24,7 +24,7 @@ fn classifies_a_real_galaxy_and_writes_the_cam_overlay() {
     assert_eq!(v["class"], "galaxy", "{v}");
     assert_eq!(v["model"], "dsonet-three-class");
     assert_eq!(v["probabilities"].as_object().unwrap().len(), 3);
-    let overlay = dataset::image_io::image_dimensions(&cam).unwrap();
+    let overlay = astro_image::image_io::image_dimensions(&cam).unwrap();
     assert_eq!(overlay, (384, 384));
 
     let text = Command::new(env!("CARGO_BIN_EXE_classify"))

@@ -78,7 +78,7 @@ where
 {
     let cards = classifiers.iter().map(|c| c.card.clone()).collect();
     let (queue, jobs) = worker::channel(config.queue_capacity);
-    let limits = dataset::ImageLimits { max_pixels: config.max_pixels };
+    let limits = astro_image::ImageLimits { max_pixels: config.max_pixels };
     std::thread::Builder::new().name("dso-inference".into()).spawn(move || run_worker(jobs, classifiers, limits))?;
     Ok(Arc::new(AppState { config, queue, cards }))
 }

@@ -3,10 +3,10 @@
 
 use std::time::Instant;
 
+use astro_image::{ColorMode, ImageError, ImageLimits};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use base64::Engine;
-use dataset::{ColorMode, ImageError, ImageLimits};
 use dso_classify::{Classifier, Task};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
@@ -79,14 +79,15 @@ fn handle<B: burn::tensor::backend::Backend>(
         .iter()
         .find(|c| c.card.task == job.task)
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, format!("no model loaded for task {}", job.task)))?;
-    let image = dataset::image_io::load_image_bytes(&job.bytes, &job.name, ColorMode::Rgb, limits).map_err(|e| {
-        let status = match e {
-            ImageError::TooLarge { .. } | ImageError::AnimationTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ImageError::Decode { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        ApiError::new(status, e.to_string())
-    })?;
+    let image =
+        astro_image::image_io::load_image_bytes(&job.bytes, &job.name, ColorMode::Rgb, limits).map_err(|e| {
+            let status = match e {
+                ImageError::TooLarge { .. } | ImageError::AnimationTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                ImageError::Decode { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            ApiError::new(status, e.to_string())
+        })?;
     let (prediction, cam) = if job.cam {
         let (p, c) = classifier.predict_with_cam(&image);
         let png = dso_classify::overlay_png(&image, &c, 320)

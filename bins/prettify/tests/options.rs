@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use dataset::image_io::{ImageLimits, load_image};
-use dataset::{ColorMode, Planes};
+use astro_image::image_io::{ImageLimits, load_image};
+use astro_image::{ColorMode, Planes};
 
 fn prettify(dir: &Path, args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_prettify")).args(args).current_dir(dir).output().unwrap();
@@ -21,7 +21,7 @@ fn mean_abs(a: &Planes, b: &Planes) -> f64 {
 }
 
 fn sample() -> Planes {
-    dataset::image_io::load_image_bytes(
+    astro_image::image_io::load_image_bytes(
         sr_models::weights::SAMPLE_SURVEY_IMAGE,
         "sample",
         ColorMode::Rgb,
@@ -35,7 +35,7 @@ fn scales_strength_and_star_protection() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let input = sample();
-    let bicubic = dataset::resize::imresize(&input, 512, 512);
+    let bicubic = astro_image::resize::imresize(&input, 512, 512);
     for (args, side) in [(&["-o", "x2.png"][..], 512), (&["--scale", "1", "-o", "x1.png"][..], 256)] {
         let (ok, err) = prettify(d, args);
         assert!(ok, "{err}");

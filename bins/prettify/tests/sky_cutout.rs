@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use dataset::{ColorMode, ImageLimits};
+use astro_image::{ColorMode, ImageLimits};
 use test_servers::{Hips2FitsServer, star_field};
 
 /// M51 (the Whirlpool galaxy), as in docs/hips-client.md.
@@ -75,7 +75,7 @@ fn a_sky_position_is_fetched_from_hips2fits_and_prettified() {
     }
     // A valid image of the expected size, with the star field's structure in it.
     let out = dir.path().join("m51.png");
-    let img = dataset::image_io::load_image(&out, ColorMode::Rgb, ImageLimits::default()).unwrap();
+    let img = astro_image::image_io::load_image(&out, ColorMode::Rgb, ImageLimits::default()).unwrap();
     let side = 96 * scale;
     assert_eq!((img.width, img.height, img.channels), (side, side, 3), "{stdout}");
     let (lo, hi) = img.data.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
@@ -141,7 +141,7 @@ fn an_object_name_is_resolved_offline_and_its_field_fetched() {
     assert!((num("fov") - 1.5 * 13.71 / 60.0).abs() < 1e-3, "{:?}", reqs[0]);
     assert!(stderr.contains("NGC5194"), "{stderr}");
     let img =
-        dataset::image_io::load_image(&dir.path().join("m51.png"), ColorMode::Rgb, ImageLimits::default()).unwrap();
+        astro_image::image_io::load_image(&dir.path().join("m51.png"), ColorMode::Rgb, ImageLimits::default()).unwrap();
     assert_eq!((img.width, img.height), (192, 192));
     assert_no_leftovers(dir.path());
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dataset::{ColorMode, ImageLimits, Planes};
+use astro_image::{ColorMode, ImageLimits, Planes};
 use sr_models::survey_eval::survey_figures;
 
 fn prettify(dir: &Path, args: &[&str]) -> (bool, String, String) {
@@ -15,11 +15,11 @@ fn prettify(dir: &Path, args: &[&str]) -> (bool, String, String) {
 }
 
 fn load(p: &Path) -> Planes {
-    dataset::image_io::load_image(p, ColorMode::Keep, ImageLimits::default()).unwrap()
+    astro_image::image_io::load_image(p, ColorMode::Keep, ImageLimits::default()).unwrap()
 }
 
 fn sample() -> Planes {
-    dataset::image_io::load_image_bytes(
+    astro_image::image_io::load_image_bytes(
         sr_models::weights::SAMPLE_SURVEY_IMAGE,
         "sample.png",
         ColorMode::Rgb,
@@ -119,13 +119,13 @@ fn awkward_inputs_give_a_result_or_one_line() {
     let d = dir.path();
     let input = sample();
     // Mono, starless (a smooth gradient), fully saturated.
-    dataset::image_io::save_image(&input.to_luma(), &d.join("mono.png"), 8).unwrap();
+    astro_image::image_io::save_image(&input.to_luma(), &d.join("mono.png"), 8).unwrap();
     let mut flat = Planes::zeros(3, 96, 96);
     flat.data.iter_mut().enumerate().for_each(|(i, v)| *v = 0.1 + 0.001 * (i % 96) as f32);
-    dataset::image_io::save_image(&flat, &d.join("starless-field.png"), 8).unwrap();
+    astro_image::image_io::save_image(&flat, &d.join("starless-field.png"), 8).unwrap();
     let mut white = Planes::zeros(3, 64, 64);
     white.data.iter_mut().for_each(|v| *v = 1.0);
-    dataset::image_io::save_image(&white, &d.join("white.png"), 8).unwrap();
+    astro_image::image_io::save_image(&white, &d.join("white.png"), 8).unwrap();
     fits(&d.join("nan.fits"), 64, 64, |x, y| {
         if x < 8 {
             f32::NAN

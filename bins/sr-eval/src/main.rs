@@ -155,7 +155,7 @@ fn run<B: burn::prelude::Backend>(
     println!("\nthe same inputs scored like real survey images (at the input's resolution, raw outputs):");
     print!("{changes}");
     if let Some(p) = &args.markdown {
-        dataset::image_io::write_atomic(p, format!("{table}\n{changes}").as_bytes())?;
+        astro_image::image_io::write_atomic(p, format!("{table}\n{changes}").as_bytes())?;
     }
     Ok(())
 }
@@ -194,7 +194,7 @@ fn real_survey<B: burn::prelude::Backend>(args: &Args, files: &[PathBuf], device
     );
     print!("{table}");
     if let Some(p) = &args.markdown {
-        dataset::image_io::write_atomic(p, table.as_bytes())?;
+        astro_image::image_io::write_atomic(p, table.as_bytes())?;
     }
     Ok(())
 }

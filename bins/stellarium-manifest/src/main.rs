@@ -52,7 +52,7 @@ fn body() -> anyhow::Result<()> {
             *counts.entry((image.class.to_string(), name)).or_default() += 1;
         }
     }
-    dataset::image_io::write_atomic(&args.out, text.as_bytes())
+    astro_image::image_io::write_atomic(&args.out, text.as_bytes())
         .with_context(|| format!("writing {}", args.out.display()))?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{} images from {} → {}", manifest.len(), set.nebulae_dir.display(), args.out.display())?;

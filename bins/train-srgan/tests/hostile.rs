@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dataset::Planes;
+use astro_image::Planes;
 
 /// The binary under a 2 GB address-space limit (`ulimit -v`): a tool that tried to allocate what a
 /// hostile input declares would be killed instead of passing (issue #14: bounded memory).
@@ -29,7 +29,7 @@ fn photo_folder(dir: &Path) -> PathBuf {
     for (i, v) in p.data.iter_mut().enumerate() {
         *v = ((i * 37) % 251) as f32 / 250.0;
     }
-    dataset::image_io::save_image(&p, &hr.join("a.png"), 8).unwrap();
+    astro_image::image_io::save_image(&p, &hr.join("a.png"), 8).unwrap();
     hr
 }
 

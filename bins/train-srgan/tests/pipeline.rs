@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use dataset::{ColorMode, ImageLimits, Planes};
+use astro_image::{ColorMode, ImageLimits, Planes};
 use esa_scraper::fixture::fixture_dir;
 use test_servers::{FixtureServer, Hips2FitsServer};
 
@@ -106,9 +106,12 @@ fn survey_sky(scraped_site: &Path) -> impl Fn(f64, f64) -> [f32; 3] + Send + Syn
         .iter()
         .filter_map(|r| {
             let file = r.file.as_ref()?;
-            let img =
-                dataset::image_io::load_image(&scraped_site.join(&file.path), ColorMode::Rgb, ImageLimits::default())
-                    .unwrap();
+            let img = astro_image::image_io::load_image(
+                &scraped_site.join(&file.path),
+                ColorMode::Rgb,
+                ImageLimits::default(),
+            )
+            .unwrap();
             Some((r.wcs().unwrap(), img))
         })
         .collect();
@@ -207,7 +210,8 @@ fn scrape_build_pairs_train_on_the_manifest_and_prettify() {
     for (model, extra, size) in runs {
         let args = [input.to_str().unwrap(), "--model", model.to_str().unwrap(), "-o", "out.png"];
         step("prettify", run(&prettify, cwd, &[&args[..], extra].concat()));
-        let out = dataset::image_io::load_image(&cwd.join("out.png"), ColorMode::Rgb, ImageLimits::default()).unwrap();
+        let out =
+            astro_image::image_io::load_image(&cwd.join("out.png"), ColorMode::Rgb, ImageLimits::default()).unwrap();
         assert_eq!((out.width, out.height, out.channels), (size.0, size.1, 3), "{extra:?}");
         assert!(out.data.iter().all(|v| v.is_finite()));
         std::fs::remove_file(cwd.join("out.png")).unwrap();

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dataset::Planes;
-use dataset::image_io::{image_dimensions, load_image, save_image};
+use astro_image::Planes;
+use astro_image::image_io::{image_dimensions, load_image, save_image};
 
 fn upscale(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_upscale"));
@@ -220,7 +220,7 @@ fn sixteen_bit_png_and_tiff_stay_sixteen_bit() {
         let out = dir.path().join(format!("up-{name}"));
         let o = upscale(&[&input, &"-o", &out]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let back = load_image(&out, dataset::ColorMode::Keep, dataset::ImageLimits::default()).unwrap();
+        let back = load_image(&out, astro_image::ColorMode::Keep, astro_image::ImageLimits::default()).unwrap();
         assert_eq!((back.width, back.height, back.bit_depth), (96, 80, 16), "{name}");
         // Real 16-bit content: not all samples are multiples of 257 (8-bit values widened).
         assert!(back.data.iter().any(|v| !((v * 65535.0).round() as u32).is_multiple_of(257)), "{name}");

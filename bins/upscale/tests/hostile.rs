@@ -61,7 +61,7 @@ fn kill_9_mid_run_leaves_the_old_output_intact() {
     let dir = tempfile::tempdir().unwrap();
     // A 640×480 textured image: ×4 takes seconds, long enough to be killed mid-run.
     let (w, h) = (640usize, 480usize);
-    let mut img = dataset::Planes::zeros(3, h, w);
+    let mut img = astro_image::Planes::zeros(3, h, w);
     for c in 0..3 {
         for y in 0..h {
             for x in 0..w {
@@ -70,7 +70,7 @@ fn kill_9_mid_run_leaves_the_old_output_intact() {
         }
     }
     let input = dir.path().join("in.png");
-    dataset::image_io::save_image(&img, &input, 8).unwrap();
+    astro_image::image_io::save_image(&img, &input, 8).unwrap();
     let out = dir.path().join("out.png");
     std::fs::write(&out, b"the previous output").unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_upscale"))
@@ -91,15 +91,15 @@ fn kill_9_mid_run_leaves_the_old_output_intact() {
 fn a_very_wide_one_row_image_is_upscaled_within_a_memory_limit() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("wide.png");
-    let mut row = dataset::Planes::zeros(3, 1, 100_000);
+    let mut row = astro_image::Planes::zeros(3, 1, 100_000);
     for (i, v) in row.data.iter_mut().enumerate() {
         *v = ((i * 37) % 251) as f32 / 250.0;
     }
-    dataset::image_io::save_image(&row, &input, 8).unwrap();
+    astro_image::image_io::save_image(&row, &input, 8).unwrap();
     let out = dir.path().join("wide-x4.png");
     let o = upscale_limited(&[input.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(dataset::image_io::image_dimensions(&out).unwrap(), (400_000, 4));
+    assert_eq!(astro_image::image_io::image_dimensions(&out).unwrap(), (400_000, 4));
 }
 
 /// Issue #29 item 16: a FIFO in place of the input is refused at once by name, not waited on

@@ -11,12 +11,12 @@
 
 use std::collections::BTreeMap;
 
+use astro_image::image_io::{ImageLimits, load_image};
+use astro_image::{ColorMode, Planes};
 use dataset::degrade::DegradationConfig;
-use dataset::image_io::{ImageLimits, load_image};
 use dataset::split::stellarium_split;
 use dataset::stellarium::{StellariumSet, SurveyOrigin};
 use dataset::survey_look::{STATISTICS, SurveyLook, calibrate};
-use dataset::{ColorMode, Planes};
 use rayon::prelude::*;
 
 /// Side of the centre crop of each outreach image (HR pixels; ×2 degraded to half).
@@ -77,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cal = calibrate(&images, &dss, &start, SCALE, 3, 11, |m| eprintln!("{m}"))?;
     eprintln!("calibrated in {:.0} s", t.elapsed().as_secs_f64());
     let text = serde_json::to_string_pretty(&cal.config)?;
-    dataset::image_io::write_atomic(std::path::Path::new(&json_out), text.as_bytes())?;
+    astro_image::image_io::write_atomic(std::path::Path::new(&json_out), text.as_bytes())?;
 
     let mut md = String::new();
     let names: Vec<String> = by_survey.iter().map(|(s, v)| format!("real {} ({})", s.name(), v.len())).collect();
@@ -111,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("{md}");
     if let Some(p) = md_out {
-        dataset::image_io::write_atomic(std::path::Path::new(&p), md.as_bytes())?;
+        astro_image::image_io::write_atomic(std::path::Path::new(&p), md.as_bytes())?;
     }
     Ok(())
 }

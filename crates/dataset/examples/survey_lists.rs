@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     surveys.sort();
     let header = "# file\tsurvey\tcredit — survey images: never prettify training data (calibration statistics, evaluation, gallery)\n";
-    dataset::image_io::write_atomic(
+    astro_image::image_io::write_atomic(
         &dir.join("survey-images.txt"),
         (header.to_string() + &surveys.join("\n") + "\n").as_bytes(),
     )?;
@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut files: Vec<&str> = part.iter().filter(|m| m.survey().is_none()).map(|m| m.file.as_str()).collect();
         files.sort();
         let text = format!("# outreach (non-survey) images of the {name} split, seed 0\n{}\n", files.join("\n"));
-        dataset::image_io::write_atomic(&dir.join(format!("outreach-{name}.txt")), text.as_bytes())?;
+        astro_image::image_io::write_atomic(&dir.join(format!("outreach-{name}.txt")), text.as_bytes())?;
         println!("{name}: {} outreach of {}", files.len(), part.len());
     }
     println!("survey images: {}", surveys.len());

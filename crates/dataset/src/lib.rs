@@ -11,10 +11,10 @@ pub mod survey_look;
 pub mod tensor;
 
 pub use error::DatasetError;
-// The pixel type, image I/O, FITS, resampling and video live in the burn-free `astro-image` crate;
-// they are re-exported here under their old paths (`dataset::image_io::load_image`, …).
-pub use astro_image::{ColorMode, Declared, Frames, ImageError, ImageLimits, Planes, gate_bytes, gate_file};
-pub use astro_image::{fits, image_io, luma, quality, resize, video};
+// TEMPORARY (issue #28): the pixel type, image I/O, FITS and video live in `astro-image`, which
+// every other caller imports directly; these re-exports keep `frame-quality` compiling until it
+// imports `astro_image` itself. Nothing else may use them; the lead removes them at the end.
+pub use astro_image::{ColorMode, ImageError, ImageLimits, Planes, fits, image_io, video};
 pub use tensor::PlanesTensor;
 // TEMPORARY (issue #28): the backend choice and model-file validation moved to `ml-core`; this
 // re-export keeps `frame-quality` compiling until it imports `ml_core` itself. Nothing else may

@@ -13,10 +13,10 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::Planes;
 use crate::degrade::{DegradationConfig, GrainConfig, JpegConfig, NoiseConfig, Span, degrade};
 use crate::error::Result;
 use crate::stars::{DETECT_SIGMA, SkyBackground, detect_stars, median, pixel_noise};
+use astro_image::Planes;
 
 /// The statistics of one image (or the median over many) that make it look like a survey.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

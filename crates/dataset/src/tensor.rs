@@ -3,7 +3,7 @@
 use burn::tensor::{Tensor, TensorData, backend::Backend};
 
 use crate::error::{DatasetError, Result};
-use crate::image_io::Planes;
+use astro_image::image_io::Planes;
 
 /// Conversions between [`Planes`] and burn tensors of shape `[C, H, W]`.
 pub trait PlanesTensor: Sized {

@@ -1,7 +1,7 @@
 //! Augmentation suited to sky images: any-angle rotation, flips, zoom/shift crops, stretch and
 //! brightness changes, a random background level, per-channel colour jitter, greyscale and noise.
 
-use dataset::Planes;
+use astro_image::Planes;
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
@@ -163,7 +163,7 @@ pub fn augment<R: Rng>(img: &Planes, cfg: &AugmentConfig, rng: &mut R) -> Planes
     if grey {
         let n = w * h;
         for i in 0..n {
-            let l = dataset::luma::bt601(out.data[i], out.data[n + i], out.data[2 * n + i]);
+            let l = astro_image::luma::bt601(out.data[i], out.data[n + i], out.data[2 * n + i]);
             out.data[i] = l;
             out.data[n + i] = l;
             out.data[2 * n + i] = l;

@@ -9,10 +9,10 @@
 
 use std::io::Cursor;
 
+use astro_image::Planes;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, activation::relu};
-use dataset::Planes;
 use image::{ImageBuffer, Rgb, RgbImage};
 
 use crate::data::prepare_image;

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use astro_image::{ColorMode, ImageLimits, Planes};
 use burn::tensor::{Tensor, backend::Backend};
 use dataset::stellarium::DsoImage;
-use dataset::{ColorMode, ImageLimits, Planes};
 use image::{ImageBuffer, Rgb, imageops::FilterType};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -72,7 +72,7 @@ pub fn load_samples(images: &[DsoImage], task: Task, size: usize, tick: &(dyn Fn
         .par_iter()
         .filter_map(|img| task.label_of(img.class).map(|label| (img, label)))
         .map(|(img, label)| {
-            let planes = dataset::image_io::load_image(&img.path, ColorMode::Rgb, ImageLimits::default())?;
+            let planes = astro_image::image_io::load_image(&img.path, ColorMode::Rgb, ImageLimits::default())?;
             tick();
             Ok(DsoSample {
                 object: img.object.clone(),

@@ -41,9 +41,9 @@ pub enum DsoError {
     NotEnoughData(String),
 }
 
-impl From<dataset::ImageError> for DsoError {
+impl From<astro_image::ImageError> for DsoError {
     /// Image errors arrive through the dataset crate's error, as before the image crate existed.
-    fn from(e: dataset::ImageError) -> Self {
+    fn from(e: astro_image::ImageError) -> Self {
         DsoError::Dataset(dataset::DatasetError::Image(e))
     }
 }

@@ -94,7 +94,7 @@ pub fn save_result<B: Backend>(
         std::fs::create_dir_all(out).map_err(|source| DsoError::Io { path: out.to_path_buf(), source })?;
         let json = serde_json::to_vec_pretty(card)
             .map_err(|e| DsoError::ModelCard { path: path.clone(), reason: e.to_string() })?;
-        dataset::image_io::write_atomic(&path, &json)?;
+        astro_image::image_io::write_atomic(&path, &json)?;
         return Ok((path.clone(), path));
     }
     save_model(model, card, out, card.task.slug())

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use astro_image::Planes;
 use burn::module::Module;
 use burn::record::{HalfPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::Backend;
-use dataset::Planes;
 use ml_core::model_file;
 use serde::{Deserialize, Serialize};
 
@@ -88,10 +88,10 @@ pub fn save_model<B: Backend>(
     std::fs::create_dir_all(dir).map_err(|source| DsoError::Io { path: dir.to_path_buf(), source })?;
     let weights = dir.join(format!("{stem}.mpk"));
     let card_path = dir.join(format!("{stem}.json"));
-    dataset::image_io::write_atomic(&weights, &weights_to_bytes(model)?)?;
+    astro_image::image_io::write_atomic(&weights, &weights_to_bytes(model)?)?;
     let json = serde_json::to_vec_pretty(card)
         .map_err(|e| DsoError::ModelCard { path: card_path.clone(), reason: e.to_string() })?;
-    dataset::image_io::write_atomic(&card_path, &json)?;
+    astro_image::image_io::write_atomic(&card_path, &json)?;
     Ok((weights, card_path))
 }
 

@@ -170,7 +170,7 @@ pub fn train<B: AutodiffBackend>(
         for step in 0..steps_per_epoch {
             let idx: Vec<usize> = (0..config.batch_size).map(|_| sampler.sample(&mut rng)).collect();
             let base_seed = rand::Rng::random::<u64>(&mut rng);
-            let images: Vec<dataset::Planes> = idx
+            let images: Vec<astro_image::Planes> = idx
                 .par_iter()
                 .enumerate()
                 .map(|(j, &i)| {
@@ -178,7 +178,7 @@ pub fn train<B: AutodiffBackend>(
                     augment(&train[i].image, &config.augment, &mut r)
                 })
                 .collect();
-            let refs: Vec<&dataset::Planes> = images.iter().collect();
+            let refs: Vec<&astro_image::Planes> = images.iter().collect();
             let x = images_to_tensor::<B>(&refs, device);
             let labels: Vec<i64> = idx.iter().map(|&i| train[i].label as i64).collect();
             let y = Tensor::<B, 1, Int>::from_data(TensorData::new(labels.clone(), [labels.len()]), device);
@@ -273,7 +273,7 @@ pub fn evaluate<B: Backend>(
     let k = task.num_classes();
     let mut probs = Vec::with_capacity(samples.len());
     for chunk in samples.chunks(32) {
-        let refs: Vec<&dataset::Planes> = chunk.iter().map(|s| &s.image).collect();
+        let refs: Vec<&astro_image::Planes> = chunk.iter().map(|s| &s.image).collect();
         let p = predict_batch(model, images_to_tensor::<B>(&refs, device), tta);
         let flat = p.into_data().convert::<f32>().to_vec::<f32>().unwrap_or_default();
         probs.extend(flat.chunks(k).map(|c| c.to_vec()));

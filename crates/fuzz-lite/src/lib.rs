@@ -88,8 +88,8 @@ fn avm(_: &mut Ctx, b: &[u8]) {
 
 fn fits(_: &mut Ctx, b: &[u8]) {
     let path = std::path::Path::new("fuzz.fits");
-    let _ = dataset::fits::fits_shape_bytes(b, path);
-    if let Ok(img) = dataset::fits::decode_fits(b, path) {
+    let _ = astro_image::fits::fits_shape_bytes(b, path);
+    if let Ok(img) = astro_image::fits::decode_fits(b, path) {
         let _ = img.to_planes();
     }
 }
@@ -156,10 +156,10 @@ fn multipart(ctx: &mut Ctx, b: &[u8]) {
 }
 
 fn image(_: &mut Ctx, b: &[u8]) {
-    use dataset::image_io::{Frames, gate_bytes, load_image_bytes};
-    let limits = dataset::ImageLimits { max_pixels: 1 << 20 };
+    use astro_image::image_io::{Frames, gate_bytes, load_image_bytes};
+    let limits = astro_image::ImageLimits { max_pixels: 1 << 20 };
     let _ = gate_bytes(b, Path::new("fuzz"), limits, Frames::All);
-    let _ = load_image_bytes(b, "fuzz", dataset::ColorMode::Keep, limits);
+    let _ = load_image_bytes(b, "fuzz", astro_image::ColorMode::Keep, limits);
 }
 
 /// Every target.
@@ -174,7 +174,7 @@ pub const TARGETS: &[Target] = &[
     Target { name: "hips2fits_error", what: "hips2fits error JSON (hips-client)", run: hips2fits_error },
     Target { name: "hips_properties", what: "HiPS properties (hips-client::tiles)", run: hips_properties },
     Target { name: "multipart", what: "dso-web multipart upload (POST /api/predict)", run: multipart },
-    Target { name: "image", what: "image decoding gate + decode (dataset::image_io)", run: image },
+    Target { name: "image", what: "image decoding gate + decode (astro_image::image_io)", run: image },
     Target { name: "srmodel", what: ".srmodel header and weights (sr-models::store)", run: models::srmodel },
     Target { name: "ranker", what: "frame-ranker JSON models (frame-quality::learned)", run: models::ranker },
     Target { name: "dso_card", what: "deep-sky classifier model cards (dso-classify)", run: models::dso_card },

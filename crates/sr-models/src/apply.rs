@@ -5,8 +5,8 @@
 use std::io::Cursor;
 use std::path::Path;
 
+use astro_image::{ImageLimits, Planes};
 use burn::prelude::*;
-use dataset::{ImageLimits, Planes};
 use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
 use image::{AnimationDecoder, Delay, Frame, RgbaImage};
 
@@ -146,7 +146,7 @@ pub fn enhance_still<B: Backend>(
         output.extension().and_then(|e| e.to_str()).and_then(StillFormat::from_extension).ok_or_else(|| {
             SrError::BadInput { name: output.display().to_string(), reason: "not a .png, .jpg or .tif output".into() }
         })?;
-    let (w, h) = dataset::image_io::image_dimensions(input)?;
+    let (w, h) = astro_image::image_io::image_dimensions(input)?;
     let (w, h) = (w as usize, h as usize);
     check_output(input, w * s, h * s, 1, max_output_pixels)?;
     let img = load_still(input, ImageLimits { max_pixels: u64::MAX })?;
@@ -193,7 +193,7 @@ pub fn enhance_gif<B: Backend>(
     // Frames × pixels (from the headers, before decoding) within the budget at input scale.
     let s2 = (config.scale() * config.scale()) as u64;
     let limits = ImageLimits { max_pixels: max_output_pixels / s2 };
-    let (bytes, _) = dataset::image_io::gate_file(input, limits, dataset::image_io::Frames::All)?;
+    let (bytes, _) = astro_image::image_io::gate_file(input, limits, astro_image::image_io::Frames::All)?;
     let decoder = GifDecoder::new(Cursor::new(&bytes)).map_err(|e| bad(format!("not a readable GIF: {e}")))?;
     let frames: Vec<Frame> =
         decoder.into_frames().collect_frames().map_err(|e| bad(format!("damaged GIF frame: {e}")))?;
@@ -239,8 +239,8 @@ pub fn enhance_gif<B: Backend>(
 mod tests {
     use super::*;
     use crate::model::{Generator, GeneratorConfig, LightSrConfig};
+    use astro_image::image_io::save_image;
     use burn::backend::Flex;
-    use dataset::image_io::save_image;
 
     fn tiny(scale: usize) -> (GeneratorConfig, Generator<Flex>) {
         let cfg = GeneratorConfig::Light(LightSrConfig::new().with_scale(scale).with_features(4).with_blocks(1));
@@ -312,6 +312,6 @@ mod tests {
         // And a good run replaces it with a real PNG.
         let r = enhance_file(&Enhancer::new(&g, &cfg, &d), &good, &out, &mut |_, _| {}).unwrap();
         assert_eq!(r.output, (80, 80));
-        assert_eq!(dataset::image_io::image_dimensions(&out).unwrap(), (80, 80));
+        assert_eq!(astro_image::image_io::image_dimensions(&out).unwrap(), (80, 80));
     }
 }

@@ -30,13 +30,13 @@ impl Gallery<'_> {
         gallery: Option<Self>,
         i: usize,
         name: impl FnOnce() -> String,
-        row: impl FnOnce() -> Result<dataset::Planes>,
+        row: impl FnOnce() -> Result<astro_image::Planes>,
     ) -> Result<()> {
         if let Some(g) = gallery
             && i < g.count
         {
             std::fs::create_dir_all(g.dir).map_err(|e| SrError::io(g.dir, e))?;
-            dataset::image_io::save_image(&row()?, &g.dir.join(name()), 8)?;
+            astro_image::image_io::save_image(&row()?, &g.dir.join(name()), 8)?;
         }
         Ok(())
     }

@@ -144,14 +144,14 @@ fn run_chain<B: Backend>(
     let model_name = match &job.then {
         Then::Nothing => model_name,
         Then::AreaDownscale => {
-            let up = dataset::image_io::load_image(
+            let up = astro_image::image_io::load_image(
                 &tmp,
-                dataset::ColorMode::Keep,
-                dataset::ImageLimits { max_pixels: u64::MAX },
+                astro_image::ColorMode::Keep,
+                astro_image::ImageLimits { max_pixels: u64::MAX },
             )?;
             let (w, h) = report.input;
-            let down = dataset::resize::imresize_with(&up, w, h, dataset::resize::ResizeKernel::Box, true);
-            dataset::image_io::save_image(&down, &job.output, up.bit_depth.clamp(8, 16))?;
+            let down = astro_image::resize::imresize_with(&up, w, h, astro_image::resize::ResizeKernel::Box, true);
+            astro_image::image_io::save_image(&down, &job.output, up.bit_depth.clamp(8, 16))?;
             report.output = (w, h);
             format!("{model_name}, area-averaged back to the input's pixels")
         }

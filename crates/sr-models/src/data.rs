@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use astro_image::image_io::load_image;
+use astro_image::{ColorMode, ImageLimits, Planes};
 use burn::prelude::*;
+use dataset::PlanesTensor;
 use dataset::degrade::{DegradationConfig, degrade};
-use dataset::image_io::load_image;
-use dataset::{ColorMode, ImageLimits, Planes, PlanesTensor};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;

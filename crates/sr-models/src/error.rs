@@ -64,9 +64,9 @@ pub enum SrError {
     Data(String),
 }
 
-impl From<dataset::ImageError> for SrError {
+impl From<astro_image::ImageError> for SrError {
     /// Image errors arrive through the dataset crate's error, as before the image crate existed.
-    fn from(e: dataset::ImageError) -> Self {
+    fn from(e: astro_image::ImageError) -> Self {
         SrError::Dataset(dataset::DatasetError::Image(e))
     }
 }

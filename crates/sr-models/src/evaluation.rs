@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use astro_image::Planes;
 use burn::prelude::*;
-use dataset::Planes;
 use dataset::degrade::{DegradationConfig, degrade};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -142,7 +142,7 @@ pub fn gallery_row(t: &TestImage, scale: usize, outputs: &[Planes]) -> Result<Pl
     let (x, y) = detail_window(&t.hr, side);
     let (x, y) = (x / scale * scale, y / scale * scale);
     let lr = t.lr.crop(x / scale, y / scale, side / scale, side / scale)?;
-    let near = dataset::resize::imresize_with(&lr, side, side, dataset::resize::ResizeKernel::Box, false);
+    let near = astro_image::resize::imresize_with(&lr, side, side, astro_image::resize::ResizeKernel::Box, false);
     let mut panels = vec![near, bicubic_upscale(&lr, side, side)];
     for o in outputs {
         panels.push(o.crop(x, y, side, side)?);

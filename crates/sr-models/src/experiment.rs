@@ -155,7 +155,7 @@ pub fn manifest_pairs(
             if w == 0 || h == 0 {
                 return Err(about(&hr.path, format!("{}x{} is smaller than the scale {scale}", hr.width, hr.height)));
             }
-            let lr = dataset::resize::imresize(&cut.crop(0, 0, w, h), w / scale, h / scale);
+            let lr = astro_image::resize::imresize(&cut.crop(0, 0, w, h), w / scale, h / scale);
             (
                 StoredImage::from_planes(cut.path.clone(), &lr),
                 StoredImage::from_planes(hr.path.clone(), &hr.crop(0, 0, w, h)),

@@ -14,14 +14,14 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+use astro_image::Planes;
+#[cfg(test)]
+use astro_image::fits::{BLOCK, align};
+pub use astro_image::fits::{FitsImage, is_fits, read_fits};
 use astro_image::fits::{
     SampleFormat, card_number, fits_float, keyword, make_card, text_card, write_data, write_header,
 };
 use burn::prelude::*;
-use dataset::Planes;
-#[cfg(test)]
-use dataset::fits::{BLOCK, align};
-pub use dataset::fits::{FitsImage, is_fits, read_fits};
 
 use crate::enhancer::Enhancer;
 use crate::error::{Result, SrError};

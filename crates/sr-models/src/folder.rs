@@ -184,9 +184,9 @@ pub fn enhance_folder<B: Backend>(
 mod tests {
     use super::*;
     use crate::model::{GeneratorConfig, LightSrConfig};
+    use astro_image::Planes;
+    use astro_image::image_io::save_image;
     use burn::backend::Flex;
-    use dataset::Planes;
-    use dataset::image_io::save_image;
 
     #[test]
     fn a_folder_tree_is_mirrored_existing_outputs_skipped_and_failures_reported() {
@@ -216,8 +216,8 @@ mod tests {
         .unwrap();
         assert_eq!((s.done, s.skipped, s.failed.len()), (2, 0, 1));
         assert!(failures[0].contains("broken.jpg"), "{failures:?}");
-        assert_eq!(dataset::image_io::image_dimensions(&out.join("a/b/two.tif")).unwrap(), (12, 12));
-        assert_eq!(dataset::image_io::image_dimensions(&out.join("one.png")).unwrap(), (20, 16));
+        assert_eq!(astro_image::image_io::image_dimensions(&out.join("a/b/two.tif")).unwrap(), (12, 12));
+        assert_eq!(astro_image::image_io::image_dimensions(&out.join("one.png")).unwrap(), (20, 16));
         assert!(!out.join(".hidden").exists());
         // A second run skips what exists; --overwrite redoes it.
         let s = enhance_folder(&e, &inp, &out, FolderOptions::default(), &mut |_| {}).unwrap();
@@ -253,7 +253,7 @@ mod tests {
         let s = s.unwrap();
         assert_eq!((s.done, s.failed.len()), (1, 1), "{s:?}");
         assert!(failures[0].contains(&name) && failures[0].contains("cannot read this folder"), "{failures:?}");
-        assert_eq!(dataset::image_io::image_dimensions(&out.join("one.png")).unwrap(), (16, 16));
+        assert_eq!(astro_image::image_io::image_dimensions(&out.join("one.png")).unwrap(), (16, 16));
         // An unreadable input folder itself is an error, and no output folder is left behind.
         let err = enhance_folder(
             &e,

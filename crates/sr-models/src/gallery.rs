@@ -1,7 +1,7 @@
 //! Gallery rows shared by the standard and the real-survey evaluations: the most detailed
 //! window of an image and panels side by side.
 
-use dataset::Planes;
+use astro_image::Planes;
 
 /// The `side`×`side` window (top-left corner) with the most detail (variance of the luma
 /// Laplacian on an 8-px grid), where upscalers differ most: what a gallery crop should show.

@@ -6,15 +6,16 @@
 //! · features · 4 bytes` times a few layers, ≈ 60 MB for the lightweight model at tile 256).
 //! [`upscale_tiled`] also holds the whole output as `f32` (12 bytes per output pixel).
 
+use astro_image::Planes;
 use burn::prelude::*;
-use dataset::{Planes, PlanesTensor};
+use dataset::PlanesTensor;
 
 use crate::error::{Result, SrError};
 use crate::model::{Generator, GeneratorConfig};
 use crate::star_protection::Finish;
 
 /// MATLAB-style bicubic resize to `w`×`h` (the identity when the size already matches).
-pub use dataset::resize::imresize_to as bicubic_upscale;
+pub use astro_image::resize::imresize_to as bicubic_upscale;
 
 /// Copy `p` into a `w`×`h` canvas, replicating its last row/column (padding for size multiples).
 fn pad_edge(p: &Planes, w: usize, h: usize) -> Planes {

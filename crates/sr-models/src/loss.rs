@@ -271,9 +271,9 @@ impl PixelLossWeights {
 mod tests {
     use super::*;
     use crate::metrics;
+    use astro_image::Planes;
     use burn::backend::{Autodiff, Flex};
     use burn::tensor::Distribution;
-    use dataset::Planes;
 
     type B = Flex;
 

@@ -535,7 +535,7 @@ mod tests {
         let device = Default::default();
         // A smooth image with structure: the residual at initialisation must be small next to bicubic.
         let (h, w) = (12, 16);
-        let mut p = dataset::Planes::zeros(3, h, w);
+        let mut p = astro_image::Planes::zeros(3, h, w);
         for c in 0..3 {
             for y in 0..h {
                 for x in 0..w {
@@ -544,19 +544,19 @@ mod tests {
                 }
             }
         }
-        let bicubic = dataset::resize::imresize(&p, w * 4, h * 4);
+        let bicubic = astro_image::resize::imresize(&p, w * 4, h * 4);
         use dataset::PlanesTensor;
         let x = p.to_tensor::<Flex>(&device).unsqueeze::<4>();
         for cfg in [GeneratorConfig::light(4), GeneratorConfig::SrResNet(SrResNetConfig::new().with_blocks(2))] {
             let y = cfg.init::<Flex>(&device).unwrap().forward(x.clone());
-            let y = dataset::Planes::from_tensor(y.squeeze_dim::<3>(0)).unwrap();
+            let y = astro_image::Planes::from_tensor(y.squeeze_dim::<3>(0)).unwrap();
             let mean_abs: f32 =
                 y.data.iter().zip(&bicubic.data).map(|(a, b)| (a - b).abs()).sum::<f32>() / y.data.len() as f32;
             assert!(mean_abs < 0.03, "{}: mean |G(x) − bicubic| = {mean_abs}", cfg.describe());
         }
         // The anchor itself is exactly MATLAB bicubic.
         let a = upsample_bicubic(x, 4);
-        let a = dataset::Planes::from_tensor(a.squeeze_dim::<3>(0)).unwrap();
+        let a = astro_image::Planes::from_tensor(a.squeeze_dim::<3>(0)).unwrap();
         let max = a.data.iter().zip(&bicubic.data).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         assert!(max < 1e-5, "bicubic anchor differs from imresize by {max}");
     }

@@ -39,14 +39,14 @@ pub fn upsample_nearest<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
     pixel_shuffle(rep, r)
 }
 
-/// MATLAB-style bicubic upsampling by an integer factor (exactly `dataset::resize::imresize`'s
+/// MATLAB-style bicubic upsampling by an integer factor (exactly `astro_image::resize::imresize`'s
 /// weights and symmetric borders, as two matrix products): the anchor every generator adds its
 /// residual to, so an untrained or weak network starts at, and never far below, plain bicubic.
 pub fn upsample_bicubic<B: Backend>(x: Tensor<B, 4>, r: usize) -> Tensor<B, 4> {
     if r == 1 {
         return x;
     }
-    use dataset::resize::{ResizeKernel, resize_matrix};
+    use astro_image::resize::{ResizeKernel, resize_matrix};
     let [n, c, h, w] = x.dims();
     let (ho, wo) = (h * r, w * r);
     let device = x.device();

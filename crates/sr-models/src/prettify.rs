@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use astro_image::Planes;
 use burn::prelude::*;
-use dataset::Planes;
 pub use star_field::dream::DreamOptions;
 
 use crate::cli::{Job, Then, default_output};
@@ -259,8 +259,8 @@ pub fn run_star_job<B: Backend>(
         // Physical values: a linear display stretch (0.1–99.9 %) to the [0, 1] of a picture.
         astro_image::fits::read_fits(&job.input)?.to_planes().stretched_linear(0.1, 99.9)
     } else {
-        let limits = dataset::ImageLimits { max_pixels: job.max_output_pixels / (s * s) as u64 };
-        dataset::image_io::load_image(&job.input, dataset::ColorMode::Keep, limits)?
+        let limits = astro_image::ImageLimits { max_pixels: job.max_output_pixels / (s * s) as u64 };
+        astro_image::image_io::load_image(&job.input, astro_image::ColorMode::Keep, limits)?
     };
     let (config, model, source) = job.model.load::<B>(2, device)?;
     let mut name = format!("{} ({source}) on the starless image", config.describe());
@@ -301,21 +301,21 @@ pub fn run_star_job<B: Backend>(
         if (mask.width, mask.height) != (w, h) {
             // ×1: the layer was drawn at ×2; a pixel is marked where any of its sub-pixels was.
             let k = (mask.width / w.max(1)) as f32;
-            mask = dataset::resize::imresize_with(&mask, w, h, dataset::resize::ResizeKernel::Box, true);
+            mask = astro_image::resize::imresize_with(&mask, w, h, astro_image::resize::ResizeKernel::Box, true);
             mask.data.iter_mut().for_each(|v| *v = if *v > 0.0 { 1.0 } else { 0.0 });
             for a in &mut added {
                 (a.x, a.y, a.size) = ((a.x + 0.5) / k - 0.5, (a.y + 0.5) / k - 0.5, a.size / k);
             }
         }
-        dataset::image_io::save_image(&mask, &mask_path, 8)?;
-        dataset::image_io::write_atomic(&csv_path, star_field::dream::invented_csv(&added).as_bytes())?;
+        astro_image::image_io::save_image(&mask, &mask_path, 8)?;
+        astro_image::image_io::write_atomic(&csv_path, star_field::dream::invented_csv(&added).as_bytes())?;
         let n_gal = added.iter().filter(|a| a.kind == star_field::dream::AddedKind::Galaxy).count();
         dream_out = Some((added.len() - n_gal, n_gal, csv_path));
     }
     if let Some(sl) = &job.starless {
-        dataset::image_io::save_image(&r.starless, sl, depth)?;
+        astro_image::image_io::save_image(&r.starless, sl, depth)?;
     }
-    dataset::image_io::save_image(&r.image, &job.output, depth)?;
+    astro_image::image_io::save_image(&r.image, &job.output, depth)?;
     Ok(StarOutcome {
         input: (input.width, input.height),
         output: (r.image.width, r.image.height),

@@ -5,8 +5,8 @@
 //! saturated stars keep their own pixels. An optional declared layer (`star_field::dream`) adds
 //! what a deeper, sharper telescope would show.
 
+use astro_image::Planes;
 use burn::prelude::*;
-use dataset::Planes;
 use star_field::StarField;
 use star_field::render::{RenderOptions, render_stars, saturated_layer};
 
@@ -106,7 +106,13 @@ pub fn prettify_stars<B: Backend>(
     }
     blend_with_bicubic(input, &mut out, finish.strength);
     if area_back {
-        out = dataset::resize::imresize_with(&out, input.width, input.height, dataset::resize::ResizeKernel::Box, true);
+        out = astro_image::resize::imresize_with(
+            &out,
+            input.width,
+            input.height,
+            astro_image::resize::ResizeKernel::Box,
+            true,
+        );
     }
     restore_no_data(input, &mut out);
     out.bit_depth = input.bit_depth;

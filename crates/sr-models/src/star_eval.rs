@@ -3,7 +3,7 @@
 //! are at the output's own resolution, whether their light is kept (aperture photometry) and
 //! whether a dark ring surrounds them. Issue #25's goals are stated in these terms.
 
-use dataset::Planes;
+use astro_image::Planes;
 use dataset::stars::{DETECT_SIGMA, SkyBackground, Star, detect_stars, match_stars, median};
 
 /// Star figures of one output.
@@ -102,7 +102,7 @@ pub fn star_figures(input: &Planes, output: &Planes) -> StarFigures {
     let s = (output.width / input.width.max(1)).max(1);
     let (li, lo) = (luma_of(input), luma_of(output));
     let down = if s > 1 {
-        dataset::resize::imresize_with(&lo, input.width, input.height, dataset::resize::ResizeKernel::Box, true)
+        astro_image::resize::imresize_with(&lo, input.width, input.height, astro_image::resize::ResizeKernel::Box, true)
     } else {
         lo.clone()
     };

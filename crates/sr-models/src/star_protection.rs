@@ -5,9 +5,9 @@
 //!
 //! It runs per tile, on the tile's input and output, so it streams with the tiled inference.
 
-use dataset::Planes;
+use astro_image::Planes;
 
-use dataset::resize::imresize_to as bicubic_upscale;
+use astro_image::resize::imresize_to as bicubic_upscale;
 
 /// Input luma at or above this level is a saturated core.
 pub const SATURATED_LUMA: f32 = 0.95;
@@ -142,7 +142,7 @@ pub const MAX_GUARD_FWHM: f32 = 5.0;
 pub fn invention_mask(input: &Planes, output: &Planes, scale: usize) -> Vec<f32> {
     let (w, h) = (input.width, input.height);
     let down = if scale > 1 {
-        dataset::resize::imresize_with(output, w, h, dataset::resize::ResizeKernel::Box, true)
+        astro_image::resize::imresize_with(output, w, h, astro_image::resize::ResizeKernel::Box, true)
     } else {
         output.clone()
     };
@@ -284,7 +284,8 @@ mod tests {
         // The new star is gone (bicubic there), the real one is the model's.
         assert!((at(&out, 48, 16) - at(&bic, 48, 16)).abs() < 1e-6, "{}", at(&out, 48, 16));
         assert!((at(&out, 24, 24) - at(&model, 24, 24)).abs() < 1e-6);
-        let down = |p: &Planes| dataset::resize::imresize_with(p, 32, 32, dataset::resize::ResizeKernel::Box, true);
+        let down =
+            |p: &Planes| astro_image::resize::imresize_with(p, 32, 32, astro_image::resize::ResizeKernel::Box, true);
         let (li, lm, lo) = (input.to_luma(), down(&model).to_luma(), down(&out).to_luma());
         assert_eq!(dataset::stars::invented_sources(li.plane(0), lm.plane(0), 32, 32).len(), 1);
         assert!(dataset::stars::invented_sources(li.plane(0), lo.plane(0), 32, 32).is_empty());

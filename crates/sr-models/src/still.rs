@@ -5,8 +5,8 @@
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
-use dataset::image_io::{image_dimensions, sniff};
-use dataset::{ColorMode, ImageError, ImageLimits, Planes};
+use astro_image::image_io::{image_dimensions, sniff};
+use astro_image::{ColorMode, ImageError, ImageLimits, Planes};
 use image::{DynamicImage, ImageReader};
 
 use crate::error::{Result, SrError};
@@ -100,9 +100,10 @@ pub fn load_still(path: &Path, limits: ImageLimits) -> Result<DecodedImage> {
     reader.rewind().map_err(|e| SrError::io(path, e))?;
     let format = sniff(&head[..head.len().min(16)], path)?;
     let mut r = ImageReader::with_format(reader, format);
-    r.limits(dataset::image_io::decoder_limits(w, h));
+    r.limits(astro_image::image_io::decoder_limits(w, h));
     let img = r.decode().map_err(|e| ImageError::Decode { path: path.to_path_buf(), reason: e.to_string() })?;
-    let img = if format == image::ImageFormat::Png { dataset::image_io::without_colour_key(&head, img) } else { img };
+    let img =
+        if format == image::ImageFormat::Png { astro_image::image_io::without_colour_key(&head, img) } else { img };
     Ok(DecodedImage::new(img))
 }
 

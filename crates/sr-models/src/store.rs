@@ -75,7 +75,7 @@ pub fn model_to_bytes<B: Backend>(config: &GeneratorConfig, model: &Generator<B>
 
 /// Write a model file atomically.
 pub fn save_model<B: Backend>(path: &Path, config: &GeneratorConfig, model: &Generator<B>) -> Result<()> {
-    dataset::image_io::write_atomic(path, &model_to_bytes(config, model)?)?;
+    astro_image::image_io::write_atomic(path, &model_to_bytes(config, model)?)?;
     Ok(())
 }
 
@@ -179,7 +179,7 @@ pub fn write_sections(path: &Path, sections: &[(&str, Vec<u8>)]) -> Result<()> {
     }
     let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
     let packed = gz.write_all(&out).and_then(|_| gz.finish()).map_err(|e| SrError::io(path, e))?;
-    dataset::image_io::write_atomic(path, &packed)?;
+    astro_image::image_io::write_atomic(path, &packed)?;
     Ok(())
 }
 

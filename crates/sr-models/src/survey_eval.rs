@@ -3,8 +3,8 @@
 //! colour survives — each measured at the input's resolution (the output is area-averaged
 //! back to the input's pixels), for plain bicubic as the reference and for every model.
 
+use astro_image::Planes;
 use burn::prelude::*;
-use dataset::Planes;
 use dataset::stars::compare_stars;
 use dataset::survey_look::chroma;
 
@@ -62,7 +62,13 @@ pub fn survey_figures(input: &Planes, output: &Planes) -> SurveyFigures {
         output.clone()
     } else {
         // Area (2×2 box) averaging: what a detector with the input's pixels would record.
-        dataset::resize::imresize_with(output, input.width, input.height, dataset::resize::ResizeKernel::Box, true)
+        astro_image::resize::imresize_with(
+            output,
+            input.width,
+            input.height,
+            astro_image::resize::ResizeKernel::Box,
+            true,
+        )
     };
     let (a, b) = (input.to_rgb(), down.to_rgb());
     let mean_change = a.data.iter().zip(&b.data).map(|(x, y)| (x - y.clamp(0.0, 1.0)).abs() as f64).sum::<f64>()
@@ -218,11 +224,11 @@ pub fn survey_gallery_row(input: &Planes, outputs: &[Planes]) -> Result<Planes> 
     let side = 160.min(input.width).min(input.height);
     let (x, y) = crate::gallery::detail_window(input, side);
     let lr = input.crop(x, y, side, side)?;
-    let mut panels = vec![dataset::resize::imresize_with(
+    let mut panels = vec![astro_image::resize::imresize_with(
         &lr,
         side * scale,
         side * scale,
-        dataset::resize::ResizeKernel::Box,
+        astro_image::resize::ResizeKernel::Box,
         false,
     )];
     for o in outputs {

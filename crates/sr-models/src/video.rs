@@ -1,5 +1,5 @@
 //! Videos (mp4, mkv, webm, mov, avi) through the `ffmpeg` and `ffprobe` command-line tools,
-//! one frame at a time (probing and process plumbing live in `dataset::video`).
+//! one frame at a time (probing and process plumbing live in `astro_image::video`).
 //!
 //! `ffprobe` gives the size, frame rate, frame count and audio streams; one `ffmpeg` decodes the
 //! first video stream to raw `rgb24` (`rgb48le` for sources above 8 bits) on its stdout, the
@@ -15,10 +15,10 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
+use astro_image::Planes;
+use astro_image::video::{Guard, VideoError, check_decodable, drain, ffmpeg, first_line};
+pub use astro_image::video::{VIDEO_EXTENSIONS, VideoInfo, is_video_path, probe};
 use burn::prelude::*;
-use dataset::Planes;
-use dataset::video::{Guard, VideoError, check_decodable, drain, ffmpeg, first_line};
-pub use dataset::video::{VIDEO_EXTENSIONS, VideoInfo, is_video_path, probe};
 
 use crate::enhancer::Enhancer;
 use crate::error::{Result, SrError};
@@ -34,15 +34,15 @@ impl From<VideoError> for SrError {
 }
 
 fn bad(input: &Path, reason: impl Into<String>) -> SrError {
-    dataset::video::bad(input, reason).into()
+    astro_image::video::bad(input, reason).into()
 }
 
 fn spawn(cmd: Command, input: &Path) -> Result<std::process::Child> {
-    Ok(dataset::video::spawn(cmd, input)?)
+    Ok(astro_image::video::spawn(cmd, input)?)
 }
 
 fn run_tool(cmd: Command, input: &Path, what: &str) -> Result<String> {
-    Ok(dataset::video::run_tool(cmd, input, what)?)
+    Ok(astro_image::video::run_tool(cmd, input, what)?)
 }
 
 /// The encoders this ffmpeg has (`ffmpeg -encoders`), read once.

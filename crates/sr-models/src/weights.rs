@@ -214,30 +214,30 @@ mod tests {
             assert_eq!(c.scale(), b.scale(), "{}", b.name());
         }
         assert!(Family::General.at_scale(3).is_err() && Family::Prettify.at_scale(4).is_err());
-        let img = dataset::image_io::load_image_bytes(
+        let img = astro_image::image_io::load_image_bytes(
             SAMPLE_SURVEY_IMAGE,
             "sample",
-            dataset::ColorMode::Rgb,
-            dataset::ImageLimits::default(),
+            astro_image::ColorMode::Rgb,
+            astro_image::ImageLimits::default(),
         )
         .unwrap();
         assert_eq!((img.width, img.height), (256, 256));
     }
 
     /// The output of a bundled upscaler on `input`, and plain bicubic of it.
-    fn run_and_bicubic(b: Bundled, input: &dataset::Planes) -> (dataset::Planes, dataset::Planes) {
+    fn run_and_bicubic(b: Bundled, input: &astro_image::Planes) -> (astro_image::Planes, astro_image::Planes) {
         let d = Default::default();
         let (c, m) = b.load::<Flex>(&d).unwrap();
         let out = crate::inference::upscale_planes(&m, &c, input, &d).unwrap();
         let s = b.scale();
-        (out, dataset::resize::imresize(input, input.width * s, input.height * s))
+        (out, astro_image::resize::imresize(input, input.width * s, input.height * s))
     }
 
     /// LR pixels from the border that zero padding reaches: the light model's receptive-field radius.
     const REACH: usize = 14;
 
     /// Max − min per channel away from the border (beyond the receptive field), the worst channel.
-    fn interior_spread(p: &dataset::Planes, s: usize) -> f32 {
+    fn interior_spread(p: &astro_image::Planes, s: usize) -> f32 {
         let (w, h) = (p.width, p.height);
         (0..p.channels)
             .map(|c| {
@@ -266,7 +266,7 @@ mod tests {
             // they may move a flat grey as a whole; the others must keep it. No texture, no grid:
             // every family.
             let keeps_colour = !matches!(b.family(), Family::Survey | Family::Prettify);
-            let mut flat = dataset::Planes::zeros(3, 64, 64);
+            let mut flat = astro_image::Planes::zeros(3, 64, 64);
             flat.data.iter_mut().for_each(|v| *v = 0.4);
             let (out, _) = run_and_bicubic(b, &flat);
             let spread = interior_spread(&out, s);
@@ -303,7 +303,7 @@ mod tests {
             }
             // A smooth gradient: the output may differ from bicubic, but not by a pattern that
             // repeats every `s` pixels (the grid of sub-pixel convolutions or a nearest anchor).
-            let mut ramp = dataset::Planes::zeros(3, 64, 64);
+            let mut ramp = astro_image::Planes::zeros(3, 64, 64);
             for c in 0..3 {
                 for y in 0..64 {
                     for x in 0..64 {

@@ -4,8 +4,8 @@
 //! Checks the model card's figures (docs/models.md#prettify) so a regression shows up: sharper stars,
 //! stars kept, few invented, colour not washed out, and a change well beyond bicubic's.
 
+use astro_image::Planes;
 use burn::backend::Flex;
-use dataset::Planes;
 use sr_models::data::StoredImage;
 use sr_models::inference::Tiling;
 use sr_models::star_protection::{Finish, OUTREACH_SATURATION};

@@ -3,14 +3,14 @@
 //! the `upscale` binary uses for big files — matches the whole-image pass within 1/255 away from
 //! the image border.
 
+use astro_image::{ColorMode, ImageLimits, Planes};
 use burn::backend::Flex;
-use dataset::{ColorMode, ImageLimits, Planes};
 use sr_models::inference::{Tiling, upscale_planes, upscale_tiled, upscale_tiled_rows};
 use sr_models::weights::{Family, ModelChoice, SAMPLE_SURVEY_IMAGE};
 
 fn crop_of_the_sample(size: usize) -> Planes {
     let img =
-        dataset::image_io::load_image_bytes(SAMPLE_SURVEY_IMAGE, "sample", ColorMode::Rgb, ImageLimits::default())
+        astro_image::image_io::load_image_bytes(SAMPLE_SURVEY_IMAGE, "sample", ColorMode::Rgb, ImageLimits::default())
             .unwrap();
     // The galaxy's core and its surroundings: structure, stars and sky.
     img.crop((img.width - size) / 2, (img.height - size) / 2, size, size).unwrap()

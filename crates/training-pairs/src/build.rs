@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use dataset::image_io::{ColorMode, ImageLimits, Planes, load_image, save_image};
+use astro_image::image_io::{ColorMode, ImageLimits, Planes, load_image, save_image};
 use esa_scraper::ImageRecord;
 use hips_client::Survey;
 
@@ -137,7 +137,7 @@ fn build_pair(
     let scale = (opts.max_side as f64 / obs.width.max(obs.height) as f64).min(1.0);
     let (w, h) =
         (((obs.width as f64 * scale).round() as usize).max(1), ((obs.height as f64 * scale).round() as usize).max(1));
-    let obs = if (w, h) == (obs.width, obs.height) { obs } else { dataset::resize::imresize(&obs, w, h) };
+    let obs = if (w, h) == (obs.width, obs.height) { obs } else { astro_image::resize::imresize(&obs, w, h) };
     let wcs = full_wcs.rescaled(w as u32, h as u32);
     let previous: Option<PairRecord> = if only_missing {
         std::fs::read(dir.join("pair.json")).ok().and_then(|b| serde_json::from_slice(&b).ok())

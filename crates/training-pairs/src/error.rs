@@ -36,9 +36,9 @@ pub enum PairError {
     },
 }
 
-impl From<dataset::ImageError> for PairError {
+impl From<astro_image::ImageError> for PairError {
     /// Image errors arrive through the dataset crate's error, as before the image crate existed.
-    fn from(e: dataset::ImageError) -> Self {
+    fn from(e: astro_image::ImageError) -> Self {
         PairError::Image(dataset::DatasetError::Image(e))
     }
 }

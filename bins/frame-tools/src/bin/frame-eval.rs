@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
+use astro_image::{ColorMode, ImageLimits};
 use clap::Parser;
-use dataset::{ColorMode, ImageLimits};
 use frame_quality::eval::{EvalRow, evaluate_ranker, markdown_table};
 use frame_quality::learned::{RankerKind, TrainConfig, fit};
 use frame_quality::sim::{FrameTruth, read_truth_csv};
@@ -83,9 +83,10 @@ fn body(a: Args) -> anyhow::Result<()> {
     }
     let source = SerReader::open(&a.input.join("frames.ser"))?;
     let truth: Vec<FrameTruth> = read_truth_csv(&a.input.join("truth.csv"))?;
-    let truth_img = dataset::image_io::load_image(&a.input.join("truth.png"), ColorMode::Luma, ImageLimits::default())
-        .context("truth image")?
-        .data;
+    let truth_img =
+        astro_image::image_io::load_image(&a.input.join("truth.png"), ColorMode::Luma, ImageLimits::default())
+            .context("truth image")?
+            .data;
     let mut rows: Vec<EvalRow> = Vec::new();
     let strehl: Vec<f32> = truth.iter().map(|t| t.strehl).collect();
     rows.push(evaluate_ranker("truth (Strehl)", &strehl, &truth, &source, &truth_img, a.top, 0.0)?);
@@ -132,7 +133,7 @@ fn body(a: Args) -> anyhow::Result<()> {
     }
     println!("{}", markdown_table(&rows, a.top));
     if let Some(path) = &a.json {
-        dataset::image_io::write_atomic(path, &serde_json::to_vec_pretty(&rows)?)?;
+        astro_image::image_io::write_atomic(path, &serde_json::to_vec_pretty(&rows)?)?;
     }
     Ok(())
 }
@@ -154,10 +155,10 @@ fn grid(a: &Args) -> anyhow::Result<()> {
     let md = result.markdown(Metric::Bandpass.name());
     println!("{md}");
     if let Some(path) = &a.markdown {
-        dataset::image_io::write_atomic(path, md.as_bytes())?;
+        astro_image::image_io::write_atomic(path, md.as_bytes())?;
     }
     if let Some(path) = &a.json {
-        dataset::image_io::write_atomic(path, &serde_json::to_vec_pretty(&result)?)?;
+        astro_image::image_io::write_atomic(path, &serde_json::to_vec_pretty(&result)?)?;
     }
     Ok(())
 }

@@ -111,7 +111,7 @@ fn body(a: Args) -> anyhow::Result<()> {
     })?;
     sbar.finish_and_clear();
     let image = if a.sharpen > 0.0 { unsharp_mask(&result.image, a.sharpen_sigma, a.sharpen) } else { result.image };
-    dataset::image_io::save_image(&image, &a.output, 16)?;
+    astro_image::image_io::save_image(&image, &a.output, 16)?;
     match &result.regions {
         Some(r) => println!(
             "stacked {} of {n} frames per region ({} boxes of {} px, {} distinct frames read) into {}",

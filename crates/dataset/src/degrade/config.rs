@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DatasetError, Result};
-use crate::resize::ResizeKernel;
+use astro_image::resize::ResizeKernel;
 
 /// A closed interval `[lo, hi]` a parameter is drawn from uniformly (`[x, x]` fixes it).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use rustfft::num_complex::Complex;
 
 use super::*;
-use crate::image_io::Planes;
+use astro_image::image_io::Planes;
 
 /// A square, odd-sized convolution kernel (row-major), normally summing to 1.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,7 +13,7 @@
 //! 4. **first and second order** ([`OrderConfig`], Real-ESRGAN): random blur kernel
 //!    ([`BlurConfig`]: isotropic/anisotropic Gaussian, generalised Gaussian, plateau), random
 //!    resize ([`RandomResize`]), noise ([`NoiseConfig`]), JPEG ([`JpegConfig`]);
-//! 5. **survey sampling**: MATLAB bicubic [`imresize`](crate::resize::imresize) to the output grid,
+//! 5. **survey sampling**: MATLAB bicubic [`imresize`](astro_image::resize::imresize) to the output grid,
 //!    through the survey's pixel scale when it is coarser than the output grid;
 //! 6. **plate grain** ([`GrainConfig`]), **noise**, colour synthesis, **JPEG**, **black point**
 //!    ([`BlackPointConfig`]: the sky clipped to black, as processed survey images), clamp to [0, 1].
@@ -36,8 +36,8 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::error::{DatasetError, Result};
-use crate::image_io::Planes;
-use crate::resize::imresize_with;
+use astro_image::image_io::Planes;
+use astro_image::resize::imresize_with;
 
 /// Size ratio (output / input) that takes an image at `source` ″/px to a survey at `target` ″/px,
 /// e.g. 0.25″/px → DSS (1.0″/px) is 0.25, i.e. a ×4 downscale.
@@ -140,7 +140,7 @@ mod tests {
     use std::f64::consts::PI;
 
     use super::*;
-    use crate::resize::imresize;
+    use astro_image::resize::imresize;
     use rand::SeedableRng;
 
     fn rng(seed: u64) -> ChaCha8Rng {

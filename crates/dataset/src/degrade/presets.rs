@@ -3,7 +3,7 @@
 //! name. The types they fill in, JSON loading and validation are in `config`.
 
 use crate::error::{DatasetError, Result};
-use crate::resize::ResizeKernel;
+use astro_image::resize::ResizeKernel;
 
 use super::config::{
     BlurConfig, ColourMode, DegradationConfig, GrainConfig, JpegConfig, KernelMix, NoiseConfig, OrderConfig,

@@ -7,8 +7,8 @@ use rayon::prelude::*;
 
 use super::*;
 use crate::error::Result;
-use crate::image_io::Planes;
-use crate::resize::{ResizeKernel, imresize_with};
+use astro_image::image_io::Planes;
+use astro_image::resize::{ResizeKernel, imresize_with};
 
 /// Map the input's channels to the instrument's bands: 3 (full), 1 (mono) or 2 (red, blue plate).
 ///
@@ -173,7 +173,7 @@ pub fn jpeg_roundtrip(planes: &Planes, quality: u8) -> Result<Planes> {
         let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality.clamp(1, 100));
         img.write_with_encoder(enc).map_err(err)?;
         let dec = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg).map_err(err)?;
-        let mut out = Planes::from_dynamic_image(&dec, crate::image_io::ColorMode::Keep);
+        let mut out = Planes::from_dynamic_image(&dec, astro_image::image_io::ColorMode::Keep);
         out.bit_depth = p.bit_depth;
         Ok(out)
     };

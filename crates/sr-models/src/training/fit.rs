@@ -75,7 +75,7 @@ pub fn fit<B: AutodiffBackend>(
                 &validation[..validation.len().min(4)],
                 &device_inner::<B>(&device),
             )?;
-            dataset::image_io::save_image(&grid, &out.join("samples").join(format!("step-{step:06}.png")), 8)?;
+            astro_image::image_io::save_image(&grid, &out.join("samples").join(format!("step-{step:06}.png")), 8)?;
             if quality.psnr > best {
                 best = quality.psnr;
                 store::save_model(&out.join("best.srmodel"), &trainer.config.generator, &trainer.ema)?;

@@ -1,7 +1,7 @@
 //! Validation figures and sample grids of a generator on fixed pairs.
 
 use burn::prelude::*;
-use dataset::Planes;
+use astro_image::Planes;
 
 use crate::data::SrSample;
 use crate::error::Result;
