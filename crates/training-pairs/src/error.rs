@@ -14,7 +14,7 @@ pub enum PairError {
     Survey(#[from] hips_client::HipsError),
     /// An image could not be read, resized or written.
     #[error(transparent)]
-    Image(#[from] dataset::DatasetError),
+    Image(#[from] astro_image::ImageError),
     /// `pair.json` could not be encoded.
     #[error("pair.json: {0}")]
     Json(#[from] serde_json::Error),
@@ -34,13 +34,6 @@ pub enum PairError {
         /// The underlying error.
         source: std::io::Error,
     },
-}
-
-impl From<astro_image::ImageError> for PairError {
-    /// Image errors arrive through the dataset crate's error, as before the image crate existed.
-    fn from(e: astro_image::ImageError) -> Self {
-        PairError::Image(dataset::DatasetError::Image(e))
-    }
 }
 
 /// Result alias for this crate.

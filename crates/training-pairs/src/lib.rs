@@ -11,6 +11,7 @@
 //!   manifest's folder.
 //!
 //! Errors are typed ([`PairError`]). It owns neither sky geometry (`sky-geometry`) nor fetching (`hips-client`, `polite-http`).
+//! It does not depend on burn: images are read, resized and written through `astro-image`.
 #![warn(missing_docs)]
 
 mod build;
