@@ -77,7 +77,7 @@ fn train_step(c: &mut Criterion) {
     let hr = Tensor::random([8, 3, 96, 96], burn::tensor::Distribution::Default, &device);
     let mut group = c.benchmark_group("sr_train_step_flex");
     group.sample_size(10);
-    group.bench_function("light_x4_batch8_patch96", |b| b.iter(|| t.pretrain_step(lr.clone(), hr.clone())));
+    group.bench_function("light_x4_batch8_patch96", |b| b.iter(|| t.pretrain_step(lr.clone(), hr.clone()).unwrap()));
     group.finish();
 }
 

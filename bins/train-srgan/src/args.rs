@@ -140,6 +140,9 @@ pub struct Args {
     /// Compute backend: flex, ndarray, cuda.
     #[arg(long, default_value = "flex")]
     pub device: DeviceKind,
+    /// Data-parallel training on several devices or machines (docs/distributed.md).
+    #[command(flatten)]
+    pub parallel: ml_core::parallel_args::ParallelArgs,
     /// Instead of training: report PSNR/SSIM (Y) of bicubic and of these model files on the
     /// Stellarium test split with --degradation (centre crops of --val-crop).
     #[arg(long, num_args = 1..)]

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use burn::backend::Autodiff;
 use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
+use ml_core::distributed::{Worker, device_at, launch};
 use sr_models::experiment::{self, TrainingData};
 use sr_models::training::{self, TrainConfig, TrainEvent};
 
@@ -55,8 +56,13 @@ fn train(args: Args) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create output folder", args.out.display()))?;
     let resume = args.resume_path();
-    ml_core::with_backend!(args.device, B, device => {
-        run::<Autodiff<B>>(&cfg, &data, &args.out, resume.as_deref(), args.init.as_deref(), &device)
+    let (kind, indices) = args.parallel.device_list(args.device)?;
+    let layout = args.parallel.config(indices.len())?;
+    ml_core::with_backend!(kind, B, _default => {
+        let devices = indices.iter().map(|&i| device_at::<Autodiff<B>>(i)).collect::<Result<Vec<_>, _>>()?;
+        launch::<Autodiff<B>, _, anyhow::Error>(&layout, &devices, |worker, device| {
+            run::<Autodiff<B>>(&cfg, &data, &args.out, resume.as_deref(), args.init.as_deref(), worker, device)
+        })
     }, unavailable k => bail!("backend {k} is not compiled into this build"))
 }
 
@@ -66,11 +72,21 @@ fn run<B: AutodiffBackend>(
     out: &Path,
     resume: Option<&Path>,
     init: Option<&Path>,
+    worker: Worker<B>,
     device: &B::Device,
 ) -> Result<()> {
-    let report = &mut |line: String| eprintln!("{line}");
-    let mut trainer = experiment::start_run::<B>(cfg, &data.validation, out, resume, init, device, report)?;
+    let leader = worker.is_leader();
+    let report = &mut |line: String| {
+        if leader {
+            eprintln!("{line}")
+        }
+    };
+    let trainer = experiment::start_run::<B>(cfg, &data.validation, out, resume, init, device, report)?;
+    let mut trainer = trainer.with_worker(worker)?;
     let bar = cli_args::progress_bar(cfg.total_steps() as u64, "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}");
+    if !leader {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
     bar.set_position(trainer.step as u64);
     let mut last_val = String::new();
     let start = std::time::Instant::now();
@@ -95,6 +111,8 @@ fn run<B: AutodiffBackend>(
         TrainEvent::Saved { .. } => {}
     })?;
     bar.finish();
-    eprintln!("{}", experiment::finished_line(out));
+    if leader {
+        eprintln!("{}", experiment::finished_line(out));
+    }
     Ok(())
 }

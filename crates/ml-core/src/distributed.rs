@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use burn::collective::{self, AllReduceStrategy, CollectiveConfig, CollectiveError, PeerId, ReduceOperation};
-use burn::module::{AutodiffModule, ModuleVisitor, Param, ParamId};
+use burn::module::{AutodiffModule, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::TensorPrimitive;
@@ -280,6 +280,29 @@ impl<B: AutodiffBackend> Worker<B> {
         Ok(grads)
     }
 
+    /// Make every replica of `module` equal to the leader's (rank 0's), as PyTorch's DDP does at
+    /// construction: one all-reduce of all parameters, the leader's weighted 1 and the others 0.
+    /// Needed whenever replicas could start apart (threads drawing from one seeded generator).
+    pub fn synchronise<M: AutodiffModule<B>>(&self, module: M) -> Result<M, ParallelError> {
+        if !self.registered {
+            return Ok(module);
+        }
+        let mut values = Values::<B> { flat: Vec::new() };
+        module.visit(&mut values);
+        if values.flat.is_empty() {
+            return Ok(module);
+        }
+        let own = if self.is_leader() { 1.0 } else { 0.0 };
+        let flat = Tensor::cat(values.flat, 0).mul_scalar(own);
+        let peer = self.peer;
+        let primitive = flat.into_primitive().tensor();
+        let leader = within(self.timeout, "parameter broadcast", move || {
+            collective::all_reduce::<B::InnerBackend>(peer, primitive, ReduceOperation::Sum)
+        })?;
+        let flat = Tensor::<B::InnerBackend, 1>::from_primitive(TensorPrimitive::Float(leader));
+        Ok(module.map(&mut Assign::<B> { flat, offset: 0 }))
+    }
+
     /// Leave the run (unregister); the last call of a worker.
     pub fn finish(mut self) -> Result<(), ParallelError> {
         if self.registered {
@@ -335,4 +358,101 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for Scatter<'_, B> {
         self.next += 1;
         self.offset += len;
     }
+}
+
+/// Every parameter's value, flattened, in the module's visit order.
+struct Values<B: AutodiffBackend> {
+    flat: Vec<Tensor<B::InnerBackend, 1>>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for Values<B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let value = param.val().inner();
+        let len = value.shape().num_elements();
+        self.flat.push(value.reshape([len]));
+    }
+}
+
+/// Replaces every parameter's value by its slice of `flat`, in the same order, keeping its id
+/// and whether it is trained.
+struct Assign<B: AutodiffBackend> {
+    flat: Tensor<B::InnerBackend, 1>,
+    offset: usize,
+}
+
+impl<B: AutodiffBackend> ModuleMapper<B> for Assign<B> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        let dims: [usize; D] = param.val().shape().dims();
+        let len: usize = dims.iter().product();
+        let value = self.flat.clone().slice(self.offset..self.offset + len).reshape(dims);
+        self.offset += len;
+        param.map(|old| {
+            let new = Tensor::<B, D>::from_inner(value);
+            if old.is_require_grad() { new.require_grad() } else { new }
+        })
+    }
+}
+
+/// The device of backend `B` with index `index` (`cuda:1` → the second GPU; CPU backends have
+/// one device, whatever the index).
+pub fn device_at<B: Backend>(index: usize) -> Result<B::Device, ParallelError> {
+    use burn::tensor::backend::{Device, DeviceId};
+    let index_id =
+        u16::try_from(index).map_err(|_| ParallelError::Config(format!("device index {index} is too large")))?;
+    let type_id = B::Device::default().to_id().type_id;
+    Ok(B::Device::from_id(DeviceId { type_id, index_id }))
+}
+
+/// Run `body` once per local device, each as one data-parallel worker of the run (on its own
+/// thread when there are several), and return the first worker's result or the first error.
+/// In a multi-node run, node 0 first starts the orchestrator. A single worker runs on the
+/// calling thread with no exchange at all.
+pub fn launch<B, T, E>(
+    config: &ParallelConfig,
+    devices: &[B::Device],
+    body: impl Fn(Worker<B>, &B::Device) -> Result<T, E> + Sync,
+) -> Result<T, E>
+where
+    B: AutodiffBackend,
+    T: Send,
+    E: From<ParallelError> + Send,
+{
+    config.validate()?;
+    if devices.len() != config.local_devices {
+        return Err(ParallelError::Config(format!(
+            "{} devices given for {} local workers",
+            devices.len(),
+            config.local_devices
+        ))
+        .into());
+    }
+    if !config.is_parallel() {
+        return body(Worker::single(), &devices[0]);
+    }
+    if let Some(node) = config.node.as_ref().filter(|n| n.node_rank == 0) {
+        start_orchestrator(NodeConfig::port(&node.orchestrator, "--collective-server")?)?;
+    }
+    let results: Vec<Result<T, E>> = std::thread::scope(|s| {
+        let handles: Vec<_> = devices
+            .iter()
+            .enumerate()
+            .map(|(i, device)| {
+                let body = &body;
+                s.spawn(move || body(Worker::join(config, i, device)?, device))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(ParallelError::Config("a worker thread panicked".into()).into())))
+            .collect()
+    });
+    let mut first = None;
+    for result in results {
+        match result {
+            Err(e) => return Err(e),
+            Ok(v) if first.is_none() => first = Some(v),
+            Ok(_) => {}
+        }
+    }
+    first.ok_or_else(|| ParallelError::Config("no local device".into()).into())
 }

@@ -5,4 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod distributed;
 pub mod model_file;
+pub mod parallel_args;
+pub mod shard;

@@ -43,10 +43,10 @@ fn main() {
         let mut tr = Trainer::<Autodiff<Flex>>::new(cfg, &device).expect("trainer");
         let lr = Tensor::random([8, 3, 24, 24], burn::tensor::Distribution::Default, &device);
         let hr = Tensor::random([8, 3, 96, 96], burn::tensor::Distribution::Default, &device);
-        tr.pretrain_step(lr.clone(), hr.clone());
+        tr.pretrain_step(lr.clone(), hr.clone()).unwrap();
         let t = Instant::now();
         for _ in 0..steps {
-            tr.pretrain_step(lr.clone(), hr.clone());
+            tr.pretrain_step(lr.clone(), hr.clone()).unwrap();
         }
         println!("training step (batch 8, 24 → 96): {:.1} ms/step", t.elapsed().as_secs_f64() * 1e3 / steps as f64);
     }

@@ -305,7 +305,28 @@ impl PairSource {
         scale: usize,
         device: &B::Device,
     ) -> Result<(Tensor<B, 4>, Tensor<B, 4>)> {
-        let samples = (0..batch).map(|_| self.sample(rng, hr_patch, scale)).collect::<Result<Vec<_>>>()?;
+        self.batch_shard(rng, batch, 0..batch, hr_patch, scale, device)
+    }
+
+    /// The samples `shard` of a batch of `batch`: the seeds of all `batch` samples are drawn from
+    /// `rng` (so every data-parallel worker's `rng` stays in step), then only the shard's samples
+    /// are cut and degraded, each from its own seed. The shards of all workers together are
+    /// exactly the batch one worker would draw.
+    pub fn batch_shard<B: Backend>(
+        &self,
+        rng: &mut ChaCha8Rng,
+        batch: usize,
+        shard: std::ops::Range<usize>,
+        hr_patch: usize,
+        scale: usize,
+        device: &B::Device,
+    ) -> Result<(Tensor<B, 4>, Tensor<B, 4>)> {
+        use rand::{RngCore, SeedableRng};
+        let seeds: Vec<u64> = (0..batch).map(|_| rng.next_u64()).collect();
+        let samples = seeds[shard]
+            .iter()
+            .map(|&seed| self.sample(&mut ChaCha8Rng::seed_from_u64(seed), hr_patch, scale))
+            .collect::<Result<Vec<_>>>()?;
         Ok(stack(&samples, device))
     }
 }

@@ -62,6 +62,9 @@ pub enum SrError {
     /// A training data source is unusable.
     #[error("training data: {0}")]
     Data(String),
+    /// Data-parallel training failed: a worker died, hung or the collective was misconfigured.
+    #[error(transparent)]
+    Parallel(#[from] ml_core::distributed::ParallelError),
 }
 
 impl From<astro_image::ImageError> for SrError {

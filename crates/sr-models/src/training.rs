@@ -23,6 +23,7 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
+use ml_core::distributed::Worker;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -53,6 +54,8 @@ pub struct Trainer<B: AutodiffBackend> {
     /// Drives every random draw of the data pipeline (saved for exact resume).
     pub rng: ChaCha8Rng,
     device: B::Device,
+    /// This replica's place in a data-parallel run (a single worker by default).
+    worker: Worker<B>,
 }
 
 /// Adam's ε: PyTorch's and BasicSR's 1e-8, not burn's default 1e-5, so learning rates and recipes
@@ -86,6 +89,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             ema,
             step: 0,
             device: device.clone(),
+            worker: Worker::single(),
         })
     }
 
@@ -101,6 +105,43 @@ impl<B: AutodiffBackend> Trainer<B> {
         self.ema = generator.valid();
         self.generator = generator;
         Ok(self)
+    }
+
+    /// Make this trainer one replica of a data-parallel run: `config.batch_size` is the global
+    /// batch, of which this replica computes its shard; gradients are averaged every step.
+    pub fn with_worker(mut self, worker: Worker<B>) -> Result<Self> {
+        let world = worker.shard().world;
+        if self.config.batch_size < world {
+            return Err(SrError::Config(format!(
+                "batch size {} is below the {world} data-parallel workers (the batch size is global)",
+                self.config.batch_size
+            )));
+        }
+        // Replicas start from the leader's weights (threads may have drawn different inits).
+        self.generator = worker.synchronise(self.generator)?;
+        self.discriminator = self.discriminator.map(|d| worker.synchronise(d)).transpose()?;
+        if self.step == 0 {
+            self.ema = self.generator.valid();
+        }
+        self.worker = worker;
+        Ok(self)
+    }
+
+    /// Whether this replica writes the run's files (rank 0, or the only worker).
+    pub fn is_leader(&self) -> bool {
+        self.worker.is_leader()
+    }
+
+    /// Leave the data-parallel run (the last call of a replica; nothing for a single worker).
+    pub fn leave_parallel(&mut self) -> Result<()> {
+        std::mem::replace(&mut self.worker, Worker::single()).finish()?;
+        Ok(())
+    }
+
+    /// Gradients of `module` averaged over the data-parallel replicas (weighted by batch share).
+    fn averaged<M: AutodiffModule<B>>(&self, module: &M, grads: GradientsParams) -> Result<GradientsParams> {
+        let weight = self.worker.shard().weight(self.config.batch_size);
+        Ok(self.worker.average(module, grads, weight, self.step)?)
     }
 
     /// Whether the run has done all its steps.
@@ -120,16 +161,17 @@ impl<B: AutodiffBackend> Trainer<B> {
     }
 
     /// One pretraining step on a batch: pixel/SSIM loss, Adam update, EMA update.
-    pub fn pretrain_step(&mut self, lr_batch: Tensor<B, 4>, hr_batch: Tensor<B, 4>) -> StepStats {
+    pub fn pretrain_step(&mut self, lr_batch: Tensor<B, 4>, hr_batch: Tensor<B, 4>) -> Result<StepStats> {
         let rate = self.config.learning_rate(self.step, self.config.lr);
         let sr = self.generator.forward(lr_batch);
         let loss = self.config.pixel.loss(sr, hr_batch);
         let value = loss.clone().into_scalar().elem::<f64>();
         let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
+        let grads = self.averaged(&self.generator, grads)?;
         self.generator = self.opt_g.step(rate, self.generator.clone(), grads);
         self.step += 1;
         self.update_ema();
-        StepStats { step: self.step, loss: value, d_loss: None, lr: rate }
+        Ok(StepStats { step: self.step, loss: value, d_loss: None, lr: rate })
     }
 
     /// The discriminator loss of an adversarial step: real HR patches against the generator's
@@ -147,12 +189,16 @@ impl<B: AutodiffBackend> Trainer<B> {
     /// The discriminator update of an adversarial step; returns the discriminator loss.
     pub fn discriminator_step(&mut self, lr_batch: Tensor<B, 4>, hr_batch: Tensor<B, 4>) -> Result<f64> {
         let loss = self.discriminator_loss(lr_batch, hr_batch)?;
-        let (Some(disc), Some(opt)) = (self.discriminator.clone(), self.opt_d.as_mut()) else {
+        let Some(disc) = self.discriminator.clone() else {
             return Err(SrError::Config("no discriminator configured".into()));
         };
         let value = loss.clone().into_scalar().elem::<f64>();
         let grads = GradientsParams::from_grads(loss.backward(), &disc);
+        let grads = self.averaged(&disc, grads)?;
         let rate = self.config.learning_rate(self.step, self.config.lr_d);
+        let Some(opt) = self.opt_d.as_mut() else {
+            return Err(SrError::Config("no discriminator optimizer".into()));
+        };
         self.discriminator = Some(opt.step(rate, disc, grads));
         Ok(value)
     }
@@ -173,6 +219,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         }
         let value = loss.clone().into_scalar().elem::<f64>();
         let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
+        let grads = self.averaged(&self.generator, grads)?;
         self.generator = self.opt_g.step(rate, self.generator.clone(), grads);
         Ok((value, rate))
     }
@@ -186,12 +233,21 @@ impl<B: AutodiffBackend> Trainer<B> {
         Ok(StepStats { step: self.step, loss, d_loss: Some(d_loss), lr })
     }
 
-    /// Draw a batch from `source` with the run's RNG and do the step the schedule calls for.
+    /// Draw a batch from `source` with the run's RNG and do the step the schedule calls for. In
+    /// a data-parallel run every replica draws the same global batch's seeds and builds only its
+    /// own shard of the samples.
     pub fn train_step(&mut self, source: &PairSource) -> Result<StepStats> {
         let scale = self.config.generator.scale();
-        let (lr, hr) =
-            source.batch::<B>(&mut self.rng, self.config.batch_size, self.config.hr_patch, scale, &self.device)?;
-        if self.in_gan_phase() { self.gan_step(lr, hr) } else { Ok(self.pretrain_step(lr, hr)) }
+        let shard = self.worker.shard().range(self.config.batch_size);
+        let (lr, hr) = source.batch_shard::<B>(
+            &mut self.rng,
+            self.config.batch_size,
+            shard,
+            self.config.hr_patch,
+            scale,
+            &self.device,
+        )?;
+        if self.in_gan_phase() { self.gan_step(lr, hr) } else { self.pretrain_step(lr, hr) }
     }
 }
 
@@ -277,7 +333,7 @@ mod tests {
         let source = PairSource::Degrade { images: real_images(2), degradation: DegradationConfig::dss() };
         for _ in 0..3 {
             let (lr, hr) = source.batch::<A>(&mut rng, 2, 32, 1, &device).unwrap();
-            t.pretrain_step(lr, hr);
+            t.pretrain_step(lr, hr).unwrap();
         }
         let (lr, hr) = source.batch::<A>(&mut rng, 2, 32, 1, &device).unwrap();
         let gen_inner = t.generator.valid();

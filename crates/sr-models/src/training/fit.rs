@@ -41,6 +41,7 @@ pub enum TrainEvent {
 
 /// Run a trainer to the end, writing `out/checkpoint.ckpt`, `out/model.srmodel` (EMA),
 /// `out/best.srmodel` (best validation PSNR), `out/samples/step-N.png` and `out/validation.jsonl`.
+/// In a data-parallel run only the leader writes them; every replica steps to the end.
 pub fn fit<B: AutodiffBackend>(
     trainer: &mut Trainer<B>,
     source: &PairSource,
@@ -50,7 +51,11 @@ pub fn fit<B: AutodiffBackend>(
 ) -> Result<()> {
     let scale = trainer.config.generator.scale();
     source.validate(trainer.config.hr_patch, scale)?;
-    std::fs::create_dir_all(out.join("samples")).map_err(|e| SrError::io(out, e))?;
+    // In a data-parallel run only the leader (rank 0) writes; the replicas are identical.
+    let leader = trainer.is_leader();
+    if leader {
+        std::fs::create_dir_all(out.join("samples")).map_err(|e| SrError::io(out, e))?;
+    }
     let start = Instant::now();
     let first = trainer.step;
     let mut best = f64::NEG_INFINITY;
@@ -63,6 +68,9 @@ pub fn fit<B: AutodiffBackend>(
         observer(&TrainEvent::Step { stats, it_per_s });
         let step = trainer.step;
         let last = trainer.finished();
+        if !leader {
+            continue;
+        }
         if !validation.is_empty() && (step.is_multiple_of(trainer.config.val_every) || last) {
             let quality = evaluate(&trainer.ema, &trainer.config.generator, validation, &device_inner::<B>(&device))?;
             observer(&TrainEvent::Validation { step, quality });
@@ -87,7 +95,7 @@ pub fn fit<B: AutodiffBackend>(
             observer(&TrainEvent::Saved { checkpoint: ckpt.clone(), model: model_path.clone() });
         }
     }
-    Ok(())
+    trainer.leave_parallel()
 }
 
 /// The inner backend's device matching an autodiff device.
