@@ -89,9 +89,27 @@ pub struct DegradationConfig {
     pub black_point: Option<BlackPointConfig>,
 }
 
+/// Every step off and MATLAB bicubic resampling: the values a JSON field left out takes. Serde
+/// builds it before reading any configuration, so it is the one configuration that is not a
+/// preset file; `presets/bicubic.json` spells it out and `tests/presets.rs` checks they agree.
 impl Default for DegradationConfig {
     fn default() -> Self {
-        DegradationConfig::bicubic()
+        DegradationConfig {
+            source_pixel_scale_arcsec: None,
+            survey_pixel_scale_arcsec: None,
+            colour: ColourMode::Full,
+            colour_prob: 1.0,
+            seeing: None,
+            saturation: None,
+            first_order: None,
+            second_order: None,
+            final_kernel: ResizeKernel::Cubic,
+            sky: None,
+            grain: None,
+            noise: None,
+            jpeg: None,
+            black_point: None,
+        }
     }
 }
 
@@ -390,11 +408,14 @@ impl DegradationConfig {
     pub fn load(path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).map_err(|source| DatasetError::Io { path: path.to_path_buf(), source })?;
-        let cfg: DegradationConfig = serde_json::from_str(&text).map_err(|e| DatasetError::Catalog {
-            path: path.to_path_buf(),
-            reason: format!("bad degradation config: {e}"),
-        })?;
-        cfg.validate().map_err(|e| DatasetError::Catalog { path: path.to_path_buf(), reason: e.to_string() })?;
+        Self::from_json(&text).map_err(|reason| DatasetError::Catalog { path: path.to_path_buf(), reason })
+    }
+
+    /// Parse and validate a configuration's JSON text (the one reader of user files and of the
+    /// bundled presets); the error is the one-line reason.
+    pub(crate) fn from_json(text: &str) -> std::result::Result<Self, String> {
+        let cfg: DegradationConfig = serde_json::from_str(text).map_err(|e| format!("bad degradation config: {e}"))?;
+        cfg.validate().map_err(|e| e.to_string())?;
         Ok(cfg)
     }
 
