@@ -6,8 +6,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use prettier_space::frame_quality::metrics::{Metric, Scratch};
-use prettier_space::frame_quality::sim::{SimConfig, planet_texture, render_planet};
+use prettier_space::frame_quality::ranking::{Metric, Scratch};
+use prettier_space::frame_quality::simulation::{SimConfig, planet_texture, render_planet};
 use prettier_space::frame_quality::{ColorId, ImageView, Scorer, SerHeader, SerReader, SerWriter, score_source};
 use rand::{Rng, SeedableRng};
 
@@ -59,7 +59,9 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     let mut s = Scratch::default();
     g.bench_function("bandpass_measure_single_thread", |b| {
-        b.iter(|| black_box(prettier_space::frame_quality::bandpass::measure(ImageView::new(&one, W, H), &mut s)))
+        b.iter(|| {
+            black_box(prettier_space::frame_quality::ranking::bandpass::measure(ImageView::new(&one, W, H), &mut s))
+        })
     });
     g.bench_function("disc-laplace_single_thread", |b| {
         b.iter(|| black_box(Metric::DiscLaplace.score(ImageView::new(&one, W, H), &mut s)))
@@ -71,7 +73,7 @@ fn bench(c: &mut Criterion) {
 
 /// The bundled quality CNN (`rank-frames --metric learned`, Flex backend) on the same 640×480 SER.
 fn bench_learned(c: &mut Criterion) {
-    use prettier_space::frame_quality::learned::quality::QualityModel;
+    use prettier_space::frame_quality::ranking::learned::quality::QualityModel;
     use prettier_space::ml_core::backend::FlexBackend;
     let dir = std::env::temp_dir().join(format!("frame_rank_bench_learned_{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

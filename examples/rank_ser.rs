@@ -10,8 +10,8 @@
 
 use std::path::PathBuf;
 
-use prettier_space::frame_quality::eval::spearman;
-use prettier_space::frame_quality::sim::{SimConfig, planet_texture, simulate_to_dir};
+use prettier_space::frame_quality::ranking::spearman;
+use prettier_space::frame_quality::simulation::{SimConfig, planet_texture, simulate_to_dir};
 use prettier_space::frame_quality::{
     Metric, Scorer, Selection, SerReader, StackConfig, open_source, ranks, score_source, stack,
 };

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use frame_quality::ser::{ColorId, SerHeader, SerWriter};
+use frame_quality::io::{ColorId, SerHeader, SerWriter};
 
 /// The binary under a 2 GB address-space limit (`ulimit -v`): a tool that tried to allocate what a
 /// hostile input declares would be killed instead of passing (issue #14: bounded memory).

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use frame_quality::ser::{ColorId, SerHeader, SerWriter};
+use frame_quality::io::{ColorId, SerHeader, SerWriter};
 
 /// Run a binary under a 2 GB address-space limit; (success, stderr+stdout).
 fn run(bin: &str, args: &[&str]) -> (bool, String) {

@@ -3,8 +3,7 @@
 
 use std::process::Command;
 
-use frame_quality::anisoplanatic::{AnisoConfig, simulate_aniso_to_dir};
-use frame_quality::sim::{SimConfig, planet_texture};
+use frame_quality::simulation::{AnisoConfig, SimConfig, planet_texture, simulate_aniso_to_dir};
 
 fn stack_frames(args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_stack-frames")).args(args).output().expect("stack-frames runs");

@@ -3,10 +3,10 @@
 //! simulated grid. `cargo run --release -p frame-quality --example bandpass_search -- GRID_DIR`
 //! (GRID_DIR from `frame-sim --grid`). Tune on one seed's grid, check on another's.
 
-use frame_quality::bandpass::{BandMeasure, BandpassScorer, LAPLACIAN_NORM2, LEVELS, measure};
-use frame_quality::eval::spearman;
-use frame_quality::grid_eval::{SimulatedVideo, cell_dirs};
-use frame_quality::source::{DecodeScratch, FrameSource};
+use frame_quality::io::{DecodeScratch, FrameSource};
+use frame_quality::ranking::bandpass::{BandMeasure, BandpassScorer, LAPLACIAN_NORM2, LEVELS, measure};
+use frame_quality::ranking::spearman;
+use frame_quality::simulation::{SimulatedVideo, cell_dirs};
 use frame_quality::{ImageView, Scratch};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -24,13 +24,11 @@
 use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex};
-use frame_quality::anisoplanatic::{AnisoConfig, simulate_aniso_to_dir};
-use frame_quality::contact_sheet::sheet_frames;
-use frame_quality::eval::spearman;
-use frame_quality::learned::finetune::{FinetuneConfig, finetune_prepared};
-use frame_quality::learned::quality::{BUNDLED_WEIGHTS, QualityModel, prepare_source};
-use frame_quality::picks::{DEFAULT_ALPHA, DEFAULT_GRID, Pick, PicksRanker, standardize, video_features};
-use frame_quality::sim::{SimConfig, planet_texture};
+use frame_quality::ranking::learned::finetune::{FinetuneConfig, finetune_prepared};
+use frame_quality::ranking::learned::quality::{BUNDLED_WEIGHTS, QualityModel, prepare_source};
+use frame_quality::ranking::picks::{DEFAULT_ALPHA, DEFAULT_GRID, Pick, PicksRanker, standardize, video_features};
+use frame_quality::ranking::{sheet_frames, spearman};
+use frame_quality::simulation::{AnisoConfig, SimConfig, planet_texture, simulate_aniso_to_dir};
 use frame_quality::{Metric, SerReader};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -163,7 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let vdir = dir.path().join(format!("{}-{seed}", c.name));
             let out = simulate_aniso_to_dir(&cfg, &texture, &vdir, &|_| {})?;
             // Region truth: patch Strehls weighted by the ROI's mean patch weights.
-            let roi_sim = frame_quality::anisoplanatic::AnisoSimulator::new(sim.clone(), &texture, 3, c.correlation)?;
+            let roi_sim = frame_quality::simulation::AnisoSimulator::new(sim.clone(), &texture, 3, c.correlation)?;
             let (x0, y0) = ((cx + c.roi.0 * r) as usize, (cy + c.roi.1 * r) as usize);
             let (x1, y1) = ((cx + c.roi.2 * r) as usize, (cy + c.roi.3 * r) as usize);
             let roi_pref: Vec<f32> =

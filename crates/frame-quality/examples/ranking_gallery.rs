@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use dataset::Planes;
 use dataset::backend::FlexBackend;
-use frame_quality::grid_eval::SimulatedVideo;
-use frame_quality::learned::quality::QualityModel;
-use frame_quality::rank::order_best_first;
+use frame_quality::ranking::learned::quality::QualityModel;
+use frame_quality::ranking::order_best_first;
+use frame_quality::simulation::SimulatedVideo;
 use frame_quality::{Metric, Scorer, StackConfig, score_source, stack};
 
 /// Stretch a luma image to [0, 1] between its 0.5th and 99.9th percentiles of `reference`.
@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (name, scores) in &rankers {
             let s = stack(&v.source, scores, &cfg, &|_, _| {})?;
             let luma = if s.image.channels == 1 { s.image.data } else { s.image.to_luma().data };
-            let (p, _) = frame_quality::eval::compare_stack(&luma, &v.truth_image, w, h, (w.min(h) / 16).max(1));
+            let (p, _) = frame_quality::simulation::compare_stack(&luma, &v.truth_image, w, h, (w.min(h) / 16).max(1));
             names.push(format!("{name}: stack {p:.2} dB"));
             top.push(luma);
             let order = order_best_first(scores);
@@ -65,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sorted.sort_by(f32::total_cmp);
         let (lo, hi) = (sorted[sorted.len() / 200], sorted[sorted.len() * 999 / 1000]);
         let gain_fit = |img: &[f32]| {
-            let g = frame_quality::eval::fit_gain(img, &v.truth_image);
+            let g = frame_quality::simulation::fit_gain(img, &v.truth_image);
             img.iter().map(|x| x * g).collect::<Vec<f32>>()
         };
         let cols = top.len();

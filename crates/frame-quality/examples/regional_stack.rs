@@ -16,10 +16,11 @@
 
 use std::process::ExitCode;
 
-use frame_quality::anisoplanatic::{AnisoConfig, AnisoSimulator, simulate_aniso_to_dir};
-use frame_quality::eval::{compare_stack, spearman};
-use frame_quality::sim::{SimConfig, planet_texture};
-use frame_quality::stack::{BoxScores, LocalMetric, score_boxes, stack, stack_with_box_scores};
+use frame_quality::ranking::spearman;
+use frame_quality::simulation::{
+    AnisoConfig, AnisoSimulator, SimConfig, compare_stack, planet_texture, simulate_aniso_to_dir,
+};
+use frame_quality::stacking::{BoxScores, LocalMetric, score_boxes, stack, stack_with_box_scores};
 use frame_quality::{FrameSource, Metric, Scorer, Selection, SerReader, StackConfig, score_source};
 
 struct Args {

@@ -5,10 +5,9 @@
 //! (GRID_DIR from `frame-sim --grid` or `frame-sim --grid --check`). Tune on the first simulator's
 //! grid only; the check simulator's cells are reported, never tuned on.
 
-use frame_quality::bandpass::{BandMeasure, BandpassScorer, TILE_COUNT};
-use frame_quality::eval::spearman;
-use frame_quality::grid_eval::{SimulatedVideo, cell_dirs};
-use frame_quality::rank::measure_source;
+use frame_quality::ranking::bandpass::{BandMeasure, BandpassScorer, TILE_COUNT};
+use frame_quality::ranking::{measure_source, spearman};
+use frame_quality::simulation::{SimulatedVideo, cell_dirs};
 
 /// Median of the finite values (0 when empty).
 fn median(mut v: Vec<f32>) -> f32 {

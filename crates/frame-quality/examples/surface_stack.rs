@@ -15,10 +15,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use frame_quality::eval::{compare_stack, spearman};
-use frame_quality::grid_eval::{SimulatedVideo, cell_dirs};
-use frame_quality::stack::{BoxScores, LocalMetric, score_boxes, stack, stack_with_box_scores};
-use frame_quality::surface::read_regions_csv;
+use frame_quality::ranking::spearman;
+use frame_quality::simulation::{SimulatedVideo, cell_dirs, compare_stack, read_regions_csv};
+use frame_quality::stacking::{BoxScores, LocalMetric, score_boxes, stack, stack_with_box_scores};
 use frame_quality::{FrameSource, Metric, Scorer, Selection, StackConfig, score_source};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;

@@ -16,11 +16,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex};
-use frame_quality::grid::{cells, simulate_cell};
-use frame_quality::grid_eval::{SimulatedVideo, cell_dirs};
-use frame_quality::learned::quality::{
+use frame_quality::ranking::learned::quality::{
     QualityTrainConfig, TrainVideo, net_to_bytes, prepare_source, train_quality_net,
 };
+use frame_quality::simulation::{SimulatedVideo, cell_dirs, cells, simulate_cell};
 
 const TRAIN_TEXTURES: [&str; 2] = ["mars", "jupiter"];
 

@@ -1,41 +1,22 @@
 //! Planetary lucky imaging: read SER videos, rank frames by sharpness (PIPP/PSS metrics and
 //! learned rankers), align and stack the best, and measure rankers on simulated turbulence.
+//!
+//! One module per concern: [`io`] (frame sources), [`ranking`] (metrics, learned rankers, picks),
+//! [`stacking`] (align and stack) and [`simulation`] (simulated footage with truth, evaluation).
+//! The items most programs need are re-exported here.
 #![warn(missing_docs)]
 
-pub mod align;
-pub mod anisoplanatic;
-pub mod avi;
-pub mod bandpass;
-pub mod contact_sheet;
-pub mod decode_scratch;
-pub mod disc;
-pub mod error;
-pub mod eval;
-pub mod ffmpeg_source;
-pub mod fft;
-pub mod filters;
-pub mod frame_source;
-pub mod grid;
-pub mod grid_eval;
-pub mod learned;
-pub mod metrics;
-pub mod picks;
-pub mod rank;
-pub mod render;
-pub mod ser;
-pub mod sim;
-pub mod source;
-pub mod stack;
-pub mod surface;
-pub mod surface_check;
-pub mod view;
+mod error;
+pub mod io;
+mod pixels;
+pub mod ranking;
+pub mod simulation;
+pub mod stacking;
 
-pub use disc::{Disc, detect_disc};
 pub use error::{FrameError, Result};
-pub use learned::{Ranker, RankerKind, TrainConfig};
-pub use metrics::{Metric, Scratch};
-pub use rank::{Scorer, Selection, ranks, score_source};
-pub use ser::{ColorId, SerHeader, SerReader, SerWriter};
-pub use source::{FrameSource, ImageFolder, open_source};
-pub use stack::{MAX_SHARPEN_SIGMA, StackConfig, StackMethod, StackResult, check_unsharp, stack, unsharp_mask};
-pub use view::ImageView;
+pub use io::{ColorId, FrameSource, ImageFolder, SerHeader, SerReader, SerWriter, open_source};
+pub use pixels::ImageView;
+pub use ranking::{
+    Disc, Metric, Ranker, RankerKind, Scorer, Scratch, Selection, TrainConfig, detect_disc, ranks, score_source,
+};
+pub use stacking::{MAX_SHARPEN_SIGMA, StackConfig, StackMethod, StackResult, check_unsharp, stack, unsharp_mask};

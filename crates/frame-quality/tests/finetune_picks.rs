@@ -4,12 +4,11 @@
 //! and scores the same through `Ranker::score_source`; broken models are refused.
 
 use burn::backend::{Autodiff, Flex};
-use frame_quality::anisoplanatic::{AnisoConfig, AnisoSimulator, simulate_aniso_to_dir};
-use frame_quality::eval::spearman;
-use frame_quality::learned::finetune::{FinetuneConfig, finetune_prepared};
-use frame_quality::learned::quality::{BUNDLED_WEIGHTS, QualityModel, prepare_source};
-use frame_quality::picks::Pick;
-use frame_quality::sim::{SimConfig, planet_texture};
+use frame_quality::ranking::learned::finetune::{FinetuneConfig, finetune_prepared};
+use frame_quality::ranking::learned::quality::{BUNDLED_WEIGHTS, QualityModel, prepare_source};
+use frame_quality::ranking::picks::Pick;
+use frame_quality::ranking::spearman;
+use frame_quality::simulation::{AnisoConfig, AnisoSimulator, SimConfig, planet_texture, simulate_aniso_to_dir};
 use frame_quality::{Ranker, SerReader};
 
 type B = Flex;

@@ -1,8 +1,8 @@
 //! The simulation grid and the default metric on it: noise correction must carry faint, cloudy
 //! videos where round 1's default failed, and cut discs must rank below every whole disc.
 
-use frame_quality::eval::spearman;
-use frame_quality::grid::{cells, simulate_cell};
+use frame_quality::ranking::spearman;
+use frame_quality::simulation::{cells, simulate_cell};
 use frame_quality::{Metric, Scorer, SerReader, score_source};
 
 fn rho(ser: &SerReader, metric: Metric, truth: &[f32]) -> f64 {
@@ -52,16 +52,16 @@ fn fused_ser_decoding_measures_exactly_what_the_full_frame_path_measures() {
         let dir = tempfile::tempdir().unwrap();
         let out = simulate_cell(&cell, dir.path(), &|_| {}).unwrap();
         let ser = SerReader::open(&out.ser).unwrap();
-        let fused = frame_quality::rank::measure_source(&ser, &|_| {}).unwrap();
+        let fused = frame_quality::ranking::measure_source(&ser, &|_| {}).unwrap();
         let (w, h) = (ser.header().width, ser.header().height);
         let mut s = frame_quality::Scratch::default();
         for (i, m) in fused.iter().enumerate() {
             let p = ser.read_planes(i).unwrap();
-            let full = frame_quality::bandpass::measure(frame_quality::ImageView::new(&p.data, w, h), &mut s);
+            let full = frame_quality::ranking::bandpass::measure(frame_quality::ImageView::new(&p.data, w, h), &mut s);
             assert!(m.found && full.found, "{name} frame {i}");
             assert!((m.noise_var / full.noise_var - 1.0).abs() < 1e-3, "{name} {i}: {m:?} vs {full:?}");
             // measure_source computes only the bands the video's rule reads (always the finest).
-            for l in 0..frame_quality::bandpass::LEVELS {
+            for l in 0..frame_quality::ranking::bandpass::LEVELS {
                 if m.energy[l] != 0.0 || l == 0 {
                     assert!((m.energy[l] / full.energy[l] - 1.0).abs() < 1e-3, "{name} {i}: {m:?} vs {full:?}");
                 }
@@ -85,10 +85,10 @@ fn skipping_unneeded_bands_gives_the_same_scores_as_measuring_every_band() {
         let full: Vec<_> = (0..ser.len())
             .map(|i| {
                 let p = ser.read_planes(i).unwrap();
-                frame_quality::bandpass::measure(frame_quality::ImageView::new(&p.data, w, h), &mut s)
+                frame_quality::ranking::bandpass::measure(frame_quality::ImageView::new(&p.data, w, h), &mut s)
             })
             .collect();
-        let slow = frame_quality::bandpass::BandpassScorer::scores(&full);
+        let slow = frame_quality::ranking::bandpass::BandpassScorer::scores(&full);
         for (a, b) in fast.iter().zip(&slow) {
             assert!((a - b).abs() <= 1e-4 * b.abs().max(1e-3), "{name}: {a} vs {b}");
         }

@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use frame_quality::avi::{AviOpen, AviPixels, AviReader};
-use frame_quality::ffmpeg_source::DecodedVideo;
-use frame_quality::source::{DecodeScratch, FrameSource, ImageFolder, open_source};
+use frame_quality::io::{
+    AviOpen, AviPixels, AviReader, DecodeScratch, DecodedVideo, FrameSource, ImageFolder, open_source,
+};
 
 // ---------- RIFF/AVI writer (the test's own, from the OpenDML/AVI 1.0 layouts) ----------
 

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use frame_quality::Ranker;
-use frame_quality::picks::{feature_names, standardize, video_features};
-use frame_quality::ser::{ColorId, SerHeader, SerReader, SerWriter};
+use frame_quality::io::{ColorId, SerHeader, SerReader, SerWriter};
+use frame_quality::ranking::picks::{feature_names, standardize, video_features};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)

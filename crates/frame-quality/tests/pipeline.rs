@@ -1,11 +1,9 @@
 //! End-to-end checks on simulated turbulence from the real Stellarium Mars texture.
 
 use dataset::Planes;
-use frame_quality::eval::{compare_stack, spearman};
-use frame_quality::learned::{Ranker, RankerKind, TrainConfig, fit};
-use frame_quality::metrics::{Metric, Scratch};
-use frame_quality::rank::write_scores_csv;
-use frame_quality::sim::{SimConfig, planet_texture, simulate_to_dir};
+use frame_quality::ranking::learned::{Ranker, RankerKind, TrainConfig, fit};
+use frame_quality::ranking::{Metric, Scratch, spearman, write_scores_csv};
+use frame_quality::simulation::{SimConfig, compare_stack, planet_texture, simulate_to_dir};
 use frame_quality::{
     ImageView, Scorer, Selection, SerHeader, SerReader, SerWriter, StackConfig, StackMethod, score_source, stack,
 };
@@ -115,7 +113,7 @@ fn learned_rankers_fit_save_load_and_score() {
         cfg.cnn.epochs = 6;
         cfg.cnn.batch_size = 8;
         if kind == RankerKind::Cnn {
-            cfg.patch = Some(frame_quality::learned::PatchConfig { size: 24, crop_radii: 2.4 });
+            cfg.patch = Some(frame_quality::ranking::learned::PatchConfig { size: 24, crop_radii: 2.4 });
         }
         let (ranker, report) = fit::<AB>(&ser, &cfg, &device, &|_| {}).unwrap();
         let scores = ranker.score_source::<B>(&ser, &device, &|_| {}).unwrap();

@@ -3,9 +3,9 @@
 //! Saturn, a texture it never saw in training), and bad weights files are errors, not panics.
 
 use burn::backend::Flex;
-use frame_quality::eval::spearman;
-use frame_quality::grid::{cells, simulate_cell};
-use frame_quality::learned::quality::{QualityModel, QualityNetConfig, net_to_bytes};
+use frame_quality::ranking::learned::quality::{QualityModel, QualityNetConfig, net_to_bytes};
+use frame_quality::ranking::spearman;
+use frame_quality::simulation::{cells, simulate_cell};
 use frame_quality::{FrameError, SerReader};
 
 type B = Flex;

@@ -2,11 +2,9 @@
 //! over global selection on anisoplanatic seeing.
 
 use dataset::Planes;
-use frame_quality::anisoplanatic::{AnisoConfig, simulate_aniso_to_dir};
-use frame_quality::eval::compare_stack;
-use frame_quality::sim::{SimConfig, planet_texture};
-use frame_quality::source::DecodeScratch;
-use frame_quality::stack::{BoxBlend, BoxScores, StackMethod, stack_with_box_scores};
+use frame_quality::io::DecodeScratch;
+use frame_quality::simulation::{AnisoConfig, SimConfig, compare_stack, planet_texture, simulate_aniso_to_dir};
+use frame_quality::stacking::{BoxBlend, BoxScores, StackMethod, stack_with_box_scores};
 use frame_quality::{FrameSource, Metric, Scorer, Selection, SerReader, StackConfig, score_source, stack};
 
 /// Frames generated on demand: frame `i` is flat at `(i + 1) / 40`.

@@ -1,9 +1,10 @@
 //! Surface footage (issue 27): solar granulation through layered anisoplanatic seeing and the
 //! independent check simulator's craters; the default ranks them, per-point scores cover them.
 
-use frame_quality::eval::spearman;
-use frame_quality::surface::{Scene, SurfaceConfig, read_regions_csv, simulate_surface_to_dir};
-use frame_quality::surface_check::{CheckConfig, simulate_check_to_dir};
+use frame_quality::ranking::spearman;
+use frame_quality::simulation::{
+    CheckConfig, Scene, SurfaceConfig, read_regions_csv, simulate_check_to_dir, simulate_surface_to_dir,
+};
 use frame_quality::{Metric, Scorer, SerReader, score_source};
 
 fn rho(ser: &SerReader, metric: Metric, truth: &[f32]) -> f64 {
@@ -46,13 +47,13 @@ fn default_beats_pipp_on_the_check_simulators_craters() {
     assert!(ours > pipp, "default ρ {ours:.3} vs PIPP {pipp:.3}");
     // Per-point scores: one finite row per frame, one column per alignment point.
     let scores = score_source(&ser, &Scorer::new(Metric::Bandpass), &|_| {}).unwrap();
-    let table = frame_quality::stack::local_scores(&ser, &scores, 64, Default::default(), &|_| {}).unwrap();
+    let table = frame_quality::stacking::local_scores(&ser, &scores, 64, Default::default(), &|_| {}).unwrap();
     assert_eq!(table.frames, ser.len());
     assert!(!table.boxes.is_empty());
     assert_eq!(table.scores.len(), table.frames * table.boxes.len());
     assert!(table.scores.iter().all(|v| v.is_finite() && *v >= 0.0));
     let csv = dir.path().join("local.csv");
-    frame_quality::stack::write_local_csv(&csv, &table).unwrap();
+    frame_quality::stacking::write_local_csv(&csv, &table).unwrap();
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count(), ser.len() + 1);
     assert!(text.starts_with("frame,p0_x"));

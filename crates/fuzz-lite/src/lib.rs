@@ -59,7 +59,7 @@ fn text(b: &[u8]) -> String {
 }
 
 fn ser(ctx: &mut Ctx, b: &[u8]) {
-    use frame_quality::ser::{SerHeader, SerReader};
+    use frame_quality::io::{SerHeader, SerReader};
     let path = ctx.scratch("f.ser");
     let _ = SerHeader::parse(&b[..b.len().min(178)], &path);
     if std::fs::write(&path, b).is_err() {

@@ -21,7 +21,7 @@ pub(crate) fn srmodel(_: &mut Ctx, b: &[u8]) {
 
 /// A frame-ranker JSON model, loaded from a file as `rank-frames --model` does, then scoring one patch.
 pub(crate) fn ranker(ctx: &mut Ctx, b: &[u8]) {
-    use frame_quality::learned::Ranker;
+    use frame_quality::ranking::learned::Ranker;
     let path = ctx.scratch("ranker.json");
     if std::fs::write(&path, b).is_err() {
         return;

@@ -6,9 +6,8 @@ use std::time::Instant;
 use anyhow::Context;
 use astro_image::{ColorMode, ImageLimits};
 use clap::Parser;
-use frame_quality::eval::{EvalRow, evaluate_ranker, markdown_table};
-use frame_quality::learned::{RankerKind, TrainConfig, fit};
-use frame_quality::sim::{FrameTruth, read_truth_csv};
+use frame_quality::ranking::learned::{RankerKind, TrainConfig, fit};
+use frame_quality::simulation::{EvalRow, FrameTruth, evaluate_ranker, markdown_table, read_truth_csv};
 use frame_quality::{Metric, Scorer, SerReader, score_source};
 use ml_core::backend::DeviceKind;
 
@@ -140,8 +139,8 @@ fn body(a: Args) -> anyhow::Result<()> {
 
 /// `--grid`: every fixed metric on every simulated cell (and with `--learned` the bundled quality CNN).
 fn grid(a: &Args) -> anyhow::Result<()> {
-    use frame_quality::grid_eval::{RankFn, evaluate_grid, metric_rankers};
-    use frame_quality::learned::quality::QualityModel;
+    use frame_quality::ranking::learned::quality::QualityModel;
+    use frame_quality::simulation::{RankFn, evaluate_grid, metric_rankers};
     let kind = frame_tools::device_or_default(a.device)?;
     let result = ml_core::with_backend!(kind, B, device => {
         let mut rankers = metric_rankers();

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use frame_quality::grid::all_cells;
-use frame_quality::render::{Target, load_texture};
-use frame_quality::sim::{MAX_SIM_SIZE, MIN_SIM_SIZE, SimConfig, Simulator, write_simulation};
+use frame_quality::simulation::{
+    MAX_SIM_SIZE, MIN_SIM_SIZE, SimConfig, Simulator, Target, all_cells, load_texture, write_simulation,
+};
 use frame_tools::frame_bar;
 
 /// Render a lit planet (Stellarium texture) through random phase screens and write
@@ -151,7 +151,7 @@ fn body(a: Args) -> anyhow::Result<()> {
 }
 
 /// One line per written video: frames, where, mean and best Strehl.
-fn report(label: &str, ser: &std::path::Path, truth: &[frame_quality::sim::FrameTruth]) {
+fn report(label: &str, ser: &std::path::Path, truth: &[frame_quality::simulation::FrameTruth]) {
     let mean = truth.iter().map(|t| t.strehl as f64).sum::<f64>() / truth.len().max(1) as f64;
     let max = truth.iter().map(|t| t.strehl).fold(0f32, f32::max);
     let cut = truth.iter().filter(|t| t.cut).count();

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use frame_quality::rank::write_scores_csv;
+use frame_quality::ranking::write_scores_csv;
 use frame_quality::{Metric, Ranker, Scorer, open_source, score_source};
 use frame_tools::frame_bar;
 use ml_core::backend::DeviceKind;
@@ -42,7 +42,7 @@ struct Args {
     #[arg(long, default_value_t = 64, value_parser = cli_args::positive_usize)]
     ap_size: usize,
     /// Frames on the contact sheet.
-    #[arg(long, default_value_t = frame_quality::contact_sheet::DEFAULT_SHEET_FRAMES)]
+    #[arg(long, default_value_t = frame_quality::ranking::DEFAULT_SHEET_FRAMES)]
     sheet_frames: usize,
     /// Backend for CNN models and --metric learned: flex, ndarray or cuda.
     #[arg(long)]
@@ -54,7 +54,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn body(a: Args) -> anyhow::Result<()> {
-    let max = frame_quality::contact_sheet::MAX_SHEET_FRAMES;
+    let max = frame_quality::ranking::MAX_SHEET_FRAMES;
     if a.contact_sheet.is_some() && !(1..=max).contains(&a.sheet_frames) {
         anyhow::bail!("--sheet-frames {}: must be 1–{max}", a.sheet_frames);
     }
@@ -90,7 +90,7 @@ fn body(a: Args) -> anyhow::Result<()> {
         None if a.metric.eq_ignore_ascii_case("learned") => {
             let kind = frame_tools::device_or_default(a.device)?;
             let s = ml_core::with_backend!(kind, B, device => {
-                let model = frame_quality::learned::quality::QualityModel::<B>::bundled(&device)?;
+                let model = frame_quality::ranking::learned::quality::QualityModel::<B>::bundled(&device)?;
                 model.score_source(source.as_ref(), &|d| bar.set_position(d as u64))?
             }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
             (s, "the bundled quality CNN (learned)".to_string())
@@ -111,7 +111,7 @@ fn body(a: Args) -> anyhow::Result<()> {
         Some(_) => {
             let bar = frame_bar(n, "local scores");
             let t =
-                frame_quality::stack::local_scores(source.as_ref(), &scores, a.ap_size, Default::default(), &|d| {
+                frame_quality::stacking::local_scores(source.as_ref(), &scores, a.ap_size, Default::default(), &|d| {
                     bar.set_position(d as u64)
                 })?;
             bar.finish_and_clear();
@@ -120,11 +120,11 @@ fn body(a: Args) -> anyhow::Result<()> {
         None => None,
     };
     if let Some(sheet) = &a.contact_sheet {
-        let shown = frame_quality::contact_sheet::write_contact_sheet(source.as_ref(), &scores, a.sheet_frames, sheet)?;
+        let shown = frame_quality::ranking::write_contact_sheet(source.as_ref(), &scores, a.sheet_frames, sheet)?;
         wrote.push(format!("{} ({} frames to mark)", sheet.display(), shown.len()));
     }
     if let (Some(path), Some(t)) = (&a.local, &local) {
-        frame_quality::stack::write_local_csv(path, t)?;
+        frame_quality::stacking::write_local_csv(path, t)?;
         wrote.push(format!("{} ({} alignment points of {} px)", path.display(), t.boxes.len(), t.size));
     }
     if let Some(csv) = &a.csv {

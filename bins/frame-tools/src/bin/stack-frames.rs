@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use frame_quality::rank::order_best_first;
-use frame_quality::ser::{ColorId, SerHeader, SerReader, SerWriter};
+use frame_quality::io::{ColorId, SerHeader, SerReader, SerWriter};
+use frame_quality::ranking::order_best_first;
 use frame_quality::{
     Metric, Ranker, Scorer, Selection, StackConfig, StackMethod, check_unsharp, open_source, score_source, stack,
     unsharp_mask,

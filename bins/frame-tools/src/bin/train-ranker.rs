@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use frame_quality::learned::checks::{MAX_PATCH, MIN_PATCH};
-use frame_quality::learned::finetune::{FinetuneConfig, finetune_on_picks};
-use frame_quality::learned::{PatchConfig, RankerKind, TrainConfig, fit};
-use frame_quality::picks::{DEFAULT_ALPHA, DEFAULT_GRID, PicksRanker, read_picks};
+use frame_quality::ranking::learned::finetune::{FinetuneConfig, finetune_on_picks};
+use frame_quality::ranking::learned::{MAX_PATCH, MIN_PATCH};
+use frame_quality::ranking::learned::{PatchConfig, RankerKind, TrainConfig, fit};
+use frame_quality::ranking::picks::{DEFAULT_ALPHA, DEFAULT_GRID, PicksRanker, read_picks};
 use frame_quality::{Ranker, open_source};
 use frame_tools::frame_bar;
 use ml_core::backend::DeviceKind;

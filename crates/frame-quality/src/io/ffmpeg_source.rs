@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use dataset::Planes;
 use dataset::video::{Guard, VideoError, VideoInfo, drain, ffmpeg, first_line, probe, spawn};
 
-use crate::decode_scratch::DecodeScratch;
 use crate::error::{FrameError, Result};
-use crate::frame_source::FrameSource;
-use crate::ser::{ColorId, MAX_FRAME_BYTES, SerHeader, SerReader, SerWriter};
+use crate::io::decode_scratch::DecodeScratch;
+use crate::io::frame_source::FrameSource;
+use crate::io::ser::{ColorId, MAX_FRAME_BYTES, SerHeader, SerReader, SerWriter};
 
 /// A video decoded by ffmpeg into a temporary, memory-mapped SER file.
 #[derive(Debug)]
@@ -105,7 +105,7 @@ impl DecodedVideo {
             (false, true) => ("rgb48le", ColorId::Rgb, 16, 2),
         };
         let frame_bytes = w * h * color.planes_in_file() * bps;
-        if frame_bytes > MAX_FRAME_BYTES || w > crate::ser::MAX_SIDE || h > crate::ser::MAX_SIDE {
+        if frame_bytes > MAX_FRAME_BYTES || w > crate::io::ser::MAX_SIDE || h > crate::io::ser::MAX_SIDE {
             return Err(bad(path, format!("frame of {w}x{h} ({frame_bytes} bytes decoded) is above the limits")));
         }
         let total = info.frames.unwrap_or(0) as usize;

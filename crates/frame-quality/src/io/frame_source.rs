@@ -3,8 +3,8 @@
 
 use dataset::Planes;
 
-use crate::decode_scratch::DecodeScratch;
 use crate::error::{FrameError, Result};
+use crate::io::decode_scratch::DecodeScratch;
 
 /// A sequence of equally sized frames, read one at a time (never all in memory).
 pub trait FrameSource: Sync + Send {
@@ -35,12 +35,12 @@ pub trait FrameSource: Sync + Send {
         let mut full = std::mem::take(&mut scratch.full);
         self.read_luma_into(index, &mut full, scratch)?;
         let (w, h) = self.dims();
-        let dims = crate::metrics::bin_into(crate::view::ImageView::new(&full, w, h), 2, out);
+        let dims = crate::pixels::bin_into(crate::pixels::ImageView::new(&full, w, h), 2, out);
         scratch.full = full;
         Ok(dims)
     }
     /// As [`FrameSource::read_luma_binned2_into`], also writing each 2×2 block's squared
-    /// checkerboard difference into `noise` (the per-frame noise estimate of [`crate::bandpass`]).
+    /// checkerboard difference into `noise` (the per-frame noise estimate of the band-pass metric).
     fn read_luma_binned2_noise_into(
         &self,
         index: usize,
@@ -51,7 +51,7 @@ pub trait FrameSource: Sync + Send {
         let mut full = std::mem::take(&mut scratch.full);
         self.read_luma_into(index, &mut full, scratch)?;
         let (w, h) = self.dims();
-        let dims = crate::bandpass::bin2_with_noise(crate::view::ImageView::new(&full, w, h), out, noise);
+        let dims = crate::pixels::bin2_with_noise(crate::pixels::ImageView::new(&full, w, h), out, noise);
         scratch.full = full;
         Ok(dims)
     }

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 
 use dataset::{ColorMode, ImageLimits, Planes};
 
-use crate::avi::{AviOpen, AviReader};
 use crate::error::{FrameError, Result, io_err};
-use crate::ffmpeg_source::DecodedVideo;
-use crate::ser::SerReader;
+use crate::io::avi::{AviOpen, AviReader};
+use crate::io::ffmpeg_source::DecodedVideo;
+use crate::io::ser::SerReader;
 
-pub use crate::decode_scratch::DecodeScratch;
+use crate::io::decode_scratch::DecodeScratch;
 
-pub use crate::frame_source::FrameSource;
+use crate::io::frame_source::FrameSource;
 
 impl FrameSource for SerReader {
     fn len(&self) -> usize {
@@ -270,7 +270,7 @@ pub fn open_source(path: &Path) -> Result<Box<dyn FrameSource>> {
         Some("ser") => Ok(Box::new(SerReader::open(path)?)),
         Some("avi") => open_avi(path),
         _ if is_avi => open_avi(path),
-        _ if magic.starts_with(crate::ser::MAGIC) => Ok(Box::new(SerReader::open(path)?)),
+        _ if magic.starts_with(crate::io::ser::MAGIC) => Ok(Box::new(SerReader::open(path)?)),
         _ if dataset::video::is_video_path(path) => Ok(Box::new(DecodedVideo::open(path)?)),
         _ => Err(FrameError::Invalid(format!(
             "{}: unsupported input (expected a .ser or .avi video, a video ffmpeg can read (.mp4, .mkv, .mov, \

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 
-use crate::view::ImageView;
+use crate::pixels::view::ImageView;
 
 /// Reusable per-thread buffers for the metrics (grown on first use, then reused).
 #[derive(Default)]
@@ -137,4 +137,26 @@ pub fn laplacian_energy(v: ImageView<'_>) -> f32 {
         acc += a as f64;
     }
     (acc / ((v.width - 2) * (v.height - 2)) as f64) as f32
+}
+
+/// Bin 2×2 into `out` and write each block's squared checkerboard difference
+/// `((a − b − c + d)/2)²` into `noise` (`bw × bh`, the noise map).
+pub fn bin2_with_noise(img: ImageView<'_>, out: &mut Vec<f32>, noise: &mut Vec<f32>) -> (usize, usize) {
+    let (bw, bh) = (img.width / 2, img.height / 2);
+    out.clear();
+    out.resize(bw * bh, 0.0);
+    noise.clear();
+    noise.resize(bw * bh, 0.0);
+    for by in 0..bh {
+        let r0 = &img.row(2 * by)[..2 * bw];
+        let r1 = &img.row(2 * by + 1)[..2 * bw];
+        let o = &mut out[by * bw..(by + 1) * bw];
+        let nz = &mut noise[by * bw..(by + 1) * bw];
+        for (((o, n), a), b) in o.iter_mut().zip(nz.iter_mut()).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
+            *o = (a[0] + a[1] + b[0] + b[1]) * 0.25;
+            let c = (a[0] - a[1] - b[0] + b[1]) * 0.5;
+            *n = c * c;
+        }
+    }
+    (bw, bh)
 }

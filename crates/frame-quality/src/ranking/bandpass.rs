@@ -18,9 +18,9 @@
 //! (coarser bands survive faint, noisy frames). Frames whose disc touches the border score below every whole frame, unless most frames
 //! do (the target fills the frame, like the Moon at high power).
 
-use crate::disc::detect_disc;
-use crate::filters::{Scratch, bin_into, separable_into, smoothed_laplacian_energy};
-use crate::view::ImageView;
+use crate::pixels::ImageView;
+use crate::pixels::{Scratch, bin_into, bin2_with_noise, separable_into, smoothed_laplacian_energy};
+use crate::ranking::disc::detect_disc;
 
 /// Number of scales (bin 2, 4, 8).
 pub const LEVELS: usize = 3;
@@ -108,28 +108,6 @@ impl BandMeasure {
         let n = self.noise_energy(l).max(1e-20);
         (self.energy[l] - self.noise_energy(l)) / n
     }
-}
-
-/// Bin 2×2 into `out` and write each block's squared checkerboard difference
-/// `((a − b − c + d)/2)²` into `noise` (`bw × bh`, the noise map).
-pub fn bin2_with_noise(img: ImageView<'_>, out: &mut Vec<f32>, noise: &mut Vec<f32>) -> (usize, usize) {
-    let (bw, bh) = (img.width / 2, img.height / 2);
-    out.clear();
-    out.resize(bw * bh, 0.0);
-    noise.clear();
-    noise.resize(bw * bh, 0.0);
-    for by in 0..bh {
-        let r0 = &img.row(2 * by)[..2 * bw];
-        let r1 = &img.row(2 * by + 1)[..2 * bw];
-        let o = &mut out[by * bw..(by + 1) * bw];
-        let nz = &mut noise[by * bw..(by + 1) * bw];
-        for (((o, n), a), b) in o.iter_mut().zip(nz.iter_mut()).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
-            *o = (a[0] + a[1] + b[0] + b[1]) * 0.25;
-            let c = (a[0] - a[1] - b[0] + b[1]) * 0.5;
-            *n = c * c;
-        }
-    }
-    (bw, bh)
 }
 
 /// Measure one full-resolution frame in [0, 1] (see the module documentation).
@@ -255,7 +233,7 @@ fn tile_span(i: usize, len: usize) -> (usize, usize) {
 }
 
 /// Mean squared 4-neighbour Laplacian of `smooth` (`w × h`) over its interior, as
-/// [`crate::filters::laplacian_energy`], also per tile (`tiles`, the interior pixels of each of the
+/// [`crate::pixels::laplacian_energy`], also per tile (`tiles`, the interior pixels of each of the
 /// TILES × TILES tiles), with the mean of `img` per tile (`level`), in one pass.
 pub fn tiled_laplacian_energy(
     smooth: &[f32],

@@ -11,10 +11,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::disc::detect_disc;
 use crate::error::{FrameError, Result};
-use crate::source::FrameSource;
-use crate::view::ImageView;
+use crate::io::FrameSource;
+use crate::pixels::ImageView;
+use crate::ranking::disc::detect_disc;
 
 /// Default number of frames on a sheet.
 pub const DEFAULT_SHEET_FRAMES: usize = 60;
@@ -32,7 +32,7 @@ pub fn sheet_frames(scores: &[f32], n: usize, seed: u64) -> Vec<usize> {
     if n == 0 {
         return Vec::new();
     }
-    let order = crate::rank::order_best_first(scores);
+    let order = crate::ranking::rank::order_best_first(scores);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut out: Vec<usize> = (0..n)
         .map(|k| {

@@ -1,6 +1,6 @@
 //! Planet disc detection (threshold + centroid) and the border test behind the half-cut-planet penalty.
 
-use crate::view::ImageView;
+use crate::pixels::ImageView;
 
 /// A detected planet disc, in the pixel coordinates of the image it was found in.
 #[derive(Debug, Clone, Copy, PartialEq)]

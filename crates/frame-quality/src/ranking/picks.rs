@@ -17,12 +17,13 @@ use ndarray::{Array1, Array2};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::bandpass::{BandMeasure, BandpassScorer};
-use crate::disc::detect_disc;
 use crate::error::{FrameError, Result};
-use crate::metrics::{Metric, Scratch, bin_into, smoothed_laplacian_energy};
-use crate::source::{DecodeScratch, FrameSource};
-use crate::view::ImageView;
+use crate::io::{DecodeScratch, FrameSource};
+use crate::pixels::ImageView;
+use crate::pixels::{Scratch, bin_into, smoothed_laplacian_energy};
+use crate::ranking::bandpass::{BandMeasure, BandpassScorer};
+use crate::ranking::disc::detect_disc;
+use crate::ranking::metrics::Metric;
 
 /// Fewest labels a picks file must hold.
 pub const MIN_LABELS: usize = 6;
@@ -194,7 +195,7 @@ fn frame_features_banded(
         .iter()
         .map(|m| {
             if *m == Metric::Bandpass {
-                band = crate::bandpass::measure(img, s);
+                band = crate::ranking::bandpass::measure(img, s);
                 0.0
             } else {
                 m.score(img, s)
@@ -562,7 +563,7 @@ mod tests {
 
     #[test]
     fn video_features_score_every_metric_as_rank_frames_does() {
-        use crate::ser::{ColorId, SerHeader, SerWriter};
+        use crate::io::{ColorId, SerHeader, SerWriter};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v.ser");
         let (w, h) = (80, 72);
@@ -572,11 +573,12 @@ mod tests {
             wr.write_planes(&dataset::Planes::from_vec(1, h, w, img).unwrap()).unwrap();
         }
         wr.finish().unwrap();
-        let ser = crate::ser::SerReader::open(&path).unwrap();
+        let ser = crate::io::SerReader::open(&path).unwrap();
         let raw = video_features(&ser, 3, &|_| {}).unwrap();
         assert_eq!((raw.len(), raw[0].len()), (6, feature_names(3).len()));
         for (j, m) in Metric::ALL.iter().enumerate() {
-            let want = crate::rank::score_source(&ser, &crate::rank::Scorer::new(*m), &|_| {}).unwrap();
+            let want =
+                crate::ranking::rank::score_source(&ser, &crate::ranking::rank::Scorer::new(*m), &|_| {}).unwrap();
             for (f, q) in raw.iter().zip(&want) {
                 assert!((f[j] - q).abs() <= 1e-4 * q.abs().max(1e-6), "{m} frame: {} vs {q}", f[j]);
             }
@@ -619,8 +621,8 @@ mod tests {
         let liked: f32 = (0..40).filter(|i| i % 2 == 0).map(|i| scores[i]).sum::<f32>() / 20.0;
         let other: f32 = (0..40).filter(|i| i % 2 == 1).map(|i| scores[i]).sum::<f32>() / 20.0;
         assert!(liked > other + 1.0, "liked {liked} vs other {other}");
-        let rho = crate::eval::spearman(&scores, &pref);
-        let rho_glob = crate::eval::spearman(&glob, &pref);
+        let rho = crate::ranking::spearman(&scores, &pref);
+        let rho_glob = crate::ranking::spearman(&glob, &pref);
         assert!(rho > rho_glob, "picks ρ {rho} vs global ρ {rho_glob}");
         // Unbalanced labels (more bad than good; linfa's positive class is then "bad") keep the sign.
         let few_good: Vec<Pick> = (0..14)

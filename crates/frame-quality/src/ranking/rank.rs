@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use crate::bandpass::{BandMeasure, BandpassScorer, RULE_LEVELS};
 use crate::error::{FrameError, Result};
-use crate::metrics::{DiscLaplaceParams, Metric, Scratch, detect_disc_binned, disc_laplace_prebinned};
-use crate::source::{DecodeScratch, FrameSource};
-use crate::view::ImageView;
+use crate::io::{DecodeScratch, FrameSource};
+use crate::pixels::ImageView;
+use crate::pixels::Scratch;
+use crate::ranking::bandpass::{BandMeasure, BandpassScorer, RULE_LEVELS};
+use crate::ranking::metrics::{DiscLaplaceParams, Metric, detect_disc_binned, disc_laplace_prebinned};
 
 /// How a metric is applied to a frame: over the whole frame, or on the planet disc with a border penalty.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,7 +92,7 @@ pub fn score_source(source: &dyn FrameSource, scorer: &Scorer, progress: &(dyn F
         .collect()
 }
 
-/// [`crate::bandpass::measure`] of every frame of `source`, in parallel, in one pass, computing
+/// [`crate::ranking::bandpass::measure`] of every frame of `source`, in parallel, in one pass, computing
 /// the two finest band energies (all the per-video rule can read; the coarsest band is only for
 /// studies such as the `bandpass_search` example).
 pub fn measure_source(source: &dyn FrameSource, progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<BandMeasure>> {
@@ -107,19 +108,26 @@ pub fn measure_source(source: &dyn FrameSource, progress: &(dyn Fn(usize) + Sync
                     // SER: decode and bin in one pass, then read the noise over the disc box only.
                     let (bw, bh) = source.read_luma_binned2_into(i, buf, dec)?;
                     let mut failed = None;
-                    let m = crate::bandpass::measure_binned_with(buf, bw, bh, RULE_LEVELS, scratch, |x, y, w, h| {
-                        source.block_noise_var(i, x, y, w, h).unwrap_or_else(|e| {
-                            failed = Some(e);
-                            0.0
-                        })
-                    });
+                    let m = crate::ranking::bandpass::measure_binned_with(
+                        buf,
+                        bw,
+                        bh,
+                        RULE_LEVELS,
+                        scratch,
+                        |x, y, w, h| {
+                            source.block_noise_var(i, x, y, w, h).unwrap_or_else(|e| {
+                                failed = Some(e);
+                                0.0
+                            })
+                        },
+                    );
                     if let Some(e) = failed {
                         return Err(e);
                     }
                     m
                 } else {
                     let (bw, bh) = source.read_luma_binned2_noise_into(i, buf, noise, dec)?;
-                    crate::bandpass::measure_binned_levels(buf, noise, bw, bh, RULE_LEVELS, scratch)
+                    crate::ranking::bandpass::measure_binned_levels(buf, noise, bw, bh, RULE_LEVELS, scratch)
                 };
                 let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if k.is_multiple_of(64) || k == n {
@@ -218,7 +226,7 @@ mod tests {
 
     #[test]
     fn binned_fast_path_matches_the_full_resolution_metric() {
-        use crate::ser::{ColorId, SerHeader, SerWriter};
+        use crate::io::{ColorId, SerHeader, SerWriter};
         let dir = tempfile::tempdir().unwrap();
         for depth in [8, 12] {
             let path = dir.path().join(format!("d{depth}.ser"));
@@ -239,7 +247,7 @@ mod tests {
                 wr.write_planes(&p).unwrap();
             }
             wr.finish().unwrap();
-            let ser = crate::ser::SerReader::open(&path).unwrap();
+            let ser = crate::io::SerReader::open(&path).unwrap();
             let fast = score_source(&ser, &Scorer::new(Metric::DiscLaplace), &|_| {}).unwrap();
             let mut s = Scratch::default();
             for (i, q) in fast.iter().enumerate() {

@@ -24,8 +24,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FrameError, Result, io_err};
-use crate::ser::{ColorId, SerHeader};
-use crate::sim::{SimConfig, Simulator};
+use crate::io::{ColorId, SerHeader};
+use crate::simulation::sim::{SimConfig, Simulator};
 
 /// Largest patch grid side accepted by [`AnisoSimulator::new`].
 pub const MAX_PATCHES: usize = 8;
@@ -274,7 +274,7 @@ impl AnisoSimulator {
 
     /// The camera model of [`Simulator`] (`sim::expose`) on this simulator's own noise stream.
     fn expose(&mut self, clean: &[f32]) -> Vec<f32> {
-        crate::sim::expose(clean, self.inner.config(), &mut self.rng)
+        crate::simulation::sim::expose(clean, self.inner.config(), &mut self.rng)
     }
 }
 
@@ -307,7 +307,7 @@ pub fn simulate_aniso_to_dir(
     let ser = dir.join("frames.ser");
     let mut header = SerHeader::new(n, n, ColorId::Mono, cfg.sim.bit_depth);
     header.instrument = "prettier-space anisoplanatic sim".into();
-    let truth = crate::sim::record_ser(&ser, header, cfg.sim.frames, || sim.frame(), progress)?;
+    let truth = crate::simulation::sim::record_ser(&ser, header, cfg.sim.frames, || sim.frame(), progress)?;
     let mut csv = Vec::new();
     let kk = cfg.patches * cfg.patches;
     let head: Vec<String> = (0..kk).map(|r| format!("patch{r}")).collect();
@@ -331,7 +331,7 @@ pub fn simulate_aniso_to_dir(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::planet_texture;
+    use crate::simulation::sim::planet_texture;
 
     fn small(d_over_r0: f32, seed: u64) -> SimConfig {
         SimConfig { size: 64, disc_radius: 20.0, pupil_px: 16, frames: 4, d_over_r0, seed, ..SimConfig::default() }

@@ -1,61 +1,7 @@
-//! Objective scores for rankers and stacks: Spearman ρ, top-k overlap, PSNR and SSIM.
+//! Objective scores for rankers and stacks against simulated truth: Spearman ρ and top-k overlap
+//! (from [`crate::ranking`]), PSNR and SSIM of stacks, the evaluation table.
 
-use crate::rank::order_best_first;
-
-/// Average ranks (1-based, ties share their mean rank) of `v`, ascending.
-pub fn average_ranks(v: &[f32]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut r = vec![0f64; v.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
-            j += 1;
-        }
-        let mean = (i + j) as f64 / 2.0 + 1.0;
-        for k in i..=j {
-            r[idx[k]] = mean;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-/// Pearson correlation of two equally long series (0 when either is constant).
-pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    if n < 2 {
-        return 0.0;
-    }
-    let ma = a[..n].iter().sum::<f64>() / n as f64;
-    let mb = b[..n].iter().sum::<f64>() / n as f64;
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for i in 0..n {
-        let (x, y) = (a[i] - ma, b[i] - mb);
-        sab += x * y;
-        saa += x * x;
-        sbb += y * y;
-    }
-    if saa <= 0.0 || sbb <= 0.0 { 0.0 } else { sab / (saa * sbb).sqrt() }
-}
-
-/// Spearman rank correlation between scores and truth (1 = same order).
-pub fn spearman(scores: &[f32], truth: &[f32]) -> f64 {
-    pearson(&average_ranks(scores), &average_ranks(truth))
-}
-
-/// Fraction of the truth's best `k` frames that are also among the scores' best `k`.
-pub fn top_k_overlap(scores: &[f32], truth: &[f32], k: usize) -> f64 {
-    let k = k.min(scores.len()).min(truth.len());
-    if k == 0 {
-        return 0.0;
-    }
-    let a = order_best_first(scores);
-    let b = order_best_first(truth);
-    let set: std::collections::HashSet<usize> = a[..k].iter().copied().collect();
-    b[..k].iter().filter(|i| set.contains(i)).count() as f64 / k as f64
-}
+use crate::ranking::{spearman, top_k_overlap};
 
 /// PSNR and SSIM of a stack against its truth (one definition: `astro_image::quality`).
 pub use astro_image::quality::{psnr, ssim};
@@ -65,30 +11,6 @@ pub fn fit_gain(a: &[f32], b: &[f32]) -> f32 {
     let num: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64) * (*y as f64)).sum();
     let den: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum();
     if den > 0.0 { (num / den) as f32 } else { 1.0 }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spearman_and_overlap_behave() {
-        let t = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert!((spearman(&[10.0, 20.0, 30.0, 40.0, 50.0], &t) - 1.0).abs() < 1e-12);
-        assert!((spearman(&[5.0, 4.0, 3.0, 2.0, 1.0], &t) + 1.0).abs() < 1e-12);
-        assert_eq!(spearman(&[1.0; 5], &t), 0.0);
-        assert_eq!(top_k_overlap(&[9.0, 8.0, 0.0, 0.0, 0.0], &[0.0, 9.0, 8.0, 0.0, 0.0], 2), 0.5);
-    }
-
-    #[test]
-    fn ssim_is_one_for_identical_and_drops_with_noise() {
-        let (w, h) = (32, 32);
-        let a: Vec<f32> = (0..w * h).map(|i| ((i % w) as f32 / w as f32) * ((i / w) as f32 / h as f32)).collect();
-        assert!((ssim(&a, &a, w, h, 1.0) - 1.0).abs() < 1e-6);
-        let b: Vec<f32> = a.iter().enumerate().map(|(i, v)| v + if i % 2 == 0 { 0.1 } else { -0.1 }).collect();
-        assert!(ssim(&a, &b, w, h, 1.0) < 0.5);
-        assert!(psnr(&a, &b, 1.0) > 19.9 && psnr(&a, &b, 1.0) < 20.1);
-    }
 }
 
 /// One row of the evaluation table: how well a ranker's order matches the truth, and how good its stack is.
@@ -113,7 +35,7 @@ pub struct EvalRow {
 /// Compare a stack with the truth image: align by phase correlation, fit a gain, and return
 /// (PSNR, SSIM) over the frame minus a border of `border` pixels.
 pub fn compare_stack(stack: &[f32], truth: &[f32], w: usize, h: usize, border: usize) -> (f64, f64) {
-    use crate::align::{AlignScratch, PhaseCorrelator, shift_image};
+    use astro_image::registration::{AlignScratch, PhaseCorrelator, shift_image};
     let pc = PhaseCorrelator::new(truth, w, h);
     let (dx, dy, _) = pc.shift_refined(stack, &mut AlignScratch::default());
     let mut moved = Vec::new();
@@ -134,14 +56,14 @@ pub fn compare_stack(stack: &[f32], truth: &[f32], w: usize, h: usize, border: u
 pub fn evaluate_ranker(
     name: &str,
     scores: &[f32],
-    truth: &[crate::sim::FrameTruth],
-    source: &dyn crate::source::FrameSource,
+    truth: &[crate::simulation::sim::FrameTruth],
+    source: &dyn crate::io::FrameSource,
     truth_image: &[f32],
     top_percent: f32,
     frames_per_s: f64,
 ) -> crate::error::Result<EvalRow> {
-    use crate::rank::Selection;
-    use crate::stack::{StackConfig, stack};
+    use crate::ranking::Selection;
+    use crate::stacking::{StackConfig, stack};
     if scores.len() != truth.len() || scores.len() != source.len() {
         return Err(crate::error::FrameError::Invalid(format!(
             "{name}: {} scores, {} truth rows, {} frames",
@@ -189,4 +111,19 @@ pub fn markdown_table(rows: &[EvalRow], top_percent: f32) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssim_is_one_for_identical_and_drops_with_noise() {
+        let (w, h) = (32, 32);
+        let a: Vec<f32> = (0..w * h).map(|i| ((i % w) as f32 / w as f32) * ((i / w) as f32 / h as f32)).collect();
+        assert!((ssim(&a, &a, w, h, 1.0) - 1.0).abs() < 1e-6);
+        let b: Vec<f32> = a.iter().enumerate().map(|(i, v)| v + if i % 2 == 0 { 0.1 } else { -0.1 }).collect();
+        assert!(ssim(&a, &b, w, h, 1.0) < 0.5);
+        assert!(psnr(&a, &b, 1.0) > 19.9 && psnr(&a, &b, 1.0) < 20.1);
+    }
 }

@@ -8,10 +8,10 @@
 use std::path::Path;
 
 use crate::error::Result;
-use crate::render::{Target, load_texture};
-use crate::sim::{FrameTruth, SimConfig, SimOutput, Simulator, write_simulation};
-use crate::surface::{Layer, Scene, SurfaceConfig, as_frame_truth, simulate_surface_to_dir};
-use crate::surface_check::{CheckConfig, simulate_check_to_dir};
+use crate::simulation::render::{Target, load_texture};
+use crate::simulation::sim::{FrameTruth, SimConfig, SimOutput, Simulator, write_simulation};
+use crate::simulation::surface::{Layer, Scene, SurfaceConfig, as_frame_truth, simulate_surface_to_dir};
+use crate::simulation::surface_check::{CheckConfig, simulate_check_to_dir};
 
 /// One named condition of the grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,8 +211,8 @@ pub fn cells(frames: usize, seed: u64) -> Vec<GridCell> {
     v
 }
 
-/// A cell of any simulator: a disc cell, a surface cell (layered seeing, [`crate::surface`]) or a
-/// cell of the independent check simulator ([`crate::surface_check`]).
+/// A cell of any simulator: a disc cell, a surface cell (layered seeing, [`crate::simulation::surface`]) or a
+/// cell of the independent check simulator ([`crate::simulation::surface_check`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnyCell {
     /// A disc (or frame-filling field) cell of [`cells`].
@@ -417,7 +417,7 @@ mod tests {
         let d: Vec<f32> = out.truth.iter().map(|t| t.d_over_r0).collect();
         assert!(d.iter().all(|&d| (2.0..=8.0).contains(&d)) && d.iter().any(|&x| x != d[0]));
         // A cut frame has its disc against the right edge: the right column is bright.
-        let r = crate::ser::SerReader::open(&out.ser).unwrap();
+        let r = crate::io::SerReader::open(&out.ser).unwrap();
         let i = out.truth.iter().position(|t| t.cut).unwrap();
         let f = r.read_planes(i).unwrap();
         let right: f32 = (0..96).map(|y| f.data[y * 96 + 95]).sum::<f32>() / 96.0;
@@ -435,8 +435,8 @@ mod tests {
         cell.cfg.pupil_px = 16;
         let dir = tempfile::tempdir().unwrap();
         let out = simulate_cell(&cell, dir.path(), &|_| {}).unwrap();
-        let r = crate::ser::SerReader::open(&out.ser).unwrap();
-        assert!(matches!(r.header().color, crate::ser::ColorId::Bayer(_)));
+        let r = crate::io::SerReader::open(&out.ser).unwrap();
+        assert!(matches!(r.header().color, crate::io::ColorId::Bayer(_)));
         let p = r.read_planes(0).unwrap();
         assert_eq!(p.channels, 3);
     }

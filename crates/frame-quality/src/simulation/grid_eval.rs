@@ -8,12 +8,12 @@ use dataset::{ColorMode, ImageLimits};
 use serde::Serialize;
 
 use crate::error::{FrameError, Result, io_err};
-use crate::eval::{EvalRow, evaluate_ranker};
-use crate::metrics::Metric;
-use crate::rank::{Scorer, score_source};
-use crate::ser::SerReader;
-use crate::sim::{FrameTruth, read_truth_csv};
-use crate::source::FrameSource;
+use crate::io::FrameSource;
+use crate::io::SerReader;
+use crate::ranking::Metric;
+use crate::ranking::{Scorer, score_source};
+use crate::simulation::eval::{EvalRow, evaluate_ranker};
+use crate::simulation::sim::{FrameTruth, read_truth_csv};
 
 /// A simulated video with its truth, as written by `frame-sim`.
 pub struct SimulatedVideo {

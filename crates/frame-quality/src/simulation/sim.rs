@@ -12,7 +12,7 @@
 //! Beyond the basic case (one D/r0, fixed transparency, mono), a configuration can draw D/r0 per
 //! frame (log-uniform in `d_over_r0..d_over_r0_max`), vary the transparency per frame with thin
 //! cloud haze, cut some frames' discs by the frame edge, record a colour scene through an RGGB
-//! Bayer mosaic, and render rings or a frame-filling surface ([`crate::render::Target`]).
+//! Bayer mosaic, and render rings or a frame-filling surface ([`crate::simulation::render::Target`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,9 +26,9 @@ use rustfft::num_complex::Complex32;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FrameError, Result, io_err};
-use crate::fft::{Fft2, signed_freq};
-use crate::render::{Target, View, render, render_unnormalised};
-use crate::ser::{BayerPattern, ColorId, SerHeader, SerWriter};
+use crate::io::{BayerPattern, ColorId, SerHeader, SerWriter};
+use crate::simulation::render::{Target, View, render, render_unnormalised};
+use astro_image::fft::{Fft2, signed_freq};
 
 /// The smallest simulated frame side.
 pub const MIN_SIM_SIZE: usize = 32;
@@ -571,7 +571,7 @@ pub(crate) fn record_ser<T>(
 
 /// Load a planet texture by name ("mars", "jupiter") from the Stellarium data set.
 pub fn planet_texture(name: &str) -> Result<Planes> {
-    crate::render::load_texture(name)
+    crate::simulation::render::load_texture(name)
 }
 
 /// Simulate `cfg.frames` frames of a plain disc into `dir` (`frames.ser`, `truth.csv`, `truth.png`, `sim.json`).
@@ -657,7 +657,7 @@ mod tests {
         let tex = planet_texture("jupiter").unwrap();
         let dir = tempfile::tempdir().unwrap();
         let out = simulate_to_dir(&small_cfg(4.0), &tex, dir.path(), &|_| {}).unwrap();
-        let r = crate::ser::SerReader::open(&out.ser).unwrap();
+        let r = crate::io::SerReader::open(&out.ser).unwrap();
         assert_eq!(r.len(), 4);
         let back = read_truth_csv(&out.truth_csv).unwrap();
         assert_eq!(back.len(), 4);

@@ -27,9 +27,9 @@ use rustfft::num_complex::Complex32;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FrameError, Result, io_err};
-use crate::fft::{Fft2, signed_freq};
-use crate::render::{Target, load_texture};
-use crate::sim::{FrameTruth, SimConfig, Simulator};
+use crate::simulation::render::{Target, load_texture};
+use crate::simulation::sim::{FrameTruth, SimConfig, Simulator};
+use astro_image::fft::{Fft2, signed_freq};
 
 /// What a surface cell looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -404,7 +404,7 @@ impl SurfaceSimulator {
             jitter: (jx, jy),
         };
         let exp_cfg = self.inner.config().clone();
-        (crate::sim::expose(&clean, &exp_cfg, &mut self.rng), truth)
+        (crate::simulation::sim::expose(&clean, &exp_cfg, &mut self.rng), truth)
     }
 }
 
@@ -425,9 +425,9 @@ pub fn write_surface_video(
     progress: &dyn Fn(usize),
 ) -> Result<Vec<SurfaceTruth>> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let mut header = crate::ser::SerHeader::new(size, size, crate::ser::ColorId::Mono, bit_depth);
+    let mut header = crate::io::SerHeader::new(size, size, crate::io::ColorId::Mono, bit_depth);
     header.instrument = "prettier-space surface sim".into();
-    let truth = crate::sim::record_ser(&dir.join("frames.ser"), header, frames, next, progress)?;
+    let truth = crate::simulation::sim::record_ser(&dir.join("frames.ser"), header, frames, next, progress)?;
     let (mut csv, mut reg) = (Vec::new(), Vec::new());
     writeln!(csv, "frame,strehl,ssim,shift_x,shift_y,d_over_r0,transparency,cut").ok();
     let nr = truth.first().map_or(0, |t| t.regions.len());
@@ -472,7 +472,7 @@ pub fn simulate_surface_to_dir(cfg: &SurfaceConfig, dir: &Path, progress: &dyn F
     write_surface_video(dir, (cfg.size, cfg.bit_depth, cfg.frames), &truth_image, json, || sim.frame(), progress)
 }
 
-/// Frame truths of a surface video in the disc simulator's form (for [`crate::grid_eval`]).
+/// Frame truths of a surface video in the disc simulator's form (for [`crate::simulation::grid_eval`]).
 pub fn as_frame_truth(t: &SurfaceTruth) -> FrameTruth {
     FrameTruth {
         strehl: t.strehl,
@@ -536,9 +536,9 @@ mod tests {
             assert_eq!(t.len(), 6);
             let regions = read_regions_csv(&dir.path().join("regions.csv")).unwrap();
             assert_eq!((regions.len(), regions[0].len()), (6, 4));
-            let truth = crate::sim::read_truth_csv(&dir.path().join("truth.csv")).unwrap();
+            let truth = crate::simulation::sim::read_truth_csv(&dir.path().join("truth.csv")).unwrap();
             assert!((truth[2].strehl - t[2].strehl).abs() < 1e-5);
-            let r = crate::ser::SerReader::open(&dir.path().join("frames.ser")).unwrap();
+            let r = crate::io::SerReader::open(&dir.path().join("frames.ser")).unwrap();
             let f = r.read_planes(0).unwrap();
             let lit = f.data.iter().filter(|&&v| v > 0.05).count() as f32 / f.data.len() as f32;
             assert!(lit > 0.7, "{scene:?}: only {lit} of the frame is lit");

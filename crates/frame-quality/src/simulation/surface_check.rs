@@ -1,5 +1,5 @@
 //! A second, independent surface simulator, for checking only (nothing is tuned on it): its own
-//! texture source and its own turbulence model, sharing nothing with [`crate::surface`] but the
+//! texture source and its own turbulence model, sharing nothing with [`crate::simulation::surface`] but the
 //! camera model and the output files.
 //!
 //! - **Texture**: procedural cratered terrain — a fractal height field (spectral synthesis, power
@@ -23,9 +23,9 @@ use rustfft::num_complex::Complex32;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FrameError, Result};
-use crate::fft::{Fft2, signed_freq};
-use crate::sim::SimConfig;
-use crate::surface::{SurfaceTruth, crop, write_surface_video};
+use crate::simulation::sim::SimConfig;
+use crate::simulation::surface::{SurfaceTruth, crop, write_surface_video};
+use astro_image::fft::{Fft2, signed_freq};
 
 /// Settings of the check simulator (written as `surface.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -304,7 +304,7 @@ impl CheckSimulator {
             d_over_r0: d,
             jitter: (jx, jy),
         };
-        (crate::sim::expose(&clean, &self.camera, &mut self.rng), truth)
+        (crate::simulation::sim::expose(&clean, &self.camera, &mut self.rng), truth)
     }
 }
 

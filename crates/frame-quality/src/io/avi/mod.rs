@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use dataset::Planes;
 use memmap2::Mmap;
 
-use crate::decode_scratch::DecodeScratch;
 use crate::error::{FrameError, Result, io_err};
-use crate::frame_source::FrameSource;
+use crate::io::decode_scratch::DecodeScratch;
+use crate::io::frame_source::FrameSource;
 
 mod riff;
 

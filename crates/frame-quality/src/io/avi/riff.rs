@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::AviPixels;
 use crate::error::{FrameError, Result};
-use crate::ser::{MAX_FRAME_BYTES, MAX_SIDE};
+use crate::io::ser::{MAX_FRAME_BYTES, MAX_SIDE};
 
 pub(super) fn fourcc(b: &[u8]) -> [u8; 4] {
     [b[0], b[1], b[2], b[3]]

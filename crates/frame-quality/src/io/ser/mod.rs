@@ -210,19 +210,19 @@ impl SerReader {
         &self,
         index: usize,
         out: &mut Vec<f32>,
-        scratch: &mut crate::decode_scratch::DecodeScratch,
+        scratch: &mut crate::io::decode_scratch::DecodeScratch,
     ) -> Result<(usize, usize)> {
         self.read_binned2(index, out, None, scratch)
     }
 
     /// [`SerReader::read_mono_binned2_into`] that also writes the noise map of
-    /// [`crate::bandpass::bin2_with_noise`] (each block's squared checkerboard difference).
+    /// [`crate::pixels::bin2_with_noise`] (each block's squared checkerboard difference).
     pub fn read_mono_binned2_noise_into(
         &self,
         index: usize,
         out: &mut Vec<f32>,
         noise: &mut Vec<f32>,
-        scratch: &mut crate::decode_scratch::DecodeScratch,
+        scratch: &mut crate::io::decode_scratch::DecodeScratch,
     ) -> Result<(usize, usize)> {
         self.read_binned2(index, out, Some(noise), scratch)
     }
@@ -232,7 +232,7 @@ impl SerReader {
         index: usize,
         out: &mut Vec<f32>,
         noise: Option<&mut Vec<f32>>,
-        scratch: &mut crate::decode_scratch::DecodeScratch,
+        scratch: &mut crate::io::decode_scratch::DecodeScratch,
     ) -> Result<(usize, usize)> {
         self.check_index(index)?;
         let (w, h) = (self.header.width, self.header.height);
@@ -240,10 +240,10 @@ impl SerReader {
         if matches!(self.header.color, ColorId::Rgb | ColorId::Bgr) {
             let mut full = std::mem::take(&mut scratch.full);
             self.read_luma_into(index, &mut full, &mut scratch.samples)?;
-            let view = crate::view::ImageView::new(&full, w, h);
+            let view = crate::pixels::ImageView::new(&full, w, h);
             let dims = match noise {
-                Some(nz) => crate::bandpass::bin2_with_noise(view, out, nz),
-                None => crate::metrics::bin_into(view, 2, out),
+                Some(nz) => crate::pixels::bin2_with_noise(view, out, nz),
+                None => crate::pixels::bin_into(view, 2, out),
             };
             scratch.full = full;
             return Ok(dims);
@@ -573,7 +573,8 @@ mod tests {
             wr.write_planes(&p).unwrap();
             wr.finish().unwrap();
             let r = SerReader::open(&path).unwrap();
-            let (mut out, mut nz, mut sc) = (Vec::new(), Vec::new(), crate::decode_scratch::DecodeScratch::default());
+            let (mut out, mut nz, mut sc) =
+                (Vec::new(), Vec::new(), crate::io::decode_scratch::DecodeScratch::default());
             let (bw, bh) = r.read_mono_binned2_noise_into(0, &mut out, &mut nz, &mut sc).unwrap();
             assert_eq!((bw, bh), (w / 2, h / 2));
             // Superpixels: the block means of the mosaic, (R + 2G + B)/4 (not a demosaiced luma).
@@ -607,7 +608,7 @@ mod tests {
         let path = dir.path().join("m.ser");
         write_mono(&path, 40, 30, 8, 2);
         let r = SerReader::open(&path).unwrap();
-        let (mut out, mut nz, mut sc) = (Vec::new(), Vec::new(), crate::decode_scratch::DecodeScratch::default());
+        let (mut out, mut nz, mut sc) = (Vec::new(), Vec::new(), crate::io::decode_scratch::DecodeScratch::default());
         let (bw, _) = r.read_mono_binned2_noise_into(1, &mut out, &mut nz, &mut sc).unwrap();
         let boxed = r.block_noise_var(1, 2, 1, 9, 6).unwrap();
         let map: f32 =

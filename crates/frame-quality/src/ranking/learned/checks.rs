@@ -116,8 +116,8 @@ impl Ranker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learned::LinearRanker;
-    use crate::learned::linear::ReferenceRanker;
+    use crate::ranking::learned::LinearRanker;
+    use crate::ranking::learned::linear::ReferenceRanker;
 
     fn linear(size: usize, weights: usize) -> Ranker {
         let d = 2 * size * size;

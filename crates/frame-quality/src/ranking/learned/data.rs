@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{Scratch, detect_disc_binned};
-use crate::view::ImageView;
+use crate::pixels::ImageView;
+use crate::pixels::Scratch;
+use crate::ranking::metrics::detect_disc_binned;
 
 /// How a frame becomes a fixed-size patch: a square around the planet disc, resampled.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -111,7 +112,7 @@ pub fn ncc(a: &[f32], b: &[f32]) -> f32 {
 
 /// Label the top `fraction` of frames by teacher score 1 and the bottom `fraction` 0; returns (index, label) pairs.
 pub fn top_bottom_labels(teacher: &[f32], fraction: f32) -> Vec<(usize, u8)> {
-    let order = crate::rank::order_best_first(teacher);
+    let order = crate::ranking::rank::order_best_first(teacher);
     let k = ((fraction.clamp(0.01, 0.5) * teacher.len() as f32).round() as usize).max(1).min(teacher.len() / 2);
     let mut out: Vec<(usize, u8)> = order[..k].iter().map(|&i| (i, 1)).collect();
     out.extend(order[order.len() - k..].iter().map(|&i| (i, 0)));

@@ -32,8 +32,8 @@ use super::quality::{
     net_to_bytes, prepare_source,
 };
 use crate::error::{FrameError, Result};
-use crate::picks::Pick;
-use crate::source::FrameSource;
+use crate::io::FrameSource;
+use crate::ranking::picks::Pick;
 
 /// Scale of the crop-weight logits (Adam moves each parameter by about the learning rate per
 /// step; the gain lets the crop weights move faster than the conv weights).

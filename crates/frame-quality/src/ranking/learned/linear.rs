@@ -178,7 +178,7 @@ impl ReferenceRanker {
         if patches.is_empty() {
             return Err(FrameError::Training("no frames".into()));
         }
-        let order = crate::rank::order_best_first(teacher);
+        let order = crate::ranking::rank::order_best_first(teacher);
         let k = ((fraction * patches.len() as f32).round() as usize).clamp(1, patches.len());
         let n = patch.size * patch.size;
         let mut mean = vec![0f32; n];
@@ -186,9 +186,9 @@ impl ReferenceRanker {
             mean.iter_mut().zip(&patches[i]).for_each(|(m, v)| *m += v / k as f32);
         }
         // Unsharp mask (σ = 1, amount 1), unclamped: patches are brightness-normalised, not in [0, 1].
-        let k = crate::metrics::gaussian_kernel(7, 1.0);
+        let k = crate::pixels::gaussian_kernel(7, 1.0);
         let (mut tmp, mut blur) = (Vec::new(), Vec::new());
-        crate::metrics::separable_into(&mean, patch.size, patch.size, &k, &mut tmp, &mut blur);
+        crate::pixels::separable_into(&mean, patch.size, patch.size, &k, &mut tmp, &mut blur);
         let sharp: Vec<f32> = mean.iter().zip(&blur).map(|(m, b)| 2.0 * m - b).collect();
         Ok(ReferenceRanker { patch, reference: high_pass(&sharp, patch.size) })
     }

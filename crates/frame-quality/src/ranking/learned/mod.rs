@@ -2,14 +2,14 @@
 //! reference-image model, and a small CNN (burn). All are fitted on a user's own frames against a
 //! teacher metric (PIPP local contrast by default), saved to one JSON file, loaded and used to score.
 
-pub mod checks;
-pub mod data;
+mod checks;
+mod data;
 pub mod finetune;
-pub mod inference;
-pub mod linear;
-pub mod model;
+mod inference;
+mod linear;
+mod model;
 pub mod quality;
-pub mod training;
+mod training;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -20,13 +20,15 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FrameError, Result};
-use crate::metrics::{Metric, Scratch};
-use crate::rank::{Scorer, score_source};
-use crate::source::{DecodeScratch, FrameSource};
-use crate::view::ImageView;
+use crate::io::{DecodeScratch, FrameSource};
+use crate::pixels::ImageView;
+use crate::pixels::Scratch;
+use crate::ranking::metrics::Metric;
+use crate::ranking::rank::{Scorer, score_source};
+pub use checks::{MAX_PATCH, MIN_PATCH, PATCH_BYTES_BUDGET, check_patch_budget};
 pub use data::PatchConfig;
 pub use finetune::{CnnPicksRanker, FinetuneConfig};
-pub use linear::{LinearRanker, LogisticRanker, ReferenceRanker};
+pub use linear::{LinearRanker, LogisticRanker, ReferenceRanker, Standardizer};
 pub use model::{RankNet, RankNetConfig};
 pub use training::CnnTrainConfig;
 
@@ -44,7 +46,7 @@ pub enum RankerKind {
     Reference,
     /// Small CNN (burn) on the teacher's top vs bottom frames.
     Cnn,
-    /// Logistic regression on the user's own good/bad picks ([`crate::picks`]; `train-ranker --labels`).
+    /// Logistic regression on the user's own good/bad picks ([`crate::ranking::picks`]; `train-ranker --labels`).
     Picks,
     /// The bundled quality CNN fine-tuned on the user's picks ([`finetune`]; `train-ranker --labels --kind cnn`).
     #[serde(rename = "cnn-picks")]
@@ -98,8 +100,8 @@ pub enum Ranker {
     Reference(ReferenceRanker),
     /// CNN.
     Cnn(CnnRanker),
-    /// Fitted on the user's picks ([`crate::picks::PicksRanker`]).
-    Picks(crate::picks::PicksRanker),
+    /// Fitted on the user's picks ([`crate::ranking::picks::PicksRanker`]).
+    Picks(crate::ranking::picks::PicksRanker),
     /// The bundled quality CNN fine-tuned on the user's picks ([`finetune::CnnPicksRanker`]).
     #[serde(rename = "cnn-picks")]
     CnnPicks(CnnPicksRanker),
@@ -241,7 +243,7 @@ pub fn fit<B: AutodiffBackend>(
         }
     };
     let fitted = ranker.score_patches::<B::InnerBackend>(&patches, &device.clone())?;
-    let teacher_spearman = crate::eval::spearman(&fitted, &teacher);
+    let teacher_spearman = crate::ranking::spearman(&fitted, &teacher);
     Ok((ranker, TrainReport { frames: frames.len(), teacher_spearman, loss_history }))
 }
 

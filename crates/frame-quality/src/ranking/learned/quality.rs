@@ -2,7 +2,7 @@
 //! bundled with the crate (`rank-frames --metric learned`).
 //!
 //! Per frame ([`prepare_frame`]): bin 2×2 (with the checkerboard noise estimate of
-//! [`crate::bandpass`]), find the disc, take K (4 or 8, stored with the weights) crops of
+//! [`crate::ranking::bandpass`]), find the disc, take K (4 or 8, stored with the weights) crops of
 //! [`CROP`]×[`CROP`] binned pixels at fixed positions around the disc centre ([`crop_corners`]), subtract each crop's mean and divide
 //! by the disc level; a second, constant channel carries the noise σ of a binned pixel over the
 //! disc level, so the net knows how much of the fine texture is noise. The net (3×3 convs with
@@ -31,11 +31,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::bandpass::bin2_with_noise;
-use crate::disc::detect_disc;
 use crate::error::{FrameError, Result};
-use crate::source::{DecodeScratch, FrameSource};
-use crate::view::ImageView;
+use crate::io::{DecodeScratch, FrameSource};
+use crate::pixels::ImageView;
+use crate::pixels::bin2_with_noise;
+use crate::ranking::disc::detect_disc;
 
 /// Side of one crop, in 2×2-binned pixels.
 pub const CROP: usize = 32;
@@ -53,7 +53,7 @@ pub const SCORE_CHUNK: usize = 128;
 pub const MAGIC: &[u8; 8] = b"PSQCNN01";
 
 /// The bundled weights (trained by `examples/train_quality_cnn.rs`).
-pub static BUNDLED_WEIGHTS: &[u8] = include_bytes!("../../weights/quality-cnn.bin");
+pub static BUNDLED_WEIGHTS: &[u8] = include_bytes!("../../../weights/quality-cnn.bin");
 
 /// Architecture of [`QualityNet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -489,7 +489,9 @@ pub fn mean_spearman<B: Backend>(net: &QualityNet<B>, videos: &[TrainVideo], k: 
     }
     let sum: f64 = videos
         .iter()
-        .map(|v| crate::eval::spearman(&finish_scores(&v.inputs, &score_inputs(net, &v.inputs, k, device)), &v.quality))
+        .map(|v| {
+            crate::ranking::spearman(&finish_scores(&v.inputs, &score_inputs(net, &v.inputs, k, device)), &v.quality)
+        })
         .sum();
     sum / videos.len() as f64
 }

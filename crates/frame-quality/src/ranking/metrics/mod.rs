@@ -9,18 +9,16 @@ use std::str::FromStr;
 
 use rustfft::num_complex::Complex32;
 
-use crate::disc::{Disc, detect_disc};
 use crate::error::FrameError;
-use crate::view::ImageView;
+use crate::pixels::ImageView;
+use crate::ranking::disc::{Disc, detect_disc};
 
-pub use crate::filters::{
-    Scratch, bin_into, box3_into, gaussian_kernel, laplacian_energy, separable_into, smoothed_laplacian_energy,
-};
+use crate::pixels::{Scratch, bin_into, box3_into, gaussian_kernel, separable_into, smoothed_laplacian_energy};
 
 /// The quality metrics this crate implements (see each function for the formula).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Metric {
-    /// The default: noise-aware band-pass energy of the disc, bands chosen per video ([`crate::bandpass`]).
+    /// The default: noise-aware band-pass energy of the disc, bands chosen per video ([`crate::ranking::bandpass`]).
     Bandpass,
     /// Round 1's default: disc-restricted, brightness-normalised Laplacian energy of the 2×2-binned, lightly smoothed frame ([`disc_laplace`]).
     DiscLaplace,
@@ -84,8 +82,8 @@ impl Metric {
     pub fn score(self, img: ImageView<'_>, s: &mut Scratch) -> f32 {
         let v = match self {
             Metric::Bandpass => {
-                let m = crate::bandpass::measure(img, s);
-                let single = crate::bandpass::BandpassScorer {
+                let m = crate::ranking::bandpass::measure(img, s);
+                let single = crate::ranking::bandpass::BandpassScorer {
                     weights: [1.0, 0.0, 0.0],
                     penalise_border: true,
                     relative_weight: 0.0,

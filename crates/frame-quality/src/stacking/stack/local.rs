@@ -5,11 +5,11 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{BoxScores, LocalMetric, StackConfig, global_selection, reference_of, score_boxes};
-use crate::align::{AlignScratch, AlignmentBoxes, PhaseCorrelator};
-use crate::disc::detect_disc;
 use crate::error::Result;
-use crate::source::FrameSource;
-use crate::view::ImageView;
+use crate::io::FrameSource;
+use crate::pixels::ImageView;
+use crate::ranking::detect_disc;
+use crate::stacking::align::{AlignScratch, AlignmentBoxes, PhaseCorrelator};
 
 /// Score every frame in every alignment point of side `size`: the points are placed, as for
 /// stacking, on the reference built from the best frames by `scores` (the global ranking), where it

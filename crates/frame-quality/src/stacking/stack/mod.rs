@@ -9,12 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use dataset::Planes;
 use rayon::prelude::*;
 
-use crate::align::{AlignScratch, AlignmentBoxes, PhaseCorrelator, shift_image};
 use crate::error::{FrameError, Result};
-use crate::metrics::{bin_into, gradient_energy, laplacian_energy, separable_into};
-use crate::rank::{Selection, order_best_first};
-use crate::source::{DecodeScratch, FrameSource};
-use crate::view::ImageView;
+use crate::io::{DecodeScratch, FrameSource};
+use crate::pixels::ImageView;
+use crate::pixels::{bin_into, laplacian_energy, separable_into};
+use crate::ranking::gradient_energy;
+use crate::ranking::{Selection, order_best_first};
+use crate::stacking::align::{AlignScratch, AlignmentBoxes, PhaseCorrelator, shift_image};
 
 mod local;
 mod sharpen;

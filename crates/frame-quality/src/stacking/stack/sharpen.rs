@@ -3,7 +3,7 @@
 use dataset::Planes;
 
 use crate::error::{FrameError, Result};
-use crate::metrics::{gaussian_kernel, separable_into};
+use crate::pixels::{gaussian_kernel, separable_into};
 
 /// Largest unsharp-mask σ (pixels) accepted by [`check_unsharp`]; the kernel is `6σ + 1` taps.
 pub const MAX_SHARPEN_SIGMA: f32 = 200.0;

@@ -1,0 +1,13 @@
+//! Frame pixels as every concern sees them: the borrowed mono view ([`ImageView`]), block binning
+//! (with the checkerboard noise map), separable filters, Laplacian energies and their reusable
+//! buffers ([`Scratch`]). Readers bin while decoding, metrics and stacking filter; this module
+//! depends on none of them.
+
+mod filters;
+mod view;
+
+pub use filters::{
+    Scratch, bin_into, bin2_with_noise, box3_into, gaussian_kernel, laplacian_energy, separable_into,
+    smoothed_laplacian_energy,
+};
+pub use view::ImageView;
