@@ -147,11 +147,8 @@ impl<B: Backend> Classifier<B> {
             return Err(bad(format!("the weights hold {have} conv layers, the model card declares {want_layers}")));
         }
         let fresh = card.training.model.init::<B>(device);
-        let want = model_file::param_shapes(&fresh);
-        let model = fresh.load_record(record);
-        if model_file::param_shapes(&model) != want {
-            return Err(bad("the weights do not fit the model card's architecture".into()));
-        }
+        let model = model_file::load_record_checked::<B, _>(fresh, record)
+            .map_err(|e| bad(format!("the weights do not fit the model card's architecture: {e}")))?;
         model_file::check_finite::<B, _>(&model).map_err(|e| bad(format!("unusable weights: {e}")))?;
         Ok(Classifier { model, card, device: device.clone(), tta: true })
     }

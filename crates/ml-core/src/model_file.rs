@@ -95,6 +95,23 @@ pub fn param_shapes<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<usize>> {
     v.0
 }
 
+/// Load `record` into the freshly initialised `fresh` and refuse the result when a parameter's
+/// shape changed: burn keeps a fresh parameter when the record's does not fit, which would run
+/// a model with random weights. The one shape check of every model file; the reason names the
+/// first parameter that differs (`parameter 3 is [16, 3, 3, 3] in the file, [32, 3, 3, 3] here`).
+pub fn load_record_checked<B: Backend, M: Module<B>>(fresh: M, record: M::Record) -> Result<M, String> {
+    let want = param_shapes::<B, _>(&fresh);
+    let model = fresh.load_record(record);
+    let got = param_shapes::<B, _>(&model);
+    if got.len() != want.len() {
+        return Err(format!("{} parameters in the file, {} here", got.len(), want.len()));
+    }
+    match got.iter().zip(&want).position(|(g, w)| g != w) {
+        None => Ok(model),
+        Some(i) => Err(format!("parameter {i} is {:?} in the file, {:?} here", got[i], want[i])),
+    }
+}
+
 /// Refuse a weight vector with a NaN or infinite value (`what` names it in the reason).
 pub fn check_floats(what: &str, values: &[f32]) -> Result<(), String> {
     let bad = values.iter().filter(|v| !v.is_finite()).count();
@@ -135,6 +152,22 @@ mod tests {
         assert_eq!(read_model_file(dir.path(), 1 << 20).unwrap_err(), "not a regular file");
         assert!(check_floats("w", &[1.0, f32::NAN, f32::INFINITY]).unwrap_err().contains("2 of 3"));
         assert!(check_count("blocks", 1_000_000, 1, 64).unwrap_err().contains("blocks 1000000"));
+    }
+
+    #[test]
+    fn a_record_of_other_shapes_is_refused_naming_the_parameter() {
+        use burn::backend::Flex;
+        use burn::nn::LinearConfig;
+        let d = Default::default();
+        let saved = LinearConfig::new(3, 2).init::<Flex>(&d);
+        param_shapes::<Flex, _>(&saved); // materialise the lazy weights before cloning
+        let same =
+            load_record_checked::<Flex, _>(LinearConfig::new(3, 2).init::<Flex>(&d), saved.clone().into_record());
+        let loaded = same.unwrap();
+        assert_eq!(loaded.weight.val().into_data(), saved.weight.val().into_data());
+        let other = LinearConfig::new(4, 2).init::<Flex>(&d);
+        let err = load_record_checked::<Flex, _>(other, saved.into_record()).unwrap_err();
+        assert_eq!(err, "parameter 0 is [3, 2] in the file, [4, 2] here");
     }
 
     #[test]

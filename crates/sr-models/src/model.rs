@@ -5,7 +5,6 @@
 //! nearest must learn interpolation itself, and a weak one leaves a block grid), with sub-pixel
 //! convolutions ICNR-initialised, so an untrained network starts at plain bicubic.
 
-use burn::module::{ModuleVisitor, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{PRelu, PReluConfig, PaddingConfig2d};
 use burn::prelude::*;
@@ -492,23 +491,14 @@ impl<B: Backend> Generator<B> {
 }
 
 /// Shapes of every float parameter, in visiting order (reading them also materialises lazily
-/// initialised weights). Model files and checkpoints compare them to refuse weights that do not fit.
-pub fn param_shapes<B: Backend, M: Module<B>>(m: &M) -> Vec<Vec<usize>> {
-    struct V(Vec<Vec<usize>>);
-    impl<B: Backend> ModuleVisitor<B> for V {
-        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<B, D>>) {
-            self.0.push(p.val().dims().to_vec());
-        }
-    }
-    let mut v = V(Vec::new());
-    m.visit(&mut v);
-    v.0
-}
+/// initialised weights): `ml_core::model_file`'s, the one shape check of every model file.
+pub use ml_core::model_file::param_shapes;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use burn::backend::Flex;
+    use burn::module::{ModuleVisitor, Param};
 
     #[test]
     fn every_generator_produces_the_scaled_shape() {

@@ -122,12 +122,8 @@ pub fn model_from_bytes<B: Backend>(
     if record.layer_counts() != fresh.clone().into_record().layer_counts() {
         return Err(bad(format!("weight layers do not match {}", config.describe())));
     }
-    let want = param_shapes::<B, _>(&fresh);
-    let model = fresh.load_record(record);
-    let got = param_shapes::<B, _>(&model);
-    if want != got {
-        return Err(bad(format!("weight shapes do not match {}", config.describe())));
-    }
+    let model = model_file::load_record_checked::<B, _>(fresh, record)
+        .map_err(|e| bad(format!("weight shapes do not match {}: {e}", config.describe())))?;
     model_file::check_finite::<B, _>(&model).map_err(|e| bad(format!("unusable weights: {e}")))?;
     Ok((config, model))
 }
