@@ -8,12 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
-use dataset::Planes;
-use dataset::backend::FlexBackend;
+use astro_image::Planes;
 use frame_quality::ranking::learned::quality::QualityModel;
 use frame_quality::ranking::order_best_first;
 use frame_quality::simulation::SimulatedVideo;
 use frame_quality::{Metric, Scorer, StackConfig, score_source, stack};
+use ml_core::backend::FlexBackend;
 
 /// Stretch a luma image to [0, 1] between its 0.5th and 99.9th percentiles of `reference`.
 fn stretch(img: &[f32], lo: f32, hi: f32) -> Vec<f32> {
@@ -81,7 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let img = Planes::from_vec(1, 3 * h, cols * w, canvas)?;
         let path: &Path = &out.join(format!("ranking-{cell}.png"));
-        dataset::image_io::save_image(&img, path, 8)?;
+        astro_image::image_io::save_image(&img, path, 8)?;
         println!("{}: columns {}", path.display(), names.join(" | "));
     }
     Ok(())

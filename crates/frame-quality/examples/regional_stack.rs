@@ -104,7 +104,7 @@ fn run_one(a: &Args, texture: &str, d: f32, c: f32, seed: u64) -> Result<Row, Bo
     let (w, h) = ser.dims();
     let scores = score_source(&ser, &Scorer::new(Metric::DiscLaplace), &|_| {})?;
     let base = StackConfig { selection: Selection::Percent(a.top), boxes: Some(a.boxes), ..StackConfig::default() };
-    let psnr = |img: &dataset::Planes| compare_stack(&img.data, &out.truth_image, w, h, (w.min(h) / 16).max(1)).0;
+    let psnr = |img: &astro_image::Planes| compare_stack(&img.data, &out.truth_image, w, h, (w.min(h) / 16).max(1)).0;
     let global = stack(&ser, &scores, &StackConfig { per_box_select: false, ..base }, &|_, _| {})?;
     let mut local = Vec::new();
     let mut rho = Vec::new();

@@ -51,7 +51,7 @@ fn run_cell(dir: &std::path::Path, boxes: usize, top: f32, lm: LocalMetric) -> R
         local_metric: lm,
         ..StackConfig::default()
     };
-    let psnr = |img: &dataset::Planes| compare_stack(&img.data, &v.truth_image, w, h, (w.min(h) / 16).max(1)).0;
+    let psnr = |img: &astro_image::Planes| compare_stack(&img.data, &v.truth_image, w, h, (w.min(h) / 16).max(1)).0;
     let t0 = std::time::Instant::now();
     let global = stack(&v.source, &scores, &StackConfig { per_box_select: false, ..base }, &|_, _| {})?;
     let tg = t0.elapsed().as_secs_f64();

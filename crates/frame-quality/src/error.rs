@@ -94,9 +94,9 @@ pub enum FrameError {
     Dataset(#[from] dataset::DatasetError),
 }
 
-impl From<dataset::ImageError> for FrameError {
+impl From<astro_image::ImageError> for FrameError {
     /// Image errors arrive through the dataset crate's error, as before the image crate existed.
-    fn from(e: dataset::ImageError) -> Self {
+    fn from(e: astro_image::ImageError) -> Self {
         FrameError::Dataset(dataset::DatasetError::Image(e))
     }
 }

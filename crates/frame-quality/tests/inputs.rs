@@ -506,13 +506,13 @@ fn mjpeg_avi_mp4_and_mkv_go_through_ffmpeg_with_every_frame_in_order() {
     let dir = tempfile::tempdir().unwrap();
     // Eight grey PNG frames, frame k at level 20 + 25k, with a bright square moving right.
     for k in 0..8usize {
-        let mut p = dataset::Planes::zeros(1, 48, 64);
+        let mut p = astro_image::Planes::zeros(1, 48, 64);
         for (i, v) in p.data.iter_mut().enumerate() {
             let (x, y) = (i % 64, i / 64);
             let sq = (10 + 4 * k..18 + 4 * k).contains(&x) && (16..32).contains(&y);
             *v = if sq { 0.9 } else { (20.0 + 25.0 * k as f32) / 255.0 };
         }
-        dataset::image_io::save_image(&p, &dir.path().join(format!("f{k}.png")), 8).unwrap();
+        astro_image::image_io::save_image(&p, &dir.path().join(format!("f{k}.png")), 8).unwrap();
     }
     let pattern = dir.path().join("f%d.png");
     let pat = pattern.to_str().unwrap();

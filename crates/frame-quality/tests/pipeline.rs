@@ -1,6 +1,6 @@
 //! End-to-end checks on simulated turbulence from the real Stellarium Mars texture.
 
-use dataset::Planes;
+use astro_image::Planes;
 use frame_quality::ranking::learned::{Ranker, RankerKind, TrainConfig, fit};
 use frame_quality::ranking::{Metric, Scratch, spearman, write_scores_csv};
 use frame_quality::simulation::{SimConfig, compare_stack, planet_texture, simulate_to_dir};
@@ -8,15 +8,16 @@ use frame_quality::{
     ImageView, Scorer, Selection, SerHeader, SerReader, SerWriter, StackConfig, StackMethod, score_source, stack,
 };
 
-type B = dataset::backend::FlexBackend;
+type B = ml_core::backend::FlexBackend;
 type AB = burn::backend::Autodiff<B>;
 
 fn simulate(dir: &std::path::Path, frames: usize, d_over_r0: f32, seed: u64) -> (SerReader, Vec<f32>, Vec<f32>) {
     let tex = planet_texture("mars").expect("Stellarium data (run datasets/stellarium/fetch.sh)");
     let cfg = SimConfig { size: 128, disc_radius: 40.0, pupil_px: 32, frames, d_over_r0, seed, ..SimConfig::default() };
     let out = simulate_to_dir(&cfg, &tex, dir, &|_| {}).unwrap();
-    let truth_img =
-        dataset::image_io::load_image(&out.truth_png, dataset::ColorMode::Luma, Default::default()).unwrap().data;
+    let truth_img = astro_image::image_io::load_image(&out.truth_png, astro_image::ColorMode::Luma, Default::default())
+        .unwrap()
+        .data;
     let strehl = out.truth.iter().map(|t| t.strehl).collect();
     (SerReader::open(&out.ser).unwrap(), strehl, truth_img)
 }

@@ -1,7 +1,7 @@
 //! Per-region (alignment-box) frame selection: the blend arithmetic, mismatch errors, and the gain
 //! over global selection on anisoplanatic seeing.
 
-use dataset::Planes;
+use astro_image::Planes;
 use frame_quality::io::DecodeScratch;
 use frame_quality::simulation::{AnisoConfig, SimConfig, compare_stack, planet_texture, simulate_aniso_to_dir};
 use frame_quality::stacking::{BoxBlend, BoxScores, StackMethod, stack_with_box_scores};

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use dataset::Planes;
-use dataset::video::{Guard, VideoError, VideoInfo, drain, ffmpeg, first_line, probe, spawn};
+use astro_image::Planes;
+use astro_image::video::{Guard, VideoError, VideoInfo, drain, ffmpeg, first_line, probe, spawn};
 
 use crate::error::{FrameError, Result};
 use crate::io::decode_scratch::DecodeScratch;
@@ -79,11 +79,11 @@ fn remove_stale_decodes(tmp: &Path) {
 
 /// A video error as a frame-quality error naming the file (`{path}: cannot decode image: {reason}`).
 fn video_err(e: VideoError) -> FrameError {
-    FrameError::from(dataset::ImageError::Decode { path: PathBuf::from(e.name), reason: e.reason })
+    FrameError::from(astro_image::ImageError::Decode { path: PathBuf::from(e.name), reason: e.reason })
 }
 
 fn bad(path: &Path, reason: String) -> FrameError {
-    video_err(dataset::video::bad(path, reason))
+    video_err(astro_image::video::bad(path, reason))
 }
 
 impl DecodedVideo {

@@ -1,7 +1,7 @@
 //! The one interface every frame reader implements (SER, AVI, ffmpeg-decoded video, folders of
 //! frames): readers depend on this module, and `source::open_source` depends on the readers.
 
-use dataset::Planes;
+use astro_image::Planes;
 
 use crate::error::{FrameError, Result};
 use crate::io::decode_scratch::DecodeScratch;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dataset::{ColorMode, ImageLimits, Planes};
+use astro_image::{ColorMode, ImageLimits, Planes};
 
 use crate::error::{FrameError, Result, io_err};
 use crate::io::avi::{AviOpen, AviReader};
@@ -82,17 +82,17 @@ pub const FRAME_EXTENSIONS: &[&str] = &["png", "tif", "tiff", "fits", "fit", "ft
 
 /// Width, height and channels of a frame file, from its header only.
 fn frame_shape(path: &Path) -> Result<(usize, usize, Option<usize>)> {
-    if dataset::fits::has_fits_extension(path) {
-        let s = dataset::fits::read_fits_shape(path)?;
+    if astro_image::fits::has_fits_extension(path) {
+        let s = astro_image::fits::read_fits_shape(path)?;
         Ok((s.width, s.height, Some(s.channels)))
     } else {
-        let (w, h) = dataset::image_io::image_dimensions(path)?;
+        let (w, h) = astro_image::image_io::image_dimensions(path)?;
         Ok((w as usize, h as usize, None))
     }
 }
 
 /// The divisor that maps a FITS frame's physical values to [0, 1] (see [`ImageFolder`]).
-pub fn fits_divisor(img: &dataset::fits::FitsImage) -> f64 {
+pub fn fits_divisor(img: &astro_image::fits::FitsImage) -> f64 {
     let max = img.data.iter().copied().filter(|v| v.is_finite()).fold(0.0f64, f64::max);
     let float = img.bitpix < 0;
     if max <= 0.0 || (float && max <= 1.0) {
@@ -103,7 +103,7 @@ pub fn fits_divisor(img: &dataset::fits::FitsImage) -> f64 {
 }
 
 /// A FITS frame as planes in [0, 1], rows flipped to top-down; NaN where blank.
-fn fits_planes(img: &dataset::fits::FitsImage, divisor: f64, mode: ColorMode) -> Result<Planes> {
+fn fits_planes(img: &astro_image::fits::FitsImage, divisor: f64, mode: ColorMode) -> Result<Planes> {
     let top_down = img.to_planes();
     let (w, h, c) = (img.width, img.height, img.channels);
     let n = w * h;
@@ -156,13 +156,13 @@ impl ImageFolder {
                 });
             }
         }
-        let fits_divisor = match files.iter().find(|f| dataset::fits::has_fits_extension(f)) {
-            Some(f) => fits_divisor(&dataset::fits::read_fits(f)?),
+        let fits_divisor = match files.iter().find(|f| astro_image::fits::has_fits_extension(f)) {
+            Some(f) => fits_divisor(&astro_image::fits::read_fits(f)?),
             None => 1.0,
         };
         let channels = match first_channels {
             Some(c) => c,
-            None => dataset::image_io::load_image(&files[0], ColorMode::Keep, ImageLimits::default())?.channels,
+            None => astro_image::image_io::load_image(&files[0], ColorMode::Keep, ImageLimits::default())?.channels,
         };
         Ok(ImageFolder { dir: dir.to_path_buf(), files, width: w, height: h, channels, fits_divisor })
     }
@@ -178,10 +178,10 @@ impl ImageFolder {
             index,
             len: self.files.len(),
         })?;
-        let mut p = if dataset::fits::has_fits_extension(path) {
-            fits_planes(&dataset::fits::read_fits(path)?, self.fits_divisor, mode)?
+        let mut p = if astro_image::fits::has_fits_extension(path) {
+            fits_planes(&astro_image::fits::read_fits(path)?, self.fits_divisor, mode)?
         } else {
-            dataset::image_io::load_image(path, mode, ImageLimits::default())?
+            astro_image::image_io::load_image(path, mode, ImageLimits::default())?
         };
         if (p.width, p.height) != (self.width, self.height) {
             return Err(FrameError::SizeMismatch {
@@ -271,7 +271,7 @@ pub fn open_source(path: &Path) -> Result<Box<dyn FrameSource>> {
         Some("avi") => open_avi(path),
         _ if is_avi => open_avi(path),
         _ if magic.starts_with(crate::io::ser::MAGIC) => Ok(Box::new(SerReader::open(path)?)),
-        _ if dataset::video::is_video_path(path) => Ok(Box::new(DecodedVideo::open(path)?)),
+        _ if astro_image::video::is_video_path(path) => Ok(Box::new(DecodedVideo::open(path)?)),
         _ => Err(FrameError::Invalid(format!(
             "{}: unsupported input (expected a .ser or .avi video, a video ffmpeg can read (.mp4, .mkv, .mov, \
              .webm), or a folder of PNG/TIFF/FITS frames)",
@@ -340,7 +340,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for (i, name) in ["f10.png", "f2.png", "f1.tif"].iter().enumerate() {
             let p = Planes::from_vec(1, 3, 4, vec![i as f32 / 4.0; 12]).unwrap();
-            dataset::image_io::save_image(&p, &dir.path().join(name), 16).unwrap();
+            astro_image::image_io::save_image(&p, &dir.path().join(name), 16).unwrap();
         }
         let folder = ImageFolder::open(dir.path()).unwrap();
         let names: Vec<_> =
@@ -350,7 +350,7 @@ mod tests {
         folder.read_luma_into(2, &mut out, &mut DecodeScratch::default()).unwrap();
         assert!((out[0] - 0.0).abs() < 1e-4, "f10.png was written first with value 0");
         let odd = Planes::zeros(1, 5, 5);
-        dataset::image_io::save_image(&odd, &dir.path().join("f11.png"), 8).unwrap();
+        astro_image::image_io::save_image(&odd, &dir.path().join("f11.png"), 8).unwrap();
         let err = ImageFolder::open(dir.path()).unwrap_err().to_string();
         assert!(err.contains("f11.png") && err.contains("5x5") && err.contains("4x3"), "{err}");
     }

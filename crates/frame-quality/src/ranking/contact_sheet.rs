@@ -84,7 +84,7 @@ fn percentile(v: &mut [f32], p: f32) -> f32 {
 /// the whole sheet (the largest of the crops' 99.9th percentiles, so that the sharpest frames, whose
 /// peaks are highest, do not clip) so brightness stays comparable.
 pub fn render_frames(source: &dyn FrameSource, frames: &[usize]) -> Result<Vec<SheetFrame>> {
-    let crops: Vec<(usize, dataset::Planes, f32)> = frames
+    let crops: Vec<(usize, astro_image::Planes, f32)> = frames
         .par_iter()
         .map(|&i| {
             let p = source.read_planes(i)?;
@@ -258,7 +258,7 @@ pub fn write_contact_sheet(source: &dyn FrameSource, scores: &[f32], n: usize, p
     let frames = sheet_frames(scores, n, 0x5eed);
     let rendered = render_frames(source, &frames)?;
     let page = sheet_html(&source.name(), source.len(), &rendered);
-    dataset::image_io::write_atomic(path, page.as_bytes())?;
+    astro_image::image_io::write_atomic(path, page.as_bytes())?;
     Ok(frames)
 }
 

@@ -570,7 +570,7 @@ mod tests {
         let mut wr = SerWriter::create(&path, SerHeader::new(w, h, ColorId::Mono, 12)).unwrap();
         for f in 0..6 {
             let img = disc_frame(w, h, (f % 2 == 0).then_some((1, 1)), 0.1 * f as f32);
-            wr.write_planes(&dataset::Planes::from_vec(1, h, w, img).unwrap()).unwrap();
+            wr.write_planes(&astro_image::Planes::from_vec(1, h, w, img).unwrap()).unwrap();
         }
         wr.finish().unwrap();
         let ser = crate::io::SerReader::open(&path).unwrap();

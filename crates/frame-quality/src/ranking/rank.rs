@@ -210,7 +210,7 @@ pub fn write_scores_csv(path: &Path, scores: &[f32]) -> Result<()> {
         let s = if s.is_finite() { *s } else { 0.0 };
         writeln!(out, "{i},{s:.6e},{rk}").ok();
     }
-    dataset::image_io::write_atomic(path, &out)?;
+    astro_image::image_io::write_atomic(path, &out)?;
     Ok(())
 }
 
@@ -233,7 +233,7 @@ mod tests {
             let (w, h) = (61, 47);
             let mut wr = SerWriter::create(&path, SerHeader::new(w, h, ColorId::Mono, depth)).unwrap();
             for f in 0..3 {
-                let mut p = dataset::Planes::zeros(1, h, w);
+                let mut p = astro_image::Planes::zeros(1, h, w);
                 for y in 0..h {
                     for x in 0..w {
                         let r = ((x as f32 - 30.0).powi(2) + (y as f32 - 23.0).powi(2)).sqrt();

@@ -16,7 +16,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use dataset::Planes;
+use astro_image::Planes;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -317,14 +317,14 @@ pub fn simulate_aniso_to_dir(
         writeln!(csv, "{i},{:.6},{}", t.strehl, p.join(",")).ok();
     }
     let truth_csv = dir.join("truth.csv");
-    dataset::image_io::write_atomic(&truth_csv, &csv)?;
+    astro_image::image_io::write_atomic(&truth_csv, &csv)?;
     let truth_image = sim.truth_on_frame_scale();
     let truth_png = dir.join("truth.png");
     let mut tp = Planes::from_vec(1, n, n, truth_image.clone())?;
     tp.clamp01();
-    dataset::image_io::save_image(&tp, &truth_png, 16)?;
+    astro_image::image_io::save_image(&tp, &truth_png, 16)?;
     let json = serde_json::to_vec_pretty(cfg).map_err(|e| FrameError::Invalid(e.to_string()))?;
-    dataset::image_io::write_atomic(&dir.join("aniso.json"), &json)?;
+    astro_image::image_io::write_atomic(&dir.join("aniso.json"), &json)?;
     Ok(AnisoOutput { ser, truth_csv, truth_png, truth, truth_image })
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dataset::{ColorMode, ImageLimits};
+use astro_image::{ColorMode, ImageLimits};
 use serde::Serialize;
 
 use crate::error::{FrameError, Result, io_err};
@@ -41,7 +41,7 @@ impl SimulatedVideo {
             )));
         }
         let png = dir.join("truth.png");
-        let truth_image = dataset::image_io::load_image(&png, ColorMode::Luma, ImageLimits::default())?.data;
+        let truth_image = astro_image::image_io::load_image(&png, ColorMode::Luma, ImageLimits::default())?.data;
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         Ok(SimulatedVideo { name, source, truth, truth_image })
     }

@@ -2,7 +2,7 @@
 //! Saturn-like rings, optionally cut by the frame edge) or a surface crop that fills the frame
 //! (the Moon at high power), rendered from Stellarium's equirectangular textures, mono or colour.
 
-use dataset::{ColorMode, ImageLimits, Planes};
+use astro_image::{ColorMode, ImageLimits, Planes};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -174,7 +174,7 @@ pub fn load_texture(name: &str) -> Result<Planes> {
     if !path.exists() {
         path.set_extension("jpg");
     }
-    Ok(dataset::image_io::load_image(&path, ColorMode::Rgb, ImageLimits::default())?)
+    Ok(astro_image::image_io::load_image(&path, ColorMode::Rgb, ImageLimits::default())?)
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use astro_image::Planes;
 use astro_image::quality::ssim;
-use dataset::Planes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Poisson};
@@ -597,13 +597,13 @@ pub fn write_simulation(sim: &mut Simulator, dir: &Path, progress: &dyn Fn(usize
         writeln!(csv, "{i},{s:.6},{m:.6},{x:.3},{y:.3},{:.3},{:.4},{}", t.d_over_r0, t.transparency, t.cut as u8).ok();
     }
     let truth_csv = dir.join("truth.csv");
-    dataset::image_io::write_atomic(&truth_csv, &csv)?;
+    astro_image::image_io::write_atomic(&truth_csv, &csv)?;
     let truth_png = dir.join("truth.png");
     let mut tp = Planes::from_vec(1, n, n, sim.truth_on_frame_scale())?;
     tp.clamp01();
-    dataset::image_io::save_image(&tp, &truth_png, 16)?;
+    astro_image::image_io::save_image(&tp, &truth_png, 16)?;
     let json = serde_json::to_vec_pretty(&cfg).map_err(|e| FrameError::Invalid(e.to_string()))?;
-    dataset::image_io::write_atomic(&dir.join("sim.json"), &json)?;
+    astro_image::image_io::write_atomic(&dir.join("sim.json"), &json)?;
     Ok(SimOutput { ser, truth_csv, truth_png, truth })
 }
 

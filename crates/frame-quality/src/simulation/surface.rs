@@ -18,7 +18,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use dataset::Planes;
+use astro_image::Planes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -439,12 +439,12 @@ pub fn write_surface_video(
         let r: Vec<String> = t.regions.iter().map(|v| format!("{v:.6}")).collect();
         writeln!(reg, "{i},{}", r.join(",")).ok();
     }
-    dataset::image_io::write_atomic(&dir.join("truth.csv"), &csv)?;
-    dataset::image_io::write_atomic(&dir.join("regions.csv"), &reg)?;
+    astro_image::image_io::write_atomic(&dir.join("truth.csv"), &csv)?;
+    astro_image::image_io::write_atomic(&dir.join("regions.csv"), &reg)?;
     let mut tp = Planes::from_vec(1, size, size, truth_image.to_vec())?;
     tp.clamp01();
-    dataset::image_io::save_image(&tp, &dir.join("truth.png"), 16)?;
-    dataset::image_io::write_atomic(&dir.join("surface.json"), &config_json)?;
+    astro_image::image_io::save_image(&tp, &dir.join("truth.png"), 16)?;
+    astro_image::image_io::write_atomic(&dir.join("surface.json"), &config_json)?;
     Ok(truth)
 }
 

@@ -20,7 +20,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use dataset::Planes;
+use astro_image::Planes;
 use memmap2::Mmap;
 
 use crate::error::{FrameError, Result, io_err};

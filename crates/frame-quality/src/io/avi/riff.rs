@@ -78,7 +78,7 @@ pub(super) fn bad(path: &Path, reason: String) -> FrameError {
 
 /// A frame that cannot be decoded: `{path}: cannot decode image: {reason}`.
 pub(super) fn bad_frame(path: &Path, reason: String) -> FrameError {
-    FrameError::from(dataset::ImageError::Decode { path: path.to_path_buf(), reason })
+    FrameError::from(astro_image::ImageError::Decode { path: path.to_path_buf(), reason })
 }
 
 /// What the header list says about the video stream.

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use dataset::Planes;
+use astro_image::Planes;
 
 use super::header::{ColorId, SerHeader};
 use crate::error::{FrameError, Result, io_err};

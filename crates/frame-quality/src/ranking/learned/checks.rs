@@ -1,7 +1,7 @@
 //! Ranker models and patch settings are checked before use: a model file is hostile input (its
 //! weights must fit its patch size and be finite), and a patch size sizes every training buffer.
 
-use dataset::model_file::{check_count, check_floats};
+use ml_core::model_file::{check_count, check_floats};
 
 use super::data::PatchConfig;
 use super::linear::Standardizer;

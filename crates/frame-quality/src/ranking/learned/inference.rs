@@ -41,11 +41,11 @@ pub fn model_from_bytes<B: Backend>(
         .load(bytes.to_vec(), device)
         .map_err(|e| format!("cannot read CNN weights: {e}"))?;
     let fresh = config.init::<B>(device);
-    let want = dataset::model_file::param_shapes(&fresh);
+    let want = ml_core::model_file::param_shapes(&fresh);
     let model = fresh.load_record(record);
-    if dataset::model_file::param_shapes(&model) != want {
+    if ml_core::model_file::param_shapes(&model) != want {
         return Err(format!("CNN weights do not fit the {:?} channels of the model", config.channels));
     }
-    dataset::model_file::check_finite::<B, _>(&model).map_err(|e| format!("unusable CNN weights: {e}"))?;
+    ml_core::model_file::check_finite::<B, _>(&model).map_err(|e| format!("unusable CNN weights: {e}"))?;
     Ok(model)
 }

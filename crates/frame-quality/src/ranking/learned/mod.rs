@@ -276,7 +276,7 @@ impl Ranker {
     pub fn save(&self, path: &Path) -> Result<()> {
         let bytes =
             serde_json::to_vec(self).map_err(|e| FrameError::Model { path: path.into(), reason: e.to_string() })?;
-        dataset::image_io::write_atomic(path, &bytes)?;
+        astro_image::image_io::write_atomic(path, &bytes)?;
         Ok(())
     }
 
@@ -286,7 +286,7 @@ impl Ranker {
         // A missing or unreadable file is an I/O error, not a bad model.
         std::fs::metadata(path).map_err(crate::error::io_err(path))?;
         let bytes =
-            dataset::model_file::read_model_file(path, dataset::model_file::MAX_MODEL_FILE_BYTES).map_err(model)?;
+            ml_core::model_file::read_model_file(path, ml_core::model_file::MAX_MODEL_FILE_BYTES).map_err(model)?;
         let r: Ranker = serde_json::from_slice(&bytes).map_err(|e| model(format!("not a ranker model: {e}")))?;
         r.validate().map_err(model)?;
         Ok(r)

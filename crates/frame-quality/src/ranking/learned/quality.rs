@@ -363,7 +363,7 @@ pub fn net_from_bytes<B: Backend>(
     if got != want {
         return Err(format!("quality-net weights have shapes {got:?}, expected {want:?}"));
     }
-    dataset::model_file::check_finite::<B, _>(&net).map_err(|e| format!("unusable quality-net weights: {e}"))?;
+    ml_core::model_file::check_finite::<B, _>(&net).map_err(|e| format!("unusable quality-net weights: {e}"))?;
     Ok((net, crops as usize))
 }
 
@@ -388,7 +388,7 @@ impl<B: Backend> QualityModel<B> {
     {
         // A missing or unreadable file is an I/O error, not a bad model.
         std::fs::metadata(path).map_err(crate::error::io_err(path))?;
-        let bytes = dataset::model_file::read_model_file(path, dataset::model_file::MAX_MODEL_FILE_BYTES)
+        let bytes = ml_core::model_file::read_model_file(path, ml_core::model_file::MAX_MODEL_FILE_BYTES)
             .map_err(|reason| FrameError::Model { path: path.into(), reason })?;
         let device = B::Device::default();
         let (net, crops) =

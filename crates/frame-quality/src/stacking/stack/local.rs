@@ -41,7 +41,7 @@ pub fn write_local_csv(path: &Path, table: &BoxScores) -> Result<()> {
         let row: Vec<String> = table.scores[f * nb..(f + 1) * nb].iter().map(|v| format!("{v:.6e}")).collect();
         writeln!(out, "{f},{}", row.join(",")).ok();
     }
-    dataset::image_io::write_atomic(path, &out)?;
+    astro_image::image_io::write_atomic(path, &out)?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use dataset::Planes;
+use astro_image::Planes;
 use rayon::prelude::*;
 
 use crate::error::{FrameError, Result};

@@ -1,6 +1,6 @@
 //! Unsharp-mask post-processing of a stacked image (not part of the stack itself).
 
-use dataset::Planes;
+use astro_image::Planes;
 
 use crate::error::{FrameError, Result};
 use crate::pixels::{gaussian_kernel, separable_into};
