@@ -1,84 +1,25 @@
 //! `train-dso`: train the galaxy/nebula and three-class deep-sky classifiers on the Stellarium set.
-//! The experiment (tasks, images, settings, training, saving) is `dso_classify::experiment`.
+//! The experiment (tasks, images, settings, training, saving) is `dso_classify::experiment`; the
+//! flags are in `args`.
+
+mod args;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use burn::backend::Autodiff;
-use burn::tensor::backend::Backend;
+use burn::tensor::backend::AutodiffBackend;
 use clap::Parser;
 use dataset::stellarium::{DsoImage, StellariumSet};
-use dso_classify::AugmentConfig;
-use dso_classify::TrainingConfig;
 use dso_classify::experiment::{self, ExperimentEvent, ExperimentOptions, TrainingSettings, run_experiment};
-use dso_classify::{DEFAULT_IMAGE_SIZE, DsoSample, load_samples};
-use dso_classify::{ModelCard, Task};
+use dso_classify::{AugmentConfig, DsoNet, DsoSample, ModelCard, Task, TrainingConfig, load_samples};
 use indicatif::{ProgressBar, ProgressStyle};
-use ml_core::backend::DeviceKind;
+use ml_core::distributed::{Worker, device_at, launch};
 
-/// Train the deep-sky classifier and write `<task>.mpk` + `<task>.json` (weights + model card).
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {
-    /// Directory given to datasets/stellarium/fetch.sh (default: $PRETTIER_STELLARIUM_DIR or ~/.cache/prettier-space/stellarium).
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// Output directory for weights and model cards.
-    #[arg(short, long = "output", visible_alias = "out", default_value = "crates/dso-classify/weights")]
-    out: PathBuf,
-    /// Task: galaxy-nebula, three-class or both.
-    #[arg(long, default_value = "both")]
-    task: String,
-    /// Training epochs of the final model.
-    #[arg(long, default_value_t = 60, value_parser = |s: &str| cli_args::usize_in(s, 1, 100_000))]
-    epochs: usize,
-    /// Images per step (1–1024; batch × image side² at most 16.7 megapixels).
-    #[arg(long, default_value_t = 32, value_parser = |s: &str| cli_args::usize_in(s, 1, 1024))]
-    batch_size: usize,
-    /// Peak learning rate.
-    #[arg(long, default_value_t = 2e-3, value_parser = cli_args::positive_f64)]
-    lr: f64,
-    /// Input side in pixels (16–1024).
-    #[arg(long, default_value_t = DEFAULT_IMAGE_SIZE, value_parser = |s: &str| cli_args::usize_in(s, 16, 1024))]
-    image_size: usize,
-    /// Folds of the cross-validation by object (0 = skip, else 2–20).
-    #[arg(long, default_value_t = 5, value_parser = |s: &str| cli_args::usize_in(s, 0, 20).and_then(folds))]
-    folds: usize,
-    /// Epochs of each cross-validation run.
-    #[arg(long, default_value_t = 30, value_parser = |s: &str| cli_args::usize_in(s, 1, 100_000))]
-    cv_epochs: usize,
-    /// Seed for initialisation, sampling and augmentation.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Seed of the object-level train/validation/test split.
-    #[arg(long, default_value_t = 0)]
-    split_seed: u64,
-    /// Augmentation preset: default (strong), light or none.
-    #[arg(long, default_value = "default")]
-    augment: String,
-    /// Decoupled weight decay.
-    #[arg(long, default_value_t = 5e-4, value_parser = cli_args::non_negative_f32)]
-    weight_decay: f32,
-    /// Keep the 21 Magellanic Cloud mosaic tiles (labelled galaxy, but they show star fields inside it).
-    #[arg(long)]
-    keep_tiles: bool,
-    /// Only run the cross-validation (writes `<task>-cv.json`, no weights).
-    #[arg(long)]
-    cv_only: bool,
-    /// Use only the first N manifest images (quick smoke runs).
-    #[arg(long, value_parser = cli_args::positive_usize)]
-    limit: Option<usize>,
-    /// Compute backend: flex, ndarray or cuda.
-    #[arg(long, default_value = "flex")]
-    device: DeviceKind,
-}
+use args::{Args, MAX_BATCH_PIXELS};
 
-/// The most input pixels in one training step (32 images of 724² pixels; the default is 32 × 128²).
-const MAX_BATCH_PIXELS: usize = 1 << 24;
-
-fn folds(k: usize) -> Result<usize, String> {
-    if k == 1 { Err("a cross-validation needs at least 2 folds (0 skips it)".into()) } else { Ok(k) }
-}
+/// A task the leader trained: its weights and card paths, and the card.
+type Saved = (Task, (PathBuf, PathBuf), ModelCard);
 
 fn main() -> std::process::ExitCode {
     cli_args::run(body)
@@ -129,11 +70,27 @@ fn body() -> anyhow::Result<()> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         cv_only: args.cv_only,
     };
-    for task in tasks {
-        let config = settings.config(task);
-        let (paths, card) = ml_core::with_backend!(args.device, B, _device => {
-            run_task::<B>(&config, &manifest, &samples, &options, &args.out)?
-        }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
+    let (kind, indices) = args.parallel.device_list(args.device)?;
+    let layout = args.parallel.config(indices.len())?;
+    let run = |tasks: &[Task]| -> anyhow::Result<Vec<Saved>> {
+        ml_core::with_backend!(kind, B, _device => {
+            let devices = indices.iter().map(|&i| device_at::<Autodiff<B>>(i)).collect::<Result<Vec<_>, _>>()?;
+            launch::<Autodiff<B>, _, anyhow::Error>(&layout, &devices, |worker, device| {
+                let leader = worker.is_leader();
+                let mut done = Vec::new();
+                for &task in tasks {
+                    let config = settings.config(task);
+                    let (model, card) = run_task(&config, &manifest, &samples, &options, &worker, device)?;
+                    if leader {
+                        done.push((task, experiment::save_result(&model, &card, &args.out, options.cv_only)?, card));
+                    }
+                }
+                worker.finish()?;
+                Ok(done)
+            })
+        }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"))
+    };
+    for (task, paths, card) in run(&tasks)? {
         println!("{task}: weights {} card {}", paths.0.display(), paths.1.display());
         if let Some(cv) = &card.cross_validation {
             println!(
@@ -154,26 +111,29 @@ fn body() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Run one task's experiment on backend `B` (with autodiff) and save weights + card.
-fn run_task<B: Backend>(
+/// Run one task's experiment as one replica (progress shown by the leader only).
+fn run_task<B: AutodiffBackend>(
     config: &TrainingConfig,
     manifest: &[DsoImage],
     samples: &[DsoSample],
     options: &ExperimentOptions,
-    out: &Path,
-) -> anyhow::Result<((PathBuf, PathBuf), ModelCard)> {
-    let device = B::Device::default();
+    worker: &Worker<B>,
+    device: &B::Device,
+) -> anyhow::Result<(DsoNet<B::InnerBackend>, ModelCard)> {
+    let leader = worker.is_leader();
     let mut bar = ProgressBar::hidden();
-    let (model, card) = run_experiment::<Autodiff<B>>(config, manifest, samples, options, &device, &mut |e| match e {
+    let result = run_experiment::<B>(config, manifest, samples, options, worker, device, &mut |e| match e {
         ExperimentEvent::Run { name, steps } => {
             bar.finish_and_clear();
-            bar = ProgressBar::new(steps).with_style(style(&name));
+            if leader {
+                bar = ProgressBar::new(steps).with_style(style(&name));
+            }
         }
         ExperimentEvent::Step { loss } => {
             bar.set_message(format!("loss {loss:.3}"));
             bar.inc(1);
         }
-        ExperimentEvent::Epoch(s) => bar.suspend(|| {
+        ExperimentEvent::Epoch(s) if leader => bar.suspend(|| {
             tracing::info!(
                 epoch = s.epoch,
                 train_loss = format!("{:.4}", s.train_loss),
@@ -185,12 +145,13 @@ fn run_task<B: Backend>(
                 "epoch"
             )
         }),
-        ExperimentEvent::Fold { fold, accuracy } => {
+        ExperimentEvent::Fold { fold, accuracy } if leader => {
             bar.suspend(|| tracing::info!(fold, accuracy = format!("{accuracy:.3}"), "cross-validation fold"))
         }
+        ExperimentEvent::Epoch(_) | ExperimentEvent::Fold { .. } => {}
     })?;
     bar.finish_and_clear();
-    Ok((experiment::save_result(&model, &card, out, options.cv_only)?, card))
+    Ok(result)
 }
 
 fn style(name: &str) -> ProgressStyle {

@@ -39,6 +39,9 @@ pub enum DsoError {
     /// Not enough labelled images to train or evaluate.
     #[error("not enough data: {0}")]
     NotEnoughData(String),
+    /// Data-parallel training failed: a worker died, hung or the collective was misconfigured.
+    #[error(transparent)]
+    Parallel(#[from] ml_core::distributed::ParallelError),
 }
 
 impl From<astro_image::ImageError> for DsoError {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use dataset::stellarium::{DsoImage, StellariumSet};
+use ml_core::distributed::Worker;
 
 use crate::augment::AugmentConfig;
 use crate::classes::Task;
@@ -16,7 +17,7 @@ use crate::error::{DsoError, Result};
 use crate::inference::{CrossValidation, ModelCard, save_model};
 use crate::metrics::EvalReport;
 use crate::model::DsoNet;
-use crate::training::{EpochStats, TrainProgress, TrainingConfig, evaluate, train};
+use crate::training::{EpochStats, TrainProgress, TrainingConfig, evaluate, train_replica};
 
 /// The tasks `--task` names: `both` (or `all`) for every task, or one task's name.
 pub fn tasks_from_arg(arg: &str) -> std::result::Result<Vec<Task>, String> {
@@ -165,11 +166,14 @@ pub fn split_samples(
 }
 
 /// Train, evaluate and (optionally) cross-validate one task; returns the kept network and its card.
+/// `worker` is this replica's place in a data-parallel run (`Worker::single()` otherwise); every
+/// replica runs the same experiment and gets the same network.
 pub fn run_experiment<B: AutodiffBackend>(
     config: &TrainingConfig,
     manifest: &[DsoImage],
     all_samples: &[DsoSample],
     options: &ExperimentOptions,
+    worker: &Worker<B>,
     device: &B::Device,
     events: &mut dyn FnMut(ExperimentEvent),
 ) -> Result<(DsoNet<B::InnerBackend>, ModelCard)> {
@@ -199,7 +203,7 @@ pub fn run_experiment<B: AutodiffBackend>(
                 name: format!("{task} fold {}/{}", f + 1, folds.len()),
                 steps: steps(fit.len(), cv_config.epochs),
             });
-            let trained = train::<B>(&cv_config, &fit, &[], device, &mut |p| {
+            let trained = train_replica::<B>(&cv_config, &fit, &[], worker, device, &mut |p| {
                 if let TrainProgress::Step { loss, .. } = p {
                     events(ExperimentEvent::Step { loss })
                 }
@@ -239,7 +243,7 @@ pub fn run_experiment<B: AutodiffBackend>(
         return Ok((config.model.init(device), card));
     }
     events(ExperimentEvent::Run { name: format!("{task} final"), steps: steps(train_set.len(), config.epochs) });
-    let trained = train::<B>(config, &train_set, &valid_set, device, &mut |p| match p {
+    let trained = train_replica::<B>(config, &train_set, &valid_set, worker, device, &mut |p| match p {
         TrainProgress::Step { loss, .. } => events(ExperimentEvent::Step { loss }),
         TrainProgress::Epoch(s) => events(ExperimentEvent::Epoch(s.clone())),
     })?;

@@ -7,6 +7,7 @@ use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
+use ml_core::distributed::Worker;
 use rand::SeedableRng;
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
@@ -135,6 +136,30 @@ pub fn train<B: AutodiffBackend>(
     device: &B::Device,
     progress: &mut dyn FnMut(TrainProgress),
 ) -> Result<TrainedModel<B::InnerBackend>> {
+    train_replica(config, train, valid, &Worker::<B>::single(), device, progress)
+}
+
+/// [`train`] as one replica of a data-parallel run: every replica draws the same global batch
+/// (`config.batch_size` images), augments and runs only its shard, and the gradients are averaged
+/// every step. The replicas start from the leader's weights, and at each epoch's end take its
+/// BatchNorm running statistics (as PyTorch's DDP broadcasts buffers): BatchNorm normalises each
+/// replica's shard with that shard's statistics, so the run is close to, not equal to, one
+/// worker with the whole batch.
+pub fn train_replica<B: AutodiffBackend>(
+    config: &TrainingConfig,
+    train: &[DsoSample],
+    valid: &[DsoSample],
+    worker: &Worker<B>,
+    device: &B::Device,
+    progress: &mut dyn FnMut(TrainProgress),
+) -> Result<TrainedModel<B::InnerBackend>> {
+    let shard = worker.shard();
+    if config.batch_size < shard.world {
+        return Err(DsoError::Config(format!(
+            "batch size {} is below the {} data-parallel workers (the batch size is global)",
+            config.batch_size, shard.world
+        )));
+    }
     let k = config.task.num_classes();
     if train.len() < config.batch_size.max(2) {
         return Err(DsoError::NotEnoughData(format!(
@@ -150,7 +175,8 @@ pub fn train<B: AutodiffBackend>(
         )));
     }
     B::seed(device, config.seed);
-    let mut model: DsoNet<B> = config.model.init(device);
+    let mut model: DsoNet<B> = worker.synchronise(config.model.init(device))?;
+    let mine = shard.range(config.batch_size);
     let mut optim = AdamWConfig::new().with_weight_decay(config.weight_decay).init::<B, DsoNet<B>>();
     let loss_fn = CrossEntropyLossConfig::new()
         .with_smoothing((config.label_smoothing > 0.0).then_some(config.label_smoothing))
@@ -170,10 +196,12 @@ pub fn train<B: AutodiffBackend>(
         for step in 0..steps_per_epoch {
             let idx: Vec<usize> = (0..config.batch_size).map(|_| sampler.sample(&mut rng)).collect();
             let base_seed = rand::Rng::random::<u64>(&mut rng);
+            let idx = &idx[mine.clone()];
             let images: Vec<astro_image::Planes> = idx
                 .par_iter()
                 .enumerate()
                 .map(|(j, &i)| {
+                    let j = j + mine.start;
                     let mut r = ChaCha8Rng::seed_from_u64(base_seed ^ (j as u64).wrapping_mul(0x9e37_79b9));
                     augment(&train[i].image, &config.augment, &mut r)
                 })
@@ -190,6 +218,7 @@ pub fn train<B: AutodiffBackend>(
             seen += labels.len();
             loss_sum += loss_value;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let grads = worker.average(&model, grads, shard.weight(config.batch_size), step)?;
             lr = config.learning_rate_at(epoch as f64 - 1.0 + (step + 1) as f64 / steps_per_epoch as f64);
             model = optim.step(lr, model, grads);
             progress(TrainProgress::Step { step: step + 1, loss: loss_value });
@@ -203,6 +232,7 @@ pub fn train<B: AutodiffBackend>(
             learning_rate: lr,
             seconds: 0.0,
         };
+        model = worker.synchronise(model)?;
         let inner = model.valid();
         if !valid.is_empty() {
             let (report, _) = evaluate(&inner, valid, config.task, false, device);
