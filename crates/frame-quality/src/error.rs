@@ -92,6 +92,9 @@ pub enum FrameError {
     /// Image decoding or encoding failed (from the dataset crate).
     #[error(transparent)]
     Dataset(#[from] dataset::DatasetError),
+    /// Data-parallel training failed: a worker died, hung or the collective was misconfigured.
+    #[error(transparent)]
+    Parallel(#[from] ml_core::distributed::ParallelError),
 }
 
 impl From<astro_image::ImageError> for FrameError {

@@ -3,14 +3,17 @@
 
 use std::path::PathBuf;
 
+use burn::backend::Autodiff;
 use clap::Parser;
 use frame_quality::ranking::learned::finetune::{FinetuneConfig, finetune_on_picks};
 use frame_quality::ranking::learned::{MAX_PATCH, MIN_PATCH};
-use frame_quality::ranking::learned::{PatchConfig, RankerKind, TrainConfig, fit};
+use frame_quality::ranking::learned::{PatchConfig, RankerKind, TrainConfig, fit_replica};
 use frame_quality::ranking::picks::{DEFAULT_ALPHA, DEFAULT_GRID, PicksRanker, read_picks};
 use frame_quality::{Ranker, open_source};
 use frame_tools::frame_bar;
 use ml_core::backend::DeviceKind;
+use ml_core::distributed::{device_at, launch};
+use ml_core::parallel_args::ParallelArgs;
 
 /// Train linear, ridge, logistic, reference-image or CNN rankers from a teacher metric's scores,
 /// or a picks ranker from frames you marked good or bad (--labels).
@@ -62,6 +65,9 @@ struct Args {
     /// Backend for the CNN: flex, ndarray or cuda.
     #[arg(long)]
     device: Option<DeviceKind>,
+    /// Data-parallel CNN training on several devices or machines (docs/distributed.md).
+    #[command(flatten)]
+    parallel: ParallelArgs,
 }
 
 fn main() -> std::process::ExitCode {
@@ -94,10 +100,20 @@ fn body(a: Args) -> anyhow::Result<()> {
     cfg.ridge_alpha = a.alpha;
     cfg.logistic_alpha = a.alpha;
     cfg.max_frames = a.max_frames;
-    let kind = frame_tools::device_or_default(a.device)?;
-    let (ranker, report) = ml_core::with_backend!(kind, B, device => {
-        fit::<burn::backend::Autodiff<B>>(source.as_ref(), &cfg, &device, &|m| tracing::info!("{m}"))?
+    let (kind, indices) = a.parallel.device_list(frame_tools::device_or_default(a.device)?)?;
+    let layout = a.parallel.config(indices.len())?;
+    let (ranker, report, leader) = ml_core::with_backend!(kind, B, _device => {
+        let devices = indices.iter().map(|&i| device_at::<Autodiff<B>>(i)).collect::<Result<Vec<_>, _>>()?;
+        launch::<Autodiff<B>, _, anyhow::Error>(&layout, &devices, |worker, device| {
+            let (ranker, report) = fit_replica(source.as_ref(), &cfg, &worker, device, &|m| tracing::info!("{m}"))?;
+            let leader = worker.is_leader();
+            worker.finish()?;
+            Ok((ranker, report, leader))
+        })?
     }, unavailable k => anyhow::bail!("backend {k} is not compiled into this build"));
+    if !leader {
+        return Ok(());
+    }
     ranker.save(&a.output)?;
     println!(
         "trained {:?} ranker on {} frames of {} (teacher {}); Spearman ρ to the teacher {:.3}; saved {}",

@@ -16,6 +16,7 @@ use std::str::FromStr;
 
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
+use ml_core::distributed::Worker;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -193,6 +194,18 @@ pub fn fit<B: AutodiffBackend>(
     device: &B::Device,
     log: &dyn Fn(&str),
 ) -> Result<(Ranker, TrainReport)> {
+    fit_replica(source, cfg, &Worker::<B>::single(), device, log)
+}
+
+/// [`fit`] as one replica of a data-parallel run (the CNN kinds split each batch between the
+/// replicas and average their gradients; the closed-form kinds are fitted by every replica alike).
+pub fn fit_replica<B: AutodiffBackend>(
+    source: &dyn FrameSource,
+    cfg: &TrainConfig,
+    worker: &Worker<B>,
+    device: &B::Device,
+    log: &dyn Fn(&str),
+) -> Result<(Ranker, TrainReport)> {
     if matches!(cfg.kind, RankerKind::Picks | RankerKind::CnnPicks) {
         return Err(FrameError::Training(
             "the picks ranker learns from labels: train-ranker VIDEO --labels picks.csv".into(),
@@ -230,6 +243,7 @@ pub fn fit<B: AutodiffBackend>(
                 &teacher,
                 cfg.fraction,
                 &cfg.cnn,
+                worker,
                 device,
                 &|e, l| log(&format!("epoch {e}: loss {l:.4}")),
             )?;

@@ -5,6 +5,7 @@ use burn::nn::loss::BinaryCrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
+use ml_core::distributed::Worker;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -43,6 +44,11 @@ pub fn patches_to_tensor<B: Backend>(patches: &[&[f32]], size: usize, device: &B
 
 /// Train a fresh `RankNet` to separate the teacher's top `fraction` of patches from the bottom
 /// `fraction` (random flips/rotations as augmentation). `on_epoch(epoch, loss)` reports progress.
+///
+/// `worker` is this replica's place in a data-parallel run (`Worker::single()` otherwise): every
+/// replica shuffles and draws the rotations of the whole batch, runs its shard, and the gradients
+/// are averaged; a last batch smaller than the number of workers is skipped (so a replica never
+/// has an empty shard), which only happens in a data-parallel run.
 #[allow(clippy::too_many_arguments)]
 pub fn train_ranknet<B: AutodiffBackend>(
     net: &RankNetConfig,
@@ -51,9 +57,11 @@ pub fn train_ranknet<B: AutodiffBackend>(
     teacher: &[f32],
     fraction: f32,
     cfg: &CnnTrainConfig,
+    worker: &Worker<B>,
     device: &B::Device,
     on_epoch: &dyn Fn(usize, f64),
 ) -> Result<(RankNet<B::InnerBackend>, LossHistory)> {
+    let shard = worker.shard();
     let labels = top_bottom_labels(teacher, fraction);
     if labels.len() < 2 || cfg.batch_size == 0 || cfg.epochs == 0 {
         return Err(FrameError::Training(format!(
@@ -62,7 +70,7 @@ pub fn train_ranknet<B: AutodiffBackend>(
         )));
     }
     B::seed(device, cfg.seed);
-    let mut model: RankNet<B> = net.init(device);
+    let mut model: RankNet<B> = worker.synchronise(net.init(device))?;
     let mut optim = AdamConfig::new().init();
     let loss_fn = BinaryCrossEntropyLossConfig::new().with_logits(true).init(device);
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
@@ -72,8 +80,14 @@ pub fn train_ranknet<B: AutodiffBackend>(
         order.shuffle(&mut rng);
         let (mut sum, mut steps) = (0f64, 0usize);
         for chunk in order.chunks(cfg.batch_size) {
+            let turns: Vec<usize> = chunk.iter().map(|_| rng.random_range(0..8)).collect();
+            if chunk.len() < shard.world {
+                continue;
+            }
+            let mine = shard.range(chunk.len());
+            let (chunk_all, chunk) = (chunk, &chunk[mine.clone()]);
             let aug: Vec<Vec<f32>> =
-                chunk.iter().map(|&k| dihedral(&patches[labels[k].0], size, rng.random_range(0..8))).collect();
+                chunk.iter().zip(&turns[mine]).map(|(&k, &t)| dihedral(&patches[labels[k].0], size, t)).collect();
             let refs: Vec<&[f32]> = aug.iter().map(|v| v.as_slice()).collect();
             let x = patches_to_tensor::<B>(&refs, size, device);
             let y: Vec<i64> = chunk.iter().map(|&k| labels[k].1 as i64).collect();
@@ -86,6 +100,7 @@ pub fn train_ranknet<B: AutodiffBackend>(
             sum += value;
             steps += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let grads = worker.average(&model, grads, shard.weight(chunk_all.len()), steps)?;
             model = optim.step(cfg.learning_rate, model, grads);
         }
         let mean = sum / steps.max(1) as f64;
