@@ -154,6 +154,7 @@ fn two_processes_and_two_devices_match_one_worker_with_the_whole_batch() {
     assert!(!two_b.join("model.srmodel").exists(), "the non-leader wrote a model");
     let got = weights(&two.join("model.srmodel"));
     let d = max_diff(&got, &want);
+    eprintln!("two processes vs one: max |Δw| {d:.2e} (another seed {apart:.2e})");
     assert!(apart > 1e-2, "another seed changed the weights by only {apart}");
     assert!(d < SAME_RUN, "two processes differ from one by {d} (another seed: {apart})");
 
@@ -163,6 +164,25 @@ fn two_processes_and_two_devices_match_one_worker_with_the_whole_batch() {
     assert!(ok, "two devices:\n{text}");
     let d = max_diff(&weights(&threads.join("model.srmodel")), &want);
     assert!(d < SAME_RUN, "two devices differ from one by {d} (another seed: {apart})");
+
+    // Checkpoints are interchangeable: the two-process run's checkpoint resumes on one process,
+    // the one-process run's on two devices, both extended by 2 GAN steps, to the same weights.
+    let extend = |out: &Path| -> Vec<String> {
+        let mut v = common(&hr, out, "3");
+        let at = v.iter().position(|a| a == "--gan-steps").unwrap();
+        v[at + 1] = "4".into();
+        v.push("--resume".into());
+        v
+    };
+    let (ok, text) = finish(spawn(&extend(&two), &[]));
+    assert!(ok && text.contains("resumed"), "two-process checkpoint on one process:\n{text}");
+    let (ok, text) = finish(spawn(&extend(&reference), &["--devices".into(), "flex:0,flex:1".into()]));
+    assert!(ok, "one-process checkpoint on two devices:\n{text}");
+    let (a, b) = (weights(&two.join("model.srmodel")), weights(&reference.join("model.srmodel")));
+    assert!(max_diff(&a, &want) > SAME_RUN, "the resumed runs did not train");
+    let d = max_diff(&a, &b);
+    eprintln!("resumed across worker counts: max |Δw| {d:.2e}");
+    assert!(d < SAME_RUN, "resumed across worker counts, the runs differ by {d}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

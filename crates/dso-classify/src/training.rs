@@ -174,8 +174,12 @@ pub fn train_replica<B: AutodiffBackend>(
             bad.file, bad.label, bad.image.width
         )));
     }
-    B::seed(device, config.seed);
-    let mut model: DsoNet<B> = worker.synchronise(config.model.init(device))?;
+    let model = {
+        let _init = ml_core::distributed::seeded_init();
+        B::seed(device, config.seed);
+        config.model.init(device)
+    };
+    let mut model: DsoNet<B> = worker.synchronise(model)?;
     let mine = shard.range(config.batch_size);
     let mut optim = AdamWConfig::new().with_weight_decay(config.weight_decay).init::<B, DsoNet<B>>();
     let loss_fn = CrossEntropyLossConfig::new()

@@ -144,6 +144,14 @@ impl ParallelConfig {
     }
 }
 
+/// burn seeds one random generator per backend for the whole process, so worker threads that
+/// seed and initialise their replicas at the same time interleave their draws and start apart
+/// from a single worker's run. Hold this lock while seeding and initialising a model.
+pub fn seeded_init() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Start burn-collective's global orchestrator on `port` in a background thread (node 0 does
 /// this). It first checks that the port can be bound, so a busy port is a clear error.
 pub fn start_orchestrator(port: u16) -> Result<(), ParallelError> {

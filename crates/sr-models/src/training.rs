@@ -75,9 +75,13 @@ impl<B: AutodiffBackend> Trainer<B> {
     /// Start a run: seed the backend and the data RNG, build the models and optimizers.
     pub fn new(config: TrainConfig, device: &B::Device) -> Result<Self> {
         config.validate()?;
-        B::seed(device, config.seed);
-        let generator = config.generator.init::<B>(device)?;
-        let discriminator = config.discriminator.as_ref().map(|d| d.init::<B>(device)).transpose()?;
+        let (generator, discriminator) = {
+            let _init = ml_core::distributed::seeded_init();
+            B::seed(device, config.seed);
+            let generator = config.generator.init::<B>(device)?;
+            let discriminator = config.discriminator.as_ref().map(|d| d.init::<B>(device)).transpose()?;
+            (generator, discriminator)
+        };
         let ema = generator.valid();
         Ok(Trainer {
             opt_g: adam(0.99, config.grad_clip).init(),

@@ -69,8 +69,12 @@ pub fn train_ranknet<B: AutodiffBackend>(
             labels.len()
         )));
     }
-    B::seed(device, cfg.seed);
-    let mut model: RankNet<B> = worker.synchronise(net.init(device))?;
+    let model = {
+        let _init = ml_core::distributed::seeded_init();
+        B::seed(device, cfg.seed);
+        net.init(device)
+    };
+    let mut model: RankNet<B> = worker.synchronise(model)?;
     let mut optim = AdamConfig::new().init();
     let loss_fn = BinaryCrossEntropyLossConfig::new().with_logits(true).init(device);
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
