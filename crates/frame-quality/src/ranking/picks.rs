@@ -432,7 +432,7 @@ impl PicksRanker {
             let Some(j) = names.iter().position(|n| n == name) else {
                 let known: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
                 return Err(format!(
-                    "picks model feature '{}' is not a metric this build knows ({}, or region r0c0–r{g}c{g})",
+                    "picks model features do not match this build's: '{}' is not a metric this build knows ({}, or region r0c0–r{g}c{g})",
                     clip(name),
                     known.join(", "),
                     g = self.grid.saturating_sub(1)
@@ -679,7 +679,12 @@ mod tests {
         let mut unknown = m.clone();
         unknown.features[2] = "sharpness-9000".into();
         let e = unknown.validate().unwrap_err();
-        assert!(e.starts_with("picks model feature 'sharpness-9000' is not a metric this build knows"), "{e}");
+        assert!(
+            e.starts_with(
+                "picks model features do not match this build's: 'sharpness-9000' is not a metric this build knows"
+            ),
+            "{e}"
+        );
         assert_eq!(e.lines().count(), 1, "{e}");
         let mut twice = m.clone();
         twice.features[3] = twice.features[4].clone();

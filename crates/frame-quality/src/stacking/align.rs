@@ -1,7 +1,7 @@
-//! Global alignment by phase correlation (`astro_image::registration`, re-exported here) and
-//! optional multi-point (alignment-box) local shifts.
+//! Multi-point (alignment-box) local shifts on top of the global alignment, both by phase
+//! correlation (`astro_image::registration`).
 
-pub use astro_image::registration::{AlignScratch, PhaseCorrelator, shift_image};
+use astro_image::registration::{AlignScratch, PhaseCorrelator};
 
 use crate::error::{FrameError, Result};
 

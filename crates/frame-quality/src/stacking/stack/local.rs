@@ -9,7 +9,9 @@ use crate::error::Result;
 use crate::io::FrameSource;
 use crate::pixels::ImageView;
 use crate::ranking::detect_disc;
-use crate::stacking::align::{AlignScratch, AlignmentBoxes, PhaseCorrelator};
+use astro_image::registration::{AlignScratch, PhaseCorrelator};
+
+use crate::stacking::align::AlignmentBoxes;
 
 /// Score every frame in every alignment point of side `size`: the points are placed, as for
 /// stacking, on the reference built from the best frames by `scores` (the global ranking), where it

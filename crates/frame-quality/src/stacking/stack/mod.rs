@@ -15,7 +15,9 @@ use crate::pixels::ImageView;
 use crate::pixels::{bin_into, laplacian_energy, separable_into};
 use crate::ranking::gradient_energy;
 use crate::ranking::{Selection, order_best_first};
-use crate::stacking::align::{AlignScratch, AlignmentBoxes, PhaseCorrelator, shift_image};
+use astro_image::registration::{AlignScratch, PhaseCorrelator, shift_image};
+
+use crate::stacking::align::AlignmentBoxes;
 
 mod local;
 mod sharpen;
