@@ -120,7 +120,7 @@ pub fn measure(img: ImageView<'_>, s: &mut Scratch) -> BandMeasure {
     m
 }
 
-/// [`measure`] on a 2×2-binned frame and its noise map (see [`bin2_with_noise`]).
+/// [`measure`] on a 2×2-binned frame and its noise map (the 2×2 means and the squared checkerboard differences).
 pub fn measure_binned(binned: &[f32], noise: &[f32], bw: usize, bh: usize, s: &mut Scratch) -> BandMeasure {
     measure_binned_levels(binned, noise, bw, bh, LEVELS, s)
 }
@@ -233,7 +233,7 @@ fn tile_span(i: usize, len: usize) -> (usize, usize) {
 }
 
 /// Mean squared 4-neighbour Laplacian of `smooth` (`w × h`) over its interior, as
-/// [`crate::pixels::laplacian_energy`], also per tile (`tiles`, the interior pixels of each of the
+/// `laplacian_energy`, also per tile (`tiles`, the interior pixels of each of the
 /// TILES × TILES tiles), with the mean of `img` per tile (`level`), in one pass.
 pub fn tiled_laplacian_energy(
     smooth: &[f32],

@@ -1,5 +1,5 @@
 //! Ranking frames by quality: the metrics ([`Metric`]: the noise-aware band-pass default, PIPP,
-//! PSS and classic focus operators), disc detection, scoring a whole source ([`score_source`]),
+//! PSS and classic focus operators; [`metrics`] holds one function per formula), disc detection, scoring a whole source ([`score_source`]),
 //! rank statistics, the learned rankers ([`learned`]: teacher-metric models and the quality CNN),
 //! the user's own picks ([`picks`]) and the contact sheet they are marked on.
 
@@ -7,7 +7,7 @@ pub mod bandpass;
 mod contact_sheet;
 mod disc;
 pub mod learned;
-mod metrics;
+pub mod metrics;
 pub mod picks;
 mod rank;
 mod stats;

@@ -211,8 +211,8 @@ pub fn cells(frames: usize, seed: u64) -> Vec<GridCell> {
     v
 }
 
-/// A cell of any simulator: a disc cell, a surface cell (layered seeing, [`crate::simulation::surface`]) or a
-/// cell of the independent check simulator ([`crate::simulation::surface_check`]).
+/// A cell of any simulator: a disc cell, a surface cell (layered seeing, [`SurfaceConfig`](crate::simulation::SurfaceConfig)) or a
+/// cell of the independent check simulator ([`CheckConfig`](crate::simulation::CheckConfig)).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnyCell {
     /// A disc (or frame-filling field) cell of [`cells`].

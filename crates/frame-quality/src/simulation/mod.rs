@@ -12,7 +12,7 @@ mod sim;
 mod surface;
 mod surface_check;
 
-pub use anisoplanatic::{AnisoConfig, AnisoOutput, AnisoSimulator, AnisoTruth, simulate_aniso_to_dir};
+pub use anisoplanatic::{AnisoConfig, AnisoOutput, AnisoSimulator, AnisoTruth, MAX_PATCHES, simulate_aniso_to_dir};
 pub use eval::{EvalRow, compare_stack, evaluate_ranker, fit_gain, markdown_table, psnr, ssim};
 pub use grid::{AnyCell, GridCell, all_cells, cells, check_cells, simulate_cell, surface_cells};
 pub use grid_eval::{CellLoss, GridResult, RankFn, SimulatedVideo, cell_dirs, evaluate_grid, metric_rankers};

@@ -216,7 +216,7 @@ impl SerReader {
     }
 
     /// [`SerReader::read_mono_binned2_into`] that also writes the noise map of
-    /// [`crate::pixels::bin2_with_noise`] (each block's squared checkerboard difference).
+    /// the 2×2 binning with the checkerboard noise map (each block's squared checkerboard difference).
     pub fn read_mono_binned2_noise_into(
         &self,
         index: usize,

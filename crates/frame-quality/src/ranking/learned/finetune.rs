@@ -19,10 +19,12 @@
 //! ([`net_to_bytes`], shape-checked on load) plus the crop weights.
 
 use burn::module::{AutodiffModule, Param};
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::tensor::activation::{softmax, softplus};
 use burn::tensor::backend::AutodiffBackend;
+use ml_core::descent::descend;
+use ml_core::distributed::Worker;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -279,8 +281,7 @@ pub fn finetune_prepared<B: AutodiffBackend>(
         let (sg, sb) = (s.clone().select(0, gi.clone()), s.select(0, bi.clone()));
         let diff = sg.reshape([ng, 1]) - sb.reshape([1, nb]);
         let loss = softplus(diff.neg(), 1.0).mean();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(cfg.learning_rate, model, grads);
+        model = descend(model, loss, &mut optim, cfg.learning_rate, &Worker::single(), 1.0, step)?;
         steps = step;
         if step % cfg.eval_every.max(1) == 0 || step == cfg.steps {
             let valid = model.valid();

@@ -52,7 +52,7 @@ impl Standardizer {
     }
 }
 
-/// A linear model over [`linear_features`] of the disc patch: `score = w · z(features) + b`.
+/// A linear model over the hand-made linear features of the disc patch: `score = w · z(features) + b`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearRanker {
     /// How frames become patches.

@@ -21,11 +21,13 @@ use burn::module::{AutodiffModule, ModuleVisitor, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::activation::{relu, softplus};
 use burn::tensor::backend::AutodiffBackend;
+use ml_core::descent::descend;
+use ml_core::distributed::Worker;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -561,8 +563,7 @@ pub fn train_quality_net<B: AutodiffBackend>(
         count += 1;
         let progress = (step - 1) as f64 / cfg.steps as f64;
         let lr = cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        net = optim.step(lr, net, grads);
+        net = descend(net, loss, &mut optim, lr, &Worker::single(), 1.0, step)?;
         if step % cfg.eval_every.max(1) == 0 || step == cfg.steps {
             let valid = net.valid();
             let rho = mean_spearman(&valid, val, cfg.crops, device);

@@ -2,9 +2,10 @@
 
 use burn::module::AutodiffModule;
 use burn::nn::loss::BinaryCrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
+use ml_core::descent::descend;
 use ml_core::distributed::Worker;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -103,9 +104,8 @@ pub fn train_ranknet<B: AutodiffBackend>(
             }
             sum += value;
             steps += 1;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            let grads = worker.average(&model, grads, shard.weight(chunk_all.len()), steps)?;
-            model = optim.step(cfg.learning_rate, model, grads);
+            let weight = shard.weight(chunk_all.len());
+            model = descend(model, loss, &mut optim, cfg.learning_rate, worker, weight, steps)?;
         }
         let mean = sum / steps.max(1) as f64;
         history.push(mean);
