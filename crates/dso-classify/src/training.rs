@@ -3,10 +3,11 @@
 
 use burn::module::AutodiffModule;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::AdamWConfig;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
+use ml_core::descent::descend;
 use ml_core::distributed::Worker;
 use rand::SeedableRng;
 use rand::distr::Distribution;
@@ -221,10 +222,8 @@ pub fn train_replica<B: AutodiffBackend>(
             correct += preds.iter().zip(&labels).filter(|(p, l)| p == l).count();
             seen += labels.len();
             loss_sum += loss_value;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            let grads = worker.average(&model, grads, shard.weight(config.batch_size), step)?;
             lr = config.learning_rate_at(epoch as f64 - 1.0 + (step + 1) as f64 / steps_per_epoch as f64);
-            model = optim.step(lr, model, grads);
+            model = descend(model, loss, &mut optim, lr, worker, shard.weight(config.batch_size), step)?;
             progress(TrainProgress::Step { step: step + 1, loss: loss_value });
         }
         let mut stats = EpochStats {

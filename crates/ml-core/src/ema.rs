@@ -1,10 +1,11 @@
-//! The exponential moving average of the generator's weights (what gets exported).
+//! The exponential moving average of a model's weights (what a GAN run exports: the average is
+//! smoother and scores better than the last step's weights).
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 
 /// Every float parameter flattened, in visiting order.
-pub(super) fn flat_params<B: Backend, M: Module<B>>(m: &M) -> Vec<Tensor<B, 1>> {
+pub fn flat_params<B: Backend, M: Module<B>>(m: &M) -> Vec<Tensor<B, 1>> {
     struct V<B: Backend>(Vec<Tensor<B, 1>>);
     impl<B: Backend> ModuleVisitor<B> for V<B> {
         fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<B, D>>) {
@@ -19,7 +20,7 @@ pub(super) fn flat_params<B: Backend, M: Module<B>>(m: &M) -> Vec<Tensor<B, 1>> 
 }
 
 /// `ema ← decay·ema + (1−decay)·model`, parameter by parameter.
-pub(super) fn ema_update<B: Backend, M: Module<B>>(ema: M, model: &M, decay: f64) -> M {
+pub fn ema_update<B: Backend, M: Module<B>>(ema: M, model: &M, decay: f64) -> M {
     struct Blend<B: Backend> {
         src: std::vec::IntoIter<Tensor<B, 1>>,
         decay: f64,

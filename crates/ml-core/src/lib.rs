@@ -5,7 +5,9 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod descent;
 pub mod distributed;
+pub mod ema;
 pub mod model_file;
 pub mod parallel_args;
 pub mod shard;

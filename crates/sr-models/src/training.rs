@@ -2,13 +2,13 @@
 //! its own loop and two Adam optimizers, EMA of the generator, warm-up + cosine learning rate,
 //! gradient-norm clipping, seeded runs, validation, sample grids and exactly resumable checkpoints.
 //!
-//! Split by idea: `config` (the run's settings and schedule), `ema` (the generator's moving
-//! average), `checkpoint` (save and exact resume), `validation` (figures and sample grids) and
-//! `fit` (the whole run); the [`Trainer`] and its steps are here.
+//! Split by idea: `config` (the run's settings and schedule), `checkpoint` (save and exact
+//! resume), `validation` (figures and sample grids) and `fit` (the whole run); the [`Trainer`] and
+//! its steps are here. The moving average and the optimiser step itself are `ml_core`'s (`ema`,
+//! `descent`), shared with the other trainers.
 
 mod checkpoint;
 mod config;
-mod ema;
 mod fit;
 mod validation;
 
@@ -20,7 +20,7 @@ pub use validation::{evaluate, evaluate_bicubic, sample_grid};
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{Adam, AdamConfig};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use ml_core::distributed::Worker;
@@ -32,7 +32,8 @@ use crate::discriminator::Discriminator;
 use crate::error::{Result, SrError};
 use crate::loss::feature_matching;
 use crate::model::{Generator, param_shapes};
-use ema::ema_update;
+use ml_core::descent::descend;
+use ml_core::ema::ema_update;
 
 type GenOptim<B> = OptimizerAdaptor<Adam, Generator<B>, B>;
 type DiscOptim<B> = OptimizerAdaptor<Adam, Discriminator<B>, B>;
@@ -142,10 +143,9 @@ impl<B: AutodiffBackend> Trainer<B> {
         Ok(())
     }
 
-    /// Gradients of `module` averaged over the data-parallel replicas (weighted by batch share).
-    fn averaged<M: AutodiffModule<B>>(&self, module: &M, grads: GradientsParams) -> Result<GradientsParams> {
-        let weight = self.worker.shard().weight(self.config.batch_size);
-        Ok(self.worker.average(module, grads, weight, self.step)?)
+    /// This replica's weight in the gradient average: its share of the global batch.
+    fn weight(&self) -> f32 {
+        self.worker.shard().weight(self.config.batch_size)
     }
 
     /// Whether the run has done all its steps.
@@ -170,9 +170,8 @@ impl<B: AutodiffBackend> Trainer<B> {
         let sr = self.generator.forward(lr_batch);
         let loss = self.config.pixel.loss(sr, hr_batch);
         let value = loss.clone().into_scalar().elem::<f64>();
-        let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
-        let grads = self.averaged(&self.generator, grads)?;
-        self.generator = self.opt_g.step(rate, self.generator.clone(), grads);
+        let weight = self.weight();
+        self.generator = descend(self.generator.clone(), loss, &mut self.opt_g, rate, &self.worker, weight, self.step)?;
         self.step += 1;
         self.update_ema();
         Ok(StepStats { step: self.step, loss: value, d_loss: None, lr: rate })
@@ -197,13 +196,12 @@ impl<B: AutodiffBackend> Trainer<B> {
             return Err(SrError::Config("no discriminator configured".into()));
         };
         let value = loss.clone().into_scalar().elem::<f64>();
-        let grads = GradientsParams::from_grads(loss.backward(), &disc);
-        let grads = self.averaged(&disc, grads)?;
         let rate = self.config.learning_rate(self.step, self.config.lr_d);
+        let weight = self.weight();
         let Some(opt) = self.opt_d.as_mut() else {
             return Err(SrError::Config("no discriminator optimizer".into()));
         };
-        self.discriminator = Some(opt.step(rate, disc, grads));
+        self.discriminator = Some(descend(disc, loss, opt, rate, &self.worker, weight, self.step)?);
         Ok(value)
     }
 
@@ -222,9 +220,8 @@ impl<B: AutodiffBackend> Trainer<B> {
             loss = loss + feature_matching(&real_feats, &fake_feats) * self.config.feature_matching;
         }
         let value = loss.clone().into_scalar().elem::<f64>();
-        let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
-        let grads = self.averaged(&self.generator, grads)?;
-        self.generator = self.opt_g.step(rate, self.generator.clone(), grads);
+        let weight = self.weight();
+        self.generator = descend(self.generator.clone(), loss, &mut self.opt_g, rate, &self.worker, weight, self.step)?;
         Ok((value, rate))
     }
 
@@ -257,7 +254,6 @@ impl<B: AutodiffBackend> Trainer<B> {
 
 #[cfg(test)]
 mod tests {
-    use super::ema::flat_params;
     use super::*;
     use crate::data::StoredImage;
     use crate::discriminator::{DiscriminatorConfig, VggDiscriminatorConfig};
@@ -265,7 +261,9 @@ mod tests {
     use crate::model::{GeneratorConfig, LightSrConfig};
     use burn::backend::{Autodiff, Flex};
     use burn::module::{Module, ModuleVisitor, Param};
+    use burn::optim::GradientsParams;
     use dataset::degrade::DegradationConfig;
+    use ml_core::ema::flat_params;
 
     pub(super) type A = Autodiff<Flex>;
 

@@ -118,13 +118,13 @@ pub fn generator_mismatch(held: &GeneratorConfig, asked: &GeneratorConfig) -> St
 
 #[cfg(test)]
 mod tests {
-    use super::super::ema::flat_params;
     use super::super::tests::{A, params, real_images, tiny_config};
     use super::*;
     use crate::data::PairSource;
     use crate::discriminator::DiscriminatorConfig;
     use burn::backend::Flex;
     use dataset::degrade::DegradationConfig;
+    use ml_core::ema::flat_params;
 
     #[test]
     fn a_resume_mismatch_names_the_setting_that_differs() {
