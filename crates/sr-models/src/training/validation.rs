@@ -1,7 +1,7 @@
 //! Validation figures and sample grids of a generator on fixed pairs.
 
-use burn::prelude::*;
 use astro_image::Planes;
+use burn::prelude::*;
 
 use crate::data::SrSample;
 use crate::error::Result;
