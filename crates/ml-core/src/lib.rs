@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+mod container;
 pub mod descent;
 pub mod distributed;
 pub mod ema;

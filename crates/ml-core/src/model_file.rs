@@ -6,6 +6,9 @@
 //!
 //! The functions return the reason as a `String`; each model crate wraps it with the file's path
 //! in its own error type.
+//!
+//! The one container every model family writes (magic, kind, format version, config JSON,
+//! record) is [`write_model`]/[`read_model`] ([`encode_model`]/[`decode_model`] on bytes).
 
 use std::io::Read;
 use std::path::Path;
@@ -13,6 +16,11 @@ use std::path::Path;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
+
+pub use crate::container::{
+    CONTAINER_MAGIC, MAX_CONFIG_BYTES, MAX_KIND_BYTES, ModelFile, ModelFileError, ModelParts, decode_model,
+    encode_model, is_container, read_model, write_model,
+};
 
 /// The largest model file read (the largest bundled or trained model is a few tens of MB).
 pub const MAX_MODEL_FILE_BYTES: u64 = 256 << 20;
