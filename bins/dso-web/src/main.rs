@@ -37,15 +37,8 @@ struct Args {
     no_tta: bool,
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    match body().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", cli_args::one_line(&e));
-            std::process::ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    cli_args::run(|| tokio::runtime::Runtime::new().context("starting the async runtime")?.block_on(body()))
 }
 
 async fn body() -> anyhow::Result<()> {

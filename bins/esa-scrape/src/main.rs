@@ -130,17 +130,12 @@ fn options(args: &Args) -> anyhow::Result<ScrapeOptions> {
 }
 
 fn main() -> ExitCode {
-    cli_args::init_logs("warn");
-    let args = Args::parse();
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            // The same `error: …` line as every tool; exit 2 (1 means some images failed).
-            eprintln!("error: {}", cli_args::one_line(&e));
-            ExitCode::from(2)
-        }
-    }
+    // The same `error: …` line as every tool; exit 2 (1 means some images failed).
+    cli_args::run_with_status(2, || {
+        cli_args::init_logs("warn");
+        let args = Args::parse();
+        Ok(if run(&args)? { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    })
 }
 
 /// Run; `Ok(false)` when some images or pages failed (exit status 1).

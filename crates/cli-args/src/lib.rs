@@ -1,6 +1,6 @@
 //! Command-line support shared by every binary: validated argument types, the logging set-up
 //! ([`init_logs`]), progress bars ([`progress_bar`], [`spinner`]) and the one-line error exit
-//! ([`run`]). A bin's `main.rs` parses, reports and calls libraries; the how lives here.
+//! ([`run`], [`run_with_status`]). A bin's `main.rs` parses, reports and calls libraries; the how lives here.
 //!
 //! Each parser is a clap `value_parser`: a bad value is refused while the arguments are parsed,
 //! before any work or allocation, with clap's message naming the flag and the value
@@ -159,11 +159,17 @@ pub fn one_line(e: &anyhow::Error) -> String {
 
 /// Run `main`'s body: `Ok` → exit 0; `Err` → `error: …` as one line on stderr and exit 1.
 pub fn run(body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
+    run_with_status(1, || body().map(|()| ExitCode::SUCCESS))
+}
+
+/// [`run`] for a tool whose body picks its own status (esa-scrape: 1 when some images failed):
+/// `Ok(code)` → `code`; `Err` → the same `error: …` line and exit `error_code` (≠ 0).
+pub fn run_with_status(error_code: u8, body: impl FnOnce() -> anyhow::Result<ExitCode>) -> ExitCode {
     match body() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
-            ExitCode::FAILURE
+            ExitCode::from(error_code.max(1))
         }
     }
 }
