@@ -3,18 +3,7 @@
 //! leader's model ranks the frames as one process's model does (RankNet has no BatchNorm, so the
 //! two runs are the same sums in another order); the other node writes nothing.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
-
-fn free_ports() -> u16 {
-    for _ in 0..50 {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        if port < 65000 && (1..=2).all(|k| TcpListener::bind(("127.0.0.1", port + k)).is_ok()) {
-            return port;
-        }
-    }
-    panic!("no three consecutive free ports");
-}
 
 fn spawn(bin: &str, args: &[String]) -> Child {
     Command::new(bin).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
@@ -53,7 +42,7 @@ fn two_processes_train_the_same_cnn_ranker_as_one() {
     let bin = env!("CARGO_BIN_EXE_train-ranker");
     check(spawn(bin, &train(&d("one.json"), &[])).wait_with_output().unwrap(), "one process");
 
-    let port = free_ports();
+    let port = test_servers::free_port_run(2);
     let node = |rank: u32| -> Vec<String> {
         ["--collective-server", &format!("127.0.0.1:{port}"), "--node-rank", &rank.to_string(), "--nodes", "2"]
             .iter()

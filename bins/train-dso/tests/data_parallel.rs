@@ -5,7 +5,6 @@
 //! statistics (as PyTorch's DDP without SyncBatchNorm), so the bound is "far closer than another
 //! seed", not float rounding (train-srgan's test, with no BatchNorm, checks equality).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -19,16 +18,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn free_ports() -> u16 {
-    for _ in 0..50 {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        if port < 65000 && (1..=2).all(|k| TcpListener::bind(("127.0.0.1", port + k)).is_ok()) {
-            return port;
-        }
-    }
-    panic!("no three consecutive free ports");
 }
 
 fn spawn(out: &Path, seed: &str, extra: &[String]) -> Child {
@@ -74,7 +63,7 @@ fn two_processes_train_one_classifier_close_to_one_worker() {
     let (ok, text) = finish(spawn(&seed, "43", &[]));
     assert!(ok, "another seed:\n{text}");
 
-    let port = free_ports();
+    let port = test_servers::free_port_run(2);
     let node = |rank: u32| -> Vec<String> {
         ["--collective-server", &format!("127.0.0.1:{port}"), "--node-rank", &rank.to_string(), "--nodes", "2"]
             .iter()

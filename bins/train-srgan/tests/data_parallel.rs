@@ -4,7 +4,6 @@
 //! one process (`--devices flex,flex`) do too; a worker that is killed ends the other's run with
 //! a one-line error within the timeout. Real Stellarium images (datasets/stellarium/fetch.sh).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -32,17 +31,6 @@ fn real_folder(dir: &Path) -> PathBuf {
         std::os::unix::fs::symlink(set.nebulae_dir.join(name), hr.join(name)).unwrap();
     }
     hr
-}
-
-/// A port P with P+1 and P+2 free too (the orchestrator and the two nodes' data services).
-fn free_ports() -> u16 {
-    for _ in 0..50 {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        if port < 65000 && (1..=2).all(|k| TcpListener::bind(("127.0.0.1", port + k)).is_ok()) {
-            return port;
-        }
-    }
-    panic!("no three consecutive free ports");
 }
 
 /// The run's flags: a small `light` ×2 model, 3 pretraining + 2 GAN steps, global batch 4.
@@ -144,7 +132,7 @@ fn two_processes_and_two_devices_match_one_worker_with_the_whole_batch() {
     let apart = max_diff(&want, &weights(&other_seed.join("model.srmodel")));
 
     // Two processes through the orchestrator on 127.0.0.1.
-    let port = free_ports();
+    let port = test_servers::free_port_run(2);
     let (two, two_b) = (dir.join("two"), dir.join("two-b"));
     let n0 = spawn(&common(&hr, &two, "3"), &node(port, 0, 120));
     std::thread::sleep(Duration::from_millis(300));
@@ -190,7 +178,7 @@ fn two_processes_and_two_devices_match_one_worker_with_the_whole_batch() {
 fn a_killed_worker_ends_the_other_with_an_error_within_the_timeout() {
     let dir = scratch("killed");
     let hr = real_folder(&dir);
-    let port = free_ports();
+    let port = test_servers::free_port_run(2);
     let out = dir.join("run");
     let n0 = spawn(&common(&hr, &out, "10000"), &node(port, 0, 5));
     let mut n1 = spawn(&common(&hr, &dir.join("run-b"), "10000"), &node(port, 1, 5));

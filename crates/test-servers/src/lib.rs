@@ -36,6 +36,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// A free port P on 127.0.0.1 with the next `following` ports free too (a data-parallel test's
+/// orchestrator at P and its nodes' data services at P+1, P+2, …). Racy by nature, like any
+/// port probe; the runs that use it start at once.
+pub fn free_port_run(following: u16) -> u16 {
+    for _ in 0..50 {
+        let Ok(port) = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()) else {
+            continue;
+        };
+        if port < u16::MAX - following && (1..=following).all(|k| TcpListener::bind(("127.0.0.1", port + k)).is_ok()) {
+            return port;
+        }
+    }
+    panic!("no run of {} free ports on 127.0.0.1", following + 1);
+}
+
 /// What a [`TestServer`] handler returns: status, content type, body.
 pub type Reply = (u16, &'static str, Vec<u8>);
 
