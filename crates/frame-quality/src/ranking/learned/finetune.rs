@@ -15,8 +15,9 @@
 //! every pair is ordered with a wide margin. Only the labels are used (there is no held-out set), so
 //! the stop rule limits over-fitting only by keeping the run short.
 //!
-//! Saved as the `cnn-picks` [`super::Ranker`]: the quality-net weights in their own format
-//! ([`net_to_bytes`], shape-checked on load) plus the crop weights.
+//! Saved as the `cnn-picks` [`super::Ranker`]: the quality-net weights in their own file format
+//! ([`net_to_bytes`]: ml-core's container; the older `PSQCNN01` bytes of earlier models still
+//! load; shape-checked on load) plus the crop weights.
 
 use burn::module::{AutodiffModule, Param};
 use burn::optim::AdamConfig;
@@ -30,8 +31,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::quality::{
-    BUNDLED_WEIGHTS, FrameInput, MAGIC, QualityNet, SCORE_CHUNK, finish_scores, frames_to_tensor, net_from_bytes,
-    net_to_bytes, prepare_source,
+    BUNDLED_WEIGHTS, FrameInput, QualityNet, SCORE_CHUNK, finish_scores, frames_to_tensor, net_from_bytes,
+    net_to_bytes, prepare_source, weights_crops,
 };
 use crate::error::{FrameError, Result};
 use crate::io::FrameSource;
@@ -176,7 +177,7 @@ impl CnnPicksRanker {
                 self.crops
             ));
         }
-        if !self.weights.starts_with(MAGIC) || self.weights.get(MAGIC.len()).copied() != Some(self.crops as u8) {
+        if weights_crops(&self.weights) != Some(self.crops) {
             return Err("cnn-picks model: the weights are not quality-net weights with this crop count".into());
         }
         Ok(())
@@ -336,9 +337,9 @@ pub fn finetune_on_picks<B: AutodiffBackend>(
     log: &dyn Fn(&str),
 ) -> Result<(CnnPicksRanker, FinetuneReport)> {
     let base = base.unwrap_or(BUNDLED_WEIGHTS);
-    let crops = match base.get(MAGIC.len()) {
-        Some(&k) if base.starts_with(MAGIC) => k as usize,
-        _ => {
+    let crops = match weights_crops(base) {
+        Some(k) => k,
+        None => {
             return Err(FrameError::Model {
                 path: "(base quality-cnn)".into(),
                 reason: "not quality-net weights".into(),

@@ -51,8 +51,13 @@ pub const INPUT_GAIN: f32 = 5.0;
 /// Frames per batch when scoring a video.
 pub const SCORE_CHUNK: usize = 128;
 
-/// Magic bytes in front of the weights file: then one byte (crops per frame) and burn's record.
+/// Magic of the weights layout before ml-core's container (still read; the bundled weights use
+/// it): then one byte (crops per frame) and burn's record.
 pub const MAGIC: &[u8; 8] = b"PSQCNN01";
+/// The container kind of quality-net weights.
+pub const QUALITY_KIND: &str = "quality-net";
+/// The container format version written (and the newest read).
+pub const QUALITY_FORMAT_VERSION: u32 = 1;
 
 /// The bundled weights (trained by `examples/train_quality_cnn.rs`).
 pub static BUNDLED_WEIGHTS: &[u8] = include_bytes!("../../../weights/quality-cnn.bin");
@@ -326,7 +331,15 @@ fn shapes<B: Backend>(net: &QualityNet<B>) -> Vec<Vec<usize>> {
     v.0
 }
 
-/// Serialise weights: [`MAGIC`], the crop count (one byte), burn's named MessagePack record (full precision).
+/// The configuration stored in a container: crops per frame and the conv widths.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredConfig {
+    crops: usize,
+    channels: [usize; 3],
+}
+
+/// Serialise weights in ml-core's container ([`QUALITY_KIND`], [`QUALITY_FORMAT_VERSION`]): config
+/// `{"crops": K, "channels": [c1, c2, c3]}`, record burn's named MessagePack (full precision).
 pub fn net_to_bytes<B: Backend>(net: &QualityNet<B>, crops: usize) -> Result<Vec<u8>> {
     if !matches!(crops, 4 | 8) {
         return Err(FrameError::Invalid(format!("quality net: {crops} crops per frame (4 or 8)")));
@@ -334,25 +347,44 @@ pub fn net_to_bytes<B: Backend>(net: &QualityNet<B>, crops: usize) -> Result<Vec
     let rec = NamedMpkBytesRecorder::<FullPrecisionSettings>::new()
         .record(net.clone().into_record(), ())
         .map_err(|e| FrameError::Training(format!("cannot serialise the quality net: {e}")))?;
-    let mut out = MAGIC.to_vec();
-    out.push(crops as u8);
-    out.extend(rec);
-    Ok(out)
+    let channels = [net.conv1.weight.dims()[0], net.conv2.weight.dims()[0], net.conv3.weight.dims()[0]];
+    let config =
+        serde_json::to_vec(&StoredConfig { crops, channels }).map_err(|e| FrameError::Training(e.to_string()))?;
+    ml_core::model_file::encode_model(QUALITY_KIND, QUALITY_FORMAT_VERSION, &config, &rec).map_err(FrameError::Training)
 }
 
-/// Rebuild the net and its crop count from [`net_to_bytes`] output; any other content (wrong
-/// magic, garbage, other shapes) is an error.
+/// Crops per frame and the record of quality-net weights, from the container or the older
+/// `PSQCNN01` layout (the crop count checked: 4 or 8).
+fn split_weights(bytes: &[u8]) -> std::result::Result<(usize, &[u8]), String> {
+    let (crops, body) = if ml_core::model_file::is_container(bytes) {
+        let parts = ml_core::model_file::decode_model(bytes, QUALITY_KIND, QUALITY_FORMAT_VERSION)?;
+        (parts.config_as::<StoredConfig>()?.crops, parts.record)
+    } else {
+        let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
+            format!("not quality-net weights (expected the PSMODEL1 or {:?} magic)", String::from_utf8_lossy(MAGIC))
+        })?;
+        let (&crops, body) = rest.split_first().ok_or("quality-net weights end after the magic")?;
+        (crops as usize, body)
+    };
+    if !matches!(crops, 4 | 8) {
+        return Err(format!("quality-net weights: {crops} crops per frame (expected 4 or 8)"));
+    }
+    Ok((crops, body))
+}
+
+/// Crops per frame of quality-net weights, read from their header only (`None`: not quality-net
+/// weights).
+pub fn weights_crops(bytes: &[u8]) -> Option<usize> {
+    split_weights(bytes).ok().map(|(crops, _)| crops)
+}
+
+/// Rebuild the net and its crop count from [`net_to_bytes`] output (or the older `PSQCNN01`
+/// layout); any other content (wrong magic, garbage, other shapes) is an error.
 pub fn net_from_bytes<B: Backend>(
     bytes: &[u8],
     device: &B::Device,
 ) -> std::result::Result<(QualityNet<B>, usize), String> {
-    let rest = bytes
-        .strip_prefix(MAGIC.as_slice())
-        .ok_or_else(|| format!("not quality-net weights (expected magic {:?})", String::from_utf8_lossy(MAGIC)))?;
-    let (&crops, body) = rest.split_first().ok_or("quality-net weights end after the magic")?;
-    if !matches!(crops, 4 | 8) {
-        return Err(format!("quality-net weights: {crops} crops per frame (expected 4 or 8)"));
-    }
+    let (crops, body) = split_weights(bytes)?;
     let fresh = QualityNetConfig::new().init::<B>(device);
     let want = shapes(&fresh);
     let record = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -366,7 +398,7 @@ pub fn net_from_bytes<B: Backend>(
         return Err(format!("quality-net weights have shapes {got:?}, expected {want:?}"));
     }
     ml_core::model_file::check_finite::<B, _>(&net).map_err(|e| format!("unusable quality-net weights: {e}"))?;
-    Ok((net, crops as usize))
+    Ok((net, crops))
 }
 
 impl<B: Backend> QualityModel<B> {
