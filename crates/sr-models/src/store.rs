@@ -1,7 +1,10 @@
 //! Model files and training checkpoints.
 //!
-//! A model file (`.srmodel`) is `PSSRMDL1` + u32 length + the [`GeneratorConfig`] JSON + the
-//! generator record (burn named MessagePack, half precision, gzip). Loading goes through
+//! A model file (`.srmodel`) is ml-core's container ([`ml_core::model_file::write_model`]: kind
+//! `sr-generator`, format version 1, the [`GeneratorConfig`] JSON as config, the generator record —
+//! burn named MessagePack, half precision, gzip — as record). Files written before the container
+//! (`PSSRMDL1` + u32 length + the same JSON + the same record, the bundled weights among them) are
+//! detected by their magic and read as before. Loading goes through
 //! [`ml_core::model_file`]: the file's size before reading, the header's counts
 //! ([`check_config`]) before any layer is allocated, the inflated weights under a byte budget,
 //! then the architecture, the scale, every parameter shape and finite weights, so a file for
@@ -22,7 +25,12 @@ use crate::error::{Result, SrError};
 pub use crate::model::param_shapes;
 use crate::model::{Generator, GeneratorConfig};
 
+/// Magic of the layout before the container (still read: the bundled weights use it).
 const MODEL_MAGIC: &[u8; 8] = b"PSSRMDL1";
+/// The container kind of a super-resolution generator.
+pub const MODEL_KIND: &str = "sr-generator";
+/// The container format version written (and the newest read).
+pub const MODEL_FORMAT_VERSION: u32 = 1;
 const CKPT_MAGIC: &[u8; 8] = b"PSSRCKP1";
 
 /// The widest generator accepted (`--features`, and a model file's header).
@@ -66,11 +74,8 @@ fn encode_half<B: Backend, R: Record<B>>(record: R) -> Result<Vec<u8>> {
 /// Serialise a generator and its configuration into model-file bytes.
 pub fn model_to_bytes<B: Backend>(config: &GeneratorConfig, model: &Generator<B>) -> Result<Vec<u8>> {
     let json = serde_json::to_vec(config).map_err(|e| SrError::Config(e.to_string()))?;
-    let mut out = MODEL_MAGIC.to_vec();
-    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    out.extend_from_slice(&json);
-    out.extend_from_slice(&encode_half::<B, _>(model.clone().into_record())?);
-    Ok(out)
+    let record = encode_half::<B, _>(model.clone().into_record())?;
+    model_file::encode_model(MODEL_KIND, MODEL_FORMAT_VERSION, &json, &record).map_err(SrError::Config)
 }
 
 /// Write a model file atomically.
@@ -82,18 +87,26 @@ pub fn save_model<B: Backend>(path: &Path, config: &GeneratorConfig, model: &Gen
 /// Read the configuration stored in model-file bytes (`name` is used in errors).
 pub fn model_config_from_bytes(bytes: &[u8], name: &Path) -> Result<(GeneratorConfig, usize)> {
     let bad = |reason: String| SrError::BadModelFile { path: name.to_path_buf(), what: "model file", reason };
-    if bytes.len() < 12 || &bytes[..8] != MODEL_MAGIC {
-        return Err(bad("missing the PSSRMDL1 header (not a prettier-space model)".into()));
+    let (json, offset) = if model_file::is_container(bytes) {
+        let parts = model_file::decode_model(bytes, MODEL_KIND, MODEL_FORMAT_VERSION).map_err(bad)?;
+        (parts.config, bytes.len() - parts.record.len())
+    } else {
+        if bytes.len() < 12 || &bytes[..8] != MODEL_MAGIC {
+            return Err(bad("missing the PSMODEL1 (or older PSSRMDL1) header (not a prettier-space model)".into()));
+        }
+        let n = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+        if n > MAX_HEADER_BYTES {
+            return Err(bad(format!("a {n}-byte configuration (at most {MAX_HEADER_BYTES})")));
+        }
+        (bytes.get(12..12 + n).ok_or_else(|| bad("truncated configuration".into()))?, 12 + n)
+    };
+    if json.len() > MAX_HEADER_BYTES {
+        return Err(bad(format!("a {}-byte configuration (at most {MAX_HEADER_BYTES})", json.len())));
     }
-    let n = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
-    if n > MAX_HEADER_BYTES {
-        return Err(bad(format!("a {n}-byte configuration (at most {MAX_HEADER_BYTES})")));
-    }
-    let json = bytes.get(12..12 + n).ok_or_else(|| bad("truncated configuration".into()))?;
     let config: GeneratorConfig =
         serde_json::from_slice(json).map_err(|e| bad(format!("unreadable configuration: {e}")))?;
     check_config(&config).map_err(|e| bad(format!("configuration out of range: {e}")))?;
-    Ok((config, 12 + n))
+    Ok((config, offset))
 }
 
 /// Load a generator from model-file bytes; `expect_scale` refuses a model of another scale.
@@ -334,5 +347,121 @@ mod tests {
         std::fs::write(&path, &bytes[..bytes.len() - 5]).unwrap();
         let err = read_sections(&path).unwrap_err().to_string();
         assert!(err.contains("c.ckpt") && err.contains("checkpoint"), "{err}");
+    }
+}
+
+/// Migration (#28 item 2): every committed `.srmodel` (bundled weights and the fuzz seeds, all in
+/// the `PSSRMDL1` layout) loads and upscales a fixed 8×8 input as it did before the container,
+/// and a model written in the container round-trips exactly.
+#[cfg(test)]
+mod migration {
+    use super::*;
+    use burn::backend::Flex;
+
+    /// The committed model files, by path from the workspace root.
+    const FILES: [&str; 10] = [
+        "crates/sr-models/weights/prettify-light-x2.srmodel",
+        "crates/sr-models/weights/upscale-general-x2.srmodel",
+        "crates/sr-models/weights/upscale-general-x4.srmodel",
+        "crates/sr-models/weights/upscale-real-x4.srmodel",
+        "crates/sr-models/weights/upscale-survey-x4.srmodel",
+        "crates/fuzz-lite/corpus/srmodel/crash-light-blocks.srmodel",
+        "crates/fuzz-lite/corpus/srmodel/crash-srresnet-blocks.srmodel",
+        "crates/fuzz-lite/corpus/srmodel/light-x2.srmodel",
+        "crates/fuzz-lite/corpus/srmodel/rrdb-x4.srmodel",
+        "crates/fuzz-lite/corpus/srmodel/srresnet-x2.srmodel",
+    ];
+
+    fn path(file: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(file)
+    }
+
+    /// The upscaled pixels of a fixed 8×8 ramp.
+    fn upscale(config: &GeneratorConfig, g: &Generator<Flex>) -> Vec<f32> {
+        let c = config.channels();
+        let v: Vec<f32> = (0..c * 64).map(|i| ((i * 37) % 101) as f32 / 100.0).collect();
+        let x = Tensor::<Flex, 1>::from_floats(v.as_slice(), &Default::default()).reshape([1, c, 8, 8]);
+        g.forward(x).into_data().convert::<f32>().to_vec::<f32>().unwrap()
+    }
+
+    /// (pixel count, sum, first pixel, last pixel) of [`upscale`].
+    type Fingerprint = (usize, f64, f32, f32);
+
+    /// The model (`light ×2`) and the fingerprint of its pixels, or the reason it is refused.
+    type Before = std::result::Result<(&'static str, Fingerprint), &'static str>;
+
+    fn fingerprint(out: &[f32]) -> Fingerprint {
+        (out.len(), out.iter().map(|&v| v as f64).sum(), out[0], out[out.len() - 1])
+    }
+
+    /// What each of [`FILES`] gave before the container (measured with the `PSSRMDL1` reader at
+    /// 2e9a4da): the model and the fingerprint of its pixels, or the error's reason.
+    const BEFORE: [Before; 10] = [
+        Ok(("light ×2", (768, 386.4096992071718, -0.05114104, 1.019528))),
+        Ok(("light ×2", (768, 384.5531495017931, -0.20141922, 1.1542838))),
+        Ok(("light ×4", (3072, 1536.761822342989, -0.23314062, 1.1849928))),
+        Ok(("light ×4", (3072, 1520.016830314882, -0.16853593, 1.1299164))),
+        Ok(("light ×4", (3072, 1098.8097861632705, -0.26199737, 1.0478892))),
+        Err("not a valid model file: weight layers do not match light ×2"),
+        Err("not a valid model file: weight layers do not match srresnet ×2"),
+        Ok(("light ×2", (768, 376.77032843604684, -0.13833934, 1.129145))),
+        Ok(("rrdb ×4", (3072, 1530.7514233133988, -0.17324449, 1.1491444))),
+        Ok(("srresnet ×2", (768, 382.8037153473124, -0.1343788, 1.1115577))),
+    ];
+
+    #[test]
+    fn committed_srmodel_files_load_and_upscale_as_before_the_container() {
+        for (file, before) in FILES.iter().zip(BEFORE) {
+            let bytes = std::fs::read(path(file)).unwrap();
+            assert!(
+                bytes.starts_with(MODEL_MAGIC) && !model_file::is_container(&bytes),
+                "{file}: committed bytes kept"
+            );
+            match (load_model::<Flex>(&path(file), None, &Default::default()), before) {
+                (Ok((cfg, g)), Ok((model, (n, sum, first, last)))) => {
+                    let (n2, sum2, first2, last2) = fingerprint(&upscale(&cfg, &g));
+                    assert_eq!((cfg.describe().as_str(), n2), (model, n), "{file}");
+                    assert!((sum2 - sum).abs() < 1e-3, "{file}: pixel sum {sum2}, {sum} before");
+                    assert!((first2 - first).abs() < 1e-5 && (last2 - last).abs() < 1e-5, "{file}: {first2} {last2}");
+                }
+                (Err(e), Err(reason)) => assert!(e.to_string().ends_with(reason), "{file}: {e}"),
+                (got, want) => panic!("{file}: {:?} now, {want:?} before", got.map(|(c, _)| c.describe())),
+            }
+        }
+    }
+
+    #[test]
+    fn a_model_written_in_the_container_gives_the_same_pixels_and_round_trips_exactly() {
+        let d = Default::default();
+        let dir = tempfile::tempdir().unwrap();
+        for file in FILES.iter().zip(BEFORE).filter(|(_, b)| b.is_ok()).map(|(f, _)| *f) {
+            let (cfg, old) = load_model::<Flex>(&path(file), None, &d).unwrap();
+            let new_path = dir.path().join("new.srmodel");
+            save_model(&new_path, &cfg, &old).unwrap();
+            let written = std::fs::read(&new_path).unwrap();
+            let parts = model_file::decode_model(&written, MODEL_KIND, MODEL_FORMAT_VERSION).unwrap();
+            assert_eq!((parts.kind, parts.version), ("sr-generator", 1), "{file}");
+            assert_eq!(parts.config_as::<GeneratorConfig>().unwrap(), cfg, "{file}");
+            let (cfg2, new) = load_model::<Flex>(&new_path, Some(cfg.scale()), &d).unwrap();
+            assert_eq!(cfg2, cfg, "{file}");
+            // Half-precision weights read as f32 and written again as f16 are the same numbers.
+            assert_eq!(upscale(&cfg, &new), upscale(&cfg, &old), "{file}: pixels differ");
+            assert_eq!(model_to_bytes(&cfg2, &new).unwrap(), written, "{file}: not an exact round trip");
+        }
+    }
+
+    #[test]
+    fn a_container_of_another_kind_or_a_newer_version_is_refused() {
+        let name = Path::new("other.srmodel");
+        let d = Default::default();
+        let other = model_file::encode_model("quality-net", 1, b"{}", b"").unwrap();
+        let err = model_from_bytes::<Flex>(&other, name, None, &d).unwrap_err().to_string();
+        assert!(
+            err.contains("other.srmodel") && err.contains("a quality-net model, not a sr-generator model"),
+            "{err}"
+        );
+        let newer = model_file::encode_model(MODEL_KIND, 2, b"{}", b"").unwrap();
+        let err = model_from_bytes::<Flex>(&newer, name, None, &d).unwrap_err().to_string();
+        assert!(err.contains("format version 2 is newer"), "{err}");
     }
 }
