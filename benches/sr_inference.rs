@@ -4,9 +4,9 @@
 use burn::backend::{Autodiff, Flex};
 use burn::prelude::*;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use prettier_space::sr_models::model::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
+use prettier_space::sr_models::Bundled;
 use prettier_space::sr_models::training::{TrainConfig, Trainer};
-use prettier_space::sr_models::weights::Bundled;
+use prettier_space::sr_models::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
 
 /// The bundled models as users run them (`upscale_planes`: tensor conversion, model, clamp), on a
 /// 128×128 input (a 512×512 output at ×4).
@@ -24,24 +24,23 @@ fn bundled(c: &mut Criterion) {
         let s = cfg.scale();
         group.throughput(Throughput::Elements((side * s * side * s) as u64));
         group.bench_function(b.name().trim_start_matches("bundled "), |bench| {
-            bench.iter(|| prettier_space::sr_models::inference::upscale_planes(&model, &cfg, &input, &device).unwrap())
+            bench.iter(|| prettier_space::sr_models::upscale_planes(&model, &cfg, &input, &device).unwrap())
         });
     }
     // prettify as the binary runs it: tiled, with the strength blend and saturated-star protection.
     let (cfg, model) = Bundled::PrettifyX2.load::<Flex>(&device).expect("bundled model");
-    let finish = prettier_space::sr_models::star_protection::Finish {
+    let finish = prettier_space::sr_models::Finish {
         strength: 0.8,
         protect_saturated: true,
         keep_colour: true,
         guard_invented: true,
-        saturation: prettier_space::sr_models::star_protection::OUTREACH_SATURATION,
+        saturation: prettier_space::sr_models::OUTREACH_SATURATION,
     };
-    let tiling = prettier_space::sr_models::inference::Tiling { finish, ..Default::default() };
+    let tiling = prettier_space::sr_models::Tiling { finish, ..Default::default() };
     group.throughput(Throughput::Elements((side * 2 * side * 2) as u64));
     group.bench_function("prettify-light-x2+finish", |bench| {
         bench.iter(|| {
-            prettier_space::sr_models::inference::upscale_tiled(&model, &cfg, &input, tiling, &device, &mut |_, _| {})
-                .unwrap()
+            prettier_space::sr_models::upscale_tiled(&model, &cfg, &input, tiling, &device, &mut |_, _| {}).unwrap()
         })
     });
     group.finish();

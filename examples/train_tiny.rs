@@ -6,8 +6,8 @@
 use anyhow::Result;
 use prettier_space::ml_core::backend::FlexBackend;
 use prettier_space::sr_models::data::{self, PairSource};
-use prettier_space::sr_models::model::{GeneratorConfig, LightSrConfig};
 use prettier_space::sr_models::training::{TrainConfig, TrainEvent, Trainer, evaluate_bicubic, fit};
+use prettier_space::sr_models::{GeneratorConfig, LightSrConfig};
 
 type B = burn::backend::Autodiff<FlexBackend>;
 

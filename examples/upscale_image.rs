@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use prettier_space::ml_core::backend::FlexBackend;
-use prettier_space::sr_models::apply::{Enhancer, enhance_file};
-use prettier_space::sr_models::inference::Tiling;
-use prettier_space::sr_models::weights::{Bundled, SAMPLE_SURVEY_IMAGE};
+use prettier_space::sr_models::Tiling;
+use prettier_space::sr_models::{Bundled, SAMPLE_SURVEY_IMAGE};
+use prettier_space::sr_models::{Enhancer, enhance_file};
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);

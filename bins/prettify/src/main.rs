@@ -10,12 +10,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ml_core::backend::DeviceKind;
-use sr_models::apply::{DEFAULT_MAX_OUTPUT_PIXELS, InputKind, input_kind};
-use sr_models::cli::run_job_on;
-use sr_models::inference::Tiling;
+use sr_models::ModelChoice;
+use sr_models::Tiling;
 use sr_models::prettify::{self, DreamOptions, Input, StarJob, TempDir};
-use sr_models::star_aware::{DEFAULT_STAR_SIZE, StarOptions};
-use sr_models::weights::ModelChoice;
+use sr_models::run_job_on;
+use sr_models::{DEFAULT_MAX_OUTPUT_PIXELS, InputKind, input_kind};
+use sr_models::{DEFAULT_STAR_SIZE, StarOptions};
 
 /// Enhance a survey image (default: a bundled DSS image of NGC 185) with the bundled prettify model.
 #[derive(Parser, Debug)]
@@ -43,7 +43,7 @@ struct Args {
     #[arg(long)]
     model_colour: bool,
     /// Colour saturation gain (1 = the input's; default: outreach over survey median chroma).
-    #[arg(long, default_value_t = sr_models::star_protection::OUTREACH_SATURATION, value_parser = cli_args::non_negative_f32)]
+    #[arg(long, default_value_t = sr_models::OUTREACH_SATURATION, value_parser = cli_args::non_negative_f32)]
     saturation: f32,
     /// The classic pipeline: the model on the whole image, stars included (today's GIF/video path).
     #[arg(long)]

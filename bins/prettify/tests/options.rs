@@ -22,7 +22,7 @@ fn mean_abs(a: &Planes, b: &Planes) -> f64 {
 
 fn sample() -> Planes {
     astro_image::image_io::load_image_bytes(
-        sr_models::weights::SAMPLE_SURVEY_IMAGE,
+        sr_models::SAMPLE_SURVEY_IMAGE,
         "sample",
         ColorMode::Rgb,
         ImageLimits::default(),
@@ -67,10 +67,8 @@ fn scales_strength_and_star_protection() {
     assert!(ok);
     let raw = load(&d.join("raw.png"));
     let luma = input.to_luma();
-    let cores: Vec<(usize, usize)> = (0..256 * 256)
-        .filter(|&i| luma.data[i] >= sr_models::star_protection::SATURATED_LUMA)
-        .map(|i| (i % 256, i / 256))
-        .collect();
+    let cores: Vec<(usize, usize)> =
+        (0..256 * 256).filter(|&i| luma.data[i] >= sr_models::SATURATED_LUMA).map(|i| (i % 256, i / 256)).collect();
     assert!(!cores.is_empty(), "the sample has saturated stars");
     let at = |p: &Planes, (x, y): (usize, usize)| (0..3).map(|c| p.get(c, 2 * y, 2 * x) as f64).sum::<f64>();
     let off = |p: &Planes| cores.iter().map(|&c| (at(p, c) - at(&bicubic, c)).abs()).sum::<f64>() / cores.len() as f64;

@@ -20,7 +20,7 @@ fn load(p: &Path) -> Planes {
 
 fn sample() -> Planes {
     astro_image::image_io::load_image_bytes(
-        sr_models::weights::SAMPLE_SURVEY_IMAGE,
+        sr_models::SAMPLE_SURVEY_IMAGE,
         "sample.png",
         ColorMode::Rgb,
         ImageLimits::default(),

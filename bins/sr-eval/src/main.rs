@@ -11,11 +11,11 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Parser;
 use ml_core::backend::DeviceKind;
+use sr_models::ModelChoice;
 use sr_models::benchmark::{self, Gallery};
 use sr_models::evaluation::{self, Candidate};
 use sr_models::survey_eval;
-use sr_models::weights::ModelChoice;
-use sr_models::{inference::Tiling, star_aware::StarOptions, star_protection::Finish};
+use sr_models::{Finish, StarOptions, Tiling};
 
 /// Standard SR evaluation: bicubic vs models, PSNR/SSIM on Y with border crop.
 #[derive(Parser, Debug)]
@@ -78,7 +78,7 @@ struct Args {
     #[arg(long)]
     star_aware: bool,
     /// Drawn star width over the input's, for --star-aware (prettify --star-size).
-    #[arg(long, default_value_t = sr_models::star_aware::DEFAULT_STAR_SIZE, value_parser = cli_args::positive_f32)]
+    #[arg(long, default_value_t = sr_models::DEFAULT_STAR_SIZE, value_parser = cli_args::positive_f32)]
     star_size: f32,
     /// Compute backend: flex, ndarray, cuda.
     #[arg(long, default_value = "flex")]

@@ -7,13 +7,13 @@ use anyhow::{Result, bail};
 use clap::Parser;
 use dataset::degrade::DegradationConfig;
 use ml_core::backend::DeviceKind;
+use sr_models::DiscriminatorConfig;
+use sr_models::GeneratorConfig;
 use sr_models::data::HrSources;
-use sr_models::discriminator::DiscriminatorConfig;
 use sr_models::experiment::{DataPlan, KeptPair, PairManifest};
-use sr_models::loss::{GanLoss, PixelLossWeights};
-use sr_models::model::GeneratorConfig;
 use sr_models::store::{MAX_BLOCKS, MAX_FEATURES};
 use sr_models::training::TrainConfig;
+use sr_models::{GanLoss, PixelLossWeights};
 use training_pairs::Manifest;
 
 /// Train a super-resolution (×2/×4) or prettify (×1) generator.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use burn::backend::Flex;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
-use sr_models::model::Generator;
+use sr_models::Generator;
 
 const BIN: &str = env!("CARGO_BIN_EXE_train-srgan");
 

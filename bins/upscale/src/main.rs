@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use ml_core::backend::DeviceKind;
-use sr_models::apply::DEFAULT_MAX_OUTPUT_PIXELS;
-use sr_models::cli::{Job, Progress, default_output, run_job_on};
-use sr_models::inference::Tiling;
-use sr_models::weights::ModelChoice;
+use sr_models::DEFAULT_MAX_OUTPUT_PIXELS;
+use sr_models::ModelChoice;
+use sr_models::Tiling;
+use sr_models::{Job, Progress, default_output, run_job_on};
 
 /// Upscale an image, FITS file, animated GIF, video or folder with a super-resolution model.
 #[derive(Parser, Debug)]

@@ -293,7 +293,7 @@ fn fits_float_and_sixteen_bit_images_keep_units_blanks_and_sky_coordinates() {
         let out = dir.path().join("out.fits");
         let o = upscale(&[input, &"-o", &out]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let img = sr_models::fits::read_fits(&out).unwrap();
+        let img = sr_models::read_fits(&out).unwrap();
         assert_eq!((img.width, img.height, img.bitpix), (80, 64, bitpix));
         let card = |k: &str| {
             img.cards

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use ml_core::backend::FlexBackend;
-use sr_models::model::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
+use sr_models::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/srmodel");

@@ -15,7 +15,7 @@ pub(crate) fn srmodel(_: &mut Ctx, b: &[u8]) {
     if let Ok((config, g)) = sr_models::store::model_from_bytes::<FlexBackend>(b, Path::new("fuzz.srmodel"), None, &d) {
         // A model that loads is usable: one tiny tile through it.
         let input = astro_image::Planes::zeros(config.channels(), 8, 8);
-        let _ = sr_models::inference::upscale_planes(&g, &config, &input, &d);
+        let _ = sr_models::upscale_planes(&g, &config, &input, &d);
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex};
 use burn::prelude::*;
-use sr_models::model::GeneratorConfig;
+use sr_models::GeneratorConfig;
 use sr_models::training::{TrainConfig, Trainer};
 
 fn main() {
@@ -55,7 +55,7 @@ fn main() {
 /// One 56→56 3×3 convolution, forward and backward, burn's `conv2d` against `conv_same`.
 #[allow(dead_code)]
 fn conv_micro(shape: [usize; 4], reps: usize) {
-    use sr_models::fast_conv::conv_same;
+    use sr_models::conv_same;
     type A = Autodiff<Flex>;
     let device = Default::default();
     let c = burn::nn::conv::Conv2dConfig::new([shape[1], shape[1]], [3, 3])

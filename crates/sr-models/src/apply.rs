@@ -39,7 +39,7 @@ impl InputKind {
             InputKind::Still => &["png", "jpg", "jpeg", "tif", "tiff"],
             InputKind::Gif => &["gif"],
             InputKind::Fits => &["fits", "fit", "fts"],
-            InputKind::Video => crate::video::VIDEO_EXTENSIONS,
+            InputKind::Video => astro_image::video::VIDEO_EXTENSIONS,
         }
     }
 
@@ -67,7 +67,7 @@ pub fn input_kind(input: &Path) -> InputKind {
         InputKind::Gif
     } else if crate::fits::is_fits(input) {
         InputKind::Fits
-    } else if crate::video::is_video_path(input) {
+    } else if astro_image::video::is_video_path(input) {
         InputKind::Video
     } else {
         InputKind::Still

@@ -197,6 +197,7 @@ pub fn default_output(input: &Path, suffix: &str) -> PathBuf {
     let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "image".into());
     let ext = input.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_else(|| "png".into());
     let known = ["png", "jpg", "jpeg", "tif", "tiff", "gif", "fits", "fit", "fts"];
-    let ext = if known.contains(&ext.as_str()) || crate::video::is_video_path(input) { ext } else { "png".into() };
+    let ext =
+        if known.contains(&ext.as_str()) || astro_image::video::is_video_path(input) { ext } else { "png".into() };
     input.with_file_name(format!("{stem}-{suffix}.{ext}"))
 }

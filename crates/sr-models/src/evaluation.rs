@@ -14,10 +14,10 @@ use crate::data::StoredImage;
 use crate::error::{Result, SrError};
 use crate::gallery::{detail_window, side_by_side};
 use crate::inference::{Tiling, bicubic_upscale, upscale_tiled};
-use crate::metrics::{Quality, quality_y};
 use crate::model::{Generator, GeneratorConfig};
 use crate::star_aware::{StarOptions, prettify_stars};
 use crate::survey_eval::{SurveyFigures, survey_figures};
+use astro_image::quality::{Quality, quality_y};
 
 /// One test image made ready for scoring: the HR reference (cropped to a multiple of the scale)
 /// and its low-resolution input.

@@ -50,6 +50,7 @@ pub fn burn_conv_forced() -> bool {
 
 /// Whether `conv_same(conv, ·)` runs this crate's CPU kernels for backend `B` (Flex or
 /// `Autodiff<Flex>`, a same-padded biased convolution) rather than burn's `conv2d`.
+#[cfg(test)]
 pub fn uses_cpu_kernels<B: Backend>(conv: &Conv2d<B>) -> bool {
     use std::any::TypeId;
     #[cfg(feature = "flex")]

@@ -1,35 +1,51 @@
 //! SRGAN-family super-resolution and survey-to-Hubble-style translation: models, training, evaluation and tiled inference.
+//!
+//! The public surface: the items re-exported below (models, bundled weights, tiled inference, the
+//! finish, the upscale/prettify jobs) and eight modules whose items belong together — [`data`]
+//! (training patches), [`training`] (the loop), [`store`] (`.srmodel` files), [`experiment`]
+//! (train-srgan's run), [`evaluation`], [`benchmark`] and [`survey_eval`] (sr-eval's figures and
+//! tables) and [`prettify`] (the star-aware pipeline). Everything else is private.
 #![warn(missing_docs)]
 
-pub mod apply;
+mod apply;
 pub mod benchmark;
-pub mod cli;
+mod cli;
 pub mod data;
-pub mod discriminator;
-pub mod enhancer;
-pub mod error;
+mod discriminator;
+mod enhancer;
+mod error;
 pub mod evaluation;
 pub mod experiment;
-pub mod fast_conv;
-pub mod fits;
-pub mod folder;
-pub mod gallery;
-pub mod inference;
-pub mod loss;
-pub mod metrics;
-pub mod model;
-pub mod pixel_shuffle;
+mod fast_conv;
+mod fits;
+mod folder;
+mod gallery;
+mod inference;
+mod loss;
+mod model;
+mod pixel_shuffle;
 pub mod prettify;
-pub mod report;
-pub mod star_aware;
-pub mod star_eval;
-pub mod star_protection;
-pub mod still;
+mod report;
+mod star_aware;
+mod star_eval;
+mod star_protection;
+mod still;
 pub mod store;
 pub mod survey_eval;
 pub mod training;
-pub mod video;
-pub mod weights;
+mod video;
+mod weights;
 
+pub use apply::{DEFAULT_MAX_OUTPUT_PIXELS, Enhancer, InputKind, enhance_file, input_kind};
+pub use cli::{Job, Outcome, Progress, Then, default_output, run_job, run_job_on};
+pub use discriminator::DiscriminatorConfig;
 pub use error::{Result, SrError};
+pub use fast_conv::conv_same;
+pub use fits::read_fits;
+pub use inference::{Tiling, upscale_planes, upscale_tiled, upscale_tiled_rows};
+pub use loss::{GanLoss, PixelLossWeights};
 pub use model::{Generator, GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
+pub use report::Report;
+pub use star_aware::{DEFAULT_STAR_SIZE, StarOptions};
+pub use star_protection::{Finish, OUTREACH_SATURATION, SATURATED_LUMA};
+pub use weights::{Bundled, Family, ModelChoice, SAMPLE_SURVEY_IMAGE};

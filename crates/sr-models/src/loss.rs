@@ -270,7 +270,6 @@ impl PixelLossWeights {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics;
     use astro_image::Planes;
     use burn::backend::{Autodiff, Flex};
     use burn::tensor::Distribution;
@@ -309,7 +308,7 @@ mod tests {
         let t = scalar(ssim(ta, tb));
         let a255: Vec<f64> = a.iter().map(|&v| v as f64 * 255.0).collect();
         let b255: Vec<f64> = b.iter().map(|&v| v as f64 * 255.0).collect();
-        let m = metrics::ssim_plane(&a255, &b255, w, h);
+        let m = astro_image::quality::ssim_plane(&a255, &b255, w, h);
         assert!((t - m).abs() < 1e-3, "tensor {t} vs metric {m}");
         let _ = Planes::zeros(1, 1, 1);
     }

@@ -49,8 +49,6 @@ pub struct StarAware {
     pub field: StarField,
     /// Half-maximum width (output pixels) a star of modest flux is drawn with.
     pub drawn_fwhm: f32,
-    /// Output pixels per input pixel of the stage the stars were drawn at.
-    pub drawn_scale: usize,
 }
 
 /// An extra layer to add at the drawing scale before the colour finish (the dream layer).
@@ -116,7 +114,7 @@ pub fn prettify_stars<B: Backend>(
     }
     restore_no_data(input, &mut out);
     out.bit_depth = input.bit_depth;
-    Ok(StarAware { image: out, starless, field, drawn_fwhm, drawn_scale: s })
+    Ok(StarAware { image: out, starless, field, drawn_fwhm })
 }
 
 /// The invention guard on the whole picture: compact sources the input does not have (the

@@ -17,7 +17,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use astro_image::Planes;
 use astro_image::video::{Guard, VideoError, check_decodable, drain, ffmpeg, first_line};
-pub use astro_image::video::{VIDEO_EXTENSIONS, VideoInfo, is_video_path, probe};
+use astro_image::video::{VIDEO_EXTENSIONS, probe};
 use burn::prelude::*;
 
 use crate::enhancer::Enhancer;

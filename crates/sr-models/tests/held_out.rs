@@ -10,7 +10,7 @@ use burn::backend::Flex;
 use dataset::degrade::DegradationConfig;
 use sr_models::data::StoredImage;
 use sr_models::evaluation::{Candidate, mean, outputs, score, test_image};
-use sr_models::weights::{Bundled, Family};
+use sr_models::{Bundled, Family};
 
 fn held_out() -> Vec<PathBuf> {
     let dir = std::env::var_os("PRETTIER_PHOTOS_DIR")

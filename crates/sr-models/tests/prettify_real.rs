@@ -6,11 +6,11 @@
 
 use astro_image::Planes;
 use burn::backend::Flex;
+use sr_models::Bundled;
+use sr_models::Tiling;
 use sr_models::data::StoredImage;
-use sr_models::inference::Tiling;
-use sr_models::star_protection::{Finish, OUTREACH_SATURATION};
 use sr_models::survey_eval::{SurveySummary, summarise, survey_figures, survey_outputs};
-use sr_models::weights::Bundled;
+use sr_models::{Finish, OUTREACH_SATURATION};
 
 const HELD_OUT: [&str; 8] = [
     "n2976-sdss.png",

@@ -5,8 +5,8 @@
 
 use astro_image::{ColorMode, ImageLimits, Planes};
 use burn::backend::Flex;
-use sr_models::inference::{Tiling, upscale_planes, upscale_tiled, upscale_tiled_rows};
-use sr_models::weights::{Family, ModelChoice, SAMPLE_SURVEY_IMAGE};
+use sr_models::{Family, ModelChoice, SAMPLE_SURVEY_IMAGE};
+use sr_models::{Tiling, upscale_planes, upscale_tiled, upscale_tiled_rows};
 
 fn crop_of_the_sample(size: usize) -> Planes {
     let img =

@@ -10,8 +10,8 @@ use burn::tensor::backend::AutodiffBackend;
 use super::{StepStats, Trainer, evaluate, sample_grid};
 use crate::data::{PairSource, SrSample};
 use crate::error::{Result, SrError};
-use crate::metrics::Quality;
 use crate::store;
+use astro_image::quality::Quality;
 
 /// What [`fit`] reports as it goes.
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@ use burn::prelude::*;
 use crate::data::SrSample;
 use crate::error::Result;
 use crate::inference::{bicubic_upscale, upscale_planes};
-use crate::metrics::{Quality, quality_y};
 use crate::model::{Generator, GeneratorConfig};
+use astro_image::quality::{Quality, quality_y};
 
 /// PSNR/SSIM (Y, `scale`-pixel border; 1 pixel for ×1) of a model over fixed pairs, averaged.
 pub fn evaluate<B: Backend>(
