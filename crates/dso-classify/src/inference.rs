@@ -1,5 +1,10 @@
 //! Running a trained classifier: the model card, saving/loading weights (burn's compact
 //! half-precision named-MessagePack record), the bundled default models, and predictions.
+//!
+//! A saved model is `<stem>.mpk`, ml-core's container ([`MODEL_KIND`], [`MODEL_FORMAT_VERSION`],
+//! the model card as config, the record), plus `<stem>.json`, the same card pretty-printed for
+//! people. Models saved before the container (a bare record in `.mpk`, the card only in `.json`,
+//! as the bundled models are) are detected by their content and read as before.
 
 use std::path::{Path, PathBuf};
 
@@ -71,6 +76,11 @@ pub struct Prediction {
     pub probabilities: Vec<(String, f32)>,
 }
 
+/// The container kind of a deep-sky classifier.
+pub const MODEL_KIND: &str = "dso-net";
+/// The container format version written (and the newest read).
+pub const MODEL_FORMAT_VERSION: u32 = 1;
+
 /// Encode a model's weights in burn's compact record format (half precision, named MessagePack).
 pub fn weights_to_bytes<B: Backend>(model: &DsoNet<B>) -> Result<Vec<u8>> {
     NamedMpkBytesRecorder::<HalfPrecisionSettings>::default()
@@ -78,7 +88,8 @@ pub fn weights_to_bytes<B: Backend>(model: &DsoNet<B>) -> Result<Vec<u8>> {
         .map_err(|e| DsoError::Record { what: "model".into(), reason: e.to_string() })
 }
 
-/// Save weights (`<stem>.mpk`) and model card (`<stem>.json`) atomically into `dir`.
+/// Save the model (`<stem>.mpk`: the container with the card and the weights) and its card for
+/// people (`<stem>.json`) atomically into `dir`.
 pub fn save_model<B: Backend>(
     model: &DsoNet<B>,
     card: &ModelCard,
@@ -88,7 +99,10 @@ pub fn save_model<B: Backend>(
     std::fs::create_dir_all(dir).map_err(|source| DsoError::Io { path: dir.to_path_buf(), source })?;
     let weights = dir.join(format!("{stem}.mpk"));
     let card_path = dir.join(format!("{stem}.json"));
-    astro_image::image_io::write_atomic(&weights, &weights_to_bytes(model)?)?;
+    let compact =
+        serde_json::to_vec(card).map_err(|e| DsoError::ModelCard { path: card_path.clone(), reason: e.to_string() })?;
+    model_file::write_model(&weights, MODEL_KIND, MODEL_FORMAT_VERSION, &compact, &weights_to_bytes(model)?)
+        .map_err(|e| DsoError::Record { what: e.path.display().to_string(), reason: e.reason })?;
     let json = serde_json::to_vec_pretty(card)
         .map_err(|e| DsoError::ModelCard { path: card_path.clone(), reason: e.to_string() })?;
     astro_image::image_io::write_atomic(&card_path, &json)?;
@@ -131,8 +145,24 @@ pub struct Classifier<B: Backend> {
 }
 
 impl<B: Backend> Classifier<B> {
-    /// Build from weight bytes and model-card JSON bytes (`what` labels errors).
+    /// Build from weight bytes and model-card JSON bytes (`what` labels errors). Weights in
+    /// ml-core's container carry their own card ([`Classifier::from_model_bytes`]); `card_json`
+    /// is then not used.
     pub fn from_bytes(weights: &[u8], card_json: &[u8], what: &str, device: &B::Device) -> Result<Self> {
+        if model_file::is_container(weights) {
+            return Self::from_model_bytes(weights, what, device);
+        }
+        Self::from_record(weights, card_json, what, device)
+    }
+
+    /// Build from a model file in ml-core's container (card and weights; `what` labels errors).
+    pub fn from_model_bytes(bytes: &[u8], what: &str, device: &B::Device) -> Result<Self> {
+        let parts = model_file::decode_model(bytes, MODEL_KIND, MODEL_FORMAT_VERSION)
+            .map_err(|reason| DsoError::Record { what: what.to_string(), reason })?;
+        Self::from_record(parts.record, parts.config, what, device)
+    }
+
+    fn from_record(weights: &[u8], card_json: &[u8], what: &str, device: &B::Device) -> Result<Self> {
         let card: ModelCard = serde_json::from_slice(card_json)
             .map_err(|e| DsoError::ModelCard { path: PathBuf::from(what), reason: e.to_string() })?;
         check_card(&card).map_err(|reason| DsoError::ModelCard { path: PathBuf::from(what), reason })?;
@@ -153,7 +183,8 @@ impl<B: Backend> Classifier<B> {
         Ok(Classifier { model, card, device: device.clone(), tta: true })
     }
 
-    /// Load `<stem>.mpk` + `<stem>.json` from a directory written by [`save_model`].
+    /// Load `<stem>.mpk` from a directory written by [`save_model`] (and `<stem>.json` for a model
+    /// saved before the container).
     pub fn load(dir: &Path, stem: &str, device: &B::Device) -> Result<Self> {
         // Sized before reading, as every model file (`ml_core::model_file`): a FIFO, a folder or a
         // huge file is refused instead of blocking or filling memory.
@@ -165,6 +196,9 @@ impl<B: Backend> Classifier<B> {
             what: p.display().to_string(),
             reason,
         })?;
+        if model_file::is_container(&weights) {
+            return Self::from_model_bytes(&weights, &dir.join(format!("{stem}.mpk")).display().to_string(), device);
+        }
         let card = read(dir.join(format!("{stem}.json")), |path, reason| DsoError::ModelCard { path, reason })?;
         Self::from_bytes(&weights, &card, &dir.join(stem).display().to_string(), device)
     }
