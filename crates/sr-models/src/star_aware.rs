@@ -8,7 +8,7 @@
 use astro_image::Planes;
 use burn::prelude::*;
 use star_field::StarField;
-use star_field::render::{RenderOptions, render_stars, saturated_layer};
+use star_field::{RenderOptions, render_stars, saturated_layer};
 
 use crate::error::Result;
 use crate::inference::{Tiling, bicubic_upscale, upscale_tiled};
@@ -71,7 +71,7 @@ pub fn prettify_stars<B: Backend>(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<StarAware> {
     let mut field = StarField::measure(input);
-    let starless = star_field::starless::starless(input, &mut field);
+    let starless = star_field::starless(input, &mut field);
     let finish = tiling.finish;
     // The starless image gets the model's detail and the input's colour; saturation and strength
     // act on the whole picture below, saturated cores come back with their own pixels.

@@ -3,10 +3,10 @@
 //! saturated one no unbounded footprint, a mono image and NaN pixels work, and nothing panics.
 
 use astro_image::Planes;
+use star_field::MAX_STARS;
 use star_field::StarField;
-use star_field::detect::MAX_STARS;
-use star_field::photometry::{MAX_FIT_RADIUS, MAX_HALO_RADIUS};
-use star_field::render::{RenderOptions, render_stars};
+use star_field::{MAX_FIT_RADIUS, MAX_HALO_RADIUS};
+use star_field::{RenderOptions, render_stars};
 
 fn cluster(side: usize, n: usize) -> Planes {
     let mut p = Planes::zeros(1, side, side);
@@ -46,7 +46,7 @@ fn a_twenty_thousand_star_cluster_is_measured_separated_and_drawn() {
     // Hyper-crowded (a star per 18 px²): the local noise between stars limits what is found;
     // what matters is a bounded run with every footprint bounded.
     assert!(f.stars.len() > 1000, "{} stars", f.stars.len());
-    let sl = star_field::starless::starless(&img, &mut f);
+    let sl = star_field::starless(&img, &mut f);
     assert!(sl.data.iter().all(|v| v.is_finite()));
     let base = Planes::zeros(1, 1200, 1200);
     let layer = render_stars(&f, &base, &RenderOptions { scale: 2, fwhm: 2.5, spikes: true });
@@ -65,7 +65,7 @@ fn starless_saturated_mono_and_no_data_fields_do_not_break_it() {
     white.data.iter_mut().for_each(|v| *v = 1.0);
     let mut f = StarField::measure(&white);
     bounded(&f);
-    let sl = star_field::starless::starless(&white, &mut f);
+    let sl = star_field::starless(&white, &mut f);
     assert!(sl.data.iter().all(|v| v.is_finite()));
     // Mono with a column of NaN: stars found, no NaN leaks into the starless image.
     let mut mono = cluster(128, 60);
@@ -74,7 +74,7 @@ fn starless_saturated_mono_and_no_data_fields_do_not_break_it() {
     }
     let mut f = StarField::measure(&mono);
     assert!(f.stars.len() > 20 && f.channels == 1, "{}", f.stars.len());
-    let sl = star_field::starless::starless(&mono, &mut f);
+    let sl = star_field::starless(&mono, &mut f);
     assert!(sl.data.iter().all(|v| v.is_finite()));
     assert!(f.stars.iter().all(|s| s.flux[0].is_finite()));
     // Zero-size and one-pixel images.
