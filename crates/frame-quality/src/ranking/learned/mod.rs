@@ -1,9 +1,16 @@
 //! Learned frame rankers: linear/ridge regression and logistic regression (linfa), the
 //! reference-image model, and a small CNN (burn). All are fitted on a user's own frames against a
-//! teacher metric (PIPP local contrast by default), saved to one JSON file, loaded and used to score.
+//! teacher metric (PIPP local contrast by default), saved to one file, loaded and used to score.
+//!
+//! The file is JSON with a `kind` tag, except for the CNN: its weights are a burn record, so it is
+//! saved in ml-core's container ([`CNN_RANKER_KIND`], [`CNN_RANKER_FORMAT_VERSION`]; config
+//! `{"patch", "channels", "loss_history"}`, record the weights). CNN rankers saved before the
+//! container (JSON with the weights as a byte array) still load.
 
 mod checks;
 mod data;
+#[cfg(test)]
+mod file_migration;
 pub mod finetune;
 mod inference;
 mod linear;
@@ -87,7 +94,20 @@ pub struct CnnRanker {
     pub loss_history: Vec<f64>,
 }
 
-/// Any trained ranker; saved as JSON with a `kind` tag.
+/// The container kind of a CNN ranker.
+pub const CNN_RANKER_KIND: &str = "cnn-ranker";
+/// The container format version written (and the newest read).
+pub const CNN_RANKER_FORMAT_VERSION: u32 = 1;
+
+/// A CNN ranker's container config: everything but the weights (the record).
+#[derive(Serialize, Deserialize)]
+struct CnnStored {
+    patch: PatchConfig,
+    channels: Vec<usize>,
+    loss_history: Vec<f64>,
+}
+
+/// Any trained ranker; saved as JSON with a `kind` tag (the CNN in ml-core's container).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Ranker {
@@ -286,10 +306,40 @@ impl Ranker {
         }
     }
 
-    /// Save as JSON (atomically).
+    /// The bytes [`Ranker::save`] writes: JSON, or ml-core's container for the CNN.
+    pub fn to_file_bytes(&self) -> std::result::Result<Vec<u8>, String> {
+        match self {
+            Ranker::Cnn(r) => {
+                let stored =
+                    CnnStored { patch: r.patch, channels: r.channels.clone(), loss_history: r.loss_history.clone() };
+                let config = serde_json::to_vec(&stored).map_err(|e| e.to_string())?;
+                ml_core::model_file::encode_model(CNN_RANKER_KIND, CNN_RANKER_FORMAT_VERSION, &config, &r.weights)
+            }
+            other => serde_json::to_vec(other).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// A ranker from [`Ranker::to_file_bytes`] output or an older JSON CNN ranker (validated).
+    pub fn from_file_bytes(bytes: &[u8]) -> std::result::Result<Ranker, String> {
+        let r = if ml_core::model_file::is_container(bytes) {
+            let parts = ml_core::model_file::decode_model(bytes, CNN_RANKER_KIND, CNN_RANKER_FORMAT_VERSION)?;
+            let c: CnnStored = parts.config_as()?;
+            Ranker::Cnn(CnnRanker {
+                patch: c.patch,
+                channels: c.channels,
+                weights: parts.record.to_vec(),
+                loss_history: c.loss_history,
+            })
+        } else {
+            serde_json::from_slice(bytes).map_err(|e| format!("not a ranker model: {e}"))?
+        };
+        r.validate()?;
+        Ok(r)
+    }
+
+    /// Save atomically ([`Ranker::to_file_bytes`]).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let bytes =
-            serde_json::to_vec(self).map_err(|e| FrameError::Model { path: path.into(), reason: e.to_string() })?;
+        let bytes = self.to_file_bytes().map_err(|reason| FrameError::Model { path: path.into(), reason })?;
         astro_image::image_io::write_atomic(path, &bytes)?;
         Ok(())
     }
@@ -301,9 +351,7 @@ impl Ranker {
         std::fs::metadata(path).map_err(crate::error::io_err(path))?;
         let bytes =
             ml_core::model_file::read_model_file(path, ml_core::model_file::MAX_MODEL_FILE_BYTES).map_err(model)?;
-        let r: Ranker = serde_json::from_slice(&bytes).map_err(|e| model(format!("not a ranker model: {e}")))?;
-        r.validate().map_err(model)?;
-        Ok(r)
+        Ranker::from_file_bytes(&bytes).map_err(model)
     }
 
     /// Score prepared patches (higher = better); `B` runs the CNN.
