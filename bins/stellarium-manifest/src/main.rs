@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use dataset::split::stellarium_split;
 use dataset::stellarium::StellariumSet;
+use dataset::stellarium_split;
 
 /// Build the manifest of Stellarium's deep-sky image set.
 #[derive(Parser, Debug)]

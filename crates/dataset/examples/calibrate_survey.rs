@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use astro_image::image_io::{ImageLimits, load_image};
 use astro_image::{ColorMode, Planes};
 use dataset::degrade::DegradationConfig;
-use dataset::split::stellarium_split;
 use dataset::stellarium::{StellariumSet, SurveyOrigin};
+use dataset::stellarium_split;
 use dataset::survey_look::{STATISTICS, SurveyLook, calibrate};
 use rayon::prelude::*;
 

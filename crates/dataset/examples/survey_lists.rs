@@ -6,8 +6,8 @@
 //! cargo run --release -p dataset --example survey_lists -- datasets/stellarium
 //! ```
 
-use dataset::split::stellarium_split;
 use dataset::stellarium::StellariumSet;
+use dataset::stellarium_split;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| ".".into()));

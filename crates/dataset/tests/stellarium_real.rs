@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use dataset::split::stellarium_split;
 use dataset::stellarium::{CoarseClass, StellariumSet};
+use dataset::stellarium_split;
 
 fn set() -> StellariumSet {
     StellariumSet::locate().unwrap_or_else(|e| panic!("{e}"))

@@ -117,7 +117,7 @@ pub fn k_fold_by_object(samples: &[DsoSample], k: usize, seed: u64) -> Result<Ve
 /// Stack equally sized RGB images into a `[N, 3, H, W]` tensor.
 pub fn images_to_tensor<B: Backend>(images: &[&Planes], device: &B::Device) -> Tensor<B, 4> {
     let (h, w) = (images[0].height, images[0].width);
-    dataset::tensor::stack_nchw(images.iter().map(|i| i.data.as_slice()), [3, h, w], device)
+    dataset::stack_nchw(images.iter().map(|i| i.data.as_slice()), [3, h, w], device)
 }
 
 #[cfg(test)]

@@ -149,7 +149,7 @@ pub fn split_samples(
     samples: &[DsoSample],
     seed: u64,
 ) -> (Vec<DsoSample>, Vec<DsoSample>, Vec<DsoSample>) {
-    let split = dataset::split::stellarium_split(manifest, seed);
+    let split = dataset::stellarium_split(manifest, seed);
     let objects = |v: &Vec<DsoImage>| v.iter().map(|d| d.object.clone()).collect::<BTreeSet<_>>();
     let (val_objects, test_objects) = (objects(&split.validation), objects(&split.test));
     let (mut tr, mut va, mut te) = (Vec::new(), Vec::new(), Vec::new());

@@ -91,7 +91,7 @@ fn bundled_models_reproduce_their_held_out_test_figures() {
         assert_eq!(card.task, task);
         let size = card.training.image_size;
         // Only the held-out objects are loaded (same object-level split as train-dso, seed 0).
-        let test_images = dataset::split::stellarium_split(&manifest, 0).test;
+        let test_images = dataset::stellarium_split(&manifest, 0).test;
         let test = load_samples(&test_images, task, size, &|| {}).unwrap();
         let (report, _) = evaluate(&classifier.model, &test, task, true, &device);
         let expected = card.test.as_ref().expect("card has test figures");

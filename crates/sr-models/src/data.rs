@@ -370,7 +370,7 @@ pub fn fixed_pairs(
 pub fn stellarium_images(part: &str, seed: u64) -> Result<Vec<PathBuf>> {
     let set = dataset::stellarium::StellariumSet::locate()?;
     let manifest = set.manifest()?;
-    let split = dataset::split::stellarium_split(&manifest, seed);
+    let split = dataset::stellarium_split(&manifest, seed);
     let items = match part {
         "train" => split.train,
         "validation" | "val" => split.validation,

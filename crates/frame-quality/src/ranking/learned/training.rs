@@ -40,7 +40,7 @@ pub type LossHistory = Vec<f64>;
 
 /// Patches to a `[N, 1, S, S]` tensor.
 pub fn patches_to_tensor<B: Backend>(patches: &[&[f32]], size: usize, device: &B::Device) -> Tensor<B, 4> {
-    dataset::tensor::stack_nchw(patches.iter().copied(), [1, size, size], device)
+    dataset::stack_nchw(patches.iter().copied(), [1, size, size], device)
 }
 
 /// Train a fresh `RankNet` to separate the teacher's top `fraction` of patches from the bottom
