@@ -117,7 +117,7 @@ pub fn plan(input: &Path, output: &Path) -> Result<InputKind> {
 
 pub(crate) use crate::report::check_output;
 
-/// Enhance `input` into `output` with the model (tiled), by the input's kind (see [`plan`]).
+/// Enhance `input` into `output` with the model (tiled), by the input's kind (see [`input_kind`]).
 pub fn enhance_file<B: Backend>(
     enhancer: &Enhancer<'_, B>,
     input: &Path,

@@ -77,15 +77,15 @@ impl Family {
 /// The bundled models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bundled {
-    /// [`PRETTIFY_X2`].
+    /// Survey → outreach-style ×2 (`weights/prettify-light-x2.srmodel`, embedded).
     PrettifyX2,
-    /// [`GENERAL_X2`].
+    /// `general` ×2 (`weights/upscale-general-x2.srmodel`, embedded).
     GeneralX2,
-    /// [`GENERAL_X4`].
+    /// `general` ×4 (`weights/upscale-general-x4.srmodel`, embedded).
     GeneralX4,
-    /// [`SURVEY_X4`].
+    /// `survey` ×4 (`weights/upscale-survey-x4.srmodel`, embedded).
     SurveyX4,
-    /// [`REAL_X4`].
+    /// `real` ×4 (`weights/upscale-real-x4.srmodel`, embedded).
     RealX4,
 }
 
