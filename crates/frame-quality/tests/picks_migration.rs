@@ -52,13 +52,23 @@ fn picks_model_saved_before_by_name_matching_scores_as_before() {
     let ser = video(dir.path());
     let ranker = Ranker::load(&fixture("picks-2026-12.json")).unwrap();
     let Ranker::Picks(model) = &ranker else { panic!("fixture is a picks model") };
-    assert_eq!(model.features, feature_names(3), "the fixture is in that build's (and this build's) order");
+    // Every feature the fixture names is one this build computes (a metric added since gets no weight).
+    let names = feature_names(3);
+    let columns: Vec<usize> = model
+        .features
+        .iter()
+        .map(|f| names.iter().position(|n| n == f).unwrap_or_else(|| panic!("this build lost feature {f}")))
+        .collect();
     let got = ranker.score_source::<Flex>(&ser, &Default::default(), &|_| {}).unwrap();
-    // Exactly the old positional formula (weights · standardised features + bias) on this machine's features.
+    // Exactly the old formula (weights · standardised features + bias) on this machine's features,
+    // each weight on the column of the feature it names.
     let z = standardize(&video_features(&ser, model.grid, &|_| {}).unwrap());
     let positional: Vec<f32> = z
         .iter()
-        .map(|x| (model.weights.iter().zip(x).map(|(&w, &v)| w as f64 * v).sum::<f64>() + model.bias as f64) as f32)
+        .map(|x| {
+            let dot: f64 = model.weights.iter().zip(&columns).map(|(&w, &c)| w as f64 * x[c]).sum();
+            (dot + model.bias as f64) as f32
+        })
         .collect();
     assert_eq!(got, positional);
     // And the scores the old build wrote (a margin only for another CPU's FFT/SIMD rounding).
