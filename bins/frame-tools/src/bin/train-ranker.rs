@@ -34,7 +34,7 @@ struct Args {
     /// Teacher metric whose scores are learned (teacher mode).
     #[arg(long, default_value = "pipp")]
     teacher: String,
-    /// Output model file (JSON).
+    /// Output model file (JSON; a CNN ranker is written in ml-core's model container).
     #[arg(short, long, visible_alias = "out")]
     output: PathBuf,
     /// Top/bottom fraction of frames used as good/bad examples (0 to 0.5).
