@@ -43,15 +43,8 @@ fn two_processes_train_the_same_cnn_ranker_as_one() {
     check(spawn(bin, &train(&d("one.json"), &[])).wait_with_output().unwrap(), "one process");
 
     let port = test_servers::free_port_run(2);
-    let node = |rank: u32| -> Vec<String> {
-        ["--collective-server", &format!("127.0.0.1:{port}"), "--node-rank", &rank.to_string(), "--nodes", "2"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain(["--collective-timeout".to_string(), "120".to_string()])
-            .collect()
-    };
-    let n0 = spawn(bin, &train(&d("two.json"), &node(0)));
-    let n1 = spawn(bin, &train(&d("two-b.json"), &node(1)));
+    let n0 = spawn(bin, &train(&d("two.json"), &test_servers::two_node_flags(port, 0, 120)));
+    let n1 = spawn(bin, &train(&d("two-b.json"), &test_servers::two_node_flags(port, 1, 120)));
     check(n0.wait_with_output().unwrap(), "node 0");
     check(n1.wait_with_output().unwrap(), "node 1");
     assert!(!dir.path().join("two-b.json").exists(), "the non-leader wrote a model");

@@ -64,15 +64,8 @@ fn two_processes_train_one_classifier_close_to_one_worker() {
     assert!(ok, "another seed:\n{text}");
 
     let port = test_servers::free_port_run(2);
-    let node = |rank: u32| -> Vec<String> {
-        ["--collective-server", &format!("127.0.0.1:{port}"), "--node-rank", &rank.to_string(), "--nodes", "2"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain(["--collective-timeout".to_string(), "120".to_string()])
-            .collect()
-    };
-    let n0 = spawn(&two, "42", &node(0));
-    let n1 = spawn(&two_b, "42", &node(1));
+    let n0 = spawn(&two, "42", &test_servers::two_node_flags(port, 0, 120));
+    let n1 = spawn(&two_b, "42", &test_servers::two_node_flags(port, 1, 120));
     let ((ok0, t0), (ok1, t1)) = (finish(n0), finish(n1));
     assert!(ok0 && ok1, "node 0:\n{t0}\nnode 1:\n{t1}");
     assert!(!two_b.join("galaxy-nebula.mpk").exists(), "the non-leader wrote a model");

@@ -83,14 +83,6 @@ fn finish(child: Child) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-fn node(server: u16, rank: u32, timeout: u64) -> Vec<String> {
-    ["--collective-server", &format!("127.0.0.1:{server}"), "--node-rank", &rank.to_string(), "--nodes", "2"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain(["--collective-timeout".into(), timeout.to_string()])
-        .collect()
-}
-
 fn weights(model: &Path) -> Vec<f32> {
     struct Flat(Vec<f32>);
     impl ModuleVisitor<Flex> for Flat {
@@ -134,9 +126,9 @@ fn two_processes_and_two_devices_match_one_worker_with_the_whole_batch() {
     // Two processes through the orchestrator on 127.0.0.1.
     let port = test_servers::free_port_run(2);
     let (two, two_b) = (dir.join("two"), dir.join("two-b"));
-    let n0 = spawn(&common(&hr, &two, "3"), &node(port, 0, 120));
+    let n0 = spawn(&common(&hr, &two, "3"), &test_servers::two_node_flags(port, 0, 120));
     std::thread::sleep(Duration::from_millis(300));
-    let n1 = spawn(&common(&hr, &two_b, "3"), &node(port, 1, 120));
+    let n1 = spawn(&common(&hr, &two_b, "3"), &test_servers::two_node_flags(port, 1, 120));
     let ((ok0, t0), (ok1, t1)) = (finish(n0), finish(n1));
     assert!(ok0 && ok1, "node 0:\n{t0}\nnode 1:\n{t1}");
     assert!(!two_b.join("model.srmodel").exists(), "the non-leader wrote a model");
@@ -180,8 +172,8 @@ fn a_killed_worker_ends_the_other_with_an_error_within_the_timeout() {
     let hr = real_folder(&dir);
     let port = test_servers::free_port_run(2);
     let out = dir.join("run");
-    let n0 = spawn(&common(&hr, &out, "10000"), &node(port, 0, 5));
-    let mut n1 = spawn(&common(&hr, &dir.join("run-b"), "10000"), &node(port, 1, 5));
+    let n0 = spawn(&common(&hr, &out, "10000"), &test_servers::two_node_flags(port, 0, 5));
+    let mut n1 = spawn(&common(&hr, &dir.join("run-b"), "10000"), &test_servers::two_node_flags(port, 1, 5));
     // Wait until the run is stepping (the leader checkpoints every step), then kill node 1.
     let start = Instant::now();
     while !out.join("checkpoint.ckpt").exists() {

@@ -51,6 +51,16 @@ pub fn free_port_run(following: u16) -> u16 {
     panic!("no run of {} free ports on 127.0.0.1", following + 1);
 }
 
+/// The flags of node `rank` of a two-node data-parallel run on 127.0.0.1 whose orchestrator is
+/// at `port` (from [`free_port_run`]), each exchange bounded by `timeout_s` seconds.
+pub fn two_node_flags(port: u16, rank: u32, timeout_s: u64) -> Vec<String> {
+    let server = format!("127.0.0.1:{port}");
+    let (rank, timeout) = (rank.to_string(), timeout_s.to_string());
+    ["--collective-server", &server, "--node-rank", &rank, "--nodes", "2", "--collective-timeout", &timeout]
+        .map(String::from)
+        .to_vec()
+}
+
 /// What a [`TestServer`] handler returns: status, content type, body.
 pub type Reply = (u16, &'static str, Vec<u8>);
 
