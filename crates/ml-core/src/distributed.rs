@@ -66,7 +66,7 @@ pub struct NodeConfig {
 
 impl NodeConfig {
     /// The port of `host:port`, or a one-line error naming the option.
-    fn port(addr: &str, option: &str) -> Result<u16, ParallelError> {
+    pub(crate) fn port(addr: &str, option: &str) -> Result<u16, ParallelError> {
         addr.rsplit_once(':')
             .and_then(|(host, port)| (!host.is_empty()).then_some(port))
             .and_then(|p| p.parse::<u16>().ok())

@@ -71,10 +71,8 @@ impl ParallelArgs {
             let node_address = match &self.node_address {
                 Some(a) => a.clone(),
                 None => {
-                    let (host, port) = server.rsplit_once(':').unwrap_or((server.as_str(), ""));
-                    let port: u16 = port.parse().map_err(|_| {
-                        ParallelError::Config(format!("--collective-server '{server}' is not host:port"))
-                    })?;
+                    let port = NodeConfig::port(server, "--collective-server")?;
+                    let host = server.rsplit_once(':').map_or(server.as_str(), |(h, _)| h);
                     let own = u32::from(port) + 1 + node_rank;
                     let own = u16::try_from(own).map_err(|_| {
                         ParallelError::Config(format!(
