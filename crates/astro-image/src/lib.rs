@@ -15,6 +15,7 @@ pub mod fits;
 pub mod image_io;
 pub mod kernel;
 pub mod luma;
+pub mod naturalness;
 pub mod planes;
 pub mod quality;
 pub mod registration;
