@@ -1,13 +1,17 @@
 //! Frame-ranking speed on 640×480 8-bit mono SER frames: every metric (the default `bandpass`
-//! first), scored in parallel as rank-frames runs it, plus one frame single-threaded.
+//! first), scored in parallel as rank-frames runs it, plus one frame single-threaded; and the
+//! default on 1920×1200 16-bit surface frames (the check simulator's craters, issue 27).
 //!
-//! Run: `cargo bench --bench frame_rank` (throughput is reported in frames/s as elem/s).
+//! Run: `cargo bench --bench frame_rank` (throughput is reported in frames/s as elem/s, and in
+//! MB/s of SER frame data for the 16-bit group).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use prettier_space::frame_quality::ranking::{Metric, Scratch};
-use prettier_space::frame_quality::simulation::{SimConfig, planet_texture, render_planet};
+use prettier_space::frame_quality::simulation::{
+    CheckConfig, CheckSimulator, SimConfig, planet_texture, render_planet,
+};
 use prettier_space::frame_quality::{ColorId, ImageView, Scorer, SerHeader, SerReader, SerWriter, score_source};
 use rand::{Rng, SeedableRng};
 
@@ -90,5 +94,52 @@ fn bench_learned(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, bench, bench_learned);
+/// Large 16-bit surface frames (issue 27's goal: ≥ 300 frames/s at 1920×1200 16-bit).
+const BIG_W: usize = 1920;
+const BIG_H: usize = 1200;
+const BIG_FRAMES: usize = 32;
+const BIG_DISTINCT: usize = 4;
+
+/// A 1920×1200 16-bit mono SER of simulated surface footage: `BIG_DISTINCT` frames of the check
+/// simulator (procedural craters, anisoplanatic seeing, 1920² cropped to 1200 rows), repeated to
+/// `BIG_FRAMES` frames (the ranking reads every frame in full either way).
+fn make_big_ser(dir: &std::path::Path) -> SerReader {
+    let cfg = CheckConfig { size: BIG_W, bit_depth: 16, frames: BIG_DISTINCT, seed: 2, ..CheckConfig::default() };
+    let mut sim = CheckSimulator::new(cfg).expect("check simulator");
+    let frames: Vec<Vec<f32>> = (0..BIG_DISTINCT).map(|_| sim.frame().0[..BIG_W * BIG_H].to_vec()).collect();
+    let path = dir.join("bench16.ser");
+    let mut w = SerWriter::create(&path, SerHeader::new(BIG_W, BIG_H, ColorId::Mono, 16)).expect("writer");
+    for i in 0..BIG_FRAMES {
+        let p = prettier_space::astro_image::Planes::from_vec(1, BIG_H, BIG_W, frames[i % BIG_DISTINCT].clone())
+            .expect("frame planes");
+        w.write_planes(&p).expect("frame");
+    }
+    w.finish().expect("finish");
+    SerReader::open(&path).expect("open")
+}
+
+/// `rank_1920x1200_u16`: the default ranking (`bandpass`, as `rank-frames` runs it: decode, bin,
+/// measure in parallel, fit the bands per video) on 32 frames of 1920×1200 16-bit, reported once
+/// in frames/s and once in MB/s of frame data (4.608 MB per frame).
+fn bench_large_u16(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("frame_rank_bench_u16_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let ser = make_big_ser(&dir);
+    let scorer = Scorer::new(Metric::Bandpass);
+    let mut g = c.benchmark_group("rank_1920x1200_u16");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(BIG_FRAMES as u64));
+    g.bench_function("bandpass_parallel_frames", |b| {
+        b.iter(|| black_box(score_source(&ser, &scorer, &|_| {}).expect("scores")))
+    });
+    g.throughput(Throughput::BytesDecimal((BIG_FRAMES * BIG_W * BIG_H * 2) as u64));
+    g.bench_function("bandpass_parallel_bytes", |b| {
+        b.iter(|| black_box(score_source(&ser, &scorer, &|_| {}).expect("scores")))
+    });
+    g.finish();
+    drop(ser);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench, bench_learned, bench_large_u16);
 criterion_main!(benches);
