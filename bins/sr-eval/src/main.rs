@@ -6,84 +6,18 @@
 //! The runs over the images are `sr_models::benchmark`; this parses flags, loads the models,
 //! shows progress and prints the tables.
 
+mod args;
+
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
+use args::Args;
 use clap::Parser;
-use ml_core::backend::DeviceKind;
 use sr_models::ModelChoice;
 use sr_models::benchmark::{self, Gallery};
 use sr_models::evaluation::{self, Candidate};
 use sr_models::survey_eval;
 use sr_models::{Finish, StarOptions, Tiling};
-
-/// Standard SR evaluation: bicubic vs models, PSNR/SSIM on Y with border crop.
-#[derive(Parser, Debug)]
-#[command(version, about)]
-struct Args {
-    /// Folders of HR images (searched recursively).
-    dirs: Vec<PathBuf>,
-    /// Also evaluate on the Stellarium deep-sky set's held-out test split.
-    #[arg(long)]
-    stellarium_test: bool,
-    /// Seed of the Stellarium object-level split.
-    #[arg(long, default_value_t = 0)]
-    split_seed: u64,
-    /// Scale factor.
-    #[arg(long, default_value_t = 4)]
-    scale: usize,
-    /// Models: general, survey, real or a .srmodel file; repeat for several.
-    #[arg(long, default_values_t = vec![ModelChoice::default()])]
-    model: Vec<ModelChoice>,
-    /// How the LR input is made: bicubic (the benchmark), general, dss, sdss, real-esrgan or a JSON file.
-    #[arg(long, default_value = "bicubic")]
-    degradation: String,
-    /// Evaluate each image's centre square of at most this side (0: whole images).
-    #[arg(long, default_value_t = 0)]
-    max_side: usize,
-    /// Also write the Markdown table here.
-    #[arg(long)]
-    markdown: Option<PathBuf>,
-    /// Write gallery rows (input | bicubic | each model | original, a detailed crop) of the first
-    /// --gallery-count images into this folder.
-    #[arg(long)]
-    gallery: Option<PathBuf>,
-    /// Images in the gallery.
-    #[arg(long, default_value_t = 6)]
-    gallery_count: usize,
-    /// With --stellarium-test: only its outreach (non-survey) images, e.g. for prettify.
-    #[arg(long)]
-    outreach_only: bool,
-    /// Real survey images instead (no ground truth): the Stellarium set's DSS/SDSS/2MASS images
-    /// (or the images in the folders given), scored by change, star FWHM ratio, stars kept and
-    /// invented, chroma ratio — for bicubic and each model, at the input's resolution.
-    #[arg(long)]
-    real_survey: bool,
-    /// Models' blend with bicubic (0–1), as `prettify --strength`.
-    #[arg(long, default_value_t = 1.0, value_parser = cli_args::unit_f32)]
-    strength: f32,
-    /// Protect saturated stars, as `prettify` does by default.
-    #[arg(long)]
-    protect_saturated: bool,
-    /// Keep the input's colour (the model's luminance only), as `prettify` does by default.
-    #[arg(long)]
-    keep_colour: bool,
-    /// Replace sources the model invented with bicubic, as `prettify` does by default.
-    #[arg(long)]
-    guard_invented: bool,
-    /// Colour saturation gain of the finish (prettify's default: 1.8).
-    #[arg(long, default_value_t = 1.0, value_parser = cli_args::non_negative_f32)]
-    saturation: f32,
-    /// Also run each model inside prettify's star-aware pipeline (stars removed, drawn again round).
-    #[arg(long)]
-    star_aware: bool,
-    /// Drawn star width over the input's, for --star-aware (prettify --star-size).
-    #[arg(long, default_value_t = sr_models::DEFAULT_STAR_SIZE, value_parser = cli_args::positive_f32)]
-    star_size: f32,
-    /// Compute backend: flex, ndarray, cuda.
-    #[arg(long, default_value = "flex")]
-    device: DeviceKind,
-}
 
 /// The progress bar over the images, with the current file's name.
 const BAR: &str = "{elapsed_precise} [{bar:30}] {pos}/{len} images, ETA {eta} {msg}";
@@ -96,8 +30,13 @@ fn main() -> std::process::ExitCode {
 
 fn evaluate(args: &Args) -> Result<()> {
     let models = args.model.iter().filter_map(|m| if let ModelChoice::File(p) = m { Some(p.as_path()) } else { None });
-    let inputs: Vec<&std::path::Path> = args.dirs.iter().map(|d| d.as_path()).chain(models).collect();
-    let outputs = [("--markdown", args.markdown.as_deref()), ("--gallery", args.gallery.as_deref())];
+    let externals = args.external.iter().map(|e| e.dir.as_path());
+    let inputs: Vec<&std::path::Path> = args.dirs.iter().map(|d| d.as_path()).chain(models).chain(externals).collect();
+    let outputs = [
+        ("--markdown", args.markdown.as_deref()),
+        ("--gallery", args.gallery.as_deref()),
+        ("--write-inputs", args.write_inputs.as_deref()),
+    ];
     cli_args::check_given_outputs(&inputs, &outputs)?;
     let (dirs, test) = (&args.dirs, args.stellarium_test.then_some(args.outreach_only));
     let files = benchmark::image_list(dirs, args.real_survey, test, args.split_seed)?;
@@ -107,6 +46,14 @@ fn evaluate(args: &Args) -> Result<()> {
     }
     anyhow::ensure!(!files.is_empty(), "nothing to evaluate: give folders of HR images and/or --stellarium-test");
     let degradation = dataset::degrade::DegradationConfig::from_arg(&args.degradation)?;
+    if let Some(dir) = &args.write_inputs {
+        let (bar, side) =
+            (cli_args::progress_bar(files.len() as u64, BAR), (args.max_side > 0).then_some(args.max_side));
+        let n = benchmark::write_inputs(&files, args.scale, &degradation, side, dir, &mut on_image(&bar))?;
+        bar.finish_and_clear();
+        println!("wrote {n} ×{} inputs ({}) to {}", args.scale, args.degradation, dir.display());
+        return Ok(());
+    }
     ml_core::with_backend!(args.device, B, device => run::<B>(args, &files, &degradation, &device),
         unavailable k => bail!("backend {k} is not compiled into this build"))
 }
@@ -139,9 +86,11 @@ fn run<B: burn::prelude::Backend>(
     let max_side = (args.max_side > 0).then_some(args.max_side);
     let gallery = args.gallery.as_deref().map(|dir| Gallery { dir, count: args.gallery_count });
     let (scale, on) = (args.scale, &mut on_image(&bar));
-    let rows = benchmark::standard(files, scale, degradation, max_side, &candidates, gallery, device, on)?;
+    let extra = (args.external.as_slice(), args.niqe);
+    let rows = benchmark::standard(files, scale, degradation, max_side, &candidates, extra, gallery, device, on)?;
     bar.finish_and_clear();
-    let names: Vec<String> = candidates.iter().map(|c| c.name.clone()).collect();
+    let mut names: Vec<String> = candidates.iter().map(|c| c.name.clone()).collect();
+    names.extend(args.external.iter().map(|e| e.name.clone()));
     let table = evaluation::markdown_table(&names, &rows);
     println!(
         "×{} evaluation, degradation {}, PSNR/SSIM on Y with a {}-pixel border crop; models: {}",
@@ -154,8 +103,12 @@ fn run<B: burn::prelude::Backend>(
     let changes = evaluation::change_table(args.scale, &names, &rows);
     println!("\nthe same inputs scored like real survey images (at the input's resolution, raw outputs):");
     print!("{changes}");
+    let niqe = if args.niqe { evaluation::niqe_table(args.scale, &names, &rows) } else { String::new() };
+    if args.niqe {
+        print!("\nNIQE (lower = more natural; whole images, Y):\n{niqe}");
+    }
     if let Some(p) = &args.markdown {
-        astro_image::image_io::write_atomic(p, format!("{table}\n{changes}").as_bytes())?;
+        astro_image::image_io::write_atomic(p, format!("{table}\n{changes}\n{niqe}").as_bytes())?;
     }
     Ok(())
 }

@@ -70,6 +70,9 @@ pub struct ImageScores {
     /// The real-survey figures of the same outputs against the input (bicubic, each model, then
     /// the HR original: what a perfect restorer would change, e.g. to calibrate `prettify`'s goals).
     pub change: Vec<SurveyFigures>,
+    /// NIQE (lower = more natural) of bicubic, each output, then the HR original, when asked for
+    /// ([`naturalness`]); empty otherwise.
+    pub niqe: Vec<f64>,
 }
 
 /// A model under evaluation.
@@ -132,7 +135,49 @@ pub fn score(t: &TestImage, scale: usize, outputs: &[Planes]) -> Result<ImageSco
     let mut change = vec![survey_figures(&t.lr, &bic)];
     change.extend(saved.iter().map(|o| survey_figures(&t.lr, o)));
     change.push(survey_figures(&t.lr, &t.hr));
-    Ok(ImageScores { path: t.path.clone(), bicubic, models, change })
+    Ok(ImageScores { path: t.path.clone(), bicubic, models, change, niqe: Vec::new() })
+}
+
+/// NIQE ([`astro_image::naturalness::niqe`], on the whole image's Y) of bicubic, each output
+/// (quantised to 8 bits as [`score`] scores them) and the HR original, in that order.
+pub fn naturalness(t: &TestImage, outputs: &[Planes]) -> Result<Vec<f64>> {
+    let bic = quantised(bicubic_upscale(&t.lr, t.hr.width, t.hr.height));
+    let images = std::iter::once(bic).chain(outputs.iter().map(|o| quantised(o.clone())));
+    let name = t.path.display().to_string();
+    images
+        .chain(std::iter::once(t.hr.clone()))
+        .map(|img| {
+            astro_image::naturalness::niqe(&img)
+                .map_err(|e| SrError::BadInput { name: name.clone(), reason: e.to_string() })
+        })
+        .collect()
+}
+
+/// A Markdown table of NIQE (lower = more natural): one row per image (bicubic, each method, the
+/// original), then the mean. Rows without NIQE figures are left out.
+pub fn niqe_table(scale: usize, names: &[String], rows: &[ImageScores]) -> String {
+    let rows: Vec<&ImageScores> = rows.iter().filter(|r| r.niqe.len() == names.len() + 2).collect();
+    let mut s = format!("| image | bicubic ×{scale} |");
+    for n in names {
+        s += &format!(" {n} |");
+    }
+    s += " original |\n|---|---|";
+    s += &"---|".repeat(names.len() + 1);
+    s += "\n";
+    for r in &rows {
+        let name = r.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        s += &format!("| {name} |");
+        for v in &r.niqe {
+            s += &format!(" {v:.2} |");
+        }
+        s += "\n";
+    }
+    s += &format!("| **mean** ({} images) |", rows.len());
+    for k in 0..names.len() + 2 {
+        let m = rows.iter().map(|r| r.niqe[k]).sum::<f64>() / rows.len().max(1) as f64;
+        s += &format!(" **{m:.2}** |");
+    }
+    s + "\n"
 }
 
 /// A gallery row for one test image: input (nearest-enlarged) | bicubic | each output | original,
