@@ -13,7 +13,7 @@ use sr_models::data::HrSources;
 use sr_models::experiment::{DataPlan, KeptPair, PairManifest};
 use sr_models::store::{MAX_BLOCKS, MAX_FEATURES};
 use sr_models::training::TrainConfig;
-use sr_models::{GanLoss, PixelLossWeights};
+use sr_models::{GanLoss, PixelLossWeights, SmoothFieldPenalty};
 use training_pairs::Manifest;
 
 /// Train a super-resolution (×2/×4) or prettify (×1) generator.
@@ -95,6 +95,17 @@ pub struct Args {
     /// DFT-amplitude loss weight.
     #[arg(long, default_value_t = 0.0, value_parser = cli_args::loss_weight)]
     pub fft: f64,
+    /// Smooth-field penalty, texture term: weight of |Laplacian| of (output − bicubic) on clean flat
+    /// and ramp inputs drawn each step (no texture or sub-pixel grid on smooth areas)
+    #[arg(long, default_value_t = 0.0, value_parser = cli_args::loss_weight)]
+    pub smooth_texture: f64,
+    /// Smooth-field penalty, value term: weight of |output − bicubic| on those inputs (no value or
+    /// colour shift; leave 0 for families that change colour by design, such as survey)
+    #[arg(long, default_value_t = 0.0, value_parser = cli_args::loss_weight)]
+    pub smooth_value: f64,
+    /// Weight of LDL's artefact loss in the adversarial phase (BasicSR uses 1)
+    #[arg(long, default_value_t = 0.0, value_parser = cli_args::loss_weight)]
+    pub ldl: f64,
     /// Patches per batch (1–1024).
     #[arg(long, default_value_t = 8, value_parser = |s: &str| cli_args::usize_in(s, 1, MAX_BATCH))]
     pub batch: usize,
@@ -171,6 +182,8 @@ impl Args {
         cfg.gan_loss = self.gan_loss;
         cfg.gan_weight = self.gan_weight;
         cfg.feature_matching = self.fm_weight;
+        cfg.smooth = SmoothFieldPenalty { texture: self.smooth_texture, value: self.smooth_value };
+        cfg.artifact_weight = self.ldl;
         cfg.seed = self.seed;
         cfg.val_every = self.val_every.max(1);
         cfg.checkpoint_every = self.checkpoint_every.max(1);

@@ -43,7 +43,7 @@ pub use error::{Result, SrError};
 pub use fast_conv::conv_same;
 pub use fits::read_fits;
 pub use inference::{BAND_ROWS, Tiling, upscale_planes, upscale_tiled, upscale_tiled_rows};
-pub use loss::{GanLoss, PixelLossWeights};
+pub use loss::{GanLoss, PixelLossWeights, SmoothFieldPenalty};
 pub use model::{Generator, GeneratorConfig, LightSr, LightSrConfig, RrdbNet, RrdbNetConfig, SrResNet, SrResNetConfig};
 pub use report::Report;
 pub use star_aware::{DEFAULT_STAR_SIZE, StarOptions};

@@ -1,5 +1,6 @@
 //! Training losses: pixel (L1, Charbonnier), structural (SSIM, MS-SSIM), gradient and frequency,
-//! GAN (vanilla, LSGAN, relativistic average) and discriminator feature matching.
+//! GAN (vanilla, LSGAN, relativistic average), discriminator feature matching, LDL's artefact
+//! loss (`artifacts`) and the smooth-field penalty (`smooth_field`).
 //!
 //! All take `[N, C, H, W]` tensors with values in [0, 1] and return a scalar tensor `[1]`.
 
@@ -9,6 +10,12 @@ use burn::tensor::module::avg_pool2d;
 use serde::{Deserialize, Serialize};
 
 use astro_image::kernel::gaussian_1d;
+
+mod artifacts;
+mod smooth_field;
+
+pub use artifacts::artifact_loss;
+pub use smooth_field::{SMOOTH_FIELD_SIDE, SMOOTH_FIELDS, SmoothFieldPenalty, smooth_fields};
 
 /// Mean absolute error.
 pub fn l1<B: Backend>(pred: Tensor<B, 4>, target: Tensor<B, 4>) -> Tensor<B, 1> {

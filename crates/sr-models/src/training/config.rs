@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::discriminator::DiscriminatorConfig;
 use crate::error::{Result, SrError};
-use crate::loss::{GanLoss, PixelLossWeights};
+use crate::loss::{GanLoss, PixelLossWeights, SmoothFieldPenalty};
 use crate::model::GeneratorConfig;
 
 /// Everything that defines a training run (saved in every checkpoint).
@@ -46,6 +46,12 @@ pub struct TrainConfig {
     pub gan_weight: f64,
     /// Weight of discriminator feature matching (the offline perceptual loss).
     pub feature_matching: f64,
+    /// The smooth-field penalty, both phases (off unless asked; absent from older checkpoints).
+    #[serde(default)]
+    pub smooth: SmoothFieldPenalty,
+    /// Weight of LDL's artefact loss in the adversarial phase (0: off; absent from older checkpoints).
+    #[serde(default)]
+    pub artifact_weight: f64,
     /// Seed of weights, data order and degradations.
     pub seed: u64,
     /// Validate every this many steps.
@@ -75,6 +81,8 @@ impl TrainConfig {
             gan_loss: GanLoss::Ragan,
             gan_weight: 0.01,
             feature_matching: 1.0,
+            smooth: SmoothFieldPenalty::default(),
+            artifact_weight: 0.0,
             seed: 42,
             val_every: 200,
             checkpoint_every: 100,
