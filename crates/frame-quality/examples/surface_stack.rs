@@ -3,7 +3,9 @@
 //!
 //! For every cell folder: rank with the default metric, then stack the top N% with the same
 //! alignment points (a) globally selected (`--global-select`), (b) selected per point by the local
-//! Laplace measure (`stack-frames --boxes`, the default), (c) selected per point by the cell's true
+//! Laplace measure (`stack-frames --boxes`, the default), (c) by the noise-aware local measures
+//! `band` and `band-global` (band blended with the global score per point,
+//! `stacking::local_global_blend`), (d) selected per point by the cell's true
 //! regional Strehl (`regions.csv`, an upper bound). Prints a Markdown table of stack PSNR against
 //! the diffraction-limited truth (`eval::compare_stack`, gain-fitted, border excluded) and the mean
 //! per-point Spearman ρ of the local scores against the regional truth.
@@ -16,29 +18,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use frame_quality::ranking::spearman;
-use frame_quality::simulation::{SimulatedVideo, cell_dirs, compare_stack, read_regions_csv};
-use frame_quality::stacking::{BoxScores, LocalMetric, score_boxes, stack, stack_with_box_scores};
+use frame_quality::simulation::{SimulatedVideo, cell_dirs, compare_stack, point_truth, read_regions_csv};
+use frame_quality::stacking::{BoxScores, LocalMetric, local_global_blend, score_boxes, stack, stack_with_box_scores};
 use frame_quality::{FrameSource, Metric, Scorer, Selection, StackConfig, score_source};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
-
-/// The regional truth of the point with top-left corner (x, y) and side `size`: the area-weighted
-/// mean of the regions (a g×g grid over the frame) it covers.
-fn point_truth(regions: &[f32], w: usize, h: usize, x: usize, y: usize, size: usize) -> f32 {
-    let g = (regions.len() as f64).sqrt().round() as usize;
-    if g == 0 {
-        return 0.0;
-    }
-    let (mut s, mut n) = (0f64, 0f64);
-    for yy in (y..y + size).step_by(4) {
-        for xx in (x..x + size).step_by(4) {
-            let (rx, ry) = ((xx * g / w).min(g - 1), (yy * g / h).min(g - 1));
-            s += regions[ry * g + rx] as f64;
-            n += 1.0;
-        }
-    }
-    (s / n.max(1.0)) as f32
-}
 
 fn run_cell(dir: &std::path::Path, boxes: usize, top: f32, lm: LocalMetric) -> Res<String> {
     let v = SimulatedVideo::open(dir)?;
@@ -62,40 +46,36 @@ fn run_cell(dir: &std::path::Path, boxes: usize, top: f32, lm: LocalMetric) -> R
     let truth_at = |f: usize, (x, y): (usize, usize)| point_truth(&regions[f], w, h, x, y, reg.size);
     let reference = global.image.data.clone();
     let bs = score_boxes(&v.source, &reference, reg.size, &reg.boxes, lm, &|_| {})?;
-    let (mut rho_local, mut rho_global) = (0.0, 0.0);
-    for (b, &p) in reg.boxes.iter().enumerate() {
-        let truth: Vec<f32> = (0..v.source.len()).map(|f| truth_at(f, p)).collect();
-        rho_local += spearman(&bs.column(b), &truth);
-        rho_global += spearman(&scores, &truth);
-    }
-    let nb = reg.boxes.len() as f64;
+    let truths: Vec<Vec<f32>> =
+        reg.boxes.iter().map(|&p| (0..v.source.len()).map(|f| truth_at(f, p)).collect()).collect();
+    let rho = |t: &BoxScores| -> f64 {
+        (0..t.boxes.len()).map(|b| spearman(&t.column(b), &truths[b])).sum::<f64>() / t.boxes.len().max(1) as f64
+    };
+    let rho_global = truths.iter().map(|t| spearman(&scores, t)).sum::<f64>() / truths.len().max(1) as f64;
     let oracle_scores: Vec<f32> =
         (0..v.source.len()).flat_map(|f| reg.boxes.iter().map(move |&p| truth_at(f, p))).collect();
     let oracle_scores = BoxScores::new(reg.size, reg.boxes.clone(), v.source.len(), oracle_scores)?;
-    let oracle = stack_with_box_scores(&v.source, &scores, &oracle_scores, &base, &|_, _| {})?;
-    // Local × global: each point's local score over its median times the global score over its
-    // median (a frame must be good overall and in the point).
-    let med = |mut v: Vec<f32>| {
-        v.sort_by(f32::total_cmp);
-        v[v.len() / 2].abs().max(1e-12)
+    let by = |t: &BoxScores| -> Res<f64> {
+        Ok(psnr(&stack_with_box_scores(&v.source, &scores, t, &base, &|_, _| {})?.image))
     };
-    let gm = med(scores.clone());
-    let lm_: Vec<f32> = (0..reg.boxes.len()).map(|b| med(bs.column(b))).collect();
-    let nbx = reg.boxes.len();
-    let mixed: Vec<f32> = (0..v.source.len())
-        .flat_map(|f| (0..nbx).map(move |b| (f, b)))
-        .map(|(f, b)| bs.scores[f * nbx + b] / lm_[b] * scores[f] / gm)
-        .collect();
-    let mixed = BoxScores::new(reg.size, reg.boxes.clone(), v.source.len(), mixed)?;
-    let mix = psnr(&stack_with_box_scores(&v.source, &scores, &mixed, &base, &|_, _| {})?.image);
-    let (g, l, o) = (psnr(&global.image), psnr(&local.image), psnr(&oracle.image));
+    let oracle = by(&oracle_scores)?;
+    // The noise-aware measures through `stack` itself (band; band blended with the global score).
+    let mut extra = Vec::new();
+    for m in [LocalMetric::Band, LocalMetric::BandGlobal] {
+        let img = stack(&v.source, &scores, &StackConfig { local_metric: m, ..base }, &|_, _| {})?.image;
+        let t = score_boxes(&v.source, &reference, reg.size, &reg.boxes, m, &|_| {})?;
+        let t = if m.blends_global() { local_global_blend(&t, &scores) } else { t };
+        extra.push((psnr(&img), rho(&t)));
+    }
+    let (g, l) = (psnr(&global.image), psnr(&local.image));
+    let ((pb, rb), (pbg, rbg)) = (extra[0], extra[1]);
     Ok(format!(
-        "| {} | {} | {g:.2} | {l:.2} | {mix:.2} | {o:.2} | {:+.2} | {:.3} | {:.3} | {tg:.1} / {tl:.1} |",
+        "| {} | {} | {g:.2} | {l:.2} | {pb:.2} | {pbg:.2} | {oracle:.2} | {:+.2} | {:+.2} | {:.3} | {rb:.3} | {rbg:.3} | {rho_global:.3} | {tg:.1} / {tl:.1} |",
         v.name,
         reg.boxes.len(),
         l - g,
-        rho_local / nb,
-        rho_global / nb
+        pbg - g,
+        rho(&bs),
     ))
 }
 
@@ -127,9 +107,13 @@ fn main() -> ExitCode {
     );
     println!();
     println!(
-        "| cell | points | global | per-point (local Laplace) | per-point (local × global) | per-point (true regional Strehl) | gain | ρ local vs regional truth | ρ global vs regional truth | time global / per-point (s) |"
+        "| cell | points | global | per-point ({}) | per-point (band) | per-point (band-global) | per-point (true regional Strehl) | gain ({}) | gain (band-global) | ρ {} | ρ band | ρ band-global | ρ global | time global / per-point ({}) (s) |",
+        lm.name(),
+        lm.name(),
+        lm.name(),
+        lm.name()
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for root in &roots {
         let dirs = match cell_dirs(root) {
             Ok(d) => d,

@@ -22,7 +22,7 @@ pub use sim::{
     render_planet, simulate_to_dir, write_simulation,
 };
 pub use surface::{
-    Layer, Scene, SurfaceConfig, SurfaceSimulator, SurfaceTruth, read_regions_csv, simulate_surface_to_dir,
-    write_surface_video,
+    Layer, Scene, SurfaceConfig, SurfaceSimulator, SurfaceTruth, point_truth, read_regions_csv,
+    simulate_surface_to_dir, write_surface_video,
 };
 pub use surface_check::{CheckConfig, CheckSimulator, simulate_check_to_dir};

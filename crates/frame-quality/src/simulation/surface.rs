@@ -464,6 +464,25 @@ pub fn read_regions_csv(path: &Path) -> Result<Vec<Vec<f32>>> {
     Ok(out)
 }
 
+/// The regional truth of the `size × size` point with top-left corner (x, y) in a `w × h` frame:
+/// the area-weighted mean of the regions (a g×g grid over the frame, one row of `regions.csv`) it
+/// covers, sampled every 4 pixels.
+pub fn point_truth(regions: &[f32], w: usize, h: usize, x: usize, y: usize, size: usize) -> f32 {
+    let g = (regions.len() as f64).sqrt().round() as usize;
+    if g == 0 || w == 0 || h == 0 {
+        return 0.0;
+    }
+    let (mut s, mut n) = (0f64, 0f64);
+    for yy in (y..y + size).step_by(4) {
+        for xx in (x..x + size).step_by(4) {
+            let (rx, ry) = ((xx * g / w).min(g - 1), (yy * g / h).min(g - 1));
+            s += regions[ry * g + rx] as f64;
+            n += 1.0;
+        }
+    }
+    (s / n.max(1.0)) as f32
+}
+
 /// Simulate `cfg.frames` frames into `dir` (see [`write_surface_video`]).
 pub fn simulate_surface_to_dir(cfg: &SurfaceConfig, dir: &Path, progress: &dyn Fn(usize)) -> Result<Vec<SurfaceTruth>> {
     let mut sim = SurfaceSimulator::new(cfg.clone())?;

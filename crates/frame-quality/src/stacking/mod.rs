@@ -6,6 +6,7 @@ mod stack;
 
 pub use align::AlignmentBoxes;
 pub use stack::{
-    BoxBlend, BoxScores, LocalMetric, LocalScratch, MAX_SHARPEN_SIGMA, RegionSelection, StackConfig, StackMethod,
-    StackResult, check_unsharp, local_scores, score_boxes, stack, stack_with_box_scores, unsharp_mask, write_local_csv,
+    BoxBlend, BoxScores, LEVEL_FLOOR, LocalMetric, LocalScratch, MAX_SHARPEN_SIGMA, RegionSelection, StackConfig,
+    StackMethod, StackResult, check_unsharp, local_global_blend, local_scores, score_boxes, stack,
+    stack_with_box_scores, unsharp_mask, write_local_csv,
 };

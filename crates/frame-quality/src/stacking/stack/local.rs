@@ -15,7 +15,8 @@ use crate::stacking::align::AlignmentBoxes;
 
 /// Score every frame in every alignment point of side `size`: the points are placed, as for
 /// stacking, on the reference built from the best frames by `scores` (the global ranking), where it
-/// has structure, on a half-overlapping grid; `metric` is the local measure.
+/// has structure, on a half-overlapping grid; `metric` is the local measure (`band-global` blended
+/// with `scores` per point).
 pub fn local_scores(
     source: &dyn FrameSource,
     scores: &[f32],
@@ -29,7 +30,8 @@ pub fn local_scores(
     let (w, h) = source.dims();
     let m = reference.iter().sum::<f32>() / reference.len().max(1) as f32;
     let boxes = AlignmentBoxes::new(&reference, w, h, size, 0.1 * m.max(1e-3));
-    score_boxes(source, &reference, boxes.size, &boxes.boxes, metric, progress)
+    let table = score_boxes(source, &reference, boxes.size, &boxes.boxes, metric, progress)?;
+    Ok(if metric.blends_global() { super::local_global_blend(&table, scores) } else { table })
 }
 
 /// Write a frames × points table as CSV (atomically): a header `frame,p0_x…_y…,…` naming each

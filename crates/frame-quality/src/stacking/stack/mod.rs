@@ -11,18 +11,17 @@ use rayon::prelude::*;
 
 use crate::error::{FrameError, Result};
 use crate::io::{DecodeScratch, FrameSource};
-use crate::pixels::ImageView;
-use crate::pixels::{bin_into, laplacian_energy, separable_into};
-use crate::ranking::gradient_energy;
 use crate::ranking::{Selection, order_best_first};
 use astro_image::registration::{AlignScratch, PhaseCorrelator, shift_image};
 
 use crate::stacking::align::AlignmentBoxes;
 
 mod local;
+mod measure;
 mod sharpen;
 
 pub use local::{local_scores, write_local_csv};
+pub use measure::{LEVEL_FLOOR, LocalMetric, LocalScratch, local_global_blend, score_boxes};
 
 pub use sharpen::{MAX_SHARPEN_SIGMA, check_unsharp, unsharp_mask};
 
@@ -36,89 +35,6 @@ pub enum StackMethod {
         /// Clipping threshold in standard deviations.
         kappa: f32,
     },
-}
-
-/// Local sharpness measure that ranks the frames inside each alignment box (per-region selection).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LocalMetric {
-    /// The default metric's recipe in the box: 2×2 bin, [1 2 1]² smoothing, mean squared
-    /// Laplacian ÷ (box mean above the sky)².
-    #[default]
-    Laplace,
-    /// The same at full resolution (no binning).
-    LaplaceFull,
-    /// 2×2 bin, wider [1 4 6 4 1]² smoothing, mean squared Laplacian ÷ level² (less noise, fewer fine details).
-    LaplaceSmooth,
-    /// 2×2 bin, [1 2 1]² smoothing, mean squared gradient ÷ (box mean above the sky)².
-    Gradient,
-}
-
-impl LocalMetric {
-    /// Every local metric (for evaluations).
-    pub const ALL: [LocalMetric; 4] =
-        [LocalMetric::Laplace, LocalMetric::LaplaceFull, LocalMetric::LaplaceSmooth, LocalMetric::Gradient];
-
-    /// Name used in tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            LocalMetric::Laplace => "laplace",
-            LocalMetric::LaplaceFull => "laplace-full",
-            LocalMetric::LaplaceSmooth => "laplace-smooth",
-            LocalMetric::Gradient => "gradient",
-        }
-    }
-
-    /// Score one box of a frame whose sky level is `background` (0 for a box without signal).
-    pub fn score(self, crop: ImageView<'_>, background: f32, s: &mut LocalScratch) -> f32 {
-        if crop.width < 6 || crop.height < 6 {
-            return 0.0;
-        }
-        let mut sum = 0f64;
-        for y in 0..crop.height {
-            sum += crop.row(y).iter().map(|&v| v as f64).sum::<f64>();
-        }
-        let level = (sum / (crop.width * crop.height) as f64) as f32 - background;
-        if level.is_nan() || level <= 1e-4 {
-            return 0.0;
-        }
-        let (bw, bh) = match self {
-            LocalMetric::LaplaceFull => {
-                crop.copy_into(&mut s.a);
-                (crop.width, crop.height)
-            }
-            _ => bin_into(crop, 2, &mut s.a),
-        };
-        let kernel: &[f32] = match self {
-            LocalMetric::LaplaceSmooth => &[0.0625, 0.25, 0.375, 0.25, 0.0625],
-            _ => &[0.25, 0.5, 0.25],
-        };
-        separable_into(&s.a, bw, bh, kernel, &mut s.b, &mut s.c);
-        let view = ImageView::new(&s.c, bw, bh);
-        let e = match self {
-            LocalMetric::Gradient => gradient_energy(view),
-            _ => laplacian_energy(view),
-        };
-        let q = e / (level * level);
-        if q.is_finite() { q } else { 0.0 }
-    }
-}
-
-impl std::str::FromStr for LocalMetric {
-    type Err = FrameError;
-    fn from_str(s: &str) -> Result<Self> {
-        LocalMetric::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
-            let known: Vec<&str> = LocalMetric::ALL.iter().map(|m| m.name()).collect();
-            FrameError::Invalid(format!("local metric {s:?}: expected one of {}", known.join(", ")))
-        })
-    }
-}
-
-/// Reusable buffers for [`LocalMetric::score`].
-#[derive(Debug, Default)]
-pub struct LocalScratch {
-    a: Vec<f32>,
-    b: Vec<f32>,
-    c: Vec<f32>,
 }
 
 /// Stacking settings.
@@ -249,68 +165,6 @@ impl BoxScores {
             })
             .collect()
     }
-}
-
-/// Pass 1 of per-region selection: score every frame of `source` in every `size × size` box.
-///
-/// Boxes are placed on the `reference` (the aligned frame the stack is built on) and follow each
-/// frame by its disc centroid's offset from the reference's (frames no disc is found in score 0).
-/// One frame per worker thread is held; `progress(done)` counts frames.
-pub fn score_boxes(
-    source: &dyn FrameSource,
-    reference: &[f32],
-    size: usize,
-    boxes: &[(usize, usize)],
-    metric: LocalMetric,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<BoxScores> {
-    let (w, h) = source.dims();
-    if reference.len() != w * h {
-        return Err(FrameError::Invalid(format!(
-            "box scores: reference of {} samples for {w}x{h} frames of {}",
-            reference.len(),
-            source.name()
-        )));
-    }
-    if size < 8 || size > w.min(h) {
-        return Err(FrameError::Invalid(format!(
-            "box scores: box side {size}: expected 8 to {} pixels (the frame is {w}x{h})",
-            w.min(h)
-        )));
-    }
-    if let Some(&(x, y)) = boxes.iter().find(|&&(x, y)| x + size > w || y + size > h) {
-        return Err(FrameError::Invalid(format!(
-            "box scores: box at ({x}, {y}) of {size} px outside the {w}x{h} frame"
-        )));
-    }
-    let tracker = local::Tracker::new(reference, w, h);
-    let done = AtomicUsize::new(0);
-    let rows: Vec<Vec<f32>> = (0..source.len())
-        .into_par_iter()
-        .map_init(
-            || (DecodeScratch::default(), Vec::new(), LocalScratch::default(), AlignScratch::default()),
-            |(dec, buf, ls, al), i| -> Result<Vec<f32>> {
-                source.read_luma_into(i, buf, dec)?;
-                let row = match tracker.offset(buf, al) {
-                    None => vec![0f32; boxes.len()],
-                    Some((ox, oy, bg)) => {
-                        let view = ImageView::new(buf, w, h);
-                        boxes
-                            .iter()
-                            .map(|&(x, y)| {
-                                let fx = (x as isize + ox).clamp(0, (w - size) as isize) as usize;
-                                let fy = (y as isize + oy).clamp(0, (h - size) as isize) as usize;
-                                metric.score(view.crop(fx, fy, size, size), bg, ls)
-                            })
-                            .collect()
-                    }
-                };
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                Ok(row)
-            },
-        )
-        .collect::<Result<_>>()?;
-    BoxScores::new(size, boxes.to_vec(), source.len(), rows.concat())
 }
 
 /// Feathered blend weights of per-box stacks: a separable tent over each box (peak at its centre,
@@ -469,7 +323,7 @@ pub fn stack(
             let passes = if matches!(cfg.method, StackMethod::SigmaClip { .. }) { 2 } else { 1 };
             let guess = source.len() + passes * n;
             let scored = score_boxes(source, &reference, b.size, &b.boxes, cfg.local_metric, &|d| progress(d, guess))?;
-            Some(scored)
+            Some(if cfg.local_metric.blends_global() { local_global_blend(&scored, scores) } else { scored })
         }
         _ => None,
     };
