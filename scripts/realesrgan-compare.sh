@@ -14,11 +14,13 @@
 #   scripts/realesrgan-compare.sh [WORK]       # default WORK: ~/.cache/prettier-space/realesrgan-compare
 #
 # Uses $CARGO_TARGET_DIR/release/sr-eval when it has --niqe, else the debug build (built if missing).
-# THREADS (default 1) = ncnn threads and RAYON_NUM_THREADS.
+# THREADS (default 1) = ncnn threads and RAYON_NUM_THREADS. MODELS (default "general real") = the
+# --model arguments (bundled names or .srmodel files), e.g. MODELS="general real out/photo.srmodel".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${1:-$HOME/.cache/prettier-space/realesrgan-compare}
 THREADS=${THREADS:-1}
+MODELS=${MODELS:-general real}
 PHOTOS=${PRETTIER_PHOTOS_DIR:-$HOME/.cache/prettier-space/photos}/test
 VENV=$HOME/.cache/prettier-space/venv-realesrgan
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/prettier-space/target}
@@ -53,7 +55,9 @@ for deg in bicubic real-esrgan; do
   "$VENV/bin/python" benches/compare/realesrgan_x4plus.py "$in" "$out" --threads "$THREADS"
   printf '%s\n' "$sums" > "$out/inputs.sha256"
   rm -rf "$WORK/gallery-$deg"
-  "$SR_EVAL" "$PHOTOS" --degradation "$deg" --model general --model real --external "realesrgan=$out" --niqe \
+  model_args=()
+  for m in $MODELS; do model_args+=(--model "$m"); done
+  "$SR_EVAL" "$PHOTOS" --degradation "$deg" "${model_args[@]}" --external "realesrgan=$out" --niqe \
     --markdown "$WORK/$deg.md" --gallery "$WORK/gallery-$deg" --gallery-count 13 | tee "$WORK/$deg.txt"
 done
 echo "realesrgan-compare: tables in $WORK/bicubic.md and $WORK/real-esrgan.md, gallery rows in $WORK/gallery-*/"
