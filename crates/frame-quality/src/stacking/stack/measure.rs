@@ -30,9 +30,13 @@ use astro_image::registration::AlignScratch;
 /// Local sharpness measure that ranks the frames inside each alignment box (per-region selection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LocalMetric {
-    /// The default metric's recipe in the box: 2×2 bin, [1 2 1]² smoothing, mean squared
-    /// Laplacian ÷ (box mean above the sky)².
+    /// The default: `band-global` on surface footage (the reference has no disc, or a "disc"
+    /// touching the border and covering over half the frame), `laplace` on a planet disc
+    /// ([`LocalMetric::resolve`]).
     #[default]
+    Auto,
+    /// The default metric's recipe in the box: 2×2 bin, [1 2 1]² smoothing, mean squared
+    /// Laplacian ÷ (box mean above the sky)²; the default on discs.
     Laplace,
     /// The same at full resolution (no binning).
     LaplaceFull,
@@ -66,7 +70,8 @@ const BAND_KERNEL_SQ: f32 = 0.40625;
 
 impl LocalMetric {
     /// Every local metric (for evaluations).
-    pub const ALL: [LocalMetric; 6] = [
+    pub const ALL: [LocalMetric; 7] = [
+        LocalMetric::Auto,
         LocalMetric::Laplace,
         LocalMetric::LaplaceFull,
         LocalMetric::LaplaceSmooth,
@@ -78,12 +83,23 @@ impl LocalMetric {
     /// Name used in tables.
     pub fn name(self) -> &'static str {
         match self {
+            LocalMetric::Auto => "auto",
             LocalMetric::Laplace => "laplace",
             LocalMetric::LaplaceFull => "laplace-full",
             LocalMetric::LaplaceSmooth => "laplace-smooth",
             LocalMetric::Gradient => "gradient",
             LocalMetric::Band => "band",
             LocalMetric::BandGlobal => "band-global",
+        }
+    }
+
+    /// The measure `auto` stands for on footage whose alignment reference is `reference`
+    /// (`w × h`): `band-global` on a surface, `laplace` on a disc; any other measure is itself.
+    pub fn resolve(self, reference: &[f32], w: usize, h: usize) -> LocalMetric {
+        match self {
+            LocalMetric::Auto if local::is_surface(reference, w, h) => LocalMetric::BandGlobal,
+            LocalMetric::Auto => LocalMetric::Laplace,
+            m => m,
         }
     }
 
@@ -172,7 +188,10 @@ pub struct LocalScratch {
 /// Pass 1 of per-region selection: score every frame of `source` in every `size × size` box.
 ///
 /// Boxes are placed on the `reference` (the aligned frame the stack is built on) and follow each
-/// frame by its disc centroid's offset from the reference's (frames no disc is found in score 0).
+/// frame by its disc centroid's offset from the reference's (frames no disc is found in score 0),
+/// or on a surface by phase correlation. `auto` is resolved on the reference
+/// ([`LocalMetric::resolve`]); `band-global` scores as `band` here (the blend needs the global
+/// scores: [`local_global_blend`]).
 /// One frame per worker thread is held; `progress(done)` counts frames.
 pub fn score_boxes(
     source: &dyn FrameSource,
@@ -202,6 +221,7 @@ pub fn score_boxes(
         )));
     }
     let tracker = local::Tracker::new(reference, w, h);
+    let metric = metric.resolve(reference, w, h);
     let done = AtomicUsize::new(0);
     let rows: Vec<Vec<f32>> = (0..source.len())
         .into_par_iter()
@@ -249,19 +269,45 @@ fn robust_z(v: &[f32]) -> Vec<f32> {
     v.iter().map(|&v| if s > 0.0 && v.is_finite() { (v - m) / s } else { 0.0 }).collect()
 }
 
+/// Mid-ranks of `v` as shares of its length: (frames below + ½ × other frames equal) ÷ n.
+fn mid_ranks(v: &[f32]) -> Vec<f32> {
+    let n = v.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut out = vec![0f32; n];
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+        }
+        let q = (i as f32 + (j - i) as f32 / 2.0) / n.max(1) as f32;
+        order[i..=j].iter().for_each(|&k| out[k] = q);
+        i = j + 1;
+    }
+    out
+}
+
 /// Each point's local scores blended with the frames' global scores: both normalised per point
 /// across the frames (robust z-scores), then summed, so a frame must be good in the point *and*
 /// overall — the global score carries the point's seeing where the point's own signal is too weak
 /// to rank by (a shadow, a flat patch: its z-scores are 0), the local score the difference between
-/// points. `global` has one score per frame. (Averaging each point's z-scores with its neighbours'
+/// points. `global` has one score per frame. Each point's blended values are returned as mid-ranks
+/// in [0, 1) (the share of frames below, plus half the ties), so the table keeps the other
+/// measures' form: finite, ≥ 0, higher = better. (Averaging each point's z-scores with its neighbours'
 /// was measured and lost; weights 0.5 and 2 on the local part were no better than 1.)
 pub fn local_global_blend(local: &BoxScores, global: &[f32]) -> BoxScores {
     let nb = local.boxes.len();
     let g = robust_z(global);
     let mut scores = vec![0f32; local.scores.len()];
     for b in 0..nb {
-        for (f, zl) in robust_z(&local.column(b)).into_iter().enumerate() {
-            scores[f * nb + b] = zl + g.get(f).copied().unwrap_or(0.0);
+        let sum: Vec<f32> = robust_z(&local.column(b))
+            .into_iter()
+            .enumerate()
+            .map(|(f, zl)| zl + g.get(f).copied().unwrap_or(0.0))
+            .collect();
+        for (f, q) in mid_ranks(&sum).into_iter().enumerate() {
+            scores[f * nb + b] = q;
         }
     }
     BoxScores { size: local.size, boxes: local.boxes.clone(), frames: local.frames, scores }

@@ -322,8 +322,9 @@ pub fn stack(
         Some(b) if cfg.per_box_select && !b.boxes.is_empty() && n < source.len() => {
             let passes = if matches!(cfg.method, StackMethod::SigmaClip { .. }) { 2 } else { 1 };
             let guess = source.len() + passes * n;
-            let scored = score_boxes(source, &reference, b.size, &b.boxes, cfg.local_metric, &|d| progress(d, guess))?;
-            Some(if cfg.local_metric.blends_global() { local_global_blend(&scored, scores) } else { scored })
+            let metric = cfg.local_metric.resolve(&reference, w, h);
+            let scored = score_boxes(source, &reference, b.size, &b.boxes, metric, &|d| progress(d, guess))?;
+            Some(if metric.blends_global() { local_global_blend(&scored, scores) } else { scored })
         }
         _ => None,
     };
