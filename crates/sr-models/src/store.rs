@@ -364,7 +364,8 @@ mod migration {
         "crates/sr-models/weights/upscale-general-x2.srmodel",
         "crates/sr-models/weights/upscale-general-x4.srmodel",
         "crates/sr-models/weights/upscale-real-x4.srmodel",
-        "crates/sr-models/weights/upscale-survey-x4.srmodel",
+        // The `survey` bundled until 2026-12-07, kept as a fixture of the old layout.
+        "crates/sr-models/tests/data/legacy/upscale-survey-x4-pssrmdl1.srmodel",
         "crates/fuzz-lite/corpus/srmodel/crash-light-blocks.srmodel",
         "crates/fuzz-lite/corpus/srmodel/crash-srresnet-blocks.srmodel",
         "crates/fuzz-lite/corpus/srmodel/light-x2.srmodel",
