@@ -35,7 +35,9 @@ struct Args {
     #[arg(long)]
     contact_sheet: Option<PathBuf>,
     /// Also write a per-region score table (CSV: frame, then one column per alignment point): every
-    /// frame's local quality in every alignment point, as `stack-frames --boxes` selects per point.
+    /// frame's local quality in every alignment point, as `stack-frames --boxes` selects per point
+    /// (on a planet disc the point's Laplacian energy; on surface footage its noise-corrected band
+    /// blended with the global score, as a rank among the frames in [0, 1)).
     #[arg(long)]
     local: Option<PathBuf>,
     /// Alignment-point side for --local, pixels.
