@@ -41,26 +41,43 @@ fn gaussian_band<B: Backend>(n: usize, device: &B::Device) -> Tensor<B, 2> {
     Tensor::<B, 1>::from_floats(m.as_slice(), device).reshape([n, out])
 }
 
+/// The `[n − 10, n]` banded matrix whose left product is the same valid filter along the other
+/// axis: `(B·x)[j] = Σ_t g[t]·x[j + t]` (the transpose of [`gaussian_band`], built directly so it is
+/// contiguous).
+fn gaussian_band_left<B: Backend>(n: usize, device: &B::Device) -> Tensor<B, 2> {
+    let g = gaussian_1d(11, 1.5);
+    let out = n.saturating_sub(10);
+    let mut m = vec![0.0f32; out * n];
+    for j in 0..out {
+        for (t, &gt) in g.iter().enumerate() {
+            m[j * n + j + t] = gt as f32;
+        }
+    }
+    Tensor::<B, 1>::from_floats(m.as_slice(), device).reshape([out, n])
+}
+
 /// The valid 11×11 Gaussian window (σ = 1.5) over every channel, as two banded matrix products
-/// (rows, then columns): the same sums as the 2-D window, ≈ 10× fewer multiplies than a
-/// depthwise 11×11 convolution, and a backward pass that is two more products (issue #26).
+/// (rows from the right, then columns from the left, so no transpose is ever materialised): the
+/// same sums as the 2-D window, ≈ 10× fewer multiplies than a depthwise 11×11 convolution, and a
+/// backward pass that is two more products (issue #26).
 fn gaussian_filter<B: Backend>(t: Tensor<B, 4>) -> Tensor<B, 4> {
     let [n, c, h, w] = t.dims();
     let device = t.device();
     let (ho, wo) = (h.saturating_sub(10), w.saturating_sub(10));
-    let rows = t.reshape([n * c * h, w]).matmul(gaussian_band(w, &device));
-    let cols = rows.reshape([n * c, h, wo]).swap_dims(1, 2).reshape([n * c * wo, h]).matmul(gaussian_band(h, &device));
-    cols.reshape([n * c, wo, ho]).swap_dims(1, 2).reshape([n, c, ho, wo])
+    let rows = t.reshape([n * c * h, w]).matmul(gaussian_band(w, &device)).reshape([n * c, h, wo]);
+    let left = gaussian_band_left::<B>(h, &device).unsqueeze::<3>().expand([n * c, ho, h]);
+    left.matmul(rows).reshape([n, c, ho, wo])
 }
 
 /// Per-pixel SSIM map and contrast-structure map (valid region), data range 1.
 fn ssim_maps<B: Backend>(x: Tensor<B, 4>, y: Tensor<B, 4>) -> (Tensor<B, 4>, Tensor<B, 4>) {
-    let c = x.dims()[1];
+    let n = x.dims()[0];
     let (c1, c2) = (1e-4, 9e-4);
-    // The five local means in one filter call: x, y, x², y², xy stacked on the channel axis.
-    let stacked = Tensor::cat(vec![x.clone(), y.clone(), x.clone() * x.clone(), y.clone() * y.clone(), x * y], 1);
+    // The five local means in one filter call: x, y, x², y², xy stacked on the batch axis, so
+    // each is a contiguous slice afterwards (stacked on channels, every later op iterated strides).
+    let stacked = Tensor::cat(vec![x.clone(), y.clone(), x.clone() * x.clone(), y.clone() * y.clone(), x * y], 0);
     let m = gaussian_filter(stacked);
-    let part = |i: usize| m.clone().narrow(1, i * c, c);
+    let part = |i: usize| m.clone().narrow(0, i * n, n);
     let (mu_x, mu_y) = (part(0), part(1));
     let mu_xx = mu_x.clone() * mu_x.clone();
     let mu_yy = mu_y.clone() * mu_y.clone();
