@@ -71,6 +71,9 @@ pub struct Args {
     /// Discriminator for the adversarial phase: vgg, unet.
     #[arg(long, default_value = "unet")]
     pub disc: String,
+    /// Channels of the discriminator's first level, 1–256 (default: the architecture's, 64)
+    #[arg(long, value_parser = |s: &str| cli_args::usize_in(s, 1, 256))]
+    pub disc_features: Option<usize>,
     /// GAN loss: vanilla, lsgan, ragan.
     #[arg(long, default_value = "ragan")]
     pub gan_loss: GanLoss,
@@ -165,8 +168,15 @@ impl Args {
     pub fn train_config(&self, generator: GeneratorConfig) -> Result<TrainConfig> {
         let degradation = DegradationConfig::from_arg(&self.degradation)?;
         let mut cfg = TrainConfig::new(generator);
-        cfg.discriminator =
-            if self.gan_steps > 0 { Some(DiscriminatorConfig::from_arch(&self.disc, self.patch)?) } else { None };
+        cfg.discriminator = if self.gan_steps > 0 {
+            let d = DiscriminatorConfig::from_arch(&self.disc, self.patch)?;
+            Some(match self.disc_features {
+                Some(f) => d.with_features(f),
+                None => d,
+            })
+        } else {
+            None
+        };
         cfg.degradation = degradation;
         cfg.pretrain_steps = self.steps;
         cfg.gan_steps = self.gan_steps;

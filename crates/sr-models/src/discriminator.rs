@@ -180,6 +180,15 @@ impl DiscriminatorConfig {
         }
     }
 
+    /// The same discriminator with `features` channels in its first level (a narrower U-Net costs
+    /// about the square less: 32 instead of Real-ESRGAN's 64 is ≈ 4× cheaper on a CPU).
+    pub fn with_features(self, features: usize) -> Self {
+        match self {
+            DiscriminatorConfig::Vgg(c) => DiscriminatorConfig::Vgg(c.with_features(features)),
+            DiscriminatorConfig::Unet(c) => DiscriminatorConfig::Unet(c.with_features(features)),
+        }
+    }
+
     /// Build it.
     pub fn init<B: Backend>(&self, device: &B::Device) -> SrResult<Discriminator<B>> {
         let d = match self {
