@@ -357,10 +357,12 @@ mod tests {
     fn balanced_tiles_keep_the_tile_count_and_cut_the_pixels_through_the_network() {
         assert_eq!(balanced_tile(1000, 512, 64, 1), 376);
         assert_eq!(tile_starts(1000, 376, 64, 1), vec![0, 312, 624]);
-        for (n, tile, ov, al) in [(1000, 256, 32, 1), (1001, 256, 32, 2), (513, 512, 64, 1), (4000, 512, 64, 2), (300, 64, 16, 4)] {
+        for (n, tile, ov, al) in
+            [(1000, 256, 32, 1), (1001, 256, 32, 2), (513, 512, 64, 1), (4000, 512, 64, 2), (300, 64, 16, 4)]
+        {
             let len = balanced_tile(n, tile, ov, al);
             let (old, new) = (tile_starts(n, tile, ov, al), tile_starts(n, len, ov, al));
-            assert!(len <= tile && len % al == 0 && len > 2 * ov, "{n} {tile} {ov} {al}: {len}");
+            assert!(len <= tile && len.is_multiple_of(al) && len > 2 * ov, "{n} {tile} {ov} {al}: {len}");
             assert_eq!(new.len(), old.len(), "{n} {tile}: tile count changed");
             assert!(new.last().unwrap() + len >= n);
             assert!(len * new.len() <= tile * old.len());
