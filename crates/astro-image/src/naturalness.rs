@@ -248,28 +248,18 @@ fn mscn(img: &[f32], w: usize, h: usize) -> Vec<f32> {
         sum += 2.0 * t;
     }
     let k: Vec<f64> = k.iter().map(|&v| (v / sum) as f64).collect();
-    let smooth = |src: &[f32]| -> Vec<f32> {
-        let mut cols = vec![0.0f32; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                let mut s = 0.0f64;
-                for (i, &c) in k.iter().enumerate() {
-                    let yy = y as isize + i as isize - 3;
-                    if yy >= 0 && (yy as usize) < h {
-                        s += src[yy as usize * w + x] as f64 * c;
-                    }
-                }
-                cols[y * w + x] = s as f32;
-            }
-        }
+    // One zero-padded 7-tap pass along x (step 1) or y (step w), f64 sums as scipy's correlate1d.
+    let pass = |src: &[f32], along_x: bool| -> Vec<f32> {
+        let (len, step) = if along_x { (w, 1) } else { (h, w) };
         let mut out = vec![0.0f32; w * h];
         for y in 0..h {
             for x in 0..w {
+                let at = if along_x { x } else { y };
                 let mut s = 0.0f64;
                 for (i, &c) in k.iter().enumerate() {
-                    let xx = x as isize + i as isize - 3;
-                    if xx >= 0 && (xx as usize) < w {
-                        s += cols[y * w + xx as usize] as f64 * c;
+                    let q = at as isize + i as isize - 3;
+                    if q >= 0 && (q as usize) < len {
+                        s += src[y * w + x + (q as usize) * step - at * step] as f64 * c;
                     }
                 }
                 out[y * w + x] = s as f32;
@@ -277,6 +267,7 @@ fn mscn(img: &[f32], w: usize, h: usize) -> Vec<f32> {
         }
         out
     };
+    let smooth = |src: &[f32]| pass(&pass(src, false), true);
     let mu = smooth(img);
     let squares: Vec<f32> = img.iter().map(|v| v * v).collect();
     let var = smooth(&squares);

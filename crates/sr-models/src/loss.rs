@@ -300,7 +300,7 @@ mod tests {
 
     type B = Flex;
 
-    fn scalar(t: Tensor<B, 1>) -> f64 {
+    pub(super) fn scalar(t: Tensor<B, 1>) -> f64 {
         t.into_scalar() as f64
     }
 

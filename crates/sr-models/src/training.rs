@@ -319,15 +319,21 @@ mod tests {
         flat_params::<A, _>(m).into_iter().flat_map(|t| t.into_data().to_vec::<f32>().unwrap()).collect()
     }
 
-    #[test]
-    fn pretraining_learns_on_real_images() {
-        let images = real_images(4);
+    /// 40 pretraining steps of the tiny model on DSS-degraded 48 px patches (batch 4).
+    fn dss_pretraining() -> TrainConfig {
         let mut cfg = tiny_config(2);
         cfg.pretrain_steps = 40;
         cfg.hr_patch = 48;
         cfg.batch_size = 4;
         cfg.lr = 3e-3;
         cfg.degradation = DegradationConfig::dss();
+        cfg
+    }
+
+    #[test]
+    fn pretraining_learns_on_real_images() {
+        let images = real_images(4);
+        let cfg = dss_pretraining();
         let source = PairSource::Degrade { images, degradation: cfg.degradation.clone() };
         let device = Default::default();
         let mut t = Trainer::<A>::new(cfg, &device).unwrap();
@@ -350,12 +356,7 @@ mod tests {
         let images = real_images(4);
         let device = Default::default();
         let run = |smooth: crate::loss::SmoothFieldPenalty| {
-            let mut cfg = tiny_config(2);
-            cfg.pretrain_steps = 40;
-            cfg.hr_patch = 48;
-            cfg.batch_size = 4;
-            cfg.lr = 3e-3;
-            cfg.degradation = DegradationConfig::dss();
+            let mut cfg = dss_pretraining();
             cfg.smooth = smooth;
             let source = PairSource::Degrade { images: images.clone(), degradation: cfg.degradation.clone() };
             let mut t = Trainer::<A>::new(cfg, &device).unwrap();

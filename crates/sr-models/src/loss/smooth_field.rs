@@ -86,16 +86,13 @@ pub fn smooth_fields<B: Backend>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::scalar;
     use super::*;
     use burn::backend::Flex;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
     type B = Flex;
-
-    fn scalar(t: Tensor<B, 1>) -> f64 {
-        t.into_scalar() as f64
-    }
 
     #[test]
     fn fields_are_flat_or_linear_and_inside_the_unit_range() {
