@@ -20,7 +20,8 @@ for fb in "$@"; do
     start=$(date +%s.%N)
     RAYON_NUM_THREADS=1 "$bin" --arch light-plain --scale 4 --features "$f" --blocks "$b" --hr-dir "$P/train-600" \
       --hr-dir "$P/detail" --stellarium --degradation general --steps "$s" --batch 8 --patch 128 --warmup 5 \
-      --grad-clip 0 --ema 0.99 --seed 61 --val-every 1000 --checkpoint-every 1000 --out "$tmp/run" >/dev/null
+      --grad-clip 0 --ema 0.99 --seed 61 --val-every 1000 --checkpoint-every 1000 --out "$tmp/run" \
+      >/dev/null 2>"$tmp/log" || { cat "$tmp/log" >&2; exit 1; }
     t[$s]=$(echo "$(date +%s.%N) - $start" | bc)
   done
   echo "light-plain ×4 ${f} features × ${b} blocks: $(echo "scale=3; (${t[40]} - ${t[10]}) / 30" | bc) s/step"
