@@ -2,7 +2,10 @@
 //! `STEPS` pre-training steps (batch 8, 24 → 96 px, L1 + 0.1 SSIM) and `STEPS` forward calls on a
 //! 64² input, timing each phase, so `perf record` can attribute the time to burn's ops.
 //!
-//!     cargo run --release -p sr-models --example profile_step -- [STEPS] [inference|train|both]
+//! `gan` times the two halves of an adversarial step as the `real` GAN stage runs them (32-wide
+//! U-Net, batch 8 of 96 px, feature matching, LDL and the smooth-field penalty on).
+//!
+//!     cargo run --release -p sr-models --example profile_step -- [STEPS] [inference|train|both|gan]
 
 use std::time::Instant;
 
@@ -19,6 +22,10 @@ fn main() {
     if what == "pieces" {
         pieces([8, 56, 24, 24], steps);
         pieces([1, 56, 64, 64], steps);
+        return;
+    }
+    if what == "gan" {
+        gan(steps);
         return;
     }
     if what == "conv" {
@@ -131,4 +138,32 @@ fn pieces(shape: [usize; 4], reps: usize) {
         )
         .into_data();
     });
+}
+
+/// The discriminator and generator halves of one `real`-stage adversarial step, timed apart.
+fn gan(steps: usize) {
+    use sr_models::DiscriminatorConfig;
+    use sr_models::SmoothFieldPenalty;
+    let device = Default::default();
+    let mut cfg = TrainConfig::new(GeneratorConfig::light(4));
+    cfg.pretrain_steps = 0;
+    cfg.gan_steps = 1_000_000;
+    cfg.discriminator = Some(DiscriminatorConfig::from_arch("unet", 96).expect("unet").with_features(32));
+    cfg.artifact_weight = 1.0;
+    cfg.smooth = SmoothFieldPenalty { texture: 10.0, value: 10.0 };
+    let mut tr = Trainer::<Autodiff<Flex>>::new(cfg, &device).expect("trainer");
+    let lr = Tensor::random([8, 3, 24, 24], burn::tensor::Distribution::Default, &device);
+    let hr = Tensor::random([8, 3, 96, 96], burn::tensor::Distribution::Default, &device);
+    tr.gan_step(lr.clone(), hr.clone()).unwrap();
+    let (mut d, mut g) = (0.0, 0.0);
+    for _ in 0..steps {
+        let t = Instant::now();
+        tr.discriminator_step(lr.clone(), hr.clone()).unwrap();
+        d += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        tr.generator_step(lr.clone(), hr.clone()).unwrap();
+        g += t.elapsed().as_secs_f64();
+    }
+    let ms = |s: f64| s * 1e3 / steps as f64;
+    println!("gan step (batch 8, 24 → 96, U-Net 32): discriminator {:.0} ms, generator {:.0} ms", ms(d), ms(g));
 }

@@ -9,9 +9,8 @@ use burn::tensor::activation::leaky_relu;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SrError;
-use crate::fast_conv::conv_same;
+use crate::fast_conv::{conv_down, conv_same, conv_upsampled};
 use crate::model::conv;
-use crate::pixel_shuffle::upsample_nearest;
 
 type SrResult<T> = crate::error::Result<T>;
 
@@ -138,15 +137,15 @@ impl<B: Backend> UNetDiscriminator<B> {
     /// Per-pixel logits `[N, 1, H, W]` and the features of every level.
     pub fn forward(&self, x: Tensor<B, 4>) -> (Tensor<B, 4>, Vec<Tensor<B, 4>>) {
         let x0 = leaky_relu(conv_same(&self.conv0, x), 0.2);
-        let x1 = leaky_relu(self.down[0].forward(x0.clone()), 0.2);
-        let x2 = leaky_relu(self.down[1].forward(x1.clone()), 0.2);
-        let x3 = leaky_relu(self.down[2].forward(x2.clone()), 0.2);
-        let u = leaky_relu(conv_same(&self.up[0], upsample_nearest(x3.clone(), 2)), 0.2) + x2.clone();
-        let u = leaky_relu(conv_same(&self.up[1], upsample_nearest(u, 2)), 0.2) + x1.clone();
-        let u = leaky_relu(conv_same(&self.up[2], upsample_nearest(u, 2)), 0.2) + x0;
+        let x1 = leaky_relu(conv_down(&self.down[0], x0.clone()), 0.2);
+        let x2 = leaky_relu(conv_down(&self.down[1], x1.clone()), 0.2);
+        let x3 = leaky_relu(conv_down(&self.down[2], x2.clone()), 0.2);
+        let u = leaky_relu(conv_upsampled(&self.up[0], x3.clone()), 0.2) + x2.clone();
+        let u = leaky_relu(conv_upsampled(&self.up[1], u), 0.2) + x1.clone();
+        let u = leaky_relu(conv_upsampled(&self.up[2], u), 0.2) + x0;
         let h = leaky_relu(conv_same(&self.conv_a, u.clone()), 0.2);
         let h = leaky_relu(conv_same(&self.conv_b, h), 0.2);
-        (self.out.forward(h), vec![x1, x2, x3, u])
+        (conv_same(&self.out, h), vec![x1, x2, x3, u])
     }
 }
 

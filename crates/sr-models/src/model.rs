@@ -12,7 +12,7 @@ use burn::tensor::activation::leaky_relu;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SrError;
-use crate::fast_conv::conv_same;
+use crate::fast_conv::{conv_same, conv_upsampled};
 type SrResult<T> = crate::error::Result<T>;
 use crate::pixel_shuffle::{pixel_shuffle, pixel_unshuffle, upsample_bicubic};
 
@@ -356,7 +356,7 @@ impl<B: Backend> RrdbNet<B> {
         }
         let mut f = conv_same(&self.conv_body, f) + f0;
         for c in &self.conv_up {
-            f = leaky_relu(conv_same(c, crate::pixel_shuffle::upsample_nearest(f, 2)), 0.2);
+            f = leaky_relu(conv_upsampled(c, f), 0.2);
         }
         conv_same(&self.conv_last, leaky_relu(conv_same(&self.conv_hr, f), 0.2)) + anchor
     }

@@ -201,7 +201,8 @@ impl<B: AutodiffBackend> Trainer<B> {
         let Some(disc) = &self.discriminator else {
             return Err(SrError::Config("no discriminator configured".into()));
         };
-        let fake = self.generator.forward(lr_batch).detach();
+        // The fake batch is a constant here: made without recording a graph.
+        let fake = Tensor::from_inner(self.generator.valid().forward(lr_batch.inner()));
         let (real_logits, _) = disc.forward(hr_batch);
         let (fake_logits, _) = disc.forward(fake);
         Ok(self.config.gan_loss.discriminator(real_logits, fake_logits))
@@ -234,8 +235,12 @@ impl<B: AutodiffBackend> Trainer<B> {
         let ema_output = (self.config.artifact_weight > 0.0)
             .then(|| Tensor::<B, 4>::from_inner(self.ema.forward(lr_batch.clone().inner())));
         let fake = self.generator.forward(lr_batch);
-        let (real_logits, real_feats) = disc.forward(hr_batch.clone());
-        let (fake_logits, fake_feats) = disc.forward(fake.clone());
+        // The discriminator is a constant in this update: its real branch runs without a graph,
+        // and its fake branch passes gradients to the fake batch only (no weight gradients).
+        let (real_logits, real_feats) = disc.valid().forward(hr_batch.clone().inner());
+        let (real_logits, real_feats) =
+            (Tensor::from_inner(real_logits), real_feats.into_iter().map(Tensor::from_inner).collect::<Vec<_>>());
+        let (fake_logits, fake_feats) = disc.no_grad().forward(fake.clone());
         let adv = self.config.gan_loss.generator(real_logits.detach(), fake_logits);
         let mut loss = self.config.pixel.loss(fake.clone(), hr_batch.clone()) + adv * self.config.gan_weight;
         if self.config.feature_matching > 0.0 {

@@ -1,4 +1,5 @@
-//! The Flex (CPU) kernels of [`super::conv_same`]. The image is cut into bands of rows, one work
+//! The Flex (CPU) kernels of [`super::conv_same`] and [`super::conv_down`]: stride-1 k×k
+//! convolutions with p pixels of zero padding (p < k; "same" when k is odd and p = k/2). The image is cut into bands of rows, one work
 //! unit per (image, band) spread over rayon; each unit copies its band into a small, cache-sized
 //! column matrix (im2col) and makes one serial `gemm` call writing straight into the output. The
 //! backward pass has the same shape: the input gradient is the same convolution of the output
@@ -20,7 +21,8 @@ use std::cell::RefCell;
 /// Column-matrix floats one work unit aims for (1 MiB of f32: fits a core's L2 cache).
 const UNIT_FLOATS: usize = 1 << 18;
 
-/// Sizes of one same-padded convolution: batch, channels in/out, height, width, kernel side.
+/// Sizes of one stride-1 convolution: batch, channels in/out, input height and width, kernel
+/// side, zero padding on every side.
 #[derive(Debug, Clone, Copy)]
 struct Geometry {
     n: usize,
@@ -29,24 +31,40 @@ struct Geometry {
     h: usize,
     w: usize,
     k: usize,
+    p: usize,
 }
 
 impl Geometry {
     fn hw(&self) -> usize {
         self.h * self.w
     }
+    /// Output height, width and pixels.
+    fn ho(&self) -> usize {
+        self.h + 2 * self.p + 1 - self.k
+    }
+    fn wo(&self) -> usize {
+        self.w + 2 * self.p + 1 - self.k
+    }
+    fn hwo(&self) -> usize {
+        self.ho() * self.wo()
+    }
+    /// The geometry of the input gradient: the output gradient convolved with the flipped,
+    /// transposed kernel, padded by k − 1 − p (its output is the input's size).
+    fn input_gradient(&self) -> Geometry {
+        Geometry { ci: self.co, co: self.ci, h: self.ho(), w: self.wo(), p: self.k - 1 - self.p, ..*self }
+    }
     /// Rows of the column matrix (and columns of the weight matrix): `ci·k²`.
     fn rows(&self) -> usize {
         self.ci * self.k * self.k
     }
-    /// Image rows per work unit.
+    /// Output rows per work unit.
     fn band(&self) -> usize {
-        (UNIT_FLOATS / (self.rows() * self.w).max(1)).clamp(1, self.h)
+        (UNIT_FLOATS / (self.rows() * self.wo()).max(1)).clamp(1, self.ho())
     }
-    /// Every (image, first row, rows) work unit.
+    /// Every (image, first output row, rows) work unit.
     fn units(&self) -> Vec<(usize, usize, usize)> {
-        let b = self.band();
-        (0..self.n).flat_map(|i| (0..self.h).step_by(b).map(move |y0| (i, y0, b.min(self.h - y0)))).collect()
+        let (b, ho) = (self.band(), self.ho());
+        (0..self.n).flat_map(|i| (0..ho).step_by(b).map(move |y0| (i, y0, b.min(ho - y0)))).collect()
     }
 }
 
@@ -102,10 +120,11 @@ unsafe fn gemm_into(
     }
 }
 
-/// `cols[c·k² + ky·k + kx, (y − y0)·w + x] = x[c, y + ky − p, x + kx − p]` for rows y0..y0+rows
-/// of one image (zero outside the image).
+/// `cols[c·k² + ky·k + kx, (y − y0)·wo + x] = x[c, y + ky − p, x + kx − p]` for output rows
+/// y0..y0+rows of one image (zero outside the image).
 fn im2col_band(img: &[f32], g: Geometry, y0: usize, rows: usize, cols: &mut [f32]) {
-    let (hw, p, bw) = (g.hw(), g.k / 2, rows * g.w);
+    let (hw, p, wo) = (g.hw(), g.p, g.wo());
+    let bw = rows * wo;
     cols.fill(0.0);
     for c in 0..g.ci {
         let src = &img[c * hw..(c + 1) * hw];
@@ -114,7 +133,7 @@ fn im2col_band(img: &[f32], g: Geometry, y0: usize, rows: usize, cols: &mut [f32
                 let r = (c * g.k + ky) * g.k + kx;
                 let row = &mut cols[r * bw..(r + 1) * bw];
                 let lo = p.saturating_sub(kx);
-                let hi = (g.w + p).saturating_sub(kx).min(g.w);
+                let hi = (g.w + p).saturating_sub(kx).min(wo);
                 if lo >= hi {
                     continue;
                 }
@@ -124,7 +143,7 @@ fn im2col_band(img: &[f32], g: Geometry, y0: usize, rows: usize, cols: &mut [f32
                         continue;
                     }
                     let s = (sy - p) * g.w + lo + kx - p;
-                    let d = (y - y0) * g.w;
+                    let d = (y - y0) * wo;
                     row[d + lo..d + hi].copy_from_slice(&src[s..s + hi - lo]);
                 }
             }
@@ -155,25 +174,26 @@ impl Out {
     }
 }
 
-/// `y = W ∗ x + b` for contiguous f32 slices: x [n, ci, h, w], w [co, ci, k, k], b [co] or none.
+/// `y = W ∗ x + b` for contiguous f32 slices: x [n, ci, h, w], w [co, ci, k, k], b [co] or none;
+/// y is [n, co, ho, wo].
 fn conv(x: &[f32], w: &[f32], bias: Option<&[f32]>, g: Geometry) -> Vec<f32> {
-    let (hw, rows) = (g.hw(), g.rows());
-    let mut out = vec![0.0f32; g.n * g.co * hw];
+    let (hw, hwo, rows) = (g.hw(), g.hwo(), g.rows());
+    let mut out = vec![0.0f32; g.n * g.co * hwo];
     let dst = Out(out.as_mut_ptr(), out.len());
     g.units().into_par_iter().for_each(|(i, y0, nr)| {
-        let bw = nr * g.w;
+        let bw = nr * g.wo();
         COLUMNS.with_borrow_mut(|cols| {
             cols.resize(rows * bw, 0.0);
             im2col_band(&x[i * g.ci * hw..(i + 1) * g.ci * hw], g, y0, nr, cols);
-            // The output band: channel rows of `bw` floats at stride hw, this unit's alone.
-            let start = i * g.co * hw + y0 * g.w;
+            // The output band: channel rows of `bw` floats at stride hwo, this unit's alone.
+            let start = i * g.co * hwo + y0 * g.wo();
             if let Some(b) = bias {
                 for (c, &bc) in b.iter().enumerate() {
-                    dst.region(start + c * hw, bw).fill(bc);
+                    dst.region(start + c * hwo, bw).fill(bc);
                 }
             }
             // SAFETY: the band's rows are written by this unit only; `at` bounds the pointer.
-            unsafe { gemm_into(dst.at(start), hw, (g.co, bw, rows), w, cols, bw, bias.is_some()) };
+            unsafe { gemm_into(dst.at(start), hwo, (g.co, bw, rows), w, cols, bw, bias.is_some()) };
         });
     });
     out
@@ -195,19 +215,19 @@ fn flipped_transposed(w: &[f32], g: Geometry) -> Vec<f32> {
 
 /// `dW[co, ci·k²] = Σ_units dout[:, band] · cols(x, band)ᵀ`, accumulated per thread, then summed.
 fn weight_grad(x: &[f32], dout: &[f32], g: Geometry) -> Vec<f32> {
-    let (hw, rows) = (g.hw(), g.rows());
+    let (hw, hwo, rows) = (g.hw(), g.hwo(), g.rows());
     g.units()
         .into_par_iter()
         .fold(
             || vec![0.0f32; g.co * rows],
             |mut acc, (i, y0, nr)| {
-                let bw = nr * g.w;
+                let bw = nr * g.wo();
                 COLUMNS.with_borrow_mut(|cols| {
                     cols.resize(rows * bw, 0.0);
                     im2col_band(&x[i * g.ci * hw..(i + 1) * g.ci * hw], g, y0, nr, cols);
-                    // dout band as lhs [co, bw] at row stride hw; colsᵀ as rhs [bw, rows].
-                    let d = &dout[i * g.co * hw + y0 * g.w..];
-                    gemm_lhs_strided_rhs_t(&mut acc, (g.co, rows, bw), d, hw, cols);
+                    // dout band as lhs [co, bw] at row stride hwo; colsᵀ as rhs [bw, rows].
+                    let d = &dout[i * g.co * hwo + y0 * g.wo()..];
+                    gemm_lhs_strided_rhs_t(&mut acc, (g.co, rows, bw), d, hwo, cols);
                 });
                 acc
             },
@@ -262,39 +282,47 @@ fn tensor(data: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(data, shape.to_vec()))
 }
 
-fn geometry(x: &FlexTensor, weight: &FlexTensor) -> Geometry {
+fn geometry(x: &FlexTensor, weight: &FlexTensor, p: usize) -> Geometry {
     let (xs, ws) = (x.shape(), weight.shape());
-    Geometry { n: xs[0], ci: xs[1], co: ws[0], h: xs[2], w: xs[3], k: ws[2] }
+    Geometry { n: xs[0], ci: xs[1], co: ws[0], h: xs[2], w: xs[3], k: ws[2], p }
 }
 
 /// Forward on Flex.
-fn forward(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor) -> FlexTensor {
-    let g = geometry(x, weight);
-    let (x, w, b) = (f32s(x), f32s(weight), f32s(bias));
-    let y = conv(x.storage::<f32>(), w.storage::<f32>(), Some(b.storage::<f32>()), g);
-    tensor(y, [g.n, g.co, g.h, g.w])
+fn forward(x: &FlexTensor, weight: &FlexTensor, bias: Option<&FlexTensor>, p: usize) -> FlexTensor {
+    let g = geometry(x, weight, p);
+    let (x, w, b) = (f32s(x), f32s(weight), bias.map(f32s));
+    let y = conv(x.storage::<f32>(), w.storage::<f32>(), b.as_ref().map(|b| b.storage::<f32>()), g);
+    tensor(y, [g.n, g.co, g.ho(), g.wo()])
 }
 
-/// Gradients with respect to input, weight and bias, from the output gradient.
-fn backward(x: FlexTensor, weight: FlexTensor, grad: FlexTensor) -> [FlexTensor; 3] {
-    let g = geometry(&x, &weight);
+/// The gradients with respect to input, weight and bias that `wanted` asks for, from the output
+/// gradient (a frozen module's weights or an input that needs none cost nothing).
+fn backward(
+    x: FlexTensor,
+    weight: FlexTensor,
+    grad: FlexTensor,
+    p: usize,
+    wanted: [bool; 3],
+) -> [Option<FlexTensor>; 3] {
+    let g = geometry(&x, &weight, p);
     let (x, w, dout) = (f32s(&x), f32s(&weight), f32s(&grad));
     let (x, w, dout) = (x.storage::<f32>(), w.storage::<f32>(), dout.storage::<f32>());
-    let back = Geometry { ci: g.co, co: g.ci, ..g };
-    let dx = conv(dout, &flipped_transposed(w, g), None, back);
-    let dw = weight_grad(x, dout, g);
-    let hw = g.hw();
-    let mut db = vec![0.0f32; g.co];
-    for i in 0..g.n {
-        for (c, s) in db.iter_mut().enumerate() {
-            *s += dout[(i * g.co + c) * hw..(i * g.co + c + 1) * hw].iter().sum::<f32>();
+    let dx = wanted[0].then(|| {
+        let dx = conv(dout, &flipped_transposed(w, g), None, g.input_gradient());
+        tensor(dx, [g.n, g.ci, g.h, g.w])
+    });
+    let dw = wanted[1].then(|| tensor(weight_grad(x, dout, g), [g.co, g.ci, g.k, g.k]));
+    let db = wanted[2].then(|| {
+        let hwo = g.hwo();
+        let mut db = vec![0.0f32; g.co];
+        for i in 0..g.n {
+            for (c, s) in db.iter_mut().enumerate() {
+                *s += dout[(i * g.co + c) * hwo..(i * g.co + c + 1) * hwo].iter().sum::<f32>();
+            }
         }
-    }
-    [
-        tensor(dx, [g.n, g.ci, g.h, g.w]),
-        tensor(dw, [g.co, g.ci, g.k, g.k]),
-        FlexTensor::from_data(TensorData::new(db, vec![g.co])),
-    ]
+        FlexTensor::from_data(TensorData::new(db, vec![g.co]))
+    });
+    [dx, dw, db]
 }
 
 /// Whether these primitives can take the Flex path (f32 everywhere).
@@ -302,49 +330,66 @@ fn all_f32(ts: &[&FlexTensor]) -> bool {
     ts.iter().all(|t| t.dtype() == DType::F32)
 }
 
-/// Inference on Flex; `None` when the dtypes are not f32 (the caller uses burn's conv).
-pub(super) fn conv_flex(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> Option<FlexTensor> {
-    all_f32(&[&x, &weight, &bias]).then(|| forward(&x, &weight, &bias))
+/// Inference on Flex with `p` pixels of padding; `None` when the dtypes are not f32 (the caller
+/// uses burn's conv).
+pub(super) fn conv_flex(x: FlexTensor, weight: FlexTensor, bias: Option<FlexTensor>, p: usize) -> Option<FlexTensor> {
+    all_f32(&[&x, &weight]).then_some(())?;
+    bias.as_ref().is_none_or(|b| b.dtype() == DType::F32).then(|| forward(&x, &weight, bias.as_ref(), p))
 }
 
+/// The backward step of the kernel convolution; its state is the input and weight nodes and the
+/// padding.
 #[derive(Debug)]
-struct SameConvBackward;
+struct ConvBackward;
 
-impl Backward<Flex, 3> for SameConvBackward {
-    type State = (NodeId, NodeId);
+impl Backward<Flex, 3> for ConvBackward {
+    type State = (NodeId, NodeId, usize);
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
         let [node_x, node_w, node_b] = ops.parents;
         let grad = grads.consume::<Flex>(&ops.node);
-        let (x_state, w_state) = ops.state;
+        let (x_state, w_state, p) = ops.state;
         let x = checkpointer.retrieve_node_output::<FlexTensor>(x_state);
         let weight = checkpointer.retrieve_node_output::<FlexTensor>(w_state);
-        let [dx, dw, db] = backward(x, weight, grad);
-        if let Some(node) = node_x {
-            grads.register::<Flex>(node.id, dx);
-        }
-        if let Some(node) = node_w {
-            grads.register::<Flex>(node.id, dw);
-        }
-        if let Some(node) = node_b {
-            grads.register::<Flex>(node.id, db);
+        let wanted = [node_x.is_some(), node_w.is_some(), node_b.is_some()];
+        let [dx, dw, db] = backward(x, weight, grad, p, wanted);
+        for (node, g) in [(node_x, dx), (node_w, dw), (node_b, db)] {
+            if let (Some(node), Some(g)) = (node, g) {
+                grads.register::<Flex>(node.id, g);
+            }
         }
     }
 }
 
 type AdPrimitive = burn::tensor::ops::FloatTensor<Autodiff<Flex>>;
 
-/// Training on `Autodiff<Flex>`: the forward above, registered with its own backward pass.
-pub(super) fn conv_autodiff(x: AdPrimitive, weight: AdPrimitive, bias: AdPrimitive) -> Option<AdPrimitive> {
-    if !all_f32(&[&x.primitive, &weight.primitive, &bias.primitive]) {
+/// Training on `Autodiff<Flex>`: the forward above, registered with its own backward pass (an
+/// absent bias is a constant zero that needs no gradient).
+pub(super) fn conv_autodiff(
+    x: AdPrimitive,
+    weight: AdPrimitive,
+    bias: Option<AdPrimitive>,
+    p: usize,
+) -> Option<AdPrimitive> {
+    use burn::tensor::backend::AutodiffBackend;
+    if !all_f32(&[&x.primitive, &weight.primitive]) || bias.as_ref().is_some_and(|b| b.primitive.dtype() != DType::F32)
+    {
         return None;
     }
+    let co = weight.primitive.shape()[0];
+    let bias = bias.unwrap_or_else(|| {
+        <Autodiff<Flex> as AutodiffBackend>::from_inner(FlexTensor::from_data(TensorData::new(
+            vec![0.0f32; co],
+            vec![co],
+        )))
+    });
     let nodes = [x.node.clone(), weight.node.clone(), bias.node.clone()];
-    Some(match SameConvBackward.prepare::<NoCheckpointing>(nodes).compute_bound().stateful() {
+    let run = || forward(&x.primitive, &weight.primitive, Some(&bias.primitive), p);
+    Some(match ConvBackward.prepare::<NoCheckpointing>(nodes).compute_bound().stateful() {
         OpsKind::Tracked(mut prep) => {
-            let state = (prep.checkpoint(&x), prep.checkpoint(&weight));
-            prep.finish(state, forward(&x.primitive, &weight.primitive, &bias.primitive))
+            let state = (prep.checkpoint(&x), prep.checkpoint(&weight), p);
+            prep.finish(state, run())
         }
-        OpsKind::UnTracked(prep) => prep.finish(forward(&x.primitive, &weight.primitive, &bias.primitive)),
+        OpsKind::UnTracked(prep) => prep.finish(run()),
     })
 }
