@@ -19,7 +19,7 @@
 //! do (the target fills the frame, like the Moon at high power).
 
 use crate::pixels::ImageView;
-use crate::pixels::{Scratch, bin_into, bin2_with_noise, separable_into, smoothed_laplacian_energy};
+use crate::pixels::{Scratch, bin_into, bin2_with_noise, laplacian_energy, separable_into};
 use crate::ranking::disc::detect_disc;
 
 /// Number of scales (bin 2, 4, 8).
@@ -192,12 +192,12 @@ pub fn measure_binned_with(
         if w < 3 || h < 3 {
             break;
         }
+        smooth121_into(&cur, w, h, &mut tmp, &mut smooth);
         if l == 0 {
-            separable_into(&cur, w, h, &[0.25, 0.5, 0.25], &mut tmp, &mut smooth);
             *e = tiled_laplacian_energy(&smooth, &cur, w, h, &mut tile_energy, &mut tile_level);
             tile_level.iter_mut().for_each(|v| *v -= disc.background);
         } else {
-            *e = smoothed_laplacian_energy(&cur, w, h, &mut tmp, &mut smooth);
+            *e = laplacian_energy(ImageView::new(&smooth, w, h));
         }
         if l == 0 {
             (relative_energy, inverse_level2) =
@@ -224,6 +224,35 @@ pub fn measure_binned_with(
         tile_energy,
         tile_noise,
         tile_level,
+    }
+}
+
+/// The [1 2 1]/4 smoothing along x then y (edges reflect) of a packed `w × h` image into `out`
+/// via `tmp`: bit for bit `separable_into(src, w, h, &[0.25, 0.5, 0.25], tmp, out)` (the same
+/// products added in the same order, from 0), written for this kernel so both passes vectorise.
+pub fn smooth121_into(src: &[f32], w: usize, h: usize, tmp: &mut Vec<f32>, out: &mut Vec<f32>) {
+    const K: [f32; 3] = [0.25, 0.5, 0.25];
+    if w < 3 || h < 3 {
+        return separable_into(src, w, h, &K, tmp, out);
+    }
+    let tap = |a: f32, b: f32, c: f32| 0.0 + K[0] * a + K[1] * b + K[2] * c;
+    tmp.clear();
+    tmp.resize(w * h, 0.0);
+    for (row, o) in src[..w * h].chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        o[0] = tap(row[1], row[0], row[1]);
+        for (((o, &a), &b), &c) in o[1..w - 1].iter_mut().zip(&row[..w - 2]).zip(&row[1..w - 1]).zip(&row[2..]) {
+            *o = tap(a, b, c);
+        }
+        o[w - 1] = tap(row[w - 2], row[w - 1], row[w - 2]);
+    }
+    out.clear();
+    out.resize(w * h, 0.0);
+    for (y, o) in out.chunks_exact_mut(w).enumerate() {
+        let (ya, yc) = (if y == 0 { 1 } else { y - 1 }, if y == h - 1 { h - 2 } else { y + 1 });
+        let (ra, rb, rc) = (&tmp[ya * w..(ya + 1) * w], &tmp[y * w..(y + 1) * w], &tmp[yc * w..(yc + 1) * w]);
+        for (((o, &a), &b), &c) in o.iter_mut().zip(ra).zip(rb).zip(rc) {
+            *o = tap(a, b, c);
+        }
     }
 }
 
@@ -420,6 +449,20 @@ mod tests {
         bin2_with_noise(ImageView::new(&img, w, h), &mut a, &mut z);
         let est = z.iter().sum::<f32>() / z.len() as f32;
         assert!((est / 0.0004 - 1.0).abs() < 0.1, "σ² estimate {est} vs 0.0004");
+    }
+
+    #[test]
+    fn smooth121_is_bit_for_bit_the_separable_filter() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let n = Normal::new(0.3f32, 0.2).unwrap();
+        for (w, h) in [(3, 3), (4, 7), (65, 33), (2, 9), (1, 1)] {
+            let img: Vec<f32> = (0..w * h).map(|_| n.sample(&mut rng)).collect();
+            let (mut t0, mut o0, mut t1, mut o1) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            separable_into(&img, w, h, &[0.25, 0.5, 0.25], &mut t0, &mut o0);
+            smooth121_into(&img, w, h, &mut t1, &mut o1);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&o0), bits(&o1), "{w}x{h}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 mod debayer;
 mod header;
+mod samples;
 mod writer;
 
 pub use debayer::debayer_bilinear;
@@ -25,6 +26,7 @@ use astro_image::Planes;
 use memmap2::Mmap;
 
 use crate::error::{FrameError, Result, io_err};
+use samples::{BlockDiff, bin2_row_u16, sq_diff_sum_u16};
 
 /// A memory-mapped SER video that decodes one frame at a time.
 #[derive(Debug)]
@@ -288,11 +290,7 @@ impl SerReader {
                         *o = (a[0] as u32 + a[1] as u32 + b[0] as u32 + b[1] as u32) as f32 * k;
                     }
                 }
-                (None, _, _) => {
-                    for ((o, a), b) in o.iter_mut().zip(r0.chunks_exact(4)).zip(r1.chunks_exact(4)) {
-                        *o = (px(&a[..2]) + px(&a[2..]) + px(&b[..2]) + px(&b[2..])) as f32 * k;
-                    }
-                }
+                (None, _, _) => bin2_row_u16(r0, r1, le, k, o),
                 (Some(n), None, 1) => {
                     for (((o, n), a), b) in o.iter_mut().zip(n).zip(r0.chunks_exact(2)).zip(r1.chunks_exact(2)) {
                         let (a0, a1, b0, b1) = (a[0] as f32, a[1] as f32, b[0] as f32, b[1] as f32);
@@ -361,6 +359,24 @@ impl SerReader {
         let bytes = self.raw_frame_unchecked(index);
         let bps = self.header.bytes_per_sample();
         let greens = self.bayer_greens();
+        let s = self.scale as f64;
+        if bps == 2 {
+            // 16-bit: the exact integer sum of the squared raw differences d (the checkerboard's
+            // c = d/2, so c² = d²/4; the greens' d²/2). A frame holds at most 2^27 blocks of
+            // d² < 2^34: no overflow.
+            let (diff, per) = match greens {
+                None => (BlockDiff::Checker, 0.25),
+                Some(true) => (BlockDiff::AntiGreens, 0.5),
+                Some(false) => (BlockDiff::DiagGreens, 0.5),
+            };
+            let mut total = 0u64;
+            for by in y0..y0 + bh {
+                let (r0, r1) = (4 * (by * w + x0), 2 * (2 * by + 1) * w + 4 * x0);
+                total +=
+                    sq_diff_sum_u16(&bytes[r0..r0 + 4 * bw], &bytes[r1..r1 + 4 * bw], self.header.little_endian, diff);
+            }
+            return Ok((total as f64 * per * s * s / (bw * bh) as f64) as f32);
+        }
         let mut sum = 0.0f64;
         for by in y0..y0 + bh {
             let (r0, r1) = (2 * by * w * bps, (2 * by + 1) * w * bps);
@@ -395,7 +411,6 @@ impl SerReader {
             };
             sum += row as f64;
         }
-        let s = self.scale as f64;
         Ok((sum * s * s / (bw * bh) as f64) as f32)
     }
 
