@@ -103,19 +103,32 @@ const BIG_DISTINCT: usize = 4;
 /// A 1920×1200 16-bit mono SER of simulated surface footage: `BIG_DISTINCT` frames of the check
 /// simulator (procedural craters, anisoplanatic seeing, 1920² cropped to 1200 rows), repeated to
 /// `BIG_FRAMES` frames (the ranking reads every frame in full either way).
+///
+/// With `FRAME_RANK_SER16=PATH` the file is kept at PATH and reused when it exists, so the
+/// simulator runs once and a profiler attached to later runs sees the ranking only.
 fn make_big_ser(dir: &std::path::Path) -> SerReader {
+    if let Some(keep) = std::env::var_os("FRAME_RANK_SER16").map(std::path::PathBuf::from) {
+        if !keep.exists() {
+            write_big_ser(&keep);
+        }
+        return SerReader::open(&keep).expect("open");
+    }
+    let path = dir.join("bench16.ser");
+    write_big_ser(&path);
+    SerReader::open(&path).expect("open")
+}
+
+fn write_big_ser(path: &std::path::Path) {
     let cfg = CheckConfig { size: BIG_W, bit_depth: 16, frames: BIG_DISTINCT, seed: 2, ..CheckConfig::default() };
     let mut sim = CheckSimulator::new(cfg).expect("check simulator");
     let frames: Vec<Vec<f32>> = (0..BIG_DISTINCT).map(|_| sim.frame().0[..BIG_W * BIG_H].to_vec()).collect();
-    let path = dir.join("bench16.ser");
-    let mut w = SerWriter::create(&path, SerHeader::new(BIG_W, BIG_H, ColorId::Mono, 16)).expect("writer");
+    let mut w = SerWriter::create(path, SerHeader::new(BIG_W, BIG_H, ColorId::Mono, 16)).expect("writer");
     for i in 0..BIG_FRAMES {
         let p = prettier_space::astro_image::Planes::from_vec(1, BIG_H, BIG_W, frames[i % BIG_DISTINCT].clone())
             .expect("frame planes");
         w.write_planes(&p).expect("frame");
     }
     w.finish().expect("finish");
-    SerReader::open(&path).expect("open")
 }
 
 /// `rank_1920x1200_u16`: the default ranking (`bandpass`, as `rank-frames` runs it: decode, bin,
