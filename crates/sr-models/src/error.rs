@@ -65,6 +65,18 @@ pub enum SrError {
     /// Data-parallel training failed: a worker died, hung or the collective was misconfigured.
     #[error(transparent)]
     Parallel(#[from] ml_core::distributed::ParallelError),
+    /// Training diverged: a loss turned NaN or infinite (the files on disk are from before it).
+    #[error("training diverged at step {step}: {what} is {value}; {kept}")]
+    Diverged {
+        /// The step whose loss is not finite.
+        step: usize,
+        /// Which loss.
+        what: &'static str,
+        /// Its value.
+        value: f64,
+        /// What was kept on disk.
+        kept: String,
+    },
 }
 
 impl From<astro_image::ImageError> for SrError {

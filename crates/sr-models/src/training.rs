@@ -407,6 +407,35 @@ mod tests {
     }
 
     #[test]
+    fn an_adversarial_step_against_the_unet_trains_both_networks() {
+        // The generator update runs the discriminator frozen (`no_grad`) and its real branch
+        // without a graph: the discriminator's own update must still move every weight.
+        let images = real_images(2);
+        let device = Default::default();
+        let mut cfg = tiny_config(2);
+        cfg.pretrain_steps = 0;
+        cfg.gan_steps = 1;
+        cfg.discriminator =
+            Some(DiscriminatorConfig::Unet(crate::discriminator::UNetDiscriminatorConfig::new().with_features(4)));
+        let source = PairSource::Degrade { images, degradation: cfg.degradation.clone() };
+        let mut t = Trainer::<A>::new(cfg, &device).unwrap();
+        let flat_d = |t: &Trainer<A>| -> Vec<Vec<f32>> {
+            flat_params::<A, _>(t.discriminator.as_ref().unwrap())
+                .into_iter()
+                .map(|p| p.into_data().to_vec::<f32>().unwrap())
+                .collect()
+        };
+        let (g0, d0) = (params(&t.generator), flat_d(&t));
+        let stats = t.train_step(&source).unwrap();
+        let (g1, d1) = (params(&t.generator), flat_d(&t));
+        assert!(stats.loss.is_finite() && stats.d_loss.is_some_and(f64::is_finite));
+        assert!(g0.iter().zip(&g1).any(|(a, b)| a != b), "the generator did not move");
+        for (i, (a, b)) in d0.iter().zip(&d1).enumerate() {
+            assert!(a.iter().zip(b).any(|(x, y)| x != y), "discriminator parameter {i} did not move");
+        }
+    }
+
+    #[test]
     fn discriminator_is_trained_on_the_detached_generator_output_not_the_input() {
         // ×1 so that the input has the output's shape: feeding the (bicubic) input to the
         // discriminator instead of G(input) would type-check — this test catches it.

@@ -64,6 +64,19 @@ pub fn fit<B: AutodiffBackend>(
     let device = trainer.device.clone();
     while !trainer.finished() {
         let stats = trainer.train_step(source)?;
+        // A non-finite loss means the update just applied is NaN too: stop before it reaches
+        // the checkpoint and model files, so the run can resume from the last good state.
+        let bad = [("the generator loss", Some(stats.loss)), ("the discriminator loss", stats.d_loss)]
+            .into_iter()
+            .find_map(|(what, v)| v.filter(|v| !v.is_finite()).map(|v| (what, v)));
+        if let Some((what, value)) = bad {
+            let kept = if ckpt.exists() {
+                format!("{} and {} hold the last saved step", ckpt.display(), model_path.display())
+            } else {
+                "no checkpoint was written yet".to_string()
+            };
+            return Err(SrError::Diverged { step: stats.step, what, value, kept });
+        }
         let it_per_s = (trainer.step - first) as f64 / start.elapsed().as_secs_f64().max(1e-9);
         observer(&TrainEvent::Step { stats, it_per_s });
         let step = trainer.step;
@@ -108,4 +121,31 @@ fn append_line(path: &Path, line: &str) -> Result<()> {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| SrError::io(path, e))?;
     writeln!(f, "{line}").map_err(|e| SrError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{A, real_images, tiny_config};
+    use super::*;
+
+    #[test]
+    fn a_run_whose_loss_turns_non_finite_stops_with_an_error_before_writing_it() {
+        let images = real_images(2);
+        let mut cfg = tiny_config(2);
+        cfg.lr = 1e35; // Adam moves every weight by about the rate: the outputs overflow at once
+        cfg.warmup = 0;
+        cfg.checkpoint_every = 1;
+        let source = PairSource::Degrade { images, degradation: cfg.degradation.clone() };
+        let mut t = Trainer::<A>::new(cfg, &Default::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let err = fit(&mut t, &source, &[], dir.path(), &mut |_| {}).unwrap_err();
+        let SrError::Diverged { step, what, value, .. } = &err else { panic!("expected a divergence, got: {err}") };
+        assert!(!value.is_finite() && *what == "the generator loss", "{err}");
+        assert!(*step >= 2 && *step < 6, "{err}");
+        // The steps before the bad one were saved; the bad one was not.
+        let ckpt = dir.path().join("checkpoint.ckpt");
+        let resumed = Trainer::<A>::resume(&ckpt, &Default::default(), None).unwrap();
+        assert_eq!(resumed.step, step - 1, "{err}");
+        assert!(err.to_string().contains("checkpoint.ckpt"), "the message names what was kept: {err}");
+    }
 }
