@@ -362,7 +362,8 @@ mod migration {
     const FILES: [&str; 10] = [
         "crates/sr-models/weights/prettify-light-x2.srmodel",
         "crates/sr-models/weights/upscale-general-x2.srmodel",
-        "crates/sr-models/weights/upscale-general-x4.srmodel",
+        // The 48 × 5 `general` ×4 bundled until 2026-12-07 (the 64 × 8 replaced it).
+        "crates/sr-models/tests/data/legacy/upscale-general-x4-48x5-pssrmdl1.srmodel",
         "crates/sr-models/weights/upscale-real-x4.srmodel",
         // The `survey` bundled until 2026-12-07, kept as a fixture of the old layout.
         "crates/sr-models/tests/data/legacy/upscale-survey-x4-pssrmdl1.srmodel",
