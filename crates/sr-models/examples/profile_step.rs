@@ -5,7 +5,11 @@
 //! `gan` times the two halves of an adversarial step as the `real` GAN stage runs them (32-wide
 //! U-Net, batch 8 of 96 px, feature matching, LDL and the smooth-field penalty on).
 //!
-//!     cargo run --release -p sr-models --example profile_step -- [STEPS] [inference|train|both|gan]
+//! `check=CHECKPOINT` resumes a training checkpoint and runs one adversarial step on random
+//! patches, printing whether the output and both losses are finite (a diverged run's state).
+//! With `CHECK=1`, `gan` prints the generator loss and whether its weights are finite each step.
+//!
+//!     cargo run --release -p sr-models --example profile_step -- [STEPS] [inference|train|both|gan|check=PATH]
 
 use std::time::Instant;
 
@@ -26,6 +30,17 @@ fn main() {
     }
     if what == "gan" {
         gan(steps);
+        return;
+    }
+    if let Some(path) = what.strip_prefix("check=") {
+        let mut tr = Trainer::<Autodiff<Flex>>::resume(std::path::Path::new(path), &device, None).expect("checkpoint");
+        let lr = Tensor::random([8, 3, 24, 24], burn::tensor::Distribution::Default, &device);
+        let hr = Tensor::random([8, 3, 96, 96], burn::tensor::Distribution::Default, &device);
+        let out = tr.generator.forward(lr.clone());
+        eprintln!("output sum {}", out.sum().into_scalar());
+        let d = tr.discriminator_step(lr.clone(), hr.clone()).unwrap();
+        let (g, _) = tr.generator_step(lr, hr).unwrap();
+        eprintln!("step {}: d loss {d}, g loss {g}", tr.step);
         return;
     }
     if what == "conv" {
@@ -161,8 +176,16 @@ fn gan(steps: usize) {
         tr.discriminator_step(lr.clone(), hr.clone()).unwrap();
         d += t.elapsed().as_secs_f64();
         let t = Instant::now();
-        tr.generator_step(lr.clone(), hr.clone()).unwrap();
+        let (loss, _) = tr.generator_step(lr.clone(), hr.clone()).unwrap();
         g += t.elapsed().as_secs_f64();
+        if std::env::var("CHECK").is_ok() {
+            let finite = |v: Vec<f32>| v.iter().all(|x| x.is_finite());
+            let gp: Vec<f32> = ml_core::ema::flat_params::<Autodiff<Flex>, _>(&tr.generator)
+                .into_iter()
+                .flat_map(|t| t.into_data().to_vec::<f32>().unwrap())
+                .collect();
+            eprintln!("loss {loss:.4} generator finite {}", finite(gp));
+        }
     }
     let ms = |s: f64| s * 1e3 / steps as f64;
     println!("gan step (batch 8, 24 → 96, U-Net 32): discriminator {:.0} ms, generator {:.0} ms", ms(d), ms(g));

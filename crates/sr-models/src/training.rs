@@ -429,6 +429,8 @@ mod tests {
         let stats = t.train_step(&source).unwrap();
         let (g1, d1) = (params(&t.generator), flat_d(&t));
         assert!(stats.loss.is_finite() && stats.d_loss.is_some_and(f64::is_finite));
+        assert!(g1.iter().all(|v| v.is_finite()), "non-finite generator weights after one adversarial step");
+        assert!(d1.iter().flatten().all(|v| v.is_finite()), "non-finite discriminator weights after one step");
         assert!(g0.iter().zip(&g1).any(|(a, b)| a != b), "the generator did not move");
         for (i, (a, b)) in d0.iter().zip(&d1).enumerate() {
             assert!(a.iter().zip(b).any(|(x, y)| x != y), "discriminator parameter {i} did not move");
