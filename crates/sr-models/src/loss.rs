@@ -5,7 +5,6 @@
 //! All take `[N, C, H, W]` tensors with values in [0, 1] and return a scalar tensor `[1]`.
 
 use burn::prelude::*;
-use burn::tensor::activation::softplus;
 use burn::tensor::module::avg_pool2d;
 use serde::{Deserialize, Serialize};
 
@@ -204,13 +203,21 @@ impl std::str::FromStr for GanLoss {
 }
 
 /// `−log σ(x)` averaged (BCE against label 1), numerically stable.
+/// `log(1 + eˣ)` as `max(x, 0) + log(1 + e^−|x|)`: finite, with a finite gradient, for any logit.
+/// burn 0.21's `softplus` computes `log(eˣ + 1)`, which is infinite above x ≈ 88 (and its gradient
+/// NaN): a confident discriminator then made the generator loss infinite and the `real` GAN run's
+/// weights NaN at step 120 (235 with spectral norm).
+fn softplus<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    x.clone().clamp_min(0.0) + x.abs().neg().exp().add_scalar(1.0).log()
+}
+
 fn bce_real<B: Backend, const D: usize>(logits: Tensor<B, D>) -> Tensor<B, 1> {
-    softplus(logits.neg(), 1.0).mean()
+    softplus(logits.neg()).mean()
 }
 
 /// `−log(1 − σ(x))` averaged (BCE against label 0).
 fn bce_fake<B: Backend, const D: usize>(logits: Tensor<B, D>) -> Tensor<B, 1> {
-    softplus(logits, 1.0).mean()
+    softplus(logits).mean()
 }
 
 impl GanLoss {
@@ -302,6 +309,35 @@ mod tests {
 
     pub(super) fn scalar(t: Tensor<B, 1>) -> f64 {
         t.into_scalar() as f64
+    }
+
+    #[test]
+    fn gan_losses_stay_finite_with_their_gradients_for_confident_logits() {
+        type A = Autodiff<Flex>;
+        let d = Default::default();
+        // Small logits: the textbook values. log(1 + e^x) at 0 is ln 2, at 2 is 2.1269.
+        let x = Tensor::<B, 1>::from_floats([0.0, 2.0, -2.0], &d);
+        let sp = softplus(x).into_data().to_vec::<f32>().unwrap();
+        for (v, want) in sp.iter().zip([std::f32::consts::LN_2, 2.126_928, 0.126_928]) {
+            assert!((v - want).abs() < 1e-5, "softplus {v} vs {want}");
+        }
+        // A confident discriminator (|logit| in the hundreds): every GAN loss and its gradient finite.
+        for loss in [GanLoss::Vanilla, GanLoss::Lsgan, GanLoss::Ragan] {
+            let real = Tensor::<A, 2>::from_floats([[300.0, -200.0, 150.0]], &d).require_grad();
+            let fake = Tensor::<A, 2>::from_floats([[-400.0, 250.0, -120.0]], &d).require_grad();
+            for (what, value) in [
+                ("generator", loss.generator(real.clone(), fake.clone())),
+                ("discriminator", loss.discriminator(real.clone(), fake.clone())),
+            ] {
+                let v = value.clone().into_scalar();
+                let grads = value.backward();
+                let g = fake.grad(&grads).unwrap().into_data().to_vec::<f32>().unwrap();
+                assert!(v.is_finite() && g.iter().all(|x| x.is_finite()), "{loss:?} {what}: {v}, gradient {g:?}");
+            }
+        }
+        // -log σ(-400) = 400: the value, not an overflow.
+        let big = bce_real(Tensor::<B, 1>::from_floats([-400.0], &d)).into_scalar();
+        assert!((big - 400.0).abs() < 1e-3, "{big}");
     }
 
     #[test]
