@@ -1,12 +1,15 @@
 //! Criterion benches: inference throughput (output megapixels per second) of every bundled model
-//! and of each generator architecture on Flex, and one training step of the lightweight generator.
+//! and of each generator architecture on Flex, and one training step of the lightweight generator
+//! (pretraining, and adversarial against the U-Net).
 
 use burn::backend::{Autodiff, Flex};
 use burn::prelude::*;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use prettier_space::sr_models::Bundled;
 use prettier_space::sr_models::training::{TrainConfig, Trainer};
-use prettier_space::sr_models::{GeneratorConfig, LightSrConfig, RrdbNetConfig, SrResNetConfig};
+use prettier_space::sr_models::{
+    DiscriminatorConfig, GeneratorConfig, LightSrConfig, RrdbNetConfig, SmoothFieldPenalty, SrResNetConfig,
+};
 
 /// The bundled models as users run them (`upscale_planes`: tensor conversion, model, clamp), on a
 /// 128×128 input (a 512×512 output at ×4).
@@ -77,6 +80,18 @@ fn train_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("sr_train_step_flex");
     group.sample_size(10);
     group.bench_function("light_x4_batch8_patch96", |b| b.iter(|| t.pretrain_step(lr.clone(), hr.clone()).unwrap()));
+    // One adversarial step as the `real` GAN stage runs it: 32-wide spectrally normalised U-Net,
+    // feature matching, LDL and the smooth-field penalty (docs/models.md).
+    let mut cfg = TrainConfig::new(GeneratorConfig::light(4));
+    cfg.pretrain_steps = 0;
+    cfg.gan_steps = 1_000_000;
+    cfg.discriminator = Some(DiscriminatorConfig::from_arch("unet", 96).expect("unet").with_features(32));
+    cfg.artifact_weight = 1.0;
+    cfg.smooth = SmoothFieldPenalty { texture: 10.0, value: 10.0 };
+    let mut t = Trainer::<Autodiff<Flex>>::new(cfg, &device).expect("trainer");
+    group.bench_function("gan_light_x4_unet32_batch8_patch96", |b| {
+        b.iter(|| t.gan_step(lr.clone(), hr.clone()).unwrap())
+    });
     group.finish();
 }
 
