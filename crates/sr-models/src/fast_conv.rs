@@ -33,7 +33,7 @@ mod flex;
 /// with its own backward pass; any other backend or convolution goes to burn's `conv2d`.
 pub fn conv_same<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     #[cfg(feature = "flex")]
-    if !burn_conv_forced()
+    if has_kernels::<B>()
         && is_same_conv(conv)
         && x.dims()[1] == conv.weight.dims()[1]
         && let Some(y) =
@@ -65,7 +65,7 @@ pub fn down_conv_padding<B: Backend>(conv: &Conv2d<B>) -> Option<usize> {
 pub fn conv_down<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     #[cfg(feature = "flex")]
     if let Some(q) = down_conv_padding(conv)
-        && !burn_conv_forced()
+        && has_kernels::<B>()
         && let [n, c, h, w] = x.dims()
         && h % 2 == 0
         && w % 2 == 0
@@ -95,17 +95,25 @@ pub fn burn_conv_forced() -> bool {
     *FORCED.get_or_init(|| std::env::var("PRETTIER_SPACE_CONV").is_ok_and(|v| v == "burn"))
 }
 
-/// Whether `conv_same(conv, ·)` or `conv_down(conv, ·)` runs this crate's CPU kernels for backend
-/// `B` (Flex or `Autodiff<Flex>`) rather than burn's `conv2d`.
-#[cfg(test)]
-pub fn uses_cpu_kernels<B: Backend>(conv: &Conv2d<B>) -> bool {
+/// Whether backend `B` runs this crate's CPU kernels (Flex or `Autodiff<Flex>`, not switched off
+/// by `PRETTIER_SPACE_CONV=burn`): checked before any rearrangement is built, so other backends
+/// pay nothing for the kernels' input layouts.
+#[cfg_attr(not(feature = "flex"), allow(dead_code))]
+fn has_kernels<B: Backend>() -> bool {
     use std::any::TypeId;
     #[cfg(feature = "flex")]
     let on_flex = TypeId::of::<B>() == TypeId::of::<burn::backend::Flex>()
         || TypeId::of::<B>() == TypeId::of::<burn::backend::Autodiff<burn::backend::Flex>>();
     #[cfg(not(feature = "flex"))]
     let on_flex = false;
-    on_flex && !burn_conv_forced() && (is_same_conv(conv) || down_conv_padding(conv).is_some())
+    on_flex && !burn_conv_forced()
+}
+
+/// Whether `conv_same(conv, ·)` or `conv_down(conv, ·)` runs this crate's CPU kernels for backend
+/// `B` rather than burn's `conv2d`.
+#[cfg(test)]
+pub fn uses_cpu_kernels<B: Backend>(conv: &Conv2d<B>) -> bool {
+    has_kernels::<B>() && (is_same_conv(conv) || down_conv_padding(conv).is_some())
 }
 
 /// `conv_same(conv, upsample_nearest(x, 2))` for a 3×3 same conv (the U-Net discriminator's and
@@ -118,7 +126,7 @@ pub fn conv_upsampled<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B
     #[cfg(feature = "flex")]
     if is_same_conv(conv)
         && conv.weight.dims()[2] == 3
-        && !burn_conv_forced()
+        && has_kernels::<B>()
         && let [n, c, h, w] = x.dims()
         && c == conv.weight.dims()[1]
     {
@@ -155,7 +163,7 @@ pub fn conv_upsampled<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B
 
 /// The stride-1 convolution of `x` by `weight` (+ `bias`) with `p` pixels of zero padding on the
 /// Flex kernels when `B` is `Flex` or `Autodiff<Flex>` (a type check, not a trait bound, so the
-/// models stay generic over every backend); `None` otherwise.
+/// models stay generic over every backend); `None` otherwise or when a tensor is not f32.
 #[cfg(feature = "flex")]
 fn on_flex<B: Backend>(
     x: Tensor<B, 4>,

@@ -202,7 +202,6 @@ impl std::str::FromStr for GanLoss {
     }
 }
 
-/// `−log σ(x)` averaged (BCE against label 1), numerically stable.
 /// `log(1 + eˣ)` as `max(x, 0) + log(1 + e^−|x|)`: finite, with a finite gradient, for any logit.
 /// burn 0.21's `softplus` computes `log(eˣ + 1)`, which is infinite above x ≈ 88 (and its gradient
 /// NaN): a confident discriminator then made the generator loss infinite and the `real` GAN run's
@@ -211,6 +210,7 @@ fn softplus<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
     x.clone().clamp_min(0.0) + x.abs().neg().exp().add_scalar(1.0).log()
 }
 
+/// `−log σ(x)` averaged (BCE against label 1), numerically stable.
 fn bce_real<B: Backend, const D: usize>(logits: Tensor<B, D>) -> Tensor<B, 1> {
     softplus(logits.neg()).mean()
 }

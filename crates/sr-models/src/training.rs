@@ -241,7 +241,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         let (real_logits, real_feats) =
             (Tensor::from_inner(real_logits), real_feats.into_iter().map(Tensor::from_inner).collect::<Vec<_>>());
         let (fake_logits, fake_feats) = disc.no_grad().forward(fake.clone());
-        let adv = self.config.gan_loss.generator(real_logits.detach(), fake_logits);
+        let adv = self.config.gan_loss.generator(real_logits, fake_logits);
         let mut loss = self.config.pixel.loss(fake.clone(), hr_batch.clone()) + adv * self.config.gan_weight;
         if self.config.feature_matching > 0.0 {
             loss = loss + feature_matching(&real_feats, &fake_feats) * self.config.feature_matching;
