@@ -37,6 +37,34 @@ pub fn detect_disc(img: ImageView<'_>) -> Option<Disc> {
     if w < 4 || h < 4 {
         return None;
     }
+    let background = corner_background(img);
+    let max = (0..h).map(|y| row_max(img.row(y))).fold(f32::NEG_INFINITY, f32::max);
+    let range = max - background;
+    if !(range.is_finite() && range > 1e-4) {
+        return None;
+    }
+    let thr = background + DISC_THRESHOLD * range;
+    let mut m = Moments::default();
+    for y in 0..h {
+        let row = img.row(y);
+        // The row's above-threshold pixels lie in [first, last]; their sums come per row.
+        let Some(first) = row.iter().position(|&v| v > thr) else { continue };
+        let last = row.iter().rposition(|&v| v > thr).unwrap_or(first);
+        let r = row_sums(&row[first..=last], first, thr);
+        m.n += r.count;
+        m.sum += r.sum;
+        m.sw += r.weight;
+        m.sx += r.weighted_x;
+        m.sy += r.weight * y as f64;
+        m.bbox = (m.bbox.0.min(first), m.bbox.1.min(y), m.bbox.2.max(last + 1), y + 1);
+        m.edge += if y == 0 || y == h - 1 { r.count } else { usize::from(first == 0) + usize::from(last == w - 1) };
+    }
+    m.disc(background)
+}
+
+/// The darkest of the four corner squares' means (side min(w, h)/8, 1–16 px): the sky level.
+fn corner_background(img: ImageView<'_>) -> f32 {
+    let (w, h) = (img.width, img.height);
     let cb = (w.min(h) / 8).clamp(1, 16);
     let corner_mean = |x0: usize, y0: usize| {
         let mut s = 0.0;
@@ -45,45 +73,51 @@ pub fn detect_disc(img: ImageView<'_>) -> Option<Disc> {
         }
         s / (cb * cb) as f32
     };
-    let background = [corner_mean(0, 0), corner_mean(w - cb, 0), corner_mean(0, h - cb), corner_mean(w - cb, h - cb)]
+    [corner_mean(0, 0), corner_mean(w - cb, 0), corner_mean(0, h - cb), corner_mean(w - cb, h - cb)]
         .into_iter()
-        .fold(f32::INFINITY, f32::min);
-    let max = (0..h).map(|y| row_max(img.row(y))).fold(f32::NEG_INFINITY, f32::max);
-    let range = max - background;
-    if !(range.is_finite() && range > 1e-4) {
-        return None;
+        .fold(f32::INFINITY, f32::min)
+}
+
+/// The sums over a frame's above-threshold pixels that [`Disc`] is made from.
+#[derive(Debug, Clone, Copy)]
+struct Moments {
+    /// Pixels above the threshold.
+    n: usize,
+    /// Sum of their values.
+    sum: f64,
+    /// Sum of their weights (value − threshold), and the weighted x and y sums.
+    sw: f64,
+    sx: f64,
+    sy: f64,
+    /// Their bounding box (x0, y0, x1, y1), exclusive ends.
+    bbox: (usize, usize, usize, usize),
+    /// How many lie on the outermost rows or columns.
+    edge: usize,
+}
+
+impl Default for Moments {
+    fn default() -> Self {
+        Moments { n: 0, sum: 0.0, sw: 0.0, sx: 0.0, sy: 0.0, bbox: (usize::MAX, usize::MAX, 0, 0), edge: 0 }
     }
-    let thr = background + DISC_THRESHOLD * range;
-    let (mut n, mut sx, mut sy, mut sw, mut sum) = (0usize, 0f64, 0f64, 0f64, 0f64);
-    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
-    let mut edge = 0usize;
-    for y in 0..h {
-        let row = img.row(y);
-        // The row's above-threshold pixels lie in [first, last]; their sums come per row.
-        let Some(first) = row.iter().position(|&v| v > thr) else { continue };
-        let last = row.iter().rposition(|&v| v > thr).unwrap_or(first);
-        let r = row_sums(&row[first..=last], first, thr);
-        n += r.count;
-        sum += r.sum;
-        sw += r.weight;
-        sx += r.weighted_x;
-        sy += r.weight * y as f64;
-        (x0, x1, y0, y1) = (x0.min(first), x1.max(last + 1), y0.min(y), y + 1);
-        edge += if y == 0 || y == h - 1 { r.count } else { usize::from(first == 0) + usize::from(last == w - 1) };
+}
+
+impl Moments {
+    /// The disc these pixels make (`None` when there are none, or no weight).
+    fn disc(self, background: f32) -> Option<Disc> {
+        if self.n == 0 || self.sw <= 0.0 {
+            return None;
+        }
+        Some(Disc {
+            cx: (self.sx / self.sw) as f32,
+            cy: (self.sy / self.sw) as f32,
+            radius: (self.n as f32 / std::f32::consts::PI).sqrt(),
+            bbox: self.bbox,
+            area: self.n,
+            mean: (self.sum / self.n as f64) as f32,
+            background,
+            touches_border: self.edge >= 3.max(self.n / 100),
+        })
     }
-    if n == 0 || sw <= 0.0 {
-        return None;
-    }
-    Some(Disc {
-        cx: (sx / sw) as f32,
-        cy: (sy / sw) as f32,
-        radius: (n as f32 / std::f32::consts::PI).sqrt(),
-        bbox: (x0, y0, x1, y1),
-        area: n,
-        mean: (sum / n as f64) as f32,
-        background,
-        touches_border: edge >= 3.max(n / 100),
-    })
 }
 
 /// The largest value of a row (NaN ignored; −∞ for an empty row), in lanes so the loop vectorises.
@@ -184,50 +218,28 @@ mod tests {
     /// `detect_disc` as it was before the per-row lanes: one scalar pass for the maximum, one for the moments.
     fn detect_disc_scalar(img: ImageView<'_>) -> Option<Disc> {
         let (w, h) = (img.width, img.height);
-        let cb = (w.min(h) / 8).clamp(1, 16);
-        let corner_mean = |x0: usize, y0: usize| {
-            let mut s = 0.0;
-            for y in y0..y0 + cb {
-                s += img.row(y)[x0..x0 + cb].iter().sum::<f32>();
-            }
-            s / (cb * cb) as f32
-        };
-        let background =
-            [corner_mean(0, 0), corner_mean(w - cb, 0), corner_mean(0, h - cb), corner_mean(w - cb, h - cb)]
-                .into_iter()
-                .fold(f32::INFINITY, f32::min);
+        let background = corner_background(img);
         let max = (0..h).flat_map(|y| img.row(y).iter().copied()).fold(f32::NEG_INFINITY, f32::max);
         let range = max - background;
         if !(range.is_finite() && range > 1e-4) {
             return None;
         }
         let thr = background + DISC_THRESHOLD * range;
-        let (mut n, mut sx, mut sy, mut sw, mut sum) = (0usize, 0f64, 0f64, 0f64, 0f64);
-        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0usize, 0usize);
-        let mut edge = 0usize;
+        // The old per-pixel pass over the same sums (the corner sky and the assembly are shared).
+        let mut m = Moments::default();
         for y in 0..h {
             for (x, &v) in img.row(y).iter().enumerate() {
                 if v > thr {
                     let wgt = (v - thr) as f64;
-                    (n, sum, sw, sx, sy) = (n + 1, sum + v as f64, sw + wgt, sx + wgt * x as f64, sy + wgt * y as f64);
-                    (x0, x1, y0, y1) = (x0.min(x), x1.max(x + 1), y0.min(y), y1.max(y + 1));
-                    edge += usize::from(y == 0 || y == h - 1 || x == 0 || x == w - 1);
+                    (m.n, m.sum, m.sw) = (m.n + 1, m.sum + v as f64, m.sw + wgt);
+                    (m.sx, m.sy) = (m.sx + wgt * x as f64, m.sy + wgt * y as f64);
+                    let b = m.bbox;
+                    m.bbox = (b.0.min(x), b.1.min(y), b.2.max(x + 1), b.3.max(y + 1));
+                    m.edge += usize::from(y == 0 || y == h - 1 || x == 0 || x == w - 1);
                 }
             }
         }
-        if n == 0 || sw <= 0.0 {
-            return None;
-        }
-        Some(Disc {
-            cx: (sx / sw) as f32,
-            cy: (sy / sw) as f32,
-            radius: (n as f32 / std::f32::consts::PI).sqrt(),
-            bbox: (x0, y0, x1, y1),
-            area: n,
-            mean: (sum / n as f64) as f32,
-            background,
-            touches_border: edge >= 3.max(n / 100),
-        })
+        m.disc(background)
     }
 
     #[test]
