@@ -7,7 +7,7 @@ mod filters;
 mod view;
 
 pub use filters::{
-    Scratch, bin_into, bin2_with_noise, box3_into, gaussian_kernel, laplacian_energy, separable_into,
-    smoothed_laplacian_energy,
+    Scratch, bin_into, bin2_with_noise, box3_into, gaussian_kernel, lane_sum, laplacian_energy, laplacian_row_energy,
+    separable_into, smoothed_laplacian_energy, weighted_laplacian_row_energy,
 };
 pub use view::ImageView;

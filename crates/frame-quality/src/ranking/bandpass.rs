@@ -19,7 +19,10 @@
 //! do (the target fills the frame, like the Moon at high power).
 
 use crate::pixels::ImageView;
-use crate::pixels::{Scratch, bin_into, bin2_with_noise, laplacian_energy, separable_into};
+use crate::pixels::{
+    Scratch, bin_into, bin2_with_noise, lane_sum, laplacian_energy, laplacian_row_energy, separable_into,
+    weighted_laplacian_row_energy,
+};
 use crate::ranking::disc::detect_disc;
 
 /// Number of scales (bin 2, 4, 8).
@@ -183,7 +186,15 @@ pub fn measure_binned_with(
     let (mut tile_energy, mut tile_level) = ([0f32; TILE_COUNT], [0f32; TILE_COUNT]);
     let (mut cur, mut tmp) = (std::mem::take(&mut s.b), std::mem::take(&mut s.c));
     let (mut smooth, mut next) = (std::mem::take(&mut s.e), std::mem::take(&mut s.f));
-    view.crop(x0, y0, rw, rh).copy_into(&mut cur);
+    // The finest level is the box itself: the binned frame when the box is all of it (surface
+    // footage, no copy), else a copy of the box.
+    let mut crop = std::mem::take(&mut s.g);
+    let box_img: &[f32] = if (rw, rh) == (bw, bh) {
+        &binned[..bw * bh]
+    } else {
+        view.crop(x0, y0, rw, rh).copy_into(&mut crop);
+        &crop
+    };
     let (mut w, mut h) = (rw, rh);
     let mut energy = [0f32; LEVELS];
     let (mut relative_energy, mut inverse_level2) = (0f32, 0f32);
@@ -192,19 +203,18 @@ pub fn measure_binned_with(
         if w < 3 || h < 3 {
             break;
         }
-        smooth121_into(&cur, w, h, &mut tmp, &mut smooth);
+        let img: &[f32] = if l == 0 { box_img } else { &cur };
+        smooth121_into(img, w, h, &mut tmp, &mut smooth);
         if l == 0 {
-            *e = tiled_laplacian_energy(&smooth, &cur, w, h, &mut tile_energy, &mut tile_level);
+            *e = tiled_laplacian_energy(&smooth, img, w, h, &mut tile_energy, &mut tile_level);
             tile_level.iter_mut().for_each(|v| *v -= disc.background);
+            (relative_energy, inverse_level2) =
+                relative_laplacian_energy(img, w, h, disc.background + RELATIVE_FLOOR * level);
         } else {
             *e = laplacian_energy(ImageView::new(&smooth, w, h));
         }
-        if l == 0 {
-            (relative_energy, inverse_level2) =
-                relative_laplacian_energy(&cur, w, h, disc.background + RELATIVE_FLOOR * level);
-        }
         if l + 1 < levels {
-            let (nw, nh) = bin_into(ImageView::new(&cur, w, h), 2, &mut next);
+            let (nw, nh) = bin_into(ImageView::new(img, w, h), 2, &mut next);
             std::mem::swap(&mut cur, &mut next);
             (w, h) = (nw, nh);
         }
@@ -213,6 +223,7 @@ pub fn measure_binned_with(
     s.c = tmp;
     s.e = smooth;
     s.f = next;
+    s.g = crop;
     BandMeasure {
         found: true,
         level,
@@ -230,27 +241,33 @@ pub fn measure_binned_with(
 /// The [1 2 1]/4 smoothing along x then y (edges reflect) of a packed `w × h` image into `out`
 /// via `tmp`: bit for bit `separable_into(src, w, h, &[0.25, 0.5, 0.25], tmp, out)` (the same
 /// products added in the same order, from 0), written for this kernel so both passes vectorise.
+/// The x pass keeps only three rows (a ring in `tmp`, slot = row mod 3), made just before the y
+/// pass needs them, so they stay in the L1 cache instead of a whole second image.
 pub fn smooth121_into(src: &[f32], w: usize, h: usize, tmp: &mut Vec<f32>, out: &mut Vec<f32>) {
     const K: [f32; 3] = [0.25, 0.5, 0.25];
     if w < 3 || h < 3 {
         return separable_into(src, w, h, &K, tmp, out);
     }
     let tap = |a: f32, b: f32, c: f32| 0.0 + K[0] * a + K[1] * b + K[2] * c;
-    tmp.clear();
-    tmp.resize(w * h, 0.0);
-    for (row, o) in src[..w * h].chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+    let smooth_x = |y: usize, ring: &mut [f32]| {
+        let (row, o) = (&src[y * w..(y + 1) * w], &mut ring[(y % 3) * w..(y % 3 + 1) * w]);
         o[0] = tap(row[1], row[0], row[1]);
         for (((o, &a), &b), &c) in o[1..w - 1].iter_mut().zip(&row[..w - 2]).zip(&row[1..w - 1]).zip(&row[2..]) {
             *o = tap(a, b, c);
         }
         o[w - 1] = tap(row[w - 2], row[w - 1], row[w - 2]);
-    }
-    out.clear();
+    };
+    // Every element is written below, so buffers of the right size are not zeroed first.
+    tmp.resize(3 * w, 0.0);
     out.resize(w * h, 0.0);
+    smooth_x(0, tmp);
     for (y, o) in out.chunks_exact_mut(w).enumerate() {
+        if y + 1 < h {
+            smooth_x(y + 1, tmp);
+        }
         let (ya, yc) = (if y == 0 { 1 } else { y - 1 }, if y == h - 1 { h - 2 } else { y + 1 });
-        let (ra, rb, rc) = (&tmp[ya * w..(ya + 1) * w], &tmp[y * w..(y + 1) * w], &tmp[yc * w..(yc + 1) * w]);
-        for (((o, &a), &b), &c) in o.iter_mut().zip(ra).zip(rb).zip(rc) {
+        let slot = |r: usize| &tmp[(r % 3) * w..(r % 3 + 1) * w];
+        for (((o, &a), &b), &c) in o.iter_mut().zip(slot(ya)).zip(slot(y)).zip(slot(yc)) {
             *o = tap(a, b, c);
         }
     }
@@ -290,14 +307,10 @@ pub fn tiled_laplacian_energy(
                 if b <= a {
                     continue;
                 }
-                let mut e = 0f32;
-                for x in a..b {
-                    let l = r[x - 1] + r[x + 1] + rm[x] + rp[x] - 4.0 * r[x];
-                    e += l * l;
-                }
+                let e = laplacian_row_energy(rm, r, rp, a, b);
                 let t = ty * TILES + tx;
                 tacc[t] += e as f64;
-                lacc[t] += row[a..b].iter().sum::<f32>() as f64;
+                lacc[t] += lane_sum(&row[a..b]) as f64;
                 cnt[t] += b - a;
                 acc += e as f64;
             }
@@ -321,24 +334,25 @@ pub fn relative_laplacian_energy(img: &[f32], w: usize, h: usize, floor: f32) ->
     if w < 3 || h < 3 || floor <= 0.0 {
         return (0.0, 0.0);
     }
-    let (mut acc, mut inv, mut n) = (0f64, 0f64, 0f64);
+    let (mut acc, mut inv, mut n) = (0f64, 0f64, 0usize);
+    let floor2 = floor * floor;
+    // Per row: the weights 1/I² where I > floor, else 0 (NaN pixels included) as mask / max(I²,
+    // floor²) in a map loop (every lane divides: a select around the division would become a
+    // branch per pixel), then the weighted energy and the weights' sum in partial sums; the loops
+    // vectorise.
+    let mut weights = vec![0f32; w - 2];
     for y in 1..h - 1 {
         let (rm, r, rp) = (&img[(y - 1) * w..y * w], &img[y * w..(y + 1) * w], &img[(y + 1) * w..(y + 2) * w]);
-        // Branch-free (a 0/1 mask), row sums in f32: the loop vectorises.
-        let (mut a, mut i, mut c) = (0f32, 0f32, 0f32);
-        for x in 1..w - 1 {
-            let v = r[x];
-            let l = r[x - 1] + r[x + 1] + rm[x] + rp[x] - 4.0 * v;
-            let mask = if v > floor { 1.0f32 } else { 0.0 };
-            let i2 = mask / (v * v).max(floor * floor);
-            a += l * l * i2;
-            i += i2;
-            c += mask;
+        for (wt, &m) in weights.iter_mut().zip(&r[1..w - 1]) {
+            let mask = if m > floor { 1.0f32 } else { 0.0 };
+            let q = m * m;
+            *wt = mask / if q > floor2 { q } else { floor2 };
         }
-        acc += a as f64;
-        inv += i as f64;
-        n += c as f64;
+        acc += weighted_laplacian_row_energy(rm, r, rp, 1, &weights) as f64;
+        inv += lane_sum(&weights) as f64;
+        n += r[1..w - 1].iter().filter(|&&m| m > floor).count();
     }
+    let n = n as f64;
     if n == 0.0 { (0.0, 0.0) } else { ((acc / n) as f32, (inv / n) as f32) }
 }
 
@@ -455,13 +469,46 @@ mod tests {
     fn smooth121_is_bit_for_bit_the_separable_filter() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
         let n = Normal::new(0.3f32, 0.2).unwrap();
-        for (w, h) in [(3, 3), (4, 7), (65, 33), (2, 9), (1, 1)] {
+        // The same output buffers go through every size (larger, then smaller, then larger):
+        // stale values from an earlier frame must not leak into the next.
+        let (mut t1, mut o1) = (Vec::new(), Vec::new());
+        for (w, h) in [(3, 3), (4, 7), (65, 33), (5, 3), (2, 9), (1, 1), (3, 4), (66, 34)] {
             let img: Vec<f32> = (0..w * h).map(|_| n.sample(&mut rng)).collect();
-            let (mut t0, mut o0, mut t1, mut o1) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let (mut t0, mut o0) = (Vec::new(), Vec::new());
             separable_into(&img, w, h, &[0.25, 0.5, 0.25], &mut t0, &mut o0);
             smooth121_into(&img, w, h, &mut t1, &mut o1);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&o0), bits(&o1), "{w}x{h}");
+        }
+    }
+
+    #[test]
+    fn relative_energy_in_lanes_equals_the_per_pixel_formula() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        let n = Normal::new(0.3f32, 0.2).unwrap();
+        for (w, h) in [(4, 3), (11, 5), (64, 40), (97, 31)] {
+            // About 40 % of the pixels lie below the floor (left out by the mask).
+            let img: Vec<f32> = (0..w * h).map(|_| n.sample(&mut rng)).collect();
+            let floor = 0.25;
+            // The formula as first written: one pixel at a time, mask / max(I², floor²).
+            let (mut acc, mut inv, mut cnt) = (0f64, 0f64, 0f64);
+            for y in 1..h - 1 {
+                for x in 1..w - 1 {
+                    let v = img[y * w + x];
+                    let l =
+                        img[y * w + x - 1] + img[y * w + x + 1] + img[(y - 1) * w + x] + img[(y + 1) * w + x] - 4.0 * v;
+                    let mask = if v > floor { 1.0f32 } else { 0.0 };
+                    let i2 = mask / (v * v).max(floor * floor);
+                    acc += (l * l * i2) as f64;
+                    inv += i2 as f64;
+                    cnt += mask as f64;
+                }
+            }
+            let (e, i) = relative_laplacian_energy(&img, w, h, floor);
+            assert!(cnt > 0.0, "{w}x{h}: some pixel lies above the floor");
+            let (e0, i0) = ((acc / cnt) as f32, (inv / cnt) as f32);
+            assert!(e.is_finite() && (e - e0).abs() <= 1e-5 * e0.abs(), "{w}x{h}: {e} vs {e0}");
+            assert!((i - i0).abs() <= 1e-5 * i0.abs(), "{w}x{h}: {i} vs {i0}");
         }
     }
 

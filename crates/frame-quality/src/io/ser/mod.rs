@@ -251,11 +251,10 @@ impl SerReader {
             return Ok(dims);
         }
         let bytes = self.raw_frame_unchecked(index);
-        out.clear();
+        // Every block is written below, so buffers of the right size are not zeroed first.
         out.resize(bw * bh, 0.0);
         let mut noise = noise;
         if let Some(nz) = noise.as_deref_mut() {
-            nz.clear();
             nz.resize(bw * bh, 0.0);
         }
         let k = self.scale * 0.25;
